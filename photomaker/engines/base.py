@@ -1,0 +1,66 @@
+"""The engine protocol: what every backend takes and gives back.
+
+The service builds one `GenerationRequest` with everything already checked (photos with
+their faces, final prompts, resolution, seed); an engine only generates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PIL import Image
+
+from photomaker.catalog import Mode
+from photomaker.faces import FacePhoto
+from photomaker.prompts import Style
+
+ProgressFn = Callable[[float, str], None]
+"""Reports progress: a fraction from 0 to 1 and one short sentence for the user."""
+
+
+def no_progress(fraction: float, message: str) -> None:
+    """A `ProgressFn` for callers that show no progress."""
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One generation, ready for an engine."""
+
+    mode: Mode
+    model_key: str
+    prompt: str
+    negative_prompt: str
+    styled_prompt: str
+    styled_negative_prompt: str
+    style: Style
+    style_strength: int
+    width: int
+    height: int
+    num_images: int
+    steps: int
+    guidance_scale: float
+    seed: int
+    photos: tuple[FacePhoto, ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """What an engine made, and the parameters the backend actually used."""
+
+    images: list[Image.Image]
+    seed: int
+    engine: str
+    preview: bool = False
+    attempts: int = 1
+    effective_params: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """A backend that turns a request into images. `preview` engines make stand-ins, not PhotoMaker output."""
+
+    name: str
+    preview: bool
+
+    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult: ...

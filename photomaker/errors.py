@@ -1,0 +1,93 @@
+"""Every error a user can meet, each with a stable code and one sentence that says what to do.
+
+Codes are stored on `Generation` rows and counted on the dashboard, so they never change.
+Refusals (`RefusedError`) happen before any credit moves; backend failures (`BackendError`)
+happen after the charge and are refunded.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+ErrorCode = Literal[
+    "NO_PHOTOS",
+    "TOO_MANY_PHOTOS",
+    "INVALID_PHOTO",
+    "PHOTO_TOO_LARGE",
+    "NO_FACE",
+    "INVALID_PROMPT",
+    "INVALID_PARAMS",
+    "INSUFFICIENT_CREDITS",
+    "USER_RATE_LIMITED",
+    "MODEL_LOADING",
+    "RATE_LIMIT_EXCEEDED",
+    "GENERATION_TIMEOUT",
+    "BACKEND_UNAVAILABLE",
+    "AUTH_FAILED",
+    "BAD_REQUEST",
+    "BAD_RESPONSE",
+    "INTERRUPTED",
+    "INTERNAL",
+]
+
+ERROR_CODES: tuple[ErrorCode, ...] = get_args(ErrorCode)
+
+DEFAULT_MESSAGES: dict[ErrorCode, str] = {
+    "NO_PHOTOS": "Upload at least one photo of your face.",
+    "TOO_MANY_PHOTOS": "Upload at most 4 photos of the same person.",
+    "INVALID_PHOTO": "That file is not a photo we can read; upload a JPEG, PNG or WebP image.",
+    "PHOTO_TOO_LARGE": "That photo is too large; upload a smaller one.",
+    "NO_FACE": "We could not find a face; upload a clear, well-lit photo of one person facing the camera.",
+    "INVALID_PROMPT": "Check the prompt and try again.",
+    "INVALID_PARAMS": "One of the settings is out of range; check the advanced options.",
+    "INSUFFICIENT_CREDITS": "You do not have enough credits for this; choose fewer images or a lower tier.",
+    "USER_RATE_LIMITED": "You are generating too fast; wait a minute and try again.",
+    "MODEL_LOADING": "The model is still loading; try again in a minute. Your credits were refunded.",
+    "RATE_LIMIT_EXCEEDED": "The image service is busy; try again in a minute. Your credits were refunded.",
+    "GENERATION_TIMEOUT": "The generation took too long; try again. Your credits were refunded.",
+    "BACKEND_UNAVAILABLE": "The image service is unavailable; try again later. Your credits were refunded.",
+    "AUTH_FAILED": "The image service refused our token; ask the operator to check HF_TOKEN. Your credits were refunded.",
+    "BAD_REQUEST": "The image service rejected these settings; change them and try again. Your credits were refunded.",
+    "BAD_RESPONSE": "The image service sent back something that is not an image; try again. Your credits were refunded.",
+    "INTERRUPTED": "The app restarted while this was generating; your credits were refunded, so try again.",
+    "INTERNAL": "Something went wrong on our side; try again. Your credits were refunded.",
+}
+
+
+class PhotoMakerError(Exception):
+    """Base of our errors: a code from `ErrorCode` and a message fit to show a user."""
+
+    code: ErrorCode = "INTERNAL"
+
+    def __init__(self, code: ErrorCode | None = None, message: str | None = None) -> None:
+        if code is not None:
+            self.code = code
+        self.message = message or DEFAULT_MESSAGES[self.code]
+        super().__init__(self.message)
+
+
+class RefusedError(PhotoMakerError):
+    """Bad input or policy: refused before any credit moves; recorded as a `rejected` row."""
+
+
+class BackendError(PhotoMakerError):
+    """The engine failed after the charge: the row becomes `failed` and credits are refunded.
+
+    `retry_after` is how long the server asked us to wait, when it said so; `retryable`
+    tells the retry policy whether another attempt can succeed; `attempts` is how many
+    attempts were made before giving up.
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode | None = None,
+        message: str | None = None,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        super().__init__(code, message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.attempts = attempts

@@ -1,0 +1,55 @@
+"""Start-up: everything a running app needs, built once from the settings.
+
+Used by the page, the CLI, the tests and the benchmarks alike, so all of them run the same
+start-up: tables created, models seeded, interrupted generations refunded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from photomaker.catalog import load_seed_models
+from photomaker.engines.registry import create_engine
+from photomaker.service import GenerationService
+from photomaker.settings import Settings
+from photomaker.storage import AvatarStorage
+from photomaker.store import Database
+from photomaker.store import catalog as model_rows
+from photomaker.store import generations
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    database: Database
+    service: GenerationService
+
+
+def seed_models(database: Database) -> tuple[int, int, int]:
+    """Upsert the catalogue; returns (models in the catalogue, inserted, updated)."""
+    specs = load_seed_models()
+    with database.session() as session:
+        inserted, updated = model_rows.upsert_models(session, specs)
+    return len(specs), inserted, updated
+
+
+def start_runtime(settings: Settings) -> Runtime:
+    """Connect, create tables, seed, recover interrupted generations, build the engine."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database.connect(settings.resolved_database_url)
+    database.create_all()
+    seed_models(database)
+    with database.session() as session:
+        recovered = generations.recover_interrupted(session)
+    if recovered:
+        log.warning("marked %d interrupted generation(s) as failed and refunded them", len(recovered))
+    service = GenerationService(
+        settings=settings,
+        database=database,
+        engine=create_engine(settings),
+        storage=AvatarStorage(settings.avatars_dir),
+    )
+    return Runtime(settings=settings, database=database, service=service)

@@ -1,0 +1,365 @@
+"""One generation, end to end: the only place that orders the steps of DESIGN.md's flow.
+
+1. check the parameters, the prompt and the photos, find the faces (refusals charge nothing
+   and are recorded as `rejected` rows);
+2. in one transaction: rate limit, a `processing` row, the charge;
+3. generate; 4. save the avatars and complete the row;
+5. on any failure after the charge: fail the row and refund exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from photomaker import faces, photos, prompts
+from photomaker.engines.base import Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
+from photomaker.errors import BackendError, PhotoMakerError, RefusedError
+from photomaker.photos import PhotoUpload
+from photomaker.prompts import DEFAULT_STYLE, Subject
+from photomaker.settings import Settings
+from photomaker.storage import AvatarStorage
+from photomaker.store import AIModel, Database, Generation, User
+from photomaker.store import accounts, generations, ledger
+from photomaker.store import catalog as model_rows
+from photomaker.store.accounts import DEFAULT_PROJECT
+
+log = logging.getLogger(__name__)
+
+MAX_SEED = 2**31 - 1
+STEPS_RANGE = (20, 100)
+GUIDANCE_RANGE = (0.1, 10.0)
+STRENGTH_RANGE = (0, 100)
+
+
+@dataclass(frozen=True)
+class AvatarParams:
+    """What a user asked for, as typed values (from the page, the API or the CLI)."""
+
+    photos: tuple[PhotoUpload, ...]
+    prompt: str
+    tier: str = "pro"
+    style: str = DEFAULT_STYLE
+    style_strength: int | None = None
+    subject: Subject = "person"
+    negative_prompt: str = ""
+    num_images: int = 1
+    seed: int = -1
+    steps: int | None = None
+    guidance_scale: float | None = None
+    project: str = DEFAULT_PROJECT
+
+
+@dataclass(frozen=True)
+class GenerationOutcome:
+    """A completed generation: its images on disk and the details shown to the user."""
+
+    generation_id: int
+    images: list[Path]
+    details: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    credits: int
+    is_admin: bool
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One past avatar, for the history gallery."""
+
+    generation_id: int
+    image: Path
+    thumbnail: Path
+    caption: str
+
+
+def _in_range(name: str, value: float, bounds: tuple[float, float]) -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        raise RefusedError("INVALID_PARAMS", f"{name} must be between {low:g} and {high:g}; you gave {value:g}.")
+
+
+def _whole(name: str, value: float | None) -> int | None:
+    if value is None:
+        return None
+    if float(value) != int(value):
+        raise RefusedError("INVALID_PARAMS", f"{name} must be a whole number; you gave {value}.")
+    return int(value)
+
+
+def _face_notes(located: Sequence[faces.FacePhoto]) -> list[str]:
+    return [
+        f"{item.photo.name}: found {item.faces_found} faces; used the largest."
+        for item in located
+        if item.faces_found > 1
+    ]
+
+
+class GenerationService:
+    """Generates avatars for users and keeps the books straight."""
+
+    def __init__(self, *, settings: Settings, database: Database, engine: Engine, storage: AvatarStorage) -> None:
+        self.settings = settings
+        self.database = database
+        self.engine = engine
+        self.storage = storage
+
+    def _user(self, username: str) -> User:
+        with self.database.session() as session:
+            return accounts.get_or_create_user(
+                session,
+                username,
+                starting_credits=self.settings.starting_credits,
+                is_admin=username in self.settings.admin_users,
+            )
+
+    def account(self, username: str) -> Account:
+        """The user's balance (creating the account on first sight)."""
+        user = self._user(username)
+        return Account(username=user.username, credits=user.credits, is_admin=user.is_admin)
+
+    def models(self, *, mode: str = "photo") -> list[AIModel]:
+        with self.database.session() as session:
+            return model_rows.list_models(session, mode=mode)
+
+    def projects(self, username: str) -> list[str]:
+        user = self._user(username)
+        with self.database.session() as session:
+            return accounts.list_projects(session, user_id=user.id) or [DEFAULT_PROJECT]
+
+    def history(self, username: str, *, limit: int = 24) -> list[HistoryItem]:
+        """The user's latest avatars, newest first."""
+        user = self._user(username)
+        with self.database.session() as session:
+            rows = generations.recent_avatars(session, user_id=user.id, limit=limit)
+        return [
+            HistoryItem(
+                generation_id=generation.id,
+                image=self.storage.path(avatar.image_path),
+                thumbnail=self.storage.path(avatar.thumbnail_path),
+                caption=f"#{generation.id} · {generation.params.get('style', '')}"
+                + (" · preview" if generation.preview else ""),
+            )
+            for avatar, generation in rows
+        ]
+
+    def _request(self, params: AvatarParams, model: AIModel, progress: ProgressFn) -> tuple[GenerationRequest, list[str]]:
+        """Every check of a photo request, cheapest first; raises RefusedError before any charge."""
+        num_images = _whole("Number of images", params.num_images)
+        _in_range("Number of images", num_images, (1, model.capabilities.get("max_outputs", 4)))
+        steps = _whole("Steps", params.steps) or model.steps
+        _in_range("Steps", steps, STEPS_RANGE)
+        guidance = model.guidance_scale if params.guidance_scale is None else float(params.guidance_scale)
+        _in_range("Guidance scale", guidance, GUIDANCE_RANGE)
+        strength = _whole("Style strength", params.style_strength)
+        strength = model.default_style_strength if strength is None else strength
+        _in_range("Style strength", strength, STRENGTH_RANGE)
+        seed = _whole("Seed", params.seed)
+        _in_range("Seed", seed, (-1, MAX_SEED))
+        built = prompts.build(
+            params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
+        )
+        progress(0.05, "Checking your photos")
+        prepared = photos.prepare(params.photos, max_bytes=self.settings.max_photo_bytes)
+        progress(0.12, "Finding your face")
+        located = faces.locate_all(prepared)
+        request = GenerationRequest(
+            mode="photo",
+            model_key=model.model_key,
+            prompt=built.prompt,
+            negative_prompt=built.negative_prompt,
+            styled_prompt=built.styled_prompt,
+            styled_negative_prompt=built.styled_negative_prompt,
+            style=prompts.get_style(params.style),
+            style_strength=strength,
+            width=model.width,
+            height=model.height,
+            num_images=num_images,
+            steps=steps,
+            guidance_scale=guidance,
+            seed=random.randint(0, MAX_SEED) if seed == -1 else seed,
+            photos=tuple(located),
+        )
+        return request, _face_notes(located)
+
+    def _reject(self, user: User, error: RefusedError, *, model_key: str, params: AvatarParams) -> None:
+        with self.database.session() as session:
+            generations.reject(
+                session,
+                user_id=user.id,
+                model_key=model_key,
+                mode="photo",
+                engine=self.engine.name,
+                error=error,
+                prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
+                negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
+                params={"tier": params.tier, "style": params.style, "num_images": params.num_images},
+                photo_count=len(params.photos),
+            )
+        log.info("generation refused for %s: %s", user.username, error.code)
+
+    def generate_avatar(
+        self, username: str, params: AvatarParams, *, progress: ProgressFn = no_progress
+    ) -> GenerationOutcome:
+        """Make avatars from photos; raises RefusedError (nothing charged) or BackendError (refunded)."""
+        user = self._user(username)
+        with self.database.session() as session:
+            model = model_rows.find_model(session, tier=params.tier)
+        try:
+            if model is None or model.mode != "photo":
+                raise RefusedError("INVALID_PARAMS", f"Unknown tier {params.tier!r}; choose basic, pro or enterprise.")
+            request, notes = self._request(params, model, progress)
+        except RefusedError as error:
+            self._reject(user, error, model_key=model.model_key if model else "unknown", params=params)
+            raise
+        record = {
+            "tier": model.tier,
+            "style": request.style.name,
+            "style_strength": request.style_strength,
+            "subject": params.subject,
+            "num_images": request.num_images,
+            "steps": request.steps,
+            "guidance_scale": request.guidance_scale,
+            "width": request.width,
+            "height": request.height,
+            "seed_requested": params.seed,
+        }
+        return self._run(user, model, request, record=record, project=params.project, notes=notes, progress=progress)
+
+    def _run(
+        self,
+        user: User,
+        model: AIModel,
+        request: GenerationRequest,
+        *,
+        record: dict[str, Any],
+        project: str,
+        notes: list[str],
+        progress: ProgressFn,
+    ) -> GenerationOutcome:
+        cost = model.credit_cost * request.num_images
+        progress(0.2, f"Reserving {cost} credits")
+        try:
+            with self.database.session() as session:
+                folder = accounts.get_or_create_project(session, user_id=user.id, name=project)
+                generation = generations.start(
+                    session,
+                    user_id=user.id,
+                    project_id=folder.id,
+                    model_key=model.model_key,
+                    mode=request.mode,
+                    engine=self.engine.name,
+                    cost=cost,
+                    rate_limit_per_min=self.settings.user_rate_limit_per_min,
+                    prompt=request.styled_prompt,
+                    negative_prompt=request.styled_negative_prompt,
+                    params=record,
+                    photo_count=len(request.photos),
+                    preview=self.engine.preview,
+                )
+        except RefusedError as error:
+            with self.database.session() as session:
+                generations.reject(
+                    session,
+                    user_id=user.id,
+                    model_key=model.model_key,
+                    mode=request.mode,
+                    engine=self.engine.name,
+                    error=error,
+                    prompt=request.styled_prompt,
+                    negative_prompt=request.styled_negative_prompt,
+                    params=record,
+                    photo_count=len(request.photos),
+                )
+            raise
+        started = time.monotonic()
+        try:
+            result = self.engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
+            progress(0.93, "Saving your avatars")
+            completed = self._save(user, generation, result, record=record, started=started)
+        except Exception as exc:
+            self._fail(user, generation, exc, started=started)
+            if isinstance(exc, PhotoMakerError):
+                raise
+            raise PhotoMakerError("INTERNAL") from exc
+        progress(1.0, "Done")
+        with self.database.session() as session:
+            saved = generations.avatars_of(session, completed.id)
+            remaining = ledger.balance(session, user.id)
+        details = self._details(completed, model, remaining=remaining, notes=notes)
+        return GenerationOutcome(
+            generation_id=completed.id,
+            images=[self.storage.path(avatar.image_path) for avatar in saved],
+            details=details,
+            notes=notes,
+        )
+
+    def _save(
+        self, user: User, generation: Generation, result: GenerationResult, *, record: dict[str, Any], started: float
+    ) -> Generation:
+        saved = self.storage.save(result.images, user_id=user.id, generation_id=generation.id)
+        with self.database.session() as session:
+            return generations.complete(
+                session,
+                generation.id,
+                avatars=saved,
+                seed=result.seed,
+                engine=result.engine,
+                attempts=result.attempts,
+                processing_ms=round((time.monotonic() - started) * 1000),
+                params={**record, **result.effective_params},
+            )
+
+    def _fail(self, user: User, generation: Generation, exc: Exception, *, started: float) -> None:
+        error = exc if isinstance(exc, PhotoMakerError) else PhotoMakerError("INTERNAL")
+        if not isinstance(exc, PhotoMakerError):
+            log.exception("generation %s failed unexpectedly", generation.id)
+        self.storage.delete_generation(user_id=user.id, generation_id=generation.id)
+        with self.database.session() as session:
+            refunded = generations.fail(
+                session,
+                generation.id,
+                code=error.code,
+                message=error.message,
+                attempts=exc.attempts if isinstance(exc, BackendError) else None,
+                processing_ms=round((time.monotonic() - started) * 1000),
+            )
+        log.warning("generation %s failed (%s); refunded %s credits", generation.id, error.code, refunded)
+
+    @staticmethod
+    def _details(generation: Generation, model: AIModel, *, remaining: int, notes: list[str]) -> dict[str, Any]:
+        params = generation.params
+        return {
+            "generation_id": generation.id,
+            "status": generation.status,
+            "engine": generation.engine,
+            "preview": generation.preview,
+            "model_key": generation.model_key,
+            "model_name": model.name,
+            "tier": model.tier,
+            "mode": generation.mode,
+            "prompt": generation.prompt,
+            "negative_prompt": generation.negative_prompt,
+            "style": params.get("style"),
+            "style_strength": params.get("style_strength"),
+            "seed": generation.seed,
+            "width": params.get("width"),
+            "height": params.get("height"),
+            "num_images": params.get("num_images"),
+            "steps": params.get("steps"),
+            "guidance_scale": params.get("guidance_scale"),
+            "credits_charged": generation.credits_charged,
+            "credits_remaining": remaining,
+            "processing_ms": generation.processing_ms,
+            "attempts": generation.attempts,
+            "notes": notes,
+        }

@@ -1,0 +1,69 @@
+"""One `Settings` object, read from the environment; every value has a working local default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EngineChoice = Literal["auto", "preview", "space", "endpoint"]
+
+
+def _default_data_dir() -> Path:
+    """`/data` is the persistent disk on a Hugging Face Space; `./data` everywhere else."""
+    return Path("/data") if Path("/data").is_dir() else Path("data")
+
+
+class Settings(BaseSettings):
+    """Configuration of one running app. Field names are the environment variable names."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    photomaker_engine: EngineChoice = "auto"
+    hf_token: SecretStr | None = None
+    photomaker_space: str = "TencentARC/PhotoMaker-V2"
+    photomaker_endpoint_url: str | None = None
+    text_to_image_model: str = "black-forest-labs/FLUX.1-schnell"
+    text_to_image_endpoint_url: str | None = None
+    starting_credits: int = Field(default=250, ge=0)
+    admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_photo_mb: float = Field(default=5, gt=0)
+    user_rate_limit_per_min: int = Field(default=5, ge=1)
+    retention_days: int = Field(default=30, ge=1)
+    local_username: str = "local"
+    preview_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("hf_token", "photomaker_endpoint_url", "text_to_image_endpoint_url", "database_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """`DATABASE_URL`, or a SQLite file in `DATA_DIR`."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'photomaker.db').resolve()}"
+
+    @property
+    def avatars_dir(self) -> Path:
+        return self.data_dir / "avatars"
+
+    @property
+    def max_photo_bytes(self) -> int:
+        return int(self.max_photo_mb * 1024 * 1024)
+
+    @property
+    def token(self) -> str | None:
+        """The HF token as a plain string, for the clients that need it; never log it."""
+        return self.hf_token.get_secret_value() if self.hf_token else None

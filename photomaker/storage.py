@@ -1,0 +1,67 @@
+"""Where avatars live on disk: a PNG and a small thumbnail per image, under `DATA_DIR`.
+
+Paths stored in the database are relative to the storage root, so the data folder can move.
+Images are written from their pixels alone (no EXIF or other metadata), and atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PIL import Image
+
+THUMBNAIL_SIDE = 256
+
+
+@dataclass(frozen=True)
+class SavedAvatar:
+    """One saved image: paths relative to the storage root, and its size."""
+
+    image_path: str
+    thumbnail_path: str
+    width: int
+    height: int
+
+    def as_dict(self) -> dict[str, str | int]:
+        return asdict(self)
+
+
+def _write_atomically(image: Image.Image, path: Path, image_format: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    image.save(temporary, image_format)
+    os.replace(temporary, path)
+
+
+class AvatarStorage:
+    """Saves, finds and deletes avatar files under one root folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, relative: str) -> Path:
+        """The absolute path of a stored file."""
+        return self.root / relative
+
+    def save(self, images: Sequence[Image.Image], *, user_id: int, generation_id: int) -> list[SavedAvatar]:
+        """Write each image as PNG plus a WebP thumbnail; returns what was saved."""
+        folder = Path(f"u{user_id}") / f"g{generation_id}"
+        (self.root / folder).mkdir(parents=True, exist_ok=True)
+        saved = []
+        for index, image in enumerate(images, start=1):
+            pixels = Image.frombytes("RGB", image.size, image.convert("RGB").tobytes())
+            image_path = folder / f"avatar-{index}.png"
+            thumbnail_path = folder / f"avatar-{index}.thumb.webp"
+            _write_atomically(pixels, self.root / image_path, "PNG")
+            thumbnail = pixels.copy()
+            thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+            _write_atomically(thumbnail, self.root / thumbnail_path, "WEBP")
+            saved.append(SavedAvatar(image_path.as_posix(), thumbnail_path.as_posix(), image.width, image.height))
+        return saved
+
+    def delete_generation(self, *, user_id: int, generation_id: int) -> None:
+        """Remove every file of one generation (after a failure, or on deletion)."""
+        shutil.rmtree(self.root / f"u{user_id}" / f"g{generation_id}", ignore_errors=True)

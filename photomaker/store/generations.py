@@ -1,0 +1,208 @@
+"""Generation rows through their life: started and charged, completed, failed and refunded, rejected.
+
+Each function is one step of DESIGN.md's flow and runs inside the caller's transaction.
+A row leaves `processing` exactly once; the guard on the status makes a second completion or
+failure a no-op, so a refund can never happen twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from photomaker.errors import ErrorCode, RefusedError
+from photomaker.storage import SavedAvatar
+from photomaker.store import ledger
+from photomaker.store.models import Avatar, Generation, User, utcnow
+
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def _check_rate(session: Session, *, user_id: int, limit_per_min: int) -> None:
+    since = utcnow() - RATE_WINDOW
+    recent = session.exec(
+        select(Generation.created_at)
+        .where(Generation.user_id == user_id, Generation.created_at >= since, Generation.status != "rejected")
+        .order_by(col(Generation.created_at))
+    ).all()
+    if len(recent) >= limit_per_min:
+        wait = max(1, int((recent[0] + RATE_WINDOW - utcnow()).total_seconds()) + 1)
+        raise RefusedError(
+            "USER_RATE_LIMITED",
+            f"You started {len(recent)} generations in the last minute (the limit is {limit_per_min}); "
+            f"try again in {wait} seconds.",
+        )
+
+
+def start(
+    session: Session,
+    *,
+    user_id: int,
+    model_key: str,
+    mode: str,
+    engine: str,
+    cost: int,
+    rate_limit_per_min: int,
+    project_id: int | None = None,
+    prompt: str = "",
+    negative_prompt: str = "",
+    params: dict[str, Any] | None = None,
+    photo_count: int = 0,
+    preview: bool = False,
+) -> Generation:
+    """Rate-limit check, a `processing` row and its charge, in the caller's one transaction.
+
+    Touching the user's row first serialises one user's concurrent starts (a row lock on
+    PostgreSQL), so two requests cannot both slip under the rate limit.
+    """
+    session.execute(update(User).where(col(User.id) == user_id).values(updated_at=utcnow()))
+    _check_rate(session, user_id=user_id, limit_per_min=rate_limit_per_min)
+    now = utcnow()
+    generation = Generation(
+        user_id=user_id,
+        project_id=project_id,
+        model_key=model_key,
+        mode=mode,
+        engine=engine,
+        status="processing",
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        params=params or {},
+        photo_count=photo_count,
+        credits_charged=cost,
+        preview=preview,
+        created_at=now,
+        started_at=now,
+    )
+    session.add(generation)
+    session.flush()
+    ledger.charge(session, user_id=user_id, generation_id=generation.id, amount=cost)
+    return generation
+
+
+def reject(
+    session: Session,
+    *,
+    user_id: int,
+    model_key: str,
+    mode: str,
+    engine: str,
+    error: RefusedError,
+    project_id: int | None = None,
+    prompt: str = "",
+    negative_prompt: str = "",
+    params: dict[str, Any] | None = None,
+    photo_count: int = 0,
+) -> Generation:
+    """Record a refusal: a `rejected` row with its code; no credit moves."""
+    now = utcnow()
+    generation = Generation(
+        user_id=user_id,
+        project_id=project_id,
+        model_key=model_key,
+        mode=mode,
+        engine=engine,
+        status="rejected",
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        params=params or {},
+        photo_count=photo_count,
+        error_code=error.code,
+        error_message=error.message,
+        created_at=now,
+        completed_at=now,
+    )
+    session.add(generation)
+    session.flush()
+    return generation
+
+
+def _finish(session: Session, generation_id: int, **values: Any) -> bool:
+    """Move a `processing` row to its final state; False if it had already left `processing`."""
+    result = session.execute(
+        update(Generation)
+        .where(col(Generation.id) == generation_id, col(Generation.status) == "processing")
+        .values(completed_at=utcnow(), **values)
+    )
+    return result.rowcount == 1
+
+
+def complete(
+    session: Session,
+    generation_id: int,
+    *,
+    avatars: Sequence[SavedAvatar],
+    seed: int,
+    engine: str,
+    attempts: int,
+    processing_ms: int,
+    params: dict[str, Any],
+) -> Generation:
+    """Mark the row `completed` with its timings and outputs, and add its avatars."""
+    if not _finish(
+        session,
+        generation_id,
+        status="completed",
+        seed=seed,
+        engine=engine,
+        attempts=attempts,
+        processing_ms=processing_ms,
+        params=params,
+    ):
+        raise RuntimeError(f"generation {generation_id} is no longer processing")
+    for avatar in avatars:
+        session.add(Avatar(generation_id=generation_id, **avatar.as_dict()))
+    session.flush()
+    return session.get(Generation, generation_id, populate_existing=True)
+
+
+def fail(
+    session: Session,
+    generation_id: int,
+    *,
+    code: ErrorCode,
+    message: str,
+    attempts: int | None = None,
+    processing_ms: int | None = None,
+) -> int:
+    """Mark the row `failed` and refund its charge, once; returns the credits refunded."""
+    values: dict[str, Any] = {"status": "failed", "error_code": code, "error_message": message}
+    if attempts is not None:
+        values["attempts"] = attempts
+    if processing_ms is not None:
+        values["processing_ms"] = processing_ms
+    if not _finish(session, generation_id, **values):
+        return 0
+    return ledger.refund(session, generation_id=generation_id)
+
+
+def recover_interrupted(session: Session) -> list[int]:
+    """Fail and refund every row a dead process left `processing`; returns their ids."""
+    stuck = session.exec(select(Generation.id).where(Generation.status == "processing")).all()
+    for generation_id in stuck:
+        fail(session, generation_id, code="INTERRUPTED", message="The app stopped while this was generating.")
+    return list(stuck)
+
+
+def get(session: Session, generation_id: int) -> Generation | None:
+    return session.get(Generation, generation_id)
+
+
+def avatars_of(session: Session, generation_id: int) -> list[Avatar]:
+    return list(session.exec(select(Avatar).where(Avatar.generation_id == generation_id).order_by(Avatar.id)).all())
+
+
+def recent_avatars(session: Session, *, user_id: int, limit: int = 24) -> list[tuple[Avatar, Generation]]:
+    """The user's latest avatars with their generations, newest first."""
+    rows = session.exec(
+        select(Avatar, Generation)
+        .join(Generation, col(Avatar.generation_id) == col(Generation.id))
+        .where(Generation.user_id == user_id, Generation.status == "completed")
+        .order_by(col(Avatar.id).desc())
+        .limit(limit)
+    ).all()
+    return [(avatar, generation) for avatar, generation in rows]

@@ -1,0 +1,133 @@
+"""The tables. Nothing here is SQLite-only: the same models run on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+GenerationStatus = Literal["processing", "completed", "failed", "rejected"]
+CreditKind = Literal["grant", "charge", "refund"]
+FINAL_STATUSES: tuple[GenerationStatus, ...] = ("completed", "failed", "rejected")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC, as SQLModel stores datetimes."""
+    return datetime.now(UTC)
+
+
+class AIModel(SQLModel, table=True):
+    """A model users can pick: a PhotoMaker tier or a text-to-image model."""
+
+    __tablename__ = "ai_models"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_key: str = Field(unique=True, index=True, max_length=120)
+    app_id: str = Field(max_length=60)
+    name: str = Field(max_length=120)
+    tier: str = Field(max_length=20, index=True)
+    mode: str = Field(max_length=10)
+    provider: str = Field(max_length=60)
+    credit_cost: int
+    width: int
+    height: int
+    default_style_strength: int
+    steps: int
+    guidance_scale: float
+    eta_min_s: int
+    eta_max_s: int
+    enabled: bool = True
+    capabilities: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    features: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """An account: the HF username on a Space, `local` in the offline demo."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=100)
+    credits: int = 0
+    is_admin: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CreditTransaction(SQLModel, table=True):
+    """One line of the credits ledger. At most one charge and one refund per generation."""
+
+    __tablename__ = "credit_transactions"
+    __table_args__ = (UniqueConstraint("generation_id", "kind", name="uq_credit_generation_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    generation_id: int | None = Field(default=None, foreign_key="generations.id")
+    kind: str = Field(max_length=10)
+    delta: int
+    balance_after: int
+    note: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Project(SQLModel, table=True):
+    """A user's named folder of avatars."""
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_project_user_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Generation(SQLModel, table=True):
+    """One request to generate, whatever became of it."""
+
+    __tablename__ = "generations"
+    __table_args__ = (
+        Index("ix_generations_user_created", "user_id", "created_at"),
+        Index("ix_generations_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    project_id: int | None = Field(default=None, foreign_key="projects.id")
+    model_key: str = Field(max_length=120)
+    mode: str = Field(max_length=10)
+    engine: str = Field(max_length=40)
+    status: str = Field(max_length=20)
+    prompt: str = ""
+    negative_prompt: str = ""
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    photo_count: int = 0
+    seed: int | None = None
+    credits_charged: int = 0
+    attempts: int = 0
+    preview: bool = False
+    error_code: str | None = Field(default=None, max_length=40)
+    error_message: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    processing_ms: int | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+
+
+class Avatar(SQLModel, table=True):
+    """One image a generation made; paths are relative to `DATA_DIR`."""
+
+    __tablename__ = "avatars"
+
+    id: int | None = Field(default=None, primary_key=True)
+    generation_id: int = Field(foreign_key="generations.id", index=True)
+    image_path: str
+    thumbnail_path: str
+    width: int
+    height: int
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,76 @@
+"""The Gradio app: `build_app()` lays out the page and API; `launch()` serves it.
+
+The only package that imports gradio, and the only place our errors become `gr.Error`.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from photomaker.runtime import Runtime
+from photomaker.ui.api import register_api
+from photomaker.ui.generate_tab import build_generate_tab
+from photomaker.ui.identity import oauth_enabled, username_for
+from photomaker.ui.monitoring_tab import build_monitoring_tab
+
+CSS = """
+.hint { font-size: 0.85em; opacity: 0.8; margin-top: -0.5em; }
+#engine-note { padding: 0.6em 0.9em; border-radius: 8px; background: var(--block-background-fill); }
+"""
+
+THEME = gr.themes.Soft(
+    primary_hue="indigo",
+    font=["ui-sans-serif", "system-ui", "sans-serif"],
+    font_mono=["ui-monospace", "monospace"],
+)
+
+
+def engine_note(runtime: Runtime) -> str:
+    """One line telling the user what makes their images."""
+    engine = runtime.service.engine
+    if engine.preview:
+        return (
+            "🟡 **Preview engine (offline).** Avatars are made on this computer from your own photo: framed as a "
+            "headshot and styled, without PhotoMaker. Set `HF_TOKEN` to use real PhotoMaker V2."
+        )
+    return f"🟢 **Engine: {engine.name}.** Avatars are made by PhotoMaker V2."
+
+
+def build_app(runtime: Runtime) -> gr.Blocks:
+    """The whole app: header, Generate and Monitoring tabs, and the API endpoints."""
+    with gr.Blocks(title="PhotoMaker Studio", analytics_enabled=False) as demo:
+        with gr.Row():
+            gr.Markdown("# PhotoMaker Studio\nTurn 1-4 photos of yourself into styled avatars with PhotoMaker V2.")
+            if oauth_enabled():
+                gr.LoginButton()
+            who = gr.Markdown(elem_id="who")
+        with gr.Tabs():
+            with gr.Tab("Generate", id="generate"):
+                refresh = build_generate_tab(runtime, engine_note=engine_note(runtime))
+            with gr.Tab("Monitoring", id="monitoring"):
+                build_monitoring_tab()
+        register_api(runtime)
+
+        def on_load(*values: object, profile: gr.OAuthProfile | None = None) -> tuple[object, ...]:
+            username = username_for(profile, runtime.settings)
+            return (f"Signed in as **{username}**", *refresh["fn"](*values, profile=profile))
+
+        demo.load(
+            on_load,
+            refresh["inputs"],
+            [who, *refresh["outputs"]],
+            api_name="ui_load",
+            api_visibility="private",
+        )
+    return demo
+
+
+def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
+    """Serve the app; host and port come from `GRADIO_SERVER_NAME`/`GRADIO_SERVER_PORT` unless given."""
+    demo.queue(default_concurrency_limit=runtime.settings.preview_concurrency).launch(
+        allowed_paths=[str(runtime.settings.data_dir.resolve())],
+        theme=THEME,
+        css=CSS,
+        footer_links=["api"],
+        **options,
+    )

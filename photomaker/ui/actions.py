@@ -1,0 +1,29 @@
+"""What the page and the API both do with a request: one path from uploads to avatars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from photomaker.engines.base import ProgressFn, no_progress
+from photomaker.runtime import Runtime
+from photomaker.service import AvatarParams, GenerationOutcome
+from photomaker.ui import uploads
+from photomaker.ui.errors import shown_to_user
+
+
+def generate_from_uploads(
+    runtime: Runtime,
+    username: str,
+    photo_items: Sequence[Any] | None,
+    *,
+    progress: ProgressFn = no_progress,
+    **fields: Any,
+) -> GenerationOutcome:
+    """Generate from uploaded files (our errors shown to the user), then delete the uploads."""
+    try:
+        with shown_to_user():
+            params = AvatarParams(photos=uploads.to_uploads(photo_items), **fields)
+            return runtime.service.generate_avatar(username, params, progress=progress)
+    finally:
+        uploads.discard(photo_items)

@@ -1,0 +1,1 @@
+"""The AI model catalogue as data (`models.json`) and the idempotent seeding command."""
