@@ -46,9 +46,9 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "RATE_LIMIT_EXCEEDED": "The image service is busy; try again in a minute. Your credits were refunded.",
     "GENERATION_TIMEOUT": "The generation took too long; try again. Your credits were refunded.",
     "BACKEND_UNAVAILABLE": "The image service is unavailable; try again later. Your credits were refunded.",
-    "AUTH_FAILED": "The image service refused our token; ask the operator to check HF_TOKEN. Your credits were refunded.",
-    "BAD_REQUEST": "The image service rejected these settings; change them and try again. Your credits were refunded.",
-    "BAD_RESPONSE": "The image service sent back something that is not an image; try again. Your credits were refunded.",
+    "AUTH_FAILED": "The image service refused our token; ask the operator to check HF_TOKEN. Credits refunded.",
+    "BAD_REQUEST": "The image service rejected these settings; change them and try again. Credits refunded.",
+    "BAD_RESPONSE": "The image service sent back something that is not an image; try again. Credits refunded.",
     "INTERRUPTED": "The app restarted while this was generating; your credits were refunded, so try again.",
     "INTERNAL": "Something went wrong on our side; try again. Your credits were refunded.",
 }

@@ -99,7 +99,8 @@ def locate(photo: PreparedPhoto) -> FacePhoto:
     if not faces:
         raise RefusedError(
             "NO_FACE",
-            f"We could not find a face in {photo.name}; upload a clear, well-lit photo of one person facing the camera.",
+            f"We could not find a face in {photo.name}; "
+            "upload a clear, well-lit photo of one person facing the camera.",
         )
     return FacePhoto(photo=photo, face=faces[0], faces_found=len(faces))
 

@@ -139,7 +139,9 @@ def get_style(name: str) -> Style:
 
 def _check_length(text: str, limit: int, what: str) -> None:
     if len(text) > limit:
-        raise RefusedError("INVALID_PROMPT", f"The {what} is {len(text)} characters long; shorten it to {limit} or fewer.")
+        raise RefusedError(
+            "INVALID_PROMPT", f"The {what} is {len(text)} characters long; shorten it to {limit} or fewer."
+        )
 
 
 def _remove_trigger(text: str) -> str:
@@ -164,8 +166,9 @@ def _trigger_is_placed(text: str) -> bool:
 def insert_trigger(prompt: str, *, subject: Subject = "person") -> str:
     """Give `prompt` exactly one `img`, right after a class word.
 
-    Kept when already right; moved when misplaced; inserted after the first class word, or
-    with the subject ("a woman img, ...") when the prompt names nobody. Two or more are refused.
+    Kept when already right. Otherwise it goes after the first class word in the prompt; when
+    the prompt names nobody, a misplaced `img` becomes "a woman img" where it stands, and a
+    missing one is added in front ("a woman img, ..."). Two or more are refused.
     """
     text = prompt.strip()
     count = len(_TRIGGER_RE.findall(text))
@@ -173,15 +176,17 @@ def insert_trigger(prompt: str, *, subject: Subject = "person") -> str:
         raise RefusedError(
             "INVALID_PROMPT",
             f"The prompt uses the trigger word '{TRIGGER}' {count} times; use it once, right after "
-            f"the person (\"a woman {TRIGGER}\"), or leave it out and we add it.",
+            f'the person ("a woman {TRIGGER}"), or leave it out and we add it.',
         )
     if count == 1 and _trigger_is_placed(text):
         return _TRIGGER_RE.sub(TRIGGER, text)
-    text = _remove_trigger(text)
-    end = _class_word_end(text)
-    if end is None:
-        return f"a {subject} {TRIGGER}, {text}" if text else f"a {subject} {TRIGGER}"
-    return f"{text[:end]} {TRIGGER}{text[end:]}"
+    without = _remove_trigger(text)
+    end = _class_word_end(without)
+    if end is not None:
+        return f"{without[:end]} {TRIGGER}{without[end:]}"
+    if count == 1:
+        return _TRIGGER_RE.sub(f"a {subject} {TRIGGER}", text)
+    return f"a {subject} {TRIGGER}, {text}" if text else f"a {subject} {TRIGGER}"
 
 
 def build(
@@ -194,7 +199,10 @@ def build(
 ) -> BuiltPrompt:
     """The final prompt and negative prompt for one generation, or INVALID_PROMPT."""
     if not prompt or not prompt.strip():
-        raise RefusedError("INVALID_PROMPT", "Write a prompt that describes the avatar you want, e.g. \"a professional headshot, studio lighting\".")
+        raise RefusedError(
+            "INVALID_PROMPT",
+            'Write a prompt that describes the avatar you want, e.g. "a professional headshot, studio lighting".',
+        )
     if subject not in SUBJECTS:
         raise RefusedError("INVALID_PARAMS", f"Unknown subject {subject!r}; choose one of: {', '.join(SUBJECTS)}.")
     _check_length(prompt.strip(), MAX_PROMPT_CHARS, "prompt")

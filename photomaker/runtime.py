@@ -14,9 +14,8 @@ from photomaker.engines.registry import create_engine
 from photomaker.service import GenerationService
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
-from photomaker.store import Database
+from photomaker.store import Database, generations
 from photomaker.store import catalog as model_rows
-from photomaker.store import generations
 
 log = logging.getLogger(__name__)
 

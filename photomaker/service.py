@@ -24,8 +24,7 @@ from photomaker.photos import PhotoUpload
 from photomaker.prompts import DEFAULT_STYLE, Subject
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
-from photomaker.store import AIModel, Database, Generation, User
-from photomaker.store import accounts, generations, ledger
+from photomaker.store import AIModel, Database, Generation, User, accounts, generations, ledger
 from photomaker.store import catalog as model_rows
 from photomaker.store.accounts import DEFAULT_PROJECT
 
@@ -152,7 +151,9 @@ class GenerationService:
             for avatar, generation in rows
         ]
 
-    def _request(self, params: AvatarParams, model: AIModel, progress: ProgressFn) -> tuple[GenerationRequest, list[str]]:
+    def _request(
+        self, params: AvatarParams, model: AIModel, progress: ProgressFn
+    ) -> tuple[GenerationRequest, list[str]]:
         """Every check of a photo request, cheapest first; raises RefusedError before any charge."""
         num_images = _whole("Number of images", params.num_images)
         _in_range("Number of images", num_images, (1, model.capabilities.get("max_outputs", 4)))

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from photomaker.store import models  # noqa: F401  (registers the tables)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API objects are untyped)
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL lets readers work while a generation writes; SQLite leaves foreign keys off unless asked.
 
     The driver's own transaction handling is switched off so that `_sqlite_begin` decides.
@@ -26,7 +26,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:  # noqa: ANN001
+def _sqlite_begin(connection) -> None:
     """Take the write lock when a transaction starts, not at its first write.
 
     A transaction that read first and then writes after another writer committed would fail

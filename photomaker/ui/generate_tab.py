@@ -217,8 +217,21 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
     num_images.change(refresh_cost, [tier, num_images], cost, api_name="ui_cost", api_visibility="private")
     generate.click(
         on_generate,
-        [photos, subject, style, prompt, tier, style_strength, num_images, negative_prompt, steps, guidance, seed,
-         randomise, project],
+        [
+            photos,
+            subject,
+            style,
+            prompt,
+            tier,
+            style_strength,
+            num_images,
+            negative_prompt,
+            steps,
+            guidance,
+            seed,
+            randomise,
+            project,
+        ],
         [results, details, details_json, history, cost, seed, photos, project],
         api_name="ui_generate",
         api_visibility="private",

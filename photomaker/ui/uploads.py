@@ -6,6 +6,7 @@ other files on the server, and the CLI's photos (the user's own files) are never
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -54,7 +55,5 @@ def discard(items: Iterable[Any] | None) -> None:
             continue
         upload.path.unlink(missing_ok=True)
         if upload.path.parent != upload_dir():
-            try:
+            with contextlib.suppress(OSError):
                 upload.path.parent.rmdir()
-            except OSError:
-                pass

@@ -1,0 +1,5 @@
+import sys
+
+from photomaker.cli import main
+
+sys.exit(main())

@@ -1,0 +1,100 @@
+"""`python -m photomaker ...`: the same service as the page, from a terminal.
+
+python -m photomaker generate --photo me.jpg --prompt "a headshot" --tier pro --out avatars/
+python -m photomaker account
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from photomaker.catalog import PHOTO_TIERS
+from photomaker.errors import PhotoMakerError
+from photomaker.photos import PhotoUpload
+from photomaker.prompts import DEFAULT_STYLE, STYLES_BY_NAME, SUBJECTS
+from photomaker.runtime import Runtime, start_runtime
+from photomaker.service import AvatarParams
+from photomaker.settings import Settings
+
+
+def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
+    params = AvatarParams(
+        photos=tuple(PhotoUpload.from_path(path) for path in args.photo),
+        prompt=args.prompt,
+        tier=args.tier,
+        style=args.style,
+        style_strength=args.style_strength,
+        subject=args.subject,
+        negative_prompt=args.negative_prompt,
+        num_images=args.num_images,
+        seed=args.seed,
+        steps=args.steps,
+        guidance_scale=args.guidance_scale,
+        project=args.project,
+    )
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+    outcome = runtime.service.generate_avatar(args.user or runtime.settings.local_username, params, progress=progress)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in outcome.images:
+        target = args.out / f"generation-{outcome.generation_id}-{path.name}"
+        shutil.copyfile(path, target)
+        print(target)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(json.dumps(outcome.details, indent=2), file=sys.stderr)
+    return 0
+
+
+def _account(runtime: Runtime, args: argparse.Namespace) -> int:
+    found = runtime.service.account(args.user or runtime.settings.local_username)
+    print(json.dumps({"username": found.username, "credits": found.credits, "is_admin": found.is_admin}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m photomaker", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="make avatars from 1-4 photos")
+    generate.add_argument("--photo", action="append", type=Path, required=True, help="a photo (repeat for up to 4)")
+    generate.add_argument("--prompt", required=True)
+    generate.add_argument("--tier", choices=PHOTO_TIERS, default="pro")
+    generate.add_argument("--style", choices=list(STYLES_BY_NAME), default=DEFAULT_STYLE)
+    generate.add_argument("--style-strength", type=int, help="0-100; the tier's default when left out")
+    generate.add_argument("--subject", choices=SUBJECTS, default="person")
+    generate.add_argument("--negative-prompt", default="")
+    generate.add_argument("--num-images", type=int, default=1)
+    generate.add_argument("--seed", type=int, default=-1)
+    generate.add_argument("--steps", type=int)
+    generate.add_argument("--guidance-scale", type=float)
+    generate.add_argument("--project", default="My avatars")
+    generate.add_argument("--out", type=Path, default=Path("avatars"), help="folder to copy the avatars into")
+    generate.add_argument("--user", help="whose credits to use (default: the local user)")
+    generate.set_defaults(run=_generate)
+
+    account = commands.add_parser("account", help="show a user's credit balance")
+    account.add_argument("--user")
+    account.set_defaults(run=_account)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    runtime = start_runtime(Settings())
+    try:
+        return args.run(runtime, args)
+    except PhotoMakerError as error:
+        print(f"error [{error.code}]: {error.message}", file=sys.stderr)
+        return 2
+    finally:
+        runtime.database.dispose()

@@ -1,0 +1,63 @@
+"""faces: real photos with and without people; several faces use the largest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from photomaker.errors import RefusedError
+from photomaker.faces import detect_faces, locate, locate_all
+from photomaker.photos import PhotoUpload, prepare_one
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _prepared(name: str):
+    return prepare_one(PhotoUpload.from_path(FIXTURES / name), max_bytes=5 << 20)
+
+
+def test_finds_the_frontal_face() -> None:
+    faces = detect_faces(_prepared("astronaut.png").image)
+    assert len(faces) == 1
+    face = faces[0]
+    # Eileen Collins' face is around x 180-270, y 70-160 in the 512 px photo.
+    assert face.contains((225, 115))
+    assert 60 <= face.w <= 140
+
+
+def test_finds_a_hard_face_turned_to_the_side_in_greyscale() -> None:
+    faces = detect_faces(_prepared("camera.png").image)
+    assert faces, "the cameraman's three-quarter face should be found"
+    assert faces[0].contains((225, 150))
+
+
+@pytest.mark.parametrize("name", ["chelsea.png", "coffee.png"])
+def test_no_human_face_in_a_cat_or_a_cup(name: str) -> None:
+    assert detect_faces(_prepared(name).image) == []
+
+
+def test_locate_refuses_a_cat_naming_the_file() -> None:
+    with pytest.raises(RefusedError) as caught:
+        locate(_prepared("chelsea.png"))
+    assert caught.value.code == "NO_FACE"
+    assert "chelsea.png" in caught.value.message
+
+
+def test_several_faces_use_the_largest(tmp_path: Path) -> None:
+    portrait = Image.open(FIXTURES / "astronaut.png").convert("RGB")
+    group = Image.new("RGB", (1024, 512), (128, 128, 128))
+    group.paste(portrait, (0, 0))
+    group.paste(portrait.resize((384, 384)), (600, 64))
+    path = tmp_path / "two.png"
+    group.save(path)
+    located = locate(prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20))
+    assert located.faces_found == 2
+    assert located.face.x < 512, "the full-size face on the left is the larger one"
+
+
+def test_locate_all_stops_at_the_first_photo_without_a_face() -> None:
+    with pytest.raises(RefusedError) as caught:
+        locate_all([_prepared("astronaut.png"), _prepared("coffee.png")])
+    assert "coffee.png" in caught.value.message

@@ -1,0 +1,231 @@
+"""The whole flow through the service: charge on success, nothing on refusal, refund on failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlmodel import select
+
+from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
+from photomaker.errors import BackendError, PhotoMakerError, RefusedError
+from photomaker.photos import PhotoUpload
+from photomaker.runtime import Runtime, start_runtime
+from photomaker.service import AvatarParams, GenerationService
+from photomaker.settings import Settings
+from photomaker.store import Generation, accounts
+from photomaker.store import generations as generation_rows
+
+
+def _params(*photos: Path, **options: object) -> AvatarParams:
+    fields: dict[str, object] = {"prompt": "a professional headshot, studio lighting", "tier": "pro"}
+    fields.update(options)
+    return AvatarParams(photos=tuple(PhotoUpload.from_path(p) for p in photos), **fields)  # type: ignore[arg-type]
+
+
+def _rows(runtime: Runtime) -> list[Generation]:
+    with runtime.database.session() as session:
+        return list(session.exec(select(Generation).order_by(Generation.id)).all())
+
+
+def _credits(runtime: Runtime) -> int:
+    return runtime.service.account("local").credits
+
+
+def test_happy_path_charges_the_tier_per_image(runtime: Runtime, face_photo: Path) -> None:
+    assert _credits(runtime) == 250
+    outcome = runtime.service.generate_avatar("local", _params(face_photo, num_images=2, seed=7))
+    details = outcome.details
+    assert details["status"] == "completed" and details["preview"] is True
+    assert (details["credits_charged"], details["credits_remaining"]) == (50, 200)
+    assert (details["width"], details["height"], details["seed"]) == (1024, 1024, 7)
+    assert details["prompt"].startswith("cinematic photo a person img, a professional headshot")
+    assert _credits(runtime) == 200
+    assert len(outcome.images) == 2
+    for path in outcome.images:
+        with Image.open(path) as image:
+            assert image.format == "PNG" and image.size == (1024, 1024)
+            assert "exif" not in image.info
+        assert path.is_relative_to(runtime.settings.data_dir)
+    row = _rows(runtime)[-1]
+    assert (row.status, row.attempts, row.engine, row.photo_count) == ("completed", 1, "preview", 1)
+    assert row.processing_ms is not None and row.processing_ms > 0
+    assert row.params["style"] == "Photographic (Default)" and row.params["style_strength"] == 25
+
+
+@pytest.mark.parametrize(("tier", "side", "cost"), [("basic", 512, 18), ("enterprise", 1536, 35)])
+def test_each_tier_has_its_resolution_and_price(
+    runtime: Runtime, face_photo: Path, tier: str, side: int, cost: int
+) -> None:
+    outcome = runtime.service.generate_avatar("local", _params(face_photo, tier=tier))
+    assert (outcome.details["width"], outcome.details["credits_charged"]) == (side, cost)
+    with Image.open(outcome.images[0]) as image:
+        assert image.size == (side, side)
+
+
+def _text_named_jpg(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.jpg"
+    path.write_text("not an image")
+    return path
+
+
+def _six_mb_photo(tmp_path: Path) -> Path:
+    path = tmp_path / "huge.jpg"
+    path.write_bytes(b"\xff\xd8\xff" + b"\x00" * (6 * 1024 * 1024))
+    return path
+
+
+REFUSALS = [
+    ("NO_FACE", lambda face, tmp: _params(Path(__file__).parent / "fixtures" / "chelsea.png")),
+    ("INVALID_PHOTO", lambda face, tmp: _params(_text_named_jpg(tmp))),
+    ("PHOTO_TOO_LARGE", lambda face, tmp: _params(_six_mb_photo(tmp))),
+    ("TOO_MANY_PHOTOS", lambda face, tmp: _params(*[face] * 5)),
+    ("NO_PHOTOS", lambda face, tmp: _params()),
+    ("INVALID_PROMPT", lambda face, tmp: _params(face, prompt="a woman img with a man img")),
+    ("INVALID_PROMPT", lambda face, tmp: _params(face, prompt="")),
+    ("INVALID_PARAMS", lambda face, tmp: _params(face, tier="platinum")),
+    ("INVALID_PARAMS", lambda face, tmp: _params(face, num_images=5)),
+    ("INVALID_PARAMS", lambda face, tmp: _params(face, steps=10)),
+    ("INVALID_PARAMS", lambda face, tmp: _params(face, guidance_scale=11.0)),
+    ("INVALID_PARAMS", lambda face, tmp: _params(face, style_strength=150)),
+    ("INVALID_PARAMS", lambda face, tmp: _params(face, num_images=1.5)),
+]
+
+
+@pytest.mark.parametrize(("code", "make"), REFUSALS, ids=[f"{c}-{i}" for i, (c, _) in enumerate(REFUSALS)])
+def test_each_refusal_charges_nothing_and_is_recorded(
+    runtime: Runtime, face_photo: Path, tmp_path: Path, code: str, make
+) -> None:
+    with pytest.raises(RefusedError) as caught:
+        runtime.service.generate_avatar("local", make(face_photo, tmp_path))
+    assert caught.value.code == code
+    assert _credits(runtime) == 250
+    (row,) = _rows(runtime)
+    assert (row.status, row.error_code, row.credits_charged) == ("rejected", code, 0)
+    assert not list(runtime.settings.avatars_dir.rglob("*.png"))
+
+
+def test_not_enough_credits_is_refused_before_generating(tmp_path: Path, face_photo: Path) -> None:
+    runtime = start_runtime(Settings(data_dir=tmp_path / "data", starting_credits=40))
+    with pytest.raises(RefusedError) as caught:
+        runtime.service.generate_avatar("local", _params(face_photo, num_images=2))
+    assert caught.value.code == "INSUFFICIENT_CREDITS"
+    assert "costs 50 credits and you have 40" in caught.value.message
+    assert _credits(runtime) == 40
+    assert [(r.status, r.error_code) for r in _rows(runtime)] == [("rejected", "INSUFFICIENT_CREDITS")]
+
+
+def test_user_rate_limit(tmp_path: Path, face_photo: Path) -> None:
+    runtime = start_runtime(Settings(data_dir=tmp_path / "data", user_rate_limit_per_min=2))
+    for _ in range(2):
+        runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+    with pytest.raises(RefusedError) as caught:
+        runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+    assert caught.value.code == "USER_RATE_LIMITED"
+    assert _credits(runtime) == 250 - 2 * 18
+    assert [r.status for r in _rows(runtime)] == ["completed", "completed", "rejected"]
+
+
+class BrokenEngine:
+    """An engine that fails the way a remote backend does, after the charge."""
+
+    name = "broken"
+    preview = False
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
+        progress(0.5, "about to fail")
+        raise self.error
+
+
+def _with_engine(runtime: Runtime, engine: object) -> GenerationService:
+    return GenerationService(
+        settings=runtime.settings, database=runtime.database, engine=engine, storage=runtime.service.storage
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (BackendError("BACKEND_UNAVAILABLE", attempts=3), "BACKEND_UNAVAILABLE"),
+        (RuntimeError("bug in an engine"), "INTERNAL"),
+    ],
+)
+def test_engine_failure_refunds_exactly_what_was_charged(
+    runtime: Runtime, face_photo: Path, error: Exception, code: str
+) -> None:
+    service = _with_engine(runtime, BrokenEngine(error))
+    with pytest.raises(PhotoMakerError) as caught:
+        service.generate_avatar("local", _params(face_photo, num_images=3))
+    assert caught.value.code == code
+    assert "refunded" in caught.value.message
+    assert _credits(runtime) == 250
+    (row,) = _rows(runtime)
+    assert (row.status, row.error_code, row.credits_charged) == ("failed", code, 75)
+    if code == "BACKEND_UNAVAILABLE":
+        assert row.attempts == 3
+
+
+def test_storage_failure_refunds_and_leaves_no_files(runtime: Runtime, face_photo: Path) -> None:
+    runtime.settings.avatars_dir.parent.mkdir(parents=True, exist_ok=True)
+    blocker = runtime.settings.data_dir / "blocked"
+    blocker.write_text("a file where a folder should be")
+    runtime.service.storage.root = blocker
+    with pytest.raises(PhotoMakerError) as caught:
+        runtime.service.generate_avatar("local", _params(face_photo))
+    assert caught.value.code == "INTERNAL"
+    assert _credits(runtime) == 250
+    assert _rows(runtime)[0].status == "failed"
+
+
+def test_crash_recovery_on_next_start(settings: Settings, face_photo: Path) -> None:
+    first = start_runtime(settings)
+    with first.database.session() as session:
+        user = accounts.get_or_create_user(session, "local", starting_credits=settings.starting_credits)
+        stuck = generation_rows.start(
+            session,
+            user_id=user.id,
+            model_key="avatar-creator:photomaker-pro",
+            mode="photo",
+            engine="preview",
+            cost=25,
+            rate_limit_per_min=10,
+        )
+    assert first.service.account("local").credits == 225
+    first.database.dispose()
+
+    second = start_runtime(settings)
+    assert second.service.account("local").credits == 250
+    row = _rows(second)[0]
+    assert (row.id, row.status, row.error_code) == (stuck.id, "failed", "INTERRUPTED")
+
+
+def test_several_faces_are_noted(runtime: Runtime, face_photo: Path, tmp_path: Path) -> None:
+    portrait = Image.open(face_photo).convert("RGB")
+    group = Image.new("RGB", (1024, 512), (128, 128, 128))
+    group.paste(portrait, (0, 0))
+    group.paste(portrait.resize((384, 384)), (600, 64))
+    path = tmp_path / "group.png"
+    group.save(path)
+    outcome = runtime.service.generate_avatar("local", _params(path))
+    assert outcome.notes == ["group.png: found 2 faces; used the largest."]
+    assert outcome.details["notes"] == outcome.notes
+
+
+def test_history_lists_the_users_avatars_newest_first(runtime: Runtime, face_photo: Path) -> None:
+    first = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+    second = runtime.service.generate_avatar("local", _params(face_photo, tier="basic", style="Lowpoly"))
+    history = runtime.service.history("local")
+    assert [item.generation_id for item in history] == [second.generation_id, first.generation_id]
+    assert all(item.thumbnail.exists() for item in history)
+    assert "Lowpoly" in history[0].caption and "preview" in history[0].caption
+    assert runtime.service.history("someone-else") == []
+
+
+def test_progress_moves_forward_to_done(runtime: Runtime, face_photo: Path) -> None:
+    seen: list[float] = []
+    runtime.service.generate_avatar("local", _params(face_photo, tier="basic"), progress=lambda f, m: seen.append(f))
+    assert seen == sorted(seen) and seen[-1] == 1.0
