@@ -15,6 +15,7 @@ from photomaker.ui.monitoring_tab import build_monitoring_tab
 
 CSS = """
 .hint { font-size: 0.85em; opacity: 0.8; margin-top: -0.5em; }
+#who { text-align: right; }
 #engine-note { padding: 0.6em 0.9em; border-radius: 8px; background: var(--block-background-fill); }
 """
 

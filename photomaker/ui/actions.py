@@ -9,7 +9,6 @@ from photomaker.engines.base import ProgressFn, no_progress
 from photomaker.runtime import Runtime
 from photomaker.service import AvatarParams, GenerationOutcome
 from photomaker.ui import uploads
-from photomaker.ui.errors import shown_to_user
 
 
 def generate_from_uploads(
@@ -20,10 +19,12 @@ def generate_from_uploads(
     progress: ProgressFn = no_progress,
     **fields: Any,
 ) -> GenerationOutcome:
-    """Generate from uploaded files (our errors shown to the user), then delete the uploads."""
+    """Generate from uploaded files, then delete the uploads whatever happened.
+
+    Raises our errors unchanged: the API turns them into `gr.Error`, the page shows them inline.
+    """
     try:
-        with shown_to_user():
-            params = AvatarParams(photos=uploads.to_uploads(photo_items), **fields)
-            return runtime.service.generate_avatar(username, params, progress=progress)
+        params = AvatarParams(photos=uploads.to_uploads(photo_items), **fields)
+        return runtime.service.generate_avatar(username, params, progress=progress)
     finally:
         uploads.discard(photo_items)

@@ -14,6 +14,7 @@ from photomaker.prompts import DEFAULT_STYLE
 from photomaker.runtime import Runtime
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui.actions import generate_from_uploads
+from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import username_for
 
 
@@ -37,22 +38,23 @@ def register_api(runtime: Runtime) -> None:
         profile: gr.OAuthProfile | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
         """Make 1-4 avatars from 1-4 photos of one person; returns the images and the generation's details."""
-        outcome = generate_from_uploads(
-            runtime,
-            username_for(profile, runtime.settings),
-            photos,
-            prompt=prompt,
-            tier=tier,
-            style=style,
-            style_strength=style_strength,
-            subject=subject,
-            negative_prompt=negative_prompt or "",
-            num_images=num_images,
-            seed=seed,
-            steps=steps,
-            guidance_scale=guidance_scale,
-            project=project or DEFAULT_PROJECT,
-        )
+        with shown_to_user():
+            outcome = generate_from_uploads(
+                runtime,
+                username_for(profile, runtime.settings),
+                photos,
+                prompt=prompt,
+                tier=tier,
+                style=style,
+                style_strength=style_strength,
+                subject=subject,
+                negative_prompt=negative_prompt or "",
+                num_images=num_images,
+                seed=seed,
+                steps=steps,
+                guidance_scale=guidance_scale,
+                project=project or DEFAULT_PROJECT,
+            )
         files = [FileData(path=str(path), orig_name=path.name, mime_type="image/png") for path in outcome.images]
         return files, outcome.details
 

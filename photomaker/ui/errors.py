@@ -10,10 +10,24 @@ import gradio as gr
 from photomaker.errors import PhotoMakerError, RefusedError
 
 
+def _title(error: PhotoMakerError) -> str:
+    return "Not generated" if isinstance(error, RefusedError) else "Generation failed"
+
+
 def as_gr_error(error: PhotoMakerError) -> gr.Error:
-    """A `gr.Error` whose title is the error's kind and whose text says what to do."""
-    title = "Not generated" if isinstance(error, RefusedError) else "Generation failed"
-    return gr.Error(f"{error.message} [{error.code}]", title=title, print_exception=False)
+    """A `gr.Error` (for API callers) whose title is the error's kind and whose text says what to do."""
+    return gr.Error(f"{error.message} [{error.code}]", title=_title(error), print_exception=False)
+
+
+def warn(error: PhotoMakerError) -> None:
+    """A toast on the page, leaving the rest of the page as it was."""
+    gr.Warning(error.message, title=_title(error))
+
+
+def error_markdown(error: PhotoMakerError) -> str:
+    """The error where the results would have been: what happened, what to do, what it cost."""
+    cost = "Nothing was charged." if isinstance(error, RefusedError) else ""
+    return f"### ❌ {_title(error)}\n\n{error.message} {cost}\n\n<sub>code `{error.code}`</sub>"
 
 
 @contextmanager

@@ -6,12 +6,14 @@ from typing import Any
 
 import gradio as gr
 
+from photomaker.errors import PhotoMakerError, RefusedError
 from photomaker.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
 from photomaker.runtime import Runtime
 from photomaker.service import STEPS_RANGE, GenerationOutcome
 from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui.actions import generate_from_uploads
+from photomaker.ui.errors import error_markdown, warn
 from photomaker.ui.identity import username_for
 
 DEFAULT_TIER = "pro"
@@ -77,8 +79,8 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
             )
             gr.Markdown(
                 "JPEG, PNG or WebP, up to "
-                f"{runtime.settings.max_photo_mb:g} MB each. Photos are used for this generation only and "
-                "deleted right after.",
+                f"{runtime.settings.max_photo_mb:g} MB each. For your privacy, photos are deleted as soon as "
+                "a generation ends: upload them again for the next one.",
                 elem_classes=["hint"],
             )
             with gr.Row():
@@ -140,6 +142,8 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
                 columns=6,
                 height=260,
                 object_fit="cover",
+                preview=False,
+                fit_columns=False,
                 interactive=False,
                 elem_id="history",
             )
@@ -171,23 +175,37 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         username = username_for(profile, runtime.settings)
-        outcome = generate_from_uploads(
-            runtime,
-            username,
-            photo_items,
-            progress=lambda fraction, message: progress(fraction, desc=message),
-            prompt=prompt_value or "",
-            tier=tier_value,
-            style=style_value,
-            style_strength=strength_value,
-            subject=subject_value,
-            negative_prompt=negative_value or "",
-            num_images=count,
-            seed=-1 if randomise_value or seed_value is None else seed_value,
-            steps=steps_value,
-            guidance_scale=guidance_value,
-            project=project_value or DEFAULT_PROJECT,
-        )
+        try:
+            outcome = generate_from_uploads(
+                runtime,
+                username,
+                photo_items,
+                progress=lambda fraction, message: progress(fraction, desc=message),
+                prompt=prompt_value or "",
+                tier=tier_value,
+                style=style_value,
+                style_strength=strength_value,
+                subject=subject_value,
+                negative_prompt=negative_value or "",
+                num_images=count,
+                seed=-1 if randomise_value or seed_value is None else seed_value,
+                steps=steps_value,
+                guidance_scale=guidance_value,
+                project=project_value or DEFAULT_PROJECT,
+            )
+        except PhotoMakerError as error:
+            warn(error)
+            credits = service.account(username).credits
+            return (
+                gr.skip(),
+                error_markdown(error),
+                {"status": "rejected" if isinstance(error, RefusedError) else "failed", "error_code": error.code},
+                gr.skip(),
+                cost_text(models.get(tier_value), int(count), credits),
+                gr.skip(),
+                None,
+                gr.skip(),
+            )
         for note in outcome.notes:
             gr.Warning(note)
         suffix = " (preview)" if outcome.details["preview"] else ""
@@ -235,6 +253,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
         [results, details, details_json, history, cost, seed, photos, project],
         api_name="ui_generate",
         api_visibility="private",
+        show_progress_on=[results],
         concurrency_limit=runtime.settings.preview_concurrency,
         concurrency_id="generate",
     )
