@@ -61,7 +61,7 @@ class RetryPolicy:
             return error.retry_after
         if error.code == "RATE_LIMIT_EXCEEDED":
             return DEFAULT_RETRY_AFTER_S
-        backoff = wait_exponential_jitter(initial=self.backoff_s, max=self.backoff_max_s, jitter=self.backoff_s)
+        backoff = wait_exponential_jitter(multiplier=self.backoff_s, max=self.backoff_max_s, jitter=self.backoff_s)
         return backoff(retry_state)
 
 

@@ -167,11 +167,18 @@ def _classify(error: BaseException) -> BackendError | None:
     return None
 
 
+def _detail(error: BaseException) -> str:
+    """The server's own words about a failure, for the log."""
+    if isinstance(error, HfHubHTTPError):
+        return f"HTTP {error.response.status_code}: {error.server_message or 'no message'}"
+    return f"{type(error).__name__}: {error}"
+
+
 def translate(error: BaseException, *, backend: str, secret: str | None = None) -> BackendError | None:
     """Our error for a transport or backend failure, logged once; None if it is neither (a bug)."""
     translated = _classify(error)
     if translated is not None:
-        detail = redact(f"{type(error).__name__}: {error}", secret)[:DETAIL_CHARS]
+        detail = redact(_detail(error), secret)[:DETAIL_CHARS]
         log.warning("%s failed: %s -> %s", backend, " ".join(detail.split()), translated.code)
     return translated
 
