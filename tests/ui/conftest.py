@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -29,9 +30,9 @@ class ServedApp:
         return Client(self.url, verbose=False)
 
 
-@pytest.fixture(scope="module")
-def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("app") / "data", user_rate_limit_per_min=100, hf_token=None)
+@contextmanager
+def serve(settings: Settings) -> Iterator[ServedApp]:
+    """Start the app for `settings` on a free loopback port; stop it afterwards."""
     runtime = start_runtime(settings)
     demo = build_app(runtime)
     port = free_port()
@@ -41,3 +42,10 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     finally:
         demo.close()
         runtime.database.dispose()
+
+
+@pytest.fixture(scope="module")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("app") / "data", user_rate_limit_per_min=100, hf_token=None)
+    with serve(settings) as app:
+        yield app
