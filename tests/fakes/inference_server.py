@@ -116,6 +116,7 @@ class FakeInferenceServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, as a real server sends them
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read `received`, not the console."""

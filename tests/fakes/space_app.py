@@ -8,7 +8,6 @@ the `gr.Error` texts a test scripts. Served on 127.0.0.1 by the tests and the be
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from typing import Any
 
 import gradio as gr
 from PIL import Image
+
+from tests.serving import free_port
 
 SPACE_STYLES = (
     "(No style)",
@@ -126,9 +127,7 @@ class FakeSpace:
         return demo
 
     def start(self) -> FakeSpace:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         self.demo.queue(default_concurrency_limit=self.concurrency).launch(
             server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
         )

@@ -10,7 +10,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from tests.ui.conftest import ServedApp
+from tests.serving import ServedApp
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

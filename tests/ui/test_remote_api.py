@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from photomaker.settings import Settings
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN
-from tests.ui.conftest import ServedApp, serve
+from tests.serving import ServedApp, serve
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
