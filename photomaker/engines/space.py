@@ -120,9 +120,9 @@ class SpaceEngine:
     def _connect(self) -> Client:
         downloads = tempfile.mkdtemp(prefix="photomaker-space-")
         try:
-            return Client(
-                self.space, token=self.token, verbose=False, download_files=downloads, analytics_enabled=False
-            )
+            # `False`, not None, without a token of our own: None would send HF_TOKEN or the saved login.
+            token: str | bool = self.token or False
+            return Client(self.space, token=token, verbose=False, download_files=downloads, analytics_enabled=False)
         except ValueError as error:
             # gradio_client's word for a Space that is missing, paused, broken or not a Gradio app.
             log.warning(

@@ -68,6 +68,15 @@ def test_the_space_gets_exactly_what_it_expects(engine: SpaceEngine, fake_space:
     assert (result.engine, result.attempts, len(result.images)) == ("space", 1, 2)
 
 
+def test_without_a_token_of_our_own_none_is_sent(
+    fake_space: FakeSpace, policy: RetryPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_from_the_environment_must_not_leak")
+    engine = SpaceEngine(space=fake_space.url, token=None, timeout_s=30, policy=policy, poll_s=0.05)
+    _generate(engine, request_for(FIXTURES / "astronaut.png"))
+    assert fake_space.calls[-1].authorization is None
+
+
 @pytest.mark.parametrize(("strength", "ratio"), [(0, 15), (25, 24), (50, 32), (100, 50)])
 def test_style_strength_is_mapped_into_15_to_50(
     engine: SpaceEngine, fake_space: FakeSpace, strength: int, ratio: int
