@@ -9,6 +9,7 @@ the progress bar shows the queue position the Space reports.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 import threading
@@ -82,6 +83,8 @@ def gallery_images(outputs: Any, *, expected: int) -> list[Image.Image]:
     finally:
         for path in set(paths):
             path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # gradio_client's per-file folder, once empty
 
 
 class SpaceEngine:
@@ -99,6 +102,7 @@ class SpaceEngine:
         self.policy = policy
         self.poll_s = poll_s
         self._client: Client | None = None
+        self._downloads: str | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -118,11 +122,14 @@ class SpaceEngine:
             return self._client
 
     def _connect(self) -> Client:
-        downloads = tempfile.mkdtemp(prefix="photomaker-space-")
+        """A new client (called under the lock); its downloads go to one private folder, emptied as read."""
+        self._downloads = self._downloads or tempfile.mkdtemp(prefix="photomaker-space-")
         try:
             # `False`, not None, without a token of our own: None would send HF_TOKEN or the saved login.
             token: str | bool = self.token or False
-            return Client(self.space, token=token, verbose=False, download_files=downloads, analytics_enabled=False)
+            return Client(
+                self.space, token=token, verbose=False, download_files=self._downloads, analytics_enabled=False
+            )
         except ValueError as error:
             # gradio_client's word for a Space that is missing, paused, broken or not a Gradio app.
             log.warning(
