@@ -175,11 +175,11 @@ def _detail(error: BaseException) -> str:
 
 
 def translate(error: BaseException, *, backend: str, secret: str | None = None) -> BackendError | None:
-    """Our error for a transport or backend failure, logged once; None if it is neither (a bug)."""
+    """Our error for a transport or backend failure (the details logged at INFO); None if it is neither (a bug)."""
     translated = _classify(error)
     if translated is not None:
         detail = redact(_detail(error), secret)[:DETAIL_CHARS]
-        log.warning("%s failed: %s -> %s", backend, " ".join(detail.split()), translated.code)
+        log.info("%s failed: %s -> %s", backend, " ".join(detail.split()), translated.code)
     return translated
 
 
