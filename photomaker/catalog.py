@@ -47,3 +47,12 @@ def load_seed_models() -> list[ModelSpec]:
 
 SQUARE_ASPECT = "Instagram (1:1)"
 """The PhotoMaker-V2 Space's square aspect preset: avatars are square, sized by the tier."""
+
+STYLE_STRENGTH_RATIO_RANGE = (15, 50)
+"""PhotoMaker's `style_strength_ratio` range (percent of the steps before the identity is merged in)."""
+
+
+def style_strength_ratio(strength: int) -> int:
+    """Our style strength (0-100, as in the API) mapped into PhotoMaker's 15-50."""
+    low, high = STYLE_STRENGTH_RATIO_RANGE
+    return round(low + (high - low) * max(0, min(100, strength)) / 100)

@@ -114,6 +114,7 @@ STYLES: tuple[Style, ...] = (
 )
 STYLES_BY_NAME: dict[str, Style] = {style.name: style for style in STYLES}
 DEFAULT_STYLE = STYLES[0].name
+NO_STYLE = "(No style)"
 
 _TRIGGER_RE = re.compile(rf"\b{TRIGGER}\b", re.IGNORECASE)
 _WORD_RE = re.compile(r"[A-Za-z]+")

@@ -10,7 +10,8 @@ import logging
 from dataclasses import dataclass
 
 from photomaker.catalog import load_seed_models
-from photomaker.engines.registry import create_engine
+from photomaker.engines.health import EngineHealth
+from photomaker.engines.registry import create_engine, create_text_engine
 from photomaker.service import GenerationService
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
@@ -25,6 +26,8 @@ class Runtime:
     settings: Settings
     database: Database
     service: GenerationService
+    health: tuple[EngineHealth, ...] = ()
+    """Start-up checks of the remote engines, running in the background."""
 
 
 def seed_models(database: Database) -> tuple[int, int, int]:
@@ -36,7 +39,7 @@ def seed_models(database: Database) -> tuple[int, int, int]:
 
 
 def start_runtime(settings: Settings) -> Runtime:
-    """Connect, create tables, seed, recover interrupted generations, build the engine."""
+    """Connect, create tables, seed, recover interrupted generations, build the engines and start their checks."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database.connect(settings.resolved_database_url)
     database.create_all()
@@ -49,6 +52,9 @@ def start_runtime(settings: Settings) -> Runtime:
         settings=settings,
         database=database,
         engine=create_engine(settings),
+        text_engine=create_text_engine(settings),
         storage=AvatarStorage(settings.avatars_dir),
     )
-    return Runtime(settings=settings, database=database, service=service)
+    remote = [engine for engine in (service.engine, service.text_engine) if engine and not engine.preview]
+    health = tuple(EngineHealth(engine).start() for engine in remote)
+    return Runtime(settings=settings, database=database, service=service, health=health)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from photomaker import faces, photos, prompts
-from photomaker.engines.base import Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
+from photomaker.catalog import Mode
+from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.photos import PhotoUpload
 from photomaker.prompts import DEFAULT_STYLE, Subject
@@ -30,10 +31,13 @@ from photomaker.store.accounts import DEFAULT_PROJECT
 
 log = logging.getLogger(__name__)
 
-MAX_SEED = 2**31 - 1
 STEPS_RANGE = (20, 100)
 GUIDANCE_RANGE = (0.1, 10.0)
 STRENGTH_RANGE = (0, 100)
+TEXT_SIDE_RANGE = (256, 2048)
+TEXT_MODE_OFF = (
+    "Text to Image needs a Hugging Face token (HF_TOKEN) or TEXT_TO_IMAGE_ENDPOINT_URL, and this app has neither."
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,20 @@ class AvatarParams:
     seed: int = -1
     steps: int | None = None
     guidance_scale: float | None = None
+    project: str = DEFAULT_PROJECT
+
+
+@dataclass(frozen=True)
+class TextParams:
+    """A Text to Image request, as typed values: no photos, a size instead of a tier."""
+
+    prompt: str
+    model: str | None = None
+    width: int = 1024
+    height: int = 1024
+    negative_prompt: str = ""
+    num_images: int = 1
+    seed: int = -1
     project: str = DEFAULT_PROJECT
 
 
@@ -95,6 +113,24 @@ def _whole(name: str, value: float | None) -> int | None:
     return int(value)
 
 
+def _count_and_seed(model: AIModel, num_images: float, seed: float) -> tuple[int, int]:
+    """The number of images (within the model's limit) and the seed (-1 draws one)."""
+    count = _whole("Number of images", num_images)
+    _in_range("Number of images", count, (1, model.capabilities.get("max_outputs", 4)))
+    chosen = _whole("Seed", seed)
+    _in_range("Seed", chosen, (-1, MAX_SEED))
+    return count, random.randint(0, MAX_SEED) if chosen == -1 else chosen
+
+
+def _side(name: str, value: float) -> int:
+    """A Text to Image width or height: whole, in range, a multiple of 8 as diffusion models need."""
+    side = _whole(name, value)
+    _in_range(name, side, TEXT_SIDE_RANGE)
+    if side % 8:
+        raise RefusedError("INVALID_PARAMS", f"{name} must be a multiple of 8; you gave {side}.")
+    return side
+
+
 def _face_notes(located: Sequence[faces.FacePhoto]) -> list[str]:
     return [
         f"{item.photo.name}: found {item.faces_found} faces; used the largest."
@@ -106,10 +142,19 @@ def _face_notes(located: Sequence[faces.FacePhoto]) -> list[str]:
 class GenerationService:
     """Generates avatars for users and keeps the books straight."""
 
-    def __init__(self, *, settings: Settings, database: Database, engine: Engine, storage: AvatarStorage) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        engine: Engine,
+        storage: AvatarStorage,
+        text_engine: Engine | None = None,
+    ) -> None:
         self.settings = settings
         self.database = database
         self.engine = engine
+        self.text_engine = text_engine
         self.storage = storage
 
     def _user(self, username: str) -> User:
@@ -145,7 +190,7 @@ class GenerationService:
                 generation_id=generation.id,
                 image=self.storage.path(avatar.image_path),
                 thumbnail=self.storage.path(avatar.thumbnail_path),
-                caption=f"#{generation.id} · {generation.params.get('style', '')}"
+                caption=f"#{generation.id} · {generation.params.get('style') or 'Text to Image'}"
                 + (" · preview" if generation.preview else ""),
             )
             for avatar, generation in rows
@@ -155,8 +200,7 @@ class GenerationService:
         self, params: AvatarParams, model: AIModel, progress: ProgressFn
     ) -> tuple[GenerationRequest, list[str]]:
         """Every check of a photo request, cheapest first; raises RefusedError before any charge."""
-        num_images = _whole("Number of images", params.num_images)
-        _in_range("Number of images", num_images, (1, model.capabilities.get("max_outputs", 4)))
+        num_images, seed = _count_and_seed(model, params.num_images, params.seed)
         steps = _whole("Steps", params.steps) or model.steps
         _in_range("Steps", steps, STEPS_RANGE)
         guidance = model.guidance_scale if params.guidance_scale is None else float(params.guidance_scale)
@@ -164,8 +208,6 @@ class GenerationService:
         strength = _whole("Style strength", params.style_strength)
         strength = model.default_style_strength if strength is None else strength
         _in_range("Style strength", strength, STRENGTH_RANGE)
-        seed = _whole("Seed", params.seed)
-        _in_range("Seed", seed, (-1, MAX_SEED))
         built = prompts.build(
             params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
         )
@@ -187,24 +229,37 @@ class GenerationService:
             num_images=num_images,
             steps=steps,
             guidance_scale=guidance,
-            seed=random.randint(0, MAX_SEED) if seed == -1 else seed,
+            seed=seed,
             photos=tuple(located),
         )
         return request, _face_notes(located)
 
-    def _reject(self, user: User, error: RefusedError, *, model_key: str, params: AvatarParams) -> None:
+    def _reject(
+        self,
+        user: User,
+        error: RefusedError,
+        *,
+        engine: Engine | None,
+        model_key: str,
+        mode: Mode,
+        prompt: str,
+        negative_prompt: str,
+        params: dict[str, Any],
+        photo_count: int,
+    ) -> None:
+        """Record a refusal as a `rejected` row; no credit moves."""
         with self.database.session() as session:
             generations.reject(
                 session,
                 user_id=user.id,
                 model_key=model_key,
-                mode="photo",
-                engine=self.engine.name,
+                mode=mode,
+                engine=engine.name if engine else "none",
                 error=error,
-                prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
-                negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
-                params={"tier": params.tier, "style": params.style, "num_images": params.num_images},
-                photo_count=len(params.photos),
+                prompt=prompt,
+                negative_prompt=negative_prompt,
+                params=params,
+                photo_count=photo_count,
             )
         log.info("generation refused for %s: %s", user.username, error.code)
 
@@ -220,7 +275,17 @@ class GenerationService:
                 raise RefusedError("INVALID_PARAMS", f"Unknown tier {params.tier!r}; choose basic, pro or enterprise.")
             request, notes = self._request(params, model, progress)
         except RefusedError as error:
-            self._reject(user, error, model_key=model.model_key if model else "unknown", params=params)
+            self._reject(
+                user,
+                error,
+                engine=self.engine,
+                model_key=model.model_key if model else "unknown",
+                mode="photo",
+                prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
+                negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
+                params={"tier": params.tier, "style": params.style, "num_images": params.num_images},
+                photo_count=len(params.photos),
+            )
             raise
         record = {
             "tier": model.tier,
@@ -234,7 +299,86 @@ class GenerationService:
             "height": request.height,
             "seed_requested": params.seed,
         }
-        return self._run(user, model, request, record=record, project=params.project, notes=notes, progress=progress)
+        return self._run(
+            user,
+            model,
+            request,
+            engine=self.engine,
+            record=record,
+            project=params.project,
+            notes=notes,
+            progress=progress,
+        )
+
+    def _text_model(self, key: str | None) -> AIModel:
+        """The text model called `key` (the cheapest when None), or INVALID_PARAMS naming the choices."""
+        models = self.models(mode="text")
+        found = next((model for model in models if key in (None, model.model_key)), None)
+        if found is None:
+            choices = ", ".join(model.model_key for model in models) or "none"
+            raise RefusedError("INVALID_PARAMS", f"Unknown text model {key!r}; choose one of: {choices}.")
+        return found
+
+    def _text_request(self, params: TextParams, model: AIModel) -> GenerationRequest:
+        """Every check of a Text to Image request; raises RefusedError before any charge."""
+        num_images, seed = _count_and_seed(model, params.num_images, params.seed)
+        width, height = _side("Width", params.width), _side("Height", params.height)
+        built = prompts.build(
+            params.prompt, style=prompts.NO_STYLE, negative_prompt=params.negative_prompt, with_trigger=False
+        )
+        return GenerationRequest(
+            mode="text",
+            model_key=model.model_key,
+            prompt=built.prompt,
+            negative_prompt=built.negative_prompt,
+            styled_prompt=built.styled_prompt,
+            styled_negative_prompt=built.styled_negative_prompt,
+            style=prompts.get_style(prompts.NO_STYLE),
+            style_strength=0,
+            width=width,
+            height=height,
+            num_images=num_images,
+            steps=model.steps,
+            guidance_scale=model.guidance_scale,
+            seed=seed,
+        )
+
+    def generate_from_text(
+        self, username: str, params: TextParams, *, progress: ProgressFn = no_progress
+    ) -> GenerationOutcome:
+        """Make images from a prompt alone; raises RefusedError (nothing charged) or BackendError (refunded)."""
+        user = self._user(username)
+        engine = self.text_engine
+        try:
+            if engine is None:
+                raise RefusedError("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
+            model = self._text_model(params.model)
+            request = self._text_request(params, model)
+        except RefusedError as error:
+            self._reject(
+                user,
+                error,
+                engine=engine,
+                model_key=params.model or "unknown",
+                mode="text",
+                prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
+                negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
+                params={"width": params.width, "height": params.height, "num_images": params.num_images},
+                photo_count=0,
+            )
+            raise
+        record = {
+            "tier": model.tier,
+            "num_images": request.num_images,
+            "steps": request.steps,
+            "guidance_scale": request.guidance_scale,
+            "width": request.width,
+            "height": request.height,
+            "seed_requested": params.seed,
+        }
+        return self._run(
+            user, model, request, engine=engine, record=record, project=params.project, notes=[], progress=progress
+        )
 
     def _run(
         self,
@@ -242,11 +386,13 @@ class GenerationService:
         model: AIModel,
         request: GenerationRequest,
         *,
+        engine: Engine,
         record: dict[str, Any],
         project: str,
         notes: list[str],
         progress: ProgressFn,
     ) -> GenerationOutcome:
+        """Charge, generate, save; on any failure after the charge, fail the row and refund once."""
         cost = model.credit_cost * request.num_images
         progress(0.2, f"Reserving {cost} credits")
         try:
@@ -258,33 +404,31 @@ class GenerationService:
                     project_id=folder.id,
                     model_key=model.model_key,
                     mode=request.mode,
-                    engine=self.engine.name,
+                    engine=engine.name,
                     cost=cost,
                     rate_limit_per_min=self.settings.user_rate_limit_per_min,
                     prompt=request.styled_prompt,
                     negative_prompt=request.styled_negative_prompt,
                     params=record,
                     photo_count=len(request.photos),
-                    preview=self.engine.preview,
+                    preview=engine.preview,
                 )
         except RefusedError as error:
-            with self.database.session() as session:
-                generations.reject(
-                    session,
-                    user_id=user.id,
-                    model_key=model.model_key,
-                    mode=request.mode,
-                    engine=self.engine.name,
-                    error=error,
-                    prompt=request.styled_prompt,
-                    negative_prompt=request.styled_negative_prompt,
-                    params=record,
-                    photo_count=len(request.photos),
-                )
+            self._reject(
+                user,
+                error,
+                engine=engine,
+                model_key=model.model_key,
+                mode=request.mode,
+                prompt=request.styled_prompt,
+                negative_prompt=request.styled_negative_prompt,
+                params=record,
+                photo_count=len(request.photos),
+            )
             raise
         started = time.monotonic()
         try:
-            result = self.engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
+            result = engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
             progress(0.93, "Saving your avatars")
             completed = self._save(user, generation, result, record=record, started=started)
         except Exception as exc:

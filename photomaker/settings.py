@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=30, ge=1)
     local_username: str = "local"
     preview_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    remote_concurrency: int = Field(default=32, ge=1)
+    inference_timeout_s: float = Field(default=120, gt=0)
+    space_timeout_s: float = Field(default=300, gt=0)
+    retry_max_attempts: int = Field(default=4, ge=1)
+    retry_max_wait_s: float = Field(default=180, ge=0)
+    retry_backoff_s: float = Field(default=2, ge=0)
+    retry_backoff_max_s: float = Field(default=30, ge=0)
 
     @field_validator("admin_users", mode="before")
     @classmethod

@@ -12,13 +12,27 @@ from pathlib import Path
 import pytest
 
 # Before gradio or huggingface_hub are imported anywhere: uploads into a private folder, no token,
-# no analytics calls.
+# no analytics calls, and huggingface_hub online (its offline mode refuses even the loopback fakes).
 _UPLOADS = Path(tempfile.mkdtemp(prefix="photomaker-test-uploads-"))
 os.environ["GRADIO_TEMP_DIR"] = str(_UPLOADS)
 os.environ["HF_TOKEN"] = ""
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("PHOTOMAKER_ENGINE", None)
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+for _name in (
+    "DATABASE_URL",
+    "PHOTOMAKER_ENGINE",
+    "PHOTOMAKER_SPACE",
+    "PHOTOMAKER_ENDPOINT_URL",
+    "TEXT_TO_IMAGE_MODEL",
+    "TEXT_TO_IMAGE_ENDPOINT_URL",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+):
+    os.environ.pop(_name, None)
+
+from huggingface_hub import constants as hf_constants  # noqa: E402
+
+hf_constants.HF_HUB_OFFLINE = False  # in case a plugin imported huggingface_hub before this file ran
 
 from photomaker.runtime import Runtime, start_runtime  # noqa: E402
 from photomaker.settings import Settings  # noqa: E402

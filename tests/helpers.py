@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from photomaker.engines.base import GenerationRequest
-from photomaker.faces import locate
+from photomaker.faces import FacePhoto, locate
 from photomaker.photos import PhotoUpload, prepare_one
-from photomaker.prompts import build, get_style
+from photomaker.prompts import NO_STYLE, build, get_style
+
+FAKE_TOKEN = "hf_fake_test_token_6f1c2b"
+"""The token tests give the remote engines; it must never show up in a message, a log line or the page."""
+
+
+@cache
+def located_face(photo: Path) -> FacePhoto:
+    """A photo prepared and its face found, once per test run (engines only read it)."""
+    return locate(prepare_one(PhotoUpload.from_path(photo), max_bytes=5 << 20))
 
 
 def request_for(
@@ -20,7 +30,7 @@ def request_for(
     seed: int = 42,
 ) -> GenerationRequest:
     """A ready engine request for one photo, as the service would build it."""
-    located = locate(prepare_one(PhotoUpload.from_path(photo), max_bytes=5 << 20))
+    located = located_face(photo)
     built = build("a professional headshot", style=style)
     return GenerationRequest(
         mode="photo",
@@ -38,4 +48,27 @@ def request_for(
         guidance_scale=7.5,
         seed=seed,
         photos=(located,),
+    )
+
+
+def text_request(
+    *, prompt: str = "a lighthouse at dusk", width: int = 1024, height: int = 1024, num_images: int = 1, seed: int = 7
+) -> GenerationRequest:
+    """A ready Text to Image request, as the service would build it."""
+    built = build(prompt, style=NO_STYLE, with_trigger=False)
+    return GenerationRequest(
+        mode="text",
+        model_key="text-to-image:flux-schnell",
+        prompt=built.prompt,
+        negative_prompt=built.negative_prompt,
+        styled_prompt=built.styled_prompt,
+        styled_negative_prompt=built.styled_negative_prompt,
+        style=get_style(NO_STYLE),
+        style_strength=0,
+        width=width,
+        height=height,
+        num_images=num_images,
+        steps=4,
+        guidance_scale=0.0,
+        seed=seed,
     )

@@ -10,11 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from photomaker.catalog import Mode
 from photomaker.faces import FacePhoto
 from photomaker.prompts import Style
+
+MAX_SEED = 2**31 - 1
+"""Seeds are 32-bit signed integers, as PhotoMaker's pipeline and the Space take them."""
 
 ProgressFn = Callable[[float, str], None]
 """Reports progress: a fraction from 0 to 1 and one short sentence for the user."""
@@ -64,3 +67,17 @@ class Engine(Protocol):
     preview: bool
 
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult: ...
+
+    def check(self) -> None:
+        """Raise a BackendError if the backend cannot be reached at all (run once, off the start-up path)."""
+        ...
+
+
+def fit_to_size(images: list[Image.Image], *, width: int, height: int) -> tuple[list[Image.Image], bool]:
+    """Backend outputs at the requested size (centre-cropped to its shape); True if any had to be enlarged."""
+    upscaled = any(image.width < width or image.height < height for image in images)
+    fitted = [
+        image if image.size == (width, height) else ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS)
+        for image in images
+    ]
+    return fitted, upscaled

@@ -60,6 +60,9 @@ class PreviewEngine:
     name = "preview"
     preview = True
 
+    def check(self) -> None:
+        """Nothing to reach: the preview engine runs here."""
+
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         style_filter = FILTERS[request.style.name]
         weight = style_weight(request.style_strength)

@@ -5,6 +5,8 @@ The only package that imports gradio, and the only place our errors become `gr.E
 
 from __future__ import annotations
 
+from functools import partial
+
 import gradio as gr
 
 from photomaker.runtime import Runtime
@@ -26,15 +28,35 @@ THEME = gr.themes.Soft(
 )
 
 
+ENGINE_SOURCES = {
+    "space": "the public PhotoMaker V2 Space",
+    "endpoint": "a dedicated PhotoMaker V2 endpoint",
+}
+
+
 def engine_note(runtime: Runtime) -> str:
-    """One line telling the user what makes their images."""
-    engine = runtime.service.engine
+    """What makes the user's images: the engine, whether results are previews, and any start-up problem."""
+    engine, text_engine = runtime.service.engine, runtime.service.text_engine
     if engine.preview:
-        return (
+        lines = [
             "🟡 **Preview engine (offline).** Avatars are made on this computer from your own photo: framed as a "
             "headshot and styled, without PhotoMaker. Set `HF_TOKEN` to use real PhotoMaker V2."
-        )
-    return f"🟢 **Engine: {engine.name}.** Avatars are made by PhotoMaker V2."
+        ]
+    else:
+        source = ENGINE_SOURCES.get(engine.name, engine.name)
+        lines = [f"🟢 **Engine: {engine.name}.** Avatars are made by PhotoMaker V2 on {source}."]
+    lines.append(
+        f"Text to Image: `{text_engine.name}`."
+        if text_engine
+        else "Text to Image is off: it needs `HF_TOKEN` or `TEXT_TO_IMAGE_ENDPOINT_URL`."
+    )
+    lines += [
+        f"⚠️ **The {check.engine.name} engine could not be reached at start-up:** {check.problem}. "
+        "Generations with it fail (and are refunded) until this is fixed."
+        for check in runtime.health
+        if check.problem
+    ]
+    return "\n\n".join(lines)
 
 
 def build_app(runtime: Runtime) -> gr.Blocks:
@@ -47,7 +69,7 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             who = gr.Markdown(elem_id="who")
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
-                refresh = build_generate_tab(runtime, engine_note=engine_note(runtime))
+                refresh = build_generate_tab(runtime, engine_note=partial(engine_note, runtime))
             with gr.Tab("Monitoring", id="monitoring"):
                 build_monitoring_tab()
         register_api(runtime)

@@ -1,4 +1,4 @@
-"""What the page and the API both do with a request: one path from uploads to avatars."""
+"""What the page and the API both do with a request: one path from uploads (or a prompt) to images."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from photomaker.engines.base import ProgressFn, no_progress
 from photomaker.runtime import Runtime
-from photomaker.service import AvatarParams, GenerationOutcome
+from photomaker.service import AvatarParams, GenerationOutcome, TextParams
 from photomaker.ui import uploads
 
 
@@ -28,3 +28,10 @@ def generate_from_uploads(
         return runtime.service.generate_avatar(username, params, progress=progress)
     finally:
         uploads.discard(photo_items)
+
+
+def generate_from_text(
+    runtime: Runtime, username: str, *, progress: ProgressFn = no_progress, **fields: Any
+) -> GenerationOutcome:
+    """Generate from a prompt alone; raises our errors unchanged, like `generate_from_uploads`."""
+    return runtime.service.generate_from_text(username, TextParams(**fields), progress=progress)

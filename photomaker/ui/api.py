@@ -10,12 +10,20 @@ from typing import Any
 import gradio as gr
 from gradio import FileData
 
+from photomaker.engines.registry import concurrency_limit
 from photomaker.prompts import DEFAULT_STYLE
 from photomaker.runtime import Runtime
+from photomaker.service import GenerationOutcome
 from photomaker.store.accounts import DEFAULT_PROJECT
-from photomaker.ui.actions import generate_from_uploads
+from photomaker.ui import actions
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import username_for
+
+
+def as_files(outcome: GenerationOutcome) -> tuple[list[FileData], dict[str, Any]]:
+    """What the generate endpoints return: the image files and the generation's details."""
+    files = [FileData(path=str(path), orig_name=path.name, mime_type="image/png") for path in outcome.images]
+    return files, outcome.details
 
 
 def register_api(runtime: Runtime) -> None:
@@ -39,7 +47,7 @@ def register_api(runtime: Runtime) -> None:
     ) -> tuple[list[FileData], dict[str, Any]]:
         """Make 1-4 avatars from 1-4 photos of one person; returns the images and the generation's details."""
         with shown_to_user():
-            outcome = generate_from_uploads(
+            outcome = actions.generate_from_uploads(
                 runtime,
                 username_for(profile, runtime.settings),
                 photos,
@@ -55,8 +63,34 @@ def register_api(runtime: Runtime) -> None:
                 guidance_scale=guidance_scale,
                 project=project or DEFAULT_PROJECT,
             )
-        files = [FileData(path=str(path), orig_name=path.name, mime_type="image/png") for path in outcome.images]
-        return files, outcome.details
+        return as_files(outcome)
+
+    def generate_from_text(
+        prompt: str,
+        model: str | None = None,
+        width: int = 1024,
+        height: int = 1024,
+        negative_prompt: str = "",
+        num_images: int = 1,
+        seed: int = -1,
+        project: str = DEFAULT_PROJECT,
+        profile: gr.OAuthProfile | None = None,
+    ) -> tuple[list[FileData], dict[str, Any]]:
+        """Make 1-4 images from a text prompt alone (no photos); returns the images and the generation's details."""
+        with shown_to_user():
+            outcome = actions.generate_from_text(
+                runtime,
+                username_for(profile, runtime.settings),
+                prompt=prompt,
+                model=model or None,
+                width=width,
+                height=height,
+                negative_prompt=negative_prompt or "",
+                num_images=num_images,
+                seed=seed,
+                project=project or DEFAULT_PROJECT,
+            )
+        return as_files(outcome)
 
     def account(profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
         """The caller's account: username, credit balance, and whether they are an admin."""
@@ -66,7 +100,13 @@ def register_api(runtime: Runtime) -> None:
     gr.api(
         generate_avatar,
         api_name="generate_avatar",
-        concurrency_limit=runtime.settings.preview_concurrency,
+        concurrency_limit=concurrency_limit(service.engine, runtime.settings),
         concurrency_id="generate",
+    )
+    gr.api(
+        generate_from_text,
+        api_name="generate_from_text",
+        concurrency_limit=runtime.settings.remote_concurrency,
+        concurrency_id="generate-text",
     )
     gr.api(account, api_name="account")

@@ -1,27 +1,34 @@
-"""The Generate tab: photos and options in, avatars out, with the cost shown before generating."""
+"""The Generate tab: photos (or just a prompt) and options in, images out, the cost shown before generating."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
+from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import PhotoMakerError, RefusedError
 from photomaker.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
 from photomaker.runtime import Runtime
-from photomaker.service import STEPS_RANGE, GenerationOutcome
+from photomaker.service import STEPS_RANGE, TEXT_SIDE_RANGE, GenerationOutcome
 from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT
-from photomaker.ui.actions import generate_from_uploads
+from photomaker.ui import actions
 from photomaker.ui.errors import error_markdown, warn
 from photomaker.ui.identity import username_for
 
 DEFAULT_TIER = "pro"
+PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"
 PROMPT_EXAMPLES = [
     "a professional headshot, studio lighting, neutral background",
     "a woman img as a fantasy elf queen in a glowing forest",
     "portrait of a man wearing a leather jacket, city lights at night",
 ]
+
+
+def text_model_label(model: AIModel) -> str:
+    return f"{model.name} · {model.credit_cost} credits/image · about {model.eta_min_s}-{model.eta_max_s} s"
 
 
 def tier_label(model: AIModel) -> str:
@@ -46,11 +53,11 @@ def cost_text(model: AIModel | None, num_images: int, credits: int) -> str:
 def details_text(outcome: GenerationOutcome) -> str:
     """A short summary of a finished generation."""
     d = outcome.details
+    look = f"Style **{d['style']}** (strength {d['style_strength']})" if d["mode"] == "photo" else TEXT_MODE
     lines = [
         f"**Generation #{d['generation_id']}** · {d['model_name']} · {d['width']}×{d['height']} · "
         f"{d['num_images']} image(s)",
-        f"Style **{d['style']}** (strength {d['style_strength']}) · seed `{d['seed']}` · "
-        f"{d['steps']} steps · guidance {d['guidance_scale']}",
+        f"{look} · seed `{d['seed']}` · {d['steps']} steps · guidance {d['guidance_scale']}",
         f"**{d['credits_charged']} credits** charged · **{d['credits_remaining']}** left · "
         f"{d['processing_ms'] / 1000:.1f} s · engine `{d['engine']}`",
     ]
@@ -60,32 +67,41 @@ def details_text(outcome: GenerationOutcome) -> str:
     return "\n\n".join(lines)
 
 
-def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
+def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> dict[str, Any]:
     """Lay out the tab inside the current Blocks and wire its events; returns what `demo.load` refreshes."""
     service = runtime.service
     models = {model.tier: model for model in service.models(mode="photo")}
     default_model = models.get(DEFAULT_TIER) or next(iter(models.values()))
+    text_models = {model.model_key: model for model in service.models(mode="text")}
 
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
-            photos = gr.Gallery(
-                label="Your photos: 1 to 4 of the same person",
-                type="filepath",
-                interactive=True,
-                columns=4,
-                height=220,
-                object_fit="cover",
-                elem_id="photos",
+            mode = gr.Radio(
+                [PHOTO_MODE, TEXT_MODE],
+                value=PHOTO_MODE,
+                label="Mode",
+                info="Avatars from your photos with PhotoMaker V2, or images from a prompt alone.",
+                elem_id="mode",
             )
-            gr.Markdown(
-                "JPEG, PNG or WebP, up to "
-                f"{runtime.settings.max_photo_mb:g} MB each. For your privacy, photos are deleted as soon as "
-                "a generation ends: upload them again for the next one.",
-                elem_classes=["hint"],
-            )
-            with gr.Row():
-                subject = gr.Dropdown(list(SUBJECTS), value="person", label="Who is in the photos", scale=1)
-                style = gr.Dropdown([s.name for s in STYLES], value=DEFAULT_STYLE, label="Style", scale=2)
+            with gr.Column() as photo_inputs:
+                photos = gr.Gallery(
+                    label="Your photos: 1 to 4 of the same person",
+                    type="filepath",
+                    interactive=True,
+                    columns=4,
+                    height=220,
+                    object_fit="cover",
+                    elem_id="photos",
+                )
+                gr.Markdown(
+                    "JPEG, PNG or WebP, up to "
+                    f"{runtime.settings.max_photo_mb:g} MB each. For your privacy, photos are deleted as soon "
+                    "as a generation ends: upload them again for the next one.",
+                    elem_classes=["hint"],
+                )
+                with gr.Row():
+                    subject = gr.Dropdown(list(SUBJECTS), value="person", label="Who is in the photos", scale=1)
+                    style = gr.Dropdown([s.name for s in STYLES], value=DEFAULT_STYLE, label="Style", scale=2)
             prompt = gr.Textbox(
                 label="Prompt",
                 placeholder="e.g. a professional headshot, studio lighting",
@@ -95,24 +111,35 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
                 elem_id="prompt",
             )
             gr.Examples(examples=[[text] for text in PROMPT_EXAMPLES], inputs=[prompt], cache_examples=False)
-            tier = gr.Radio(
-                [(tier_label(model), model.tier) for model in models.values()],
-                value=default_model.tier,
-                label="Tier",
-                elem_id="tier",
-            )
-            style_strength = gr.Slider(
-                0,
-                100,
-                value=default_model.default_style_strength,
-                step=1,
-                label="Style strength",
-                info="Higher means more style, less likeness. Each tier has its own default.",
-            )
+            with gr.Column() as tier_inputs:
+                tier = gr.Radio(
+                    [(tier_label(model), model.tier) for model in models.values()],
+                    value=default_model.tier,
+                    label="Tier",
+                    elem_id="tier",
+                )
+                style_strength = gr.Slider(
+                    0,
+                    100,
+                    value=default_model.default_style_strength,
+                    step=1,
+                    label="Style strength",
+                    info="Higher means more style, less likeness. Each tier has its own default.",
+                )
+            with gr.Column(visible=False) as text_inputs:
+                text_model = gr.Radio(
+                    [(text_model_label(model), key) for key, model in text_models.items()],
+                    value=next(iter(text_models), None),
+                    label="Model",
+                    elem_id="text-model",
+                )
+                with gr.Row():
+                    width = gr.Slider(*TEXT_SIDE_RANGE, value=1024, step=64, label="Width")
+                    height = gr.Slider(*TEXT_SIDE_RANGE, value=1024, step=64, label="Height")
             num_images = gr.Slider(1, 4, value=1, step=1, label="Number of images")
             with gr.Accordion("Advanced options", open=False):
                 negative_prompt = gr.Textbox(label="Negative prompt", placeholder="What to avoid, e.g. glasses, hat")
-                with gr.Row():
+                with gr.Row() as photo_advanced:
                     steps = gr.Slider(*STEPS_RANGE, value=default_model.steps, step=1, label="Steps")
                     guidance = gr.Slider(0.1, 10, value=default_model.guidance_scale, step=0.1, label="Guidance scale")
                 with gr.Row():
@@ -123,8 +150,9 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
                 )
             cost = gr.Markdown(elem_id="cost")
             generate = gr.Button("Generate avatars", variant="primary", elem_id="generate")
+            generate_text = gr.Button("Generate images", variant="primary", visible=False, elem_id="generate-text")
         with gr.Column(scale=6):
-            gr.Markdown(engine_note, elem_id="engine-note")
+            note = gr.Markdown(engine_note(), elem_id="engine-note")
             results = gr.Gallery(
                 label="Your avatars",
                 columns=2,
@@ -148,14 +176,65 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
                 elem_id="history",
             )
 
-    def refresh_cost(tier_value: str, count: float, profile: gr.OAuthProfile | None = None) -> str:
-        credits = service.account(username_for(profile, runtime.settings)).credits
-        return cost_text(models.get(tier_value), int(count), credits)
+    def chosen_model(mode_value: str, tier_value: str, text_value: str | None) -> AIModel | None:
+        return text_models.get(text_value or "") if mode_value == TEXT_MODE else models.get(tier_value)
 
-    def on_tier(tier_value: str, count: float, profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
+    def refresh_cost(
+        mode_value: str, tier_value: str, text_value: str | None, count: float, profile: gr.OAuthProfile | None = None
+    ) -> str:
+        credits = service.account(username_for(profile, runtime.settings)).credits
+        return cost_text(chosen_model(mode_value, tier_value, text_value), int(count), credits)
+
+    def on_tier(
+        mode_value: str, tier_value: str, text_value: str | None, count: float, profile: gr.OAuthProfile | None = None
+    ) -> tuple[Any, str]:
         model = models.get(tier_value)
         strength = gr.update(value=model.default_style_strength) if model else gr.update()
-        return strength, refresh_cost(tier_value, count, profile)
+        return strength, refresh_cost(mode_value, tier_value, text_value, count, profile)
+
+    def on_mode(
+        mode_value: str, tier_value: str, text_value: str | None, count: float, profile: gr.OAuthProfile | None = None
+    ) -> tuple[Any, ...]:
+        text = mode_value == TEXT_MODE
+        shown = [gr.update(visible=not text)] * 4 + [gr.update(visible=text)] * 2
+        return (*shown, refresh_cost(mode_value, tier_value, text_value, count, profile))
+
+    def shown(
+        action: Callable[[], GenerationOutcome], username: str, model: AIModel | None, count: float
+    ) -> tuple[Any, ...]:
+        """The page after a generation: results, details, history, the new balance and seed.
+
+        A refusal or failure is shown where the results would be, leaving the last results in place.
+        """
+        try:
+            outcome = action()
+        except PhotoMakerError as error:
+            warn(error)
+            status = "rejected" if isinstance(error, RefusedError) else "failed"
+            return (
+                gr.skip(),
+                error_markdown(error),
+                {"status": status, "error_code": error.code},
+                gr.skip(),
+                cost_text(model, int(count), service.account(username).credits),
+                gr.skip(),
+                None,
+                gr.skip(),
+            )
+        for message in outcome.notes:
+            gr.Warning(message)
+        kind = "Avatar" if outcome.details["mode"] == "photo" else "Image"
+        suffix = " (preview)" if outcome.details["preview"] else ""
+        return (
+            [(str(path), f"{kind} {n}{suffix}") for n, path in enumerate(outcome.images, start=1)],
+            details_text(outcome),
+            outcome.details,
+            history_items(username),
+            cost_text(model, int(count), outcome.details["credits_remaining"]),
+            outcome.details["seed"],
+            None,
+            gr.update(choices=service.projects(username)),
+        )
 
     def on_generate(
         photo_items: list[tuple[str, str | None]] | None,
@@ -175,8 +254,8 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         username = username_for(profile, runtime.settings)
-        try:
-            outcome = generate_from_uploads(
+        return shown(
+            lambda: actions.generate_from_uploads(
                 runtime,
                 username,
                 photo_items,
@@ -192,47 +271,71 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
                 steps=steps_value,
                 guidance_scale=guidance_value,
                 project=project_value or DEFAULT_PROJECT,
-            )
-        except PhotoMakerError as error:
-            warn(error)
-            credits = service.account(username).credits
-            return (
-                gr.skip(),
-                error_markdown(error),
-                {"status": "rejected" if isinstance(error, RefusedError) else "failed", "error_code": error.code},
-                gr.skip(),
-                cost_text(models.get(tier_value), int(count), credits),
-                gr.skip(),
-                None,
-                gr.skip(),
-            )
-        for note in outcome.notes:
-            gr.Warning(note)
-        suffix = " (preview)" if outcome.details["preview"] else ""
-        return (
-            [(str(path), f"Avatar {n}{suffix}") for n, path in enumerate(outcome.images, start=1)],
-            details_text(outcome),
-            outcome.details,
-            history_items(username),
-            cost_text(models.get(tier_value), int(count), outcome.details["credits_remaining"]),
-            outcome.details["seed"],
-            None,
-            gr.update(choices=service.projects(username)),
+            ),
+            username,
+            models.get(tier_value),
+            count,
+        )
+
+    def on_generate_text(
+        prompt_value: str,
+        text_value: str | None,
+        width_value: float,
+        height_value: float,
+        count: float,
+        negative_value: str,
+        seed_value: float | None,
+        randomise_value: bool,
+        project_value: str | None,
+        profile: gr.OAuthProfile | None = None,
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple[Any, ...]:
+        username = username_for(profile, runtime.settings)
+        return shown(
+            lambda: actions.generate_from_text(
+                runtime,
+                username,
+                progress=lambda fraction, message: progress(fraction, desc=message),
+                prompt=prompt_value or "",
+                model=text_value,
+                width=width_value,
+                height=height_value,
+                negative_prompt=negative_value or "",
+                num_images=count,
+                seed=-1 if randomise_value or seed_value is None else seed_value,
+                project=project_value or DEFAULT_PROJECT,
+            ),
+            username,
+            text_models.get(text_value or ""),
+            count,
         )
 
     def history_items(username: str) -> list[tuple[str, str]]:
         return [(str(item.thumbnail), item.caption) for item in service.history(username)]
 
-    def on_load(tier_value: str, count: float, profile: gr.OAuthProfile | None = None) -> tuple[Any, ...]:
+    def on_load(
+        mode_value: str, tier_value: str, text_value: str | None, count: float, profile: gr.OAuthProfile | None = None
+    ) -> tuple[Any, ...]:
         username = username_for(profile, runtime.settings)
         return (
-            refresh_cost(tier_value, count, profile),
+            refresh_cost(mode_value, tier_value, text_value, count, profile),
             history_items(username),
             gr.update(choices=service.projects(username)),
+            engine_note(),
         )
 
-    tier.change(on_tier, [tier, num_images], [style_strength, cost], api_name="ui_tier", api_visibility="private")
-    num_images.change(refresh_cost, [tier, num_images], cost, api_name="ui_cost", api_visibility="private")
+    choice = [mode, tier, text_model, num_images]
+    mode.change(
+        on_mode,
+        choice,
+        [photo_inputs, tier_inputs, photo_advanced, generate, text_inputs, generate_text, cost],
+        api_name="ui_mode",
+        api_visibility="private",
+    )
+    tier.change(on_tier, choice, [style_strength, cost], api_name="ui_tier", api_visibility="private")
+    for control, name in ((num_images, "ui_cost"), (text_model, "ui_text_model")):
+        control.change(refresh_cost, choice, cost, api_name=name, api_visibility="private")
+    results_out = [results, details, details_json, history, cost, seed, photos, project]
     generate.click(
         on_generate,
         [
@@ -250,11 +353,21 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
             randomise,
             project,
         ],
-        [results, details, details_json, history, cost, seed, photos, project],
+        results_out,
         api_name="ui_generate",
         api_visibility="private",
         show_progress_on=[results],
-        concurrency_limit=runtime.settings.preview_concurrency,
+        concurrency_limit=concurrency_limit(service.engine, runtime.settings),
         concurrency_id="generate",
     )
-    return {"fn": on_load, "inputs": [tier, num_images], "outputs": [cost, history, project]}
+    generate_text.click(
+        on_generate_text,
+        [prompt, text_model, width, height, num_images, negative_prompt, seed, randomise, project],
+        results_out,
+        api_name="ui_generate_text",
+        api_visibility="private",
+        show_progress_on=[results],
+        concurrency_limit=runtime.settings.remote_concurrency,
+        concurrency_id="generate-text",
+    )
+    return {"fn": on_load, "inputs": choice, "outputs": [cost, history, project, note]}

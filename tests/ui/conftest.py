@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from gradio_client import Client
 
-from photomaker.runtime import Runtime, start_runtime
 from photomaker.settings import Settings
-from photomaker.ui import build_app, launch
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class ServedApp:
-    runtime: Runtime
-    url: str
-
-    def client(self) -> Client:
-        return Client(self.url, verbose=False)
+from tests.serving import ServedApp, serve
 
 
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("app") / "data", user_rate_limit_per_min=100, hf_token=None)
-    runtime = start_runtime(settings)
-    demo = build_app(runtime)
-    port = free_port()
-    launch(demo, runtime, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield ServedApp(runtime=runtime, url=f"http://127.0.0.1:{port}/")
-    finally:
-        demo.close()
-        runtime.database.dispose()
+    with serve(settings) as app:
+        yield app

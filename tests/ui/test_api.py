@@ -10,7 +10,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from tests.ui.conftest import ServedApp
+from tests.serving import ServedApp
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -123,3 +123,16 @@ def test_bad_requests_get_a_clear_message_and_cost_nothing(served_app: ServedApp
     assert _balance(served_app) == before
     # The app keeps serving.
     assert served_app.client().predict(api_name="/account")["credits"] == before
+
+
+def test_text_to_image_is_off_offline(served_app: ServedApp) -> None:
+    before = _balance(served_app)
+    with pytest.raises(AppError) as caught:
+        served_app.client().predict(prompt="a lighthouse", api_name="/generate_from_text")
+    assert "[BACKEND_UNAVAILABLE]" in str(caught.value) and "HF_TOKEN" in str(caught.value)
+    assert _balance(served_app) == before
+
+
+def test_the_page_says_results_are_previews(served_app: ServedApp) -> None:
+    config = httpx.get(served_app.url + "config", timeout=10).text
+    assert "Preview engine (offline)" in config and "Text to Image is off" in config

@@ -1,20 +1,28 @@
-"""The Generate tab's handlers, called as the page calls them (without a browser)."""
+"""The Generate tab's handlers, called as the page calls them (without a browser): both modes, errors inline."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pytest
+from pydantic import SecretStr
 
-from photomaker.runtime import Runtime
+from photomaker.runtime import Runtime, start_runtime
+from photomaker.settings import Settings
 from photomaker.ui import build_app
 from photomaker.ui.generate_tab import cost_text
+from tests.fakes.inference_server import FakeInferenceServer
+from tests.helpers import FAKE_TOKEN
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def _no_progress(*args: object, **kwargs: object) -> None:
+    """Stands in for gr.Progress outside a request."""
 
 
 def _handler(demo: gr.Blocks, api_name: str) -> Callable[..., Any]:
@@ -47,7 +55,7 @@ def generate(runtime: Runtime) -> Callable[..., tuple[Any, ...]]:
             123,
             False,
             "Portraits",
-            progress=lambda *args, **kwargs: None,
+            progress=_no_progress,
         )
 
     return call
@@ -85,3 +93,55 @@ def test_cost_text_warns_when_the_balance_is_short(runtime: Runtime) -> None:
     (pro,) = [model for model in runtime.service.models() if model.tier == "pro"]
     assert cost_text(pro, 2, 250).startswith("**Cost: 50 credits** (2 × 25) · you have **250**")
     assert "not enough" in cost_text(pro, 4, 60)
+
+
+TEXT_KEY = "text-to-image:flux-schnell"
+
+
+@pytest.fixture
+def handlers(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The tab's event functions by api_name, with the text engine on the fake server."""
+    with FakeInferenceServer() as server:
+        settings = Settings(
+            data_dir=tmp_path,
+            photomaker_engine="preview",
+            hf_token=SecretStr(FAKE_TOKEN),
+            text_to_image_endpoint_url=server.url,
+        )
+        runtime = start_runtime(settings)
+        demo = build_app(runtime)
+        yield {fn.api_name: fn.fn for fn in demo.fns.values() if fn.api_name}
+        runtime.database.dispose()
+
+
+def test_the_mode_switch_shows_the_right_controls(handlers: dict[str, Any]) -> None:
+    *visibility, cost = handlers["ui_mode"]("Text to Image", "pro", TEXT_KEY, 2)
+    assert [update["visible"] for update in visibility] == [False, False, False, False, True, True]
+    assert cost.startswith("**Cost: 20 credits** (2 × 10)")
+    *visibility, cost = handlers["ui_mode"]("Photo to Avatar", "pro", TEXT_KEY, 2)
+    assert [update["visible"] for update in visibility] == [True, True, True, True, False, False]
+    assert cost.startswith("**Cost: 50 credits** (2 × 25)")
+
+
+def test_text_to_image_from_the_page(handlers: dict[str, Any]) -> None:
+    gallery, summary, details, history, cost, seed, photos, projects = handlers["ui_generate_text"](
+        "a lighthouse", TEXT_KEY, 512, 768, 1, "", 3, False, "Posters", progress=_no_progress
+    )
+    assert [caption for _, caption in gallery] == ["Image 1"]
+    assert "Text to Image · seed `3`" in summary and "512×768" in summary
+    assert (details["mode"], details["credits_charged"], seed, photos) == ("text", 10, 3, None)
+    assert "you have **240**" in cost and history and "Posters" in projects["choices"]
+
+
+def test_text_errors_reach_the_page(handlers: dict[str, Any]) -> None:
+    outputs = handlers["ui_generate_text"](
+        "a lighthouse", TEXT_KEY, 500, 512, 1, "", -1, True, None, progress=_no_progress
+    )
+    assert "Not generated" in outputs[1] and "multiple of 8" in outputs[1]
+    assert outputs[2] == {"status": "rejected", "error_code": "INVALID_PARAMS"}
+    assert "you have **250**" in outputs[4]
+
+
+def test_the_engine_note_is_refreshed_on_load(handlers: dict[str, Any]) -> None:
+    *_, note = handlers["ui_load"]("Photo to Avatar", "pro", TEXT_KEY, 1)
+    assert "Preview engine (offline)" in note and "Text to Image: `text-endpoint`" in note

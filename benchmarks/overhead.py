@@ -1,0 +1,129 @@
+"""What the app adds around a remote call: a whole generation through the service against the bare call.
+
+The fake HF server answers at once with a 1024x1024 PNG, so what is left is our own work: photo
+checks, face detection, the database transaction, the retry wrapper, decoding, resizing and
+saving. Prints JSON: medians of both, their difference, and where the difference goes.
+
+    python -m benchmarks.overhead
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from huggingface_hub import InferenceClient
+from pydantic import SecretStr
+
+from photomaker.engines.inference import encode_photo
+from photomaker.faces import locate
+from photomaker.photos import PhotoUpload, prepare_one
+from photomaker.runtime import start_runtime
+from photomaker.service import AvatarParams, TextParams
+from photomaker.settings import Settings
+from tests.fakes.inference_server import Answer, FakeInferenceServer
+from tests.helpers import FAKE_TOKEN
+
+ROOT = Path(__file__).parents[1]
+PHOTO = ROOT / "tests" / "fixtures" / "astronaut.png"
+ROUNDS = 20
+PHASES = {
+    "Checking your photos": "checks",
+    "Finding your face": "faces",
+    "Reserving": "charge",
+    "Generating image": "remote call",
+    "Saving your avatars": "save",
+    "Done": "done",
+}
+
+
+def median_ms(function: Callable[[], object]) -> float:
+    function()  # warm up: connections, caches, first-use imports
+    times = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return round(statistics.median(times) * 1000, 1)
+
+
+def phases_ms(run: Callable[[Callable[[float, str], None]], object]) -> dict[str, float]:
+    """Median time of each step of a generation, from when its progress message appears."""
+    samples: dict[str, list[float]] = {}
+    for _ in range(ROUNDS):
+        marks: list[tuple[str, float]] = []
+
+        def progress(fraction: float, message: str, marks: list[tuple[str, float]] = marks) -> None:
+            name = next((phase for prefix, phase in PHASES.items() if message.startswith(prefix)), None)
+            if name and name not in (mark for mark, _ in marks):
+                marks.append((name, time.perf_counter()))
+
+        start = time.perf_counter()
+        run(progress)
+        previous = ("prepare request", start)
+        for mark in marks:
+            samples.setdefault(previous[0], []).append(mark[1] - previous[1])
+            previous = mark
+    return {name: round(statistics.median(values) * 1000, 1) for name, values in samples.items() if name != "done"}
+
+
+def main() -> None:
+    with (
+        FakeInferenceServer(default=Answer.image(width=1024, height=1024)) as server,
+        tempfile.TemporaryDirectory() as data,
+    ):
+        settings = Settings(
+            data_dir=Path(data),
+            photomaker_endpoint_url=server.url,
+            text_to_image_endpoint_url=server.url,
+            hf_token=SecretStr(FAKE_TOKEN),
+            starting_credits=1_000_000,
+            user_rate_limit_per_min=1_000_000,
+        )
+        runtime = start_runtime(settings)
+        for check in runtime.health:
+            check.wait(10)
+        service = runtime.service
+        photo = PhotoUpload.from_path(PHOTO)
+        avatar = AvatarParams(photos=(photo,), prompt="a professional headshot", tier="pro", seed=1)
+        text = TextParams(prompt="a lighthouse at dusk", seed=1)
+
+        client = InferenceClient(base_url=server.url, token=FAKE_TOKEN)
+        jpeg = encode_photo(locate(prepare_one(photo, max_bytes=settings.max_photo_bytes)))
+        parameters = {"prompt": "a person img, a professional headshot", "target_size": {"width": 1024, "height": 1024}}
+
+        bare_photo = median_ms(lambda: client.image_to_image(jpeg, **parameters).load())
+        whole_photo = median_ms(lambda: service.generate_avatar("bench", avatar))
+        bare_text = median_ms(lambda: client.text_to_image("a lighthouse at dusk", width=1024, height=1024).load())
+        whole_text = median_ms(lambda: service.generate_from_text("bench", text))
+        breakdown = phases_ms(lambda progress: service.generate_avatar("bench", avatar, progress=progress))
+        runtime.database.dispose()
+
+    print(
+        json.dumps(
+            {
+                "rounds": ROUNDS,
+                "answer": "1024x1024 PNG at once",
+                "photo_to_avatar": {
+                    "bare_inference_client_ms": bare_photo,
+                    "whole_generation_ms": whole_photo,
+                    "overhead_ms": round(whole_photo - bare_photo, 1),
+                    "steps_ms": breakdown,
+                },
+                "text_to_image": {
+                    "bare_inference_client_ms": bare_text,
+                    "whole_generation_ms": whole_text,
+                    "overhead_ms": round(whole_text - bare_text, 1),
+                },
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
