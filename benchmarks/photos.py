@@ -56,7 +56,7 @@ def ours(paths: list[Path]) -> list[Image.Image]:
     return [photo.image for photo in prepare(uploads, max_bytes=50 << 20)]
 
 
-def timed(function, paths: list[Path]) -> tuple[float, list[Image.Image]]:  # noqa: ANN001
+def timed(function, paths: list[Path]) -> tuple[float, list[Image.Image]]:
     times, result = [], []
     for _ in range(ROUNDS):
         start = time.perf_counter()
@@ -92,7 +92,9 @@ def main() -> None:
                 "decoded_pixel_bytes_plain": 4 * SIZE[0] * SIZE[1] * 3,
                 "pixel_bytes_out": sum(len(image.tobytes()) for image in our_images),
                 "output_size": list(our_images[0].size),
-                "face_psnr_db_vs_plain": round(min(face_psnr(a, b) for a, b in zip(our_images, plain_images)), 1),
+                "face_psnr_db_vs_plain": round(
+                    min(face_psnr(a, b) for a, b in zip(our_images, plain_images, strict=True)), 1
+                ),
             },
             indent=2,
         )
