@@ -74,6 +74,24 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
+def display(key: str, value: float | None) -> str:
+    """A summary figure as people read it: rates in percent, times in seconds, ratings out of 5."""
+    if value is None:
+        return "n/a"
+    if key.endswith("_rate"):
+        return f"{value:.1%}"
+    if key.endswith("_s"):
+        return f"{value:.1f} s"
+    if key == "avg_rating":
+        return f"{value:.2f} / 5"
+    return f"{value:,}"
+
+
+def target_text(target: Target) -> str:
+    """`> 95.0%`, `< 120.0 s`: the target as people read it."""
+    return f"{'>' if target.above else '<'} {display(target.key, target.threshold)}"
+
+
 @dataclass(frozen=True)
 class View:
     """What an operator is looking at: a window, a tier (or all), with or without demo rows."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from photomaker import metrics
 from photomaker.catalog import load_seed_models
 from photomaker.engines.registry import create_engine
 from photomaker.service import GenerationService
@@ -36,7 +37,7 @@ def seed_models(database: Database) -> tuple[int, int, int]:
 
 
 def start_runtime(settings: Settings) -> Runtime:
-    """Connect, create tables, seed, recover interrupted generations, build the engine."""
+    """Connect, create tables, seed, recover interrupted generations, build missing rollups, build the engine."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database.connect(settings.resolved_database_url)
     database.create_all()
@@ -45,6 +46,7 @@ def start_runtime(settings: Settings) -> Runtime:
         recovered = generations.recover_interrupted(session)
     if recovered:
         log.warning("marked %d interrupted generation(s) as failed and refunded them", len(recovered))
+    metrics.rebuild_if_missing(database)
     service = GenerationService(
         settings=settings,
         database=database,

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Integer, String, Table, UniqueConstraint, cast, delete, func, select, text
@@ -51,7 +50,6 @@ SOURCE_FIELDS: tuple[str, ...] = (
     "rating",
 )
 """The Generation columns a rollup is made of."""
-UPSERT_BATCH = 500
 
 rollup_table = Table(
     "generation_rollups",
@@ -100,27 +98,29 @@ def contribution(row: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, int
     return key, sums
 
 
-def _insert(session: Session):
-    """The dialect's INSERT, which has `on_conflict_do_update` on both databases we run on."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(rollup_table)
+def _upsert_statement(session: Session):
+    """`INSERT ... ON CONFLICT (key) DO UPDATE SET column = column + excluded.column`, in the session's dialect."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(rollup_table)
+    return statement.on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={name: rollup_table.c[name] + statement.excluded[name] for name in SUM_COLUMNS},
+    )
 
 
 def _upsert(session: Session, deltas: Mapping[tuple[Any, ...], Mapping[str, int]]) -> None:
-    """Add each key's sums to its row, creating missing rows; keys in order, so no two
-    concurrent PostgreSQL transactions lock the same rows in opposite orders."""
-    keys = iter(sorted(deltas))
-    while batch := list(islice(keys, UPSERT_BATCH)):
-        values = [
-            {**dict(zip(KEY, key, strict=True)), **{name: deltas[key].get(name, 0) for name in SUM_COLUMNS}}
-            for key in batch
-        ]
-        statement = _insert(session).values(values)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(KEY),
-            set_={name: rollup_table.c[name] + statement.excluded[name] for name in SUM_COLUMNS},
-        )
-        session.execute(statement)
+    """Add each key's sums to its row, creating missing rows.
+
+    One statement executed for many rows; keys in order, so no two concurrent PostgreSQL
+    transactions lock the same rows in opposite orders.
+    """
+    if not deltas:
+        return
+    rows = [
+        {**dict(zip(KEY, key, strict=True)), **{name: deltas[key].get(name, 0) for name in SUM_COLUMNS}}
+        for key in sorted(deltas)
+    ]
+    session.execute(_upsert_statement(session), rows)
 
 
 def _fields(generation: Generation) -> dict[str, Any]:
