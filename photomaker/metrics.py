@@ -33,6 +33,18 @@ PERIOD_HOURS: dict[str, int] = {"24h": 1, "7d": 6, "30d": 24, "all": 24}
 """The width of one point on the charts over time."""
 ALL_TIERS = "all"
 RECENT_ROWS = 25
+RECENT_COLUMNS = (
+    "id",
+    "created (UTC)",
+    "tier",
+    "mode",
+    "engine",
+    "status",
+    "error",
+    "time (s)",
+    "credits charged",
+    "rating",
+)
 EXPORT_COLUMNS: list[str] = [*reports.COLUMNS[:4], "tier", *reports.COLUMNS[4:]]
 
 DEFINITIONS: dict[str, str] = {
@@ -346,21 +358,21 @@ def recent(database: Database, view: View, *, limit: int = RECENT_ROWS, now: dat
         rows = reports.recent(session, _scope(view, models, now or utcnow()), limit=limit)
     return pd.DataFrame(
         [
-            {
-                "id": row["id"],
-                "created (UTC)": row["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                "tier": _tier_of(models, row["model_key"]),
-                "mode": row["mode"],
-                "engine": row["engine"],
-                "status": row["status"],
-                "error": row["error_code"] or "",
-                "time (s)": None if row["processing_ms"] is None else round(row["processing_ms"] / 1000, 1),
-                "credits": row["credits_charged"],
-                "rating": row["rating"],
-            }
+            [
+                row["id"],
+                row["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
+                _tier_of(models, row["model_key"]),
+                row["mode"],
+                row["engine"],
+                row["status"],
+                row["error_code"] or "",
+                None if row["processing_ms"] is None else round(row["processing_ms"] / 1000, 1),
+                row["credits_charged"],
+                row["rating"],
+            ]
             for row in rows
         ],
-        columns=["id", "created (UTC)", "tier", "mode", "engine", "status", "error", "time (s)", "credits", "rating"],
+        columns=list(RECENT_COLUMNS),
     )
 
 

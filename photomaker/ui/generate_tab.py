@@ -13,6 +13,7 @@ from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui.actions import generate_from_uploads
 from photomaker.ui.identity import username_for
+from photomaker.ui.rating import build_rating
 
 DEFAULT_TIER = "pro"
 PROMPT_EXAMPLES = [
@@ -133,6 +134,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
                 elem_id="results",
             )
             details = gr.Markdown("Your avatars will appear here.", elem_id="details")
+            rating = build_rating(runtime)
             with gr.Accordion("All details", open=False):
                 details_json = gr.JSON(label="Generation details")
             history = gr.Gallery(
@@ -200,6 +202,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
             outcome.details["seed"],
             None,
             gr.update(choices=service.projects(username)),
+            *rating.offer(outcome.generation_id),
         )
 
     def history_items(username: str) -> list[tuple[str, str]]:
@@ -232,7 +235,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: str) -> dict[str, Any]:
             randomise,
             project,
         ],
-        [results, details, details_json, history, cost, seed, photos, project],
+        [results, details, details_json, history, cost, seed, photos, project, *rating.outputs],
         api_name="ui_generate",
         api_visibility="private",
         concurrency_limit=runtime.settings.preview_concurrency,
