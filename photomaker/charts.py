@@ -136,8 +136,7 @@ def volume(by_model: Mapping[str, Mapping[str, Any]]) -> go.Figure:
             per_mode[figures["mode"]][figures["tier"]] += figures["completed"]
     if not per_mode:
         return empty(title, "No completed generations in this window yet")
-    photo_first = sorted(by_model.values(), key=lambda figures: figures["mode"] != "photo")
-    tiers = list(dict.fromkeys(figures["tier"] for figures in photo_first if figures["completed"]))
+    tiers = list(dict.fromkeys(figures["tier"] for figures in by_model.values() if figures["completed"]))
     traces = [
         go.Bar(
             x=[tier.capitalize() for tier in tiers],

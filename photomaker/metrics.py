@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlmodel import Session
 
 from photomaker import histogram
 from photomaker.errors import RefusedError
@@ -45,6 +46,8 @@ RECENT_COLUMNS = (
     "credits charged",
     "rating",
 )
+NULLABLE_INTEGERS = {"processing_ms": "Int64", "rating": "Int64"}
+"""Columns that pandas would otherwise write as floats (`4.0`) because some rows have none."""
 EXPORT_COLUMNS: list[str] = [*reports.COLUMNS[:4], "tier", *reports.COLUMNS[4:]]
 
 DEFINITIONS: dict[str, str] = {
@@ -261,10 +264,10 @@ def _summarise(
 
 
 def tiers(database: Database) -> list[str]:
-    """The tier filter's choices: all, then each tier in the catalogue (cheapest first)."""
+    """The tier filter's choices: all, then each tier in catalogue order."""
     with database.session() as session:
-        models = model_rows.list_models(session, enabled_only=False)
-    return [ALL_TIERS, *dict.fromkeys(model.tier for model in models)]
+        models = _catalogue(session)
+    return [ALL_TIERS, *dict.fromkeys(model.tier for model in models.values())]
 
 
 def _scope(view: View, models: Mapping[str, AIModel], now: datetime) -> Scope:
@@ -282,8 +285,10 @@ def _scope(view: View, models: Mapping[str, AIModel], now: datetime) -> Scope:
     return Scope(since_hour=since_hour, model_keys=model_keys, include_synthetic=view.include_synthetic)
 
 
-def _catalogue(session: Any) -> dict[str, AIModel]:
-    return {model.model_key: model for model in model_rows.list_models(session, enabled_only=False)}
+def _catalogue(session: Session) -> dict[str, AIModel]:
+    """Every model by key, photo tiers first (cheapest first), then text: the order of tables and charts."""
+    models = sorted(model_rows.list_models(session, enabled_only=False), key=lambda model: model.mode != "photo")
+    return {model.model_key: model for model in models}
 
 
 def summary(database: Database, view: View = View(), *, now: datetime | None = None) -> dict[str, Any]:
@@ -337,6 +342,7 @@ def _latency_points(rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIMo
         buckets = sums[tier].setdefault(row["period"], [0] * histogram.BUCKETS)
         for index, name in enumerate(histogram.COLUMNS):
             buckets[index] += row[name]
+    order = list(dict.fromkeys([*(model.tier for model in models.values()), *sums]))
     return {
         tier: [
             LatencyPoint(
@@ -345,9 +351,10 @@ def _latency_points(rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIMo
                 p50_s=histogram.quantile_s(buckets, 0.50),
                 p95_s=histogram.quantile_s(buckets, 0.95),
             )
-            for period, buckets in sorted(periods.items())
+            for period, buckets in sorted(sums[tier].items())
         ]
-        for tier, periods in sums.items()
+        for tier in order
+        if tier in sums
     }
 
 
@@ -383,7 +390,7 @@ def export_csv(database: Database, view: View, path: Path, *, now: datetime | No
         models = _catalogue(session)
         out.write(",".join(EXPORT_COLUMNS) + "\n")
         for chunk in reports.stream(session, _scope(view, models, now or utcnow())):
-            frame = pd.DataFrame(chunk, columns=list(reports.COLUMNS))
+            frame = pd.DataFrame(chunk, columns=list(reports.COLUMNS)).astype(NULLABLE_INTEGERS)
             frame["tier"] = [_tier_of(models, key) for key in frame["model_key"]]
             frame[EXPORT_COLUMNS].to_csv(out, header=False, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
             written += len(frame)

@@ -13,6 +13,7 @@ from itertools import accumulate
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.utils import floatToGoString
 
 from photomaker import histogram
 from photomaker.store import Database, rollups
@@ -74,7 +75,7 @@ def _latency_family(
         "Processing time of finished generations (refusals have none).",
         labels=LATENCY_LABELS,
     )
-    bounds = (*map(str, histogram.BOUNDS_S), "+Inf")
+    bounds = (*(floatToGoString(float(bound)) for bound in histogram.BOUNDS_S), "+Inf")
     for labels, counts in buckets.items():
         if any(counts):
             cumulative = list(zip(bounds, accumulate(counts), strict=True))

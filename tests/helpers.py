@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from photomaker.engines.base import GenerationRequest
 from photomaker.faces import locate
 from photomaker.photos import PhotoUpload, prepare_one
 from photomaker.prompts import build, get_style
+from photomaker.store import Database, Generation, rollups
+from photomaker.store.rollups import rollup_table
 
 
 def request_for(
@@ -39,3 +44,21 @@ def request_for(
         seed=seed,
         photos=(located,),
     )
+
+
+def add_finished(database: Database, user_id: int, **fields: Any) -> int:
+    """A finished generation with any created time, counted in the rollups as the lifecycle would."""
+    values = {"engine": "preview", "credits_charged": 0, "processing_ms": None, "error_code": None, **fields}
+    with database.session() as session:
+        row = Generation(user_id=user_id, **values)
+        session.add(row)
+        session.flush()
+        rollups.add(session, row)
+        return row.id
+
+
+def snapshot(database: Database) -> list[tuple[Any, ...]]:
+    """Every rollup row without its id, sorted: two snapshots are equal when the rollups are."""
+    with database.session() as session:
+        rows = session.execute(select(*(c for c in rollup_table.c if c.name != "id"))).all()
+    return sorted(tuple(row) for row in rows)
