@@ -360,9 +360,10 @@ def _latency_points(rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIMo
 
 def recent(database: Database, view: View, *, limit: int = RECENT_ROWS, now: datetime | None = None) -> pd.DataFrame:
     """The newest generations of a view, as the dashboard's table shows them."""
+    now = now or utcnow()
     with database.session() as session:
         models = _catalogue(session)
-        rows = reports.recent(session, _scope(view, models, now or utcnow()), limit=limit)
+        rows = reports.recent(session, _scope(view, models, now), limit=limit, now=now)
     return pd.DataFrame(
         [
             [

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from photomaker import metrics
 from photomaker.errors import RefusedError
-from photomaker.store import Database, Generation, generations
+from photomaker.store import Database, Generation, generations, ledger
 from photomaker.store.rollups import rollup_table
 from tests.known_history import NOW, PRO, make_known_history
 
@@ -125,6 +125,24 @@ def test_recent_is_newest_first_bounded_and_includes_work_in_progress(history: D
     assert table["tier"].tolist() == ["basic", "pro", "pro"]
     hidden = metrics.recent(history, metrics.View(window="7d", include_synthetic=False), limit=50, now=NOW)
     assert "synthetic" not in hidden["engine"].tolist() and len(hidden) == 6
+    basic = metrics.recent(history, metrics.View(window="all", tier="basic"), limit=3, now=NOW)
+    assert basic["status"].tolist() == ["rejected", "completed", "failed"]  # the last one 40 days old
+    enterprise = metrics.recent(history, metrics.View(window="all", tier="enterprise"), limit=3, now=NOW)
+    assert enterprise["engine"].tolist() == ["synthetic"]
+    assert metrics.recent(
+        history, metrics.View(window="all", tier="enterprise", include_synthetic=False), now=NOW
+    ).empty
+
+
+def test_recent_shows_work_in_progress(database: Database) -> None:
+    user_id = make_known_history(database)
+    with database.session() as session:
+        ledger.grant(session, user_id=user_id, amount=10)
+        generations.start(
+            session, user_id=user_id, model_key=PRO, mode="photo", engine="preview", cost=1, rate_limit_per_min=9
+        )
+    table = metrics.recent(database, metrics.View(window="24h", tier="pro"), limit=2)
+    assert table["status"].tolist() == ["processing"]  # the known history is older than 24 h
 
 
 def test_csv_export_has_every_generation_of_the_window(history: Database, tmp_path: Path) -> None:

@@ -7,11 +7,14 @@ about what people asked for.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlmodel import Session, col
 
+from photomaker.store import rollups
 from photomaker.store.models import Generation
 from photomaker.store.rollups import Scope, hour_start
 
@@ -41,13 +44,18 @@ def _rows(scope: Scope) -> Select:
     return statement
 
 
-def recent(session: Session, scope: Scope, *, limit: int = 25) -> list[dict[str, Any]]:
-    """The newest generations in scope (any status, including those still processing).
+def recent(session: Session, scope: Scope, *, limit: int = 25, now: datetime) -> list[dict[str, Any]]:
+    """The newest generations in scope, including any still processing.
 
-    Read backwards along the `created_at` index and cut at `limit`, so the cost does not grow
-    with the history.
+    The rollups say from which hour on the scope holds `limit` finished rows, so the read
+    along the `created_at` index starts there (or at the last hour, for work in progress)
+    and its cost does not grow with the history, even when the scope's rows are rare.
     """
-    statement = _rows(scope).order_by(col(Generation.created_at).desc(), col(Generation.id).desc()).limit(limit)
+    start = rollups.latest_hours(session, scope, generations=limit)
+    if start is None:
+        start = rollups.epoch_hour(now) - 1
+    bounded = replace(scope, since_hour=start if scope.since_hour is None else max(start, scope.since_hour))
+    statement = _rows(bounded).order_by(col(Generation.created_at).desc(), col(Generation.id).desc()).limit(limit)
     return [dict(row) for row in session.execute(statement).mappings()]
 
 

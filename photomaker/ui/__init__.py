@@ -45,11 +45,11 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             if oauth_enabled():
                 gr.LoginButton()
             who = gr.Markdown(elem_id="who")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"):
                 refresh = build_generate_tab(runtime, engine_note=engine_note(runtime))
-            with gr.Tab("Monitoring", id="monitoring"):
-                build_monitoring_tab(runtime, demo)
+            with gr.Tab("Monitoring", id="monitoring") as monitoring:
+                build_monitoring_tab(runtime, tab=monitoring, tabs=tabs)
         register_api(runtime)
 
         def on_load(*values: object, profile: gr.OAuthProfile | None = None) -> tuple[object, ...]:

@@ -1,8 +1,9 @@
 """The Monitoring tab: headline figures against the targets, charts, recent generations, CSV export.
 
 Figures come from `metrics` (rollups) and `charts` (plotly); this module only lays them out,
-refreshes them (on load, on every filter change and on a pausable timer) and formats the
-headline cards.
+refreshes them and formats the headline cards. It refreshes when the tab is opened, on every
+filter change and on a timer that runs only while the tab is open (and can be paused), so
+visitors who never open it cost nothing.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ def definitions_markdown() -> str:
     return "\n".join(f"- **{key}**: {text}" for key, text in metrics.DEFINITIONS.items())
 
 
-def build_monitoring_tab(runtime: Runtime, page: gr.Blocks) -> None:
-    """Lay out the tab inside the current Blocks and wire its refreshes."""
+def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> None:
+    """Lay out the tab inside `tab` (one of `tabs`) and wire its refreshes."""
     database = runtime.database
     with gr.Row(equal_height=True):
         window = gr.Radio(
@@ -112,7 +113,7 @@ def build_monitoring_tab(runtime: Runtime, page: gr.Blocks) -> None:
         exported = gr.File(label="CSV export", visible=False, scale=1)
     with gr.Accordion("How these figures are measured", open=False):
         gr.Markdown(definitions_markdown())
-    timer = gr.Timer(REFRESH_SECONDS)
+    timer = gr.Timer(REFRESH_SECONDS, active=False)
 
     def view_of(window_value: str, tier_value: str, hide: bool) -> metrics.View:
         return metrics.View(window=window_value, tier=tier_value, include_synthetic=not hide)
@@ -143,7 +144,7 @@ def build_monitoring_tab(runtime: Runtime, page: gr.Blocks) -> None:
 
     filters = [window, tier, hide_synthetic]
     gr.on(
-        [page.load, refresh.click, window.change, tier.change, hide_synthetic.change, timer.tick],
+        [tab.select, refresh.click, window.change, tier.change, hide_synthetic.change, timer.tick],
         show,
         filters,
         [note, headline, success_plot, latency_plot, failures_plot, volume_plot, ratings_plot, recent],
@@ -153,6 +154,11 @@ def build_monitoring_tab(runtime: Runtime, page: gr.Blocks) -> None:
         concurrency_limit=2,
         concurrency_id="monitoring",
     )
+
+    def tick_while_open(auto: bool, event: gr.SelectData) -> gr.Timer:
+        return gr.Timer(active=auto and event.value == tab.label)
+
+    tabs.select(tick_while_open, auto_refresh, timer, api_name="ui_monitoring_timer", api_visibility="private")
     auto_refresh.change(
         lambda on: gr.Timer(active=on), auto_refresh, timer, api_name="ui_auto_refresh", api_visibility="private"
     )
