@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import plotly.graph_objects as go
@@ -49,12 +50,12 @@ def empty(title: str, message: str = EMPTY_TEXT) -> go.Figure:
     return _layout(figure, title)
 
 
-def _target_trace(x: Sequence[Any], value: float, name: str) -> go.Scatter:
-    return go.Scatter(x=[x[0], x[-1]], y=[value, value], mode="lines", name=name, line=TARGET_LINE, hoverinfo="skip")
+def _target_trace(span: tuple[datetime, datetime], value: float, name: str) -> go.Scatter:
+    return go.Scatter(x=list(span), y=[value, value], mode="lines", name=name, line=TARGET_LINE, hoverinfo="skip")
 
 
-def success_rate(points: Sequence[SuccessPoint]) -> go.Figure:
-    """Success rate per period with the 95% target line."""
+def success_rate(points: Sequence[SuccessPoint], span: tuple[datetime, datetime]) -> go.Figure:
+    """Success rate per period across `span`, with the 95% target line."""
     title = "Success rate over time"
     rated = [point for point in points if point.rate is not None]
     if not rated:
@@ -71,15 +72,16 @@ def success_rate(points: Sequence[SuccessPoint]) -> go.Figure:
                 customdata=[[point.completed, point.failed] for point in rated],
                 hovertemplate="%{y:.1%} (%{customdata[0]} completed, %{customdata[1]} failed)<extra></extra>",
             ),
-            _target_trace(x, SUCCESS_TARGET, f"Target {SUCCESS_TARGET:.0%}"),
+            _target_trace(span, SUCCESS_TARGET, f"Target {SUCCESS_TARGET:.0%}"),
         ]
     )
     low = min(min(point.rate for point in rated), SUCCESS_TARGET)
-    return _layout(figure, title, yaxis={"tickformat": ".0%", "range": [max(0.0, low - 0.05), 1.01]})
+    yaxis = {"tickformat": ".0%", "range": [max(0.0, low - 0.05), 1.01]}
+    return _layout(figure, title, xaxis={"range": list(span)}, yaxis=yaxis)
 
 
-def latency(series: Mapping[str, Sequence[LatencyPoint]]) -> go.Figure:
-    """p50 (dotted) and p95 (solid) processing time per tier over time, with the 120 s line."""
+def latency(series: Mapping[str, Sequence[LatencyPoint]], span: tuple[datetime, datetime]) -> go.Figure:
+    """p50 (dotted) and p95 (solid) processing time per tier across `span`, with the 120 s line."""
     title = "Generation time per tier (p50 dotted, p95 solid)"
     if not any(series.values()):
         return empty(title, "No completed generations in this window yet")
@@ -102,9 +104,9 @@ def latency(series: Mapping[str, Sequence[LatencyPoint]]) -> go.Figure:
                     hovertemplate=f"{tier} {quantile}: %{{y:.0f}} s<extra></extra>",
                 )
             )
-    every = sorted({point.start for points in series.values() for point in points})
-    traces.append(_target_trace(every, TIME_TARGET_S, f"Target {TIME_TARGET_S:.0f} s"))
-    return _layout(go.Figure(traces), title, yaxis={"title": "seconds", "rangemode": "tozero"})
+    traces.append(_target_trace(span, TIME_TARGET_S, f"Target {TIME_TARGET_S:.0f} s"))
+    yaxis = {"title": "seconds", "rangemode": "tozero"}
+    return _layout(go.Figure(traces), title, xaxis={"range": list(span)}, yaxis=yaxis)
 
 
 def failures(failed: Mapping[str, int], rejected: Mapping[str, int]) -> go.Figure:
@@ -170,8 +172,8 @@ def all_figures(board: Dashboard) -> dict[str, go.Figure]:
     """Every chart on the tab, by name, in the order they are laid out."""
     summary = board.summary
     return {
-        "success": success_rate(board.success),
-        "latency": latency(board.latency),
+        "success": success_rate(board.success, board.span),
+        "latency": latency(board.latency, board.span),
         "failures": failures(summary["failures_by_code"], summary["rejections_by_code"]),
         "volume": volume(summary["by_model"]),
         "ratings": ratings(summary["rating_distribution"]),

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,8 @@ class Dashboard:
     success: list[SuccessPoint]
     latency: dict[str, list[LatencyPoint]]
     period_hours: int
+    span: tuple[datetime, datetime]
+    """The time the charts over time cover: the window (or, for all time, from the first point) up to now."""
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -316,12 +318,14 @@ def dashboard(database: Database, view: View, *, now: datetime | None = None, se
                 session, completed, by=("period", "model_key"), sums=histogram.COLUMNS, period_hours=period
             )
     result = _summarise(counts, details, models, view=view, since_hour=scope.since_hour, now=now)
-    return Dashboard(
-        summary=result,
-        success=_success_points(outcome_series),
-        latency=_latency_points(histogram_series, models),
-        period_hours=period,
-    )
+    success = _success_points(outcome_series)
+    latency = _latency_points(histogram_series, models)
+    starts = [point.start for point in success] + [point.start for points in latency.values() for point in points]
+    if scope.since_hour is not None:
+        first = rollups.hour_start(scope.since_hour)
+    else:
+        first = min(starts, default=now - timedelta(hours=period))
+    return Dashboard(summary=result, success=success, latency=latency, period_hours=period, span=(first, now))
 
 
 def _success_points(rows: Iterable[Mapping[str, Any]]) -> list[SuccessPoint]:

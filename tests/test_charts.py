@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ def test_every_chart_of_a_known_history(database: Database) -> None:
     assert _names(success) == ["Success rate", "Target 95%"]
     assert list(success.data[0].y) == [1.0, 1.0, 0.0, 1.0, 1.0]
     assert list(success.data[1].y) == [0.95, 0.95]
+    assert list(success.layout.xaxis.range) == [NOW.replace(minute=0) - timedelta(hours=24), NOW]
 
     latency = figures["latency"]
     assert _names(latency) == ["Basic p95", "Basic p50", "Pro p95", "Pro p50", "Text p95", "Text p50", "Target 120 s"]

@@ -151,7 +151,9 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         api_name="ui_monitoring",
         api_visibility="private",
         show_progress="hidden",
-        concurrency_limit=2,
+        # One refresh at a time, in order: an earlier, slower refresh never overwrites a later filter's.
+        concurrency_limit=1,
+        trigger_mode="always_last",
         concurrency_id="monitoring",
     )
 
