@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from photomaker import charts, demo_history, histogram, metrics, prometheus
+from photomaker import charts, demo_history, exports, histogram, metrics, prometheus
 from photomaker.runtime import start_runtime
 from photomaker.settings import Settings
 from photomaker.store.rollups import rollup_table
@@ -45,7 +45,7 @@ def median_ms(run: Callable[[], Any], rounds: int) -> tuple[float, Any]:
 def refresh(database: Any) -> dict[str, Any]:
     board = metrics.dashboard(database, VIEW)
     charts.all_figures(board)
-    metrics.recent(database, VIEW)
+    exports.recent(database, VIEW)
     return board.summary
 
 

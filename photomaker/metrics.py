@@ -1,8 +1,7 @@
 """How generation is going: the summary against the targets and the series behind the charts.
 
 Everything here reads the hourly rollups (a few hundred to a few tens of thousands of rows
-whatever the history), never the whole generations table; only the table of recent
-generations (bounded) and the CSV export read raw rows.
+whatever the history), never the whole generations table (raw rows are `exports`' business).
 """
 
 from __future__ import annotations
@@ -12,15 +11,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlmodel import Session
 
 from photomaker import histogram
 from photomaker.errors import RefusedError
-from photomaker.store import AIModel, Database, reports, rollups
+from photomaker.store import AIModel, Database, rollups
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow
 from photomaker.store.rollups import RATING_COLUMNS, STARS, Scope
@@ -33,23 +30,6 @@ WINDOW_LABELS: dict[str, str] = {"24h": "last 24 hours", "7d": "last 7 days", "3
 PERIOD_HOURS: dict[str, int] = {"24h": 1, "7d": 6, "30d": 24, "all": 24}
 """The width of one point on the charts over time."""
 ALL_TIERS = "all"
-RECENT_ROWS = 25
-RECENT_COLUMNS = (
-    "id",
-    "created (UTC)",
-    "tier",
-    "mode",
-    "engine",
-    "status",
-    "error",
-    "time (s)",
-    "credits charged",
-    "rating",
-)
-NULLABLE_INTEGERS = {"processing_ms": "Int64", "rating": "Int64"}
-"""Columns that pandas would otherwise write as floats (`4.0`) because some rows have none."""
-EXPORT_COLUMNS: list[str] = [*reports.COLUMNS[:4], "tier", *reports.COLUMNS[4:]]
-
 DEFINITIONS: dict[str, str] = {
     "total": "finished generations created in the window: completed + failed + rejected",
     "success_rate": "completed / (completed + failed); rejected requests (refused before any charge, e.g. no "
@@ -74,10 +54,14 @@ class Target:
     threshold: float
     above: bool
 
+    @property
+    def comparison(self) -> str:
+        return ">" if self.above else "<"
+
     def check(self, value: float | None) -> dict[str, Any]:
         """The value against the target; `met` is None while there is nothing to measure."""
         met = None if value is None else (value > self.threshold if self.above else value < self.threshold)
-        return {"value": value, "target": self.threshold, "comparison": ">" if self.above else "<", "met": met}
+        return {"value": value, "target": self.threshold, "comparison": self.comparison, "met": met}
 
 
 TARGETS: tuple[Target, ...] = (
@@ -104,7 +88,7 @@ def display(key: str, value: float | None) -> str:
 
 def target_text(target: Target) -> str:
     """`> 95.0%`, `< 120.0 s`: the target as people read it."""
-    return f"{'>' if target.above else '<'} {display(target.key, target.threshold)}"
+    return f"{target.comparison} {display(target.key, target.threshold)}"
 
 
 @dataclass(frozen=True)
@@ -151,7 +135,8 @@ def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def _tier_of(models: Mapping[str, AIModel], key: str) -> str:
+def tier_of(models: Mapping[str, AIModel], key: str) -> str:
+    """A model key's tier, or `unknown` for a key no longer in the catalogue."""
     return models[key].tier if key in models else "unknown"
 
 
@@ -203,7 +188,7 @@ def _codes(counts: Iterable[Mapping[str, Any]], status: str) -> dict[str, int]:
     found: dict[str, int] = defaultdict(int)
     for row in counts:
         if row["status"] == status:
-            found[row["error_code"] or "UNKNOWN"] += row["generations"]
+            found[row["error_code"]] += row["generations"]
     return dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
 
 
@@ -218,7 +203,7 @@ def _by_model(
         detail = _sum_rows((row for row in details if row["model_key"] == key), DETAIL_SUMS)
         result[key] = {
             "name": model.name if model else key,
-            "tier": _tier_of(models, key),
+            "tier": tier_of(models, key),
             "mode": keys[key],
             **_outcomes(row for row in counts if row["model_key"] == key),
             **_timing(detail),
@@ -268,11 +253,11 @@ def _summarise(
 def tiers(database: Database) -> list[str]:
     """The tier filter's choices: all, then each tier in catalogue order."""
     with database.session() as session:
-        models = _catalogue(session)
+        models = catalogue(session)
     return [ALL_TIERS, *dict.fromkeys(model.tier for model in models.values())]
 
 
-def _scope(view: View, models: Mapping[str, AIModel], now: datetime) -> Scope:
+def scope_for(view: View, models: Mapping[str, AIModel], now: datetime) -> Scope:
     """The rollups a view reads; an unknown window or tier is refused with the valid choices."""
     if view.window not in WINDOWS:
         raise RefusedError("INVALID_PARAMS", f"Unknown window {view.window!r}; choose one of {', '.join(WINDOWS)}.")
@@ -287,7 +272,7 @@ def _scope(view: View, models: Mapping[str, AIModel], now: datetime) -> Scope:
     return Scope(since_hour=since_hour, model_keys=model_keys, include_synthetic=view.include_synthetic)
 
 
-def _catalogue(session: Session) -> dict[str, AIModel]:
+def catalogue(session: Session) -> dict[str, AIModel]:
     """Every model by key, photo tiers first (cheapest first), then text: the order of tables and charts."""
     models = sorted(model_rows.list_models(session, enabled_only=False), key=lambda model: model.mode != "photo")
     return {model.model_key: model for model in models}
@@ -301,14 +286,15 @@ def summary(database: Database, view: View = View(), *, now: datetime | None = N
 def dashboard(database: Database, view: View, *, now: datetime | None = None, series: bool = True) -> Dashboard:
     """The summary and (with `series`) the success and latency series of a view."""
     now = now or utcnow()
-    period = PERIOD_HOURS.get(view.window, 24)
     with database.session() as session:
-        models = _catalogue(session)
-        scope = _scope(view, models, now)
+        models = catalogue(session)
+        scope = scope_for(view, models, now)
+        period = PERIOD_HOURS[view.window]
         counts = rollups.aggregate(session, scope, by=("model_key", "mode", "status", "error_code"), sums=COUNT_SUMS)
         completed = replace(scope, statuses=("completed",))
         details = rollups.aggregate(session, completed, by=("model_key",), sums=DETAIL_SUMS)
-        outcome_series = histogram_series = []
+        outcome_series: list[dict[str, Any]] = []
+        histogram_series: list[dict[str, Any]] = []
         if series:
             settled = replace(scope, statuses=("completed", "failed"))
             outcome_series = rollups.aggregate(
@@ -342,7 +328,7 @@ def _latency_points(rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIMo
     """p50 and p95 per tier per period, from the sum of the tier's histograms."""
     sums: dict[str, dict[int, list[int]]] = defaultdict(dict)
     for row in rows:
-        tier = _tier_of(models, row["model_key"])
+        tier = tier_of(models, row["model_key"])
         buckets = sums[tier].setdefault(row["period"], [0] * histogram.BUCKETS)
         for index, name in enumerate(histogram.COLUMNS):
             buckets[index] += row[name]
@@ -360,46 +346,6 @@ def _latency_points(rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIMo
         for tier in order
         if tier in sums
     }
-
-
-def recent(database: Database, view: View, *, limit: int = RECENT_ROWS, now: datetime | None = None) -> pd.DataFrame:
-    """The newest generations of a view, as the dashboard's table shows them."""
-    now = now or utcnow()
-    with database.session() as session:
-        models = _catalogue(session)
-        rows = reports.recent(session, _scope(view, models, now), limit=limit, now=now)
-    return pd.DataFrame(
-        [
-            [
-                row["id"],
-                row["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                _tier_of(models, row["model_key"]),
-                row["mode"],
-                row["engine"],
-                row["status"],
-                row["error_code"] or "",
-                None if row["processing_ms"] is None else round(row["processing_ms"] / 1000, 1),
-                row["credits_charged"],
-                row["rating"],
-            ]
-            for row in rows
-        ],
-        columns=list(RECENT_COLUMNS),
-    )
-
-
-def export_csv(database: Database, view: View, path: Path, *, now: datetime | None = None) -> int:
-    """Write every generation of a view's window to `path` as CSV (streamed in chunks); returns how many."""
-    written = 0
-    with database.session() as session, path.open("w", newline="", encoding="utf-8") as out:
-        models = _catalogue(session)
-        out.write(",".join(EXPORT_COLUMNS) + "\n")
-        for chunk in reports.stream(session, _scope(view, models, now or utcnow())):
-            frame = pd.DataFrame(chunk, columns=list(reports.COLUMNS)).astype(NULLABLE_INTEGERS)
-            frame["tier"] = [_tier_of(models, key) for key in frame["model_key"]]
-            frame[EXPORT_COLUMNS].to_csv(out, header=False, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
-            written += len(frame)
-    return written
 
 
 def rebuild(database: Database) -> int:

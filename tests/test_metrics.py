@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import pytest
 from sqlalchemy import delete
 from sqlmodel import col, select
 
 from photomaker import metrics
 from photomaker.errors import RefusedError
-from photomaker.store import Database, Generation, generations, ledger
+from photomaker.store import Database, Generation, generations
 from photomaker.store.rollups import rollup_table
 from tests.known_history import NOW, PRO, make_known_history
 
@@ -115,50 +112,6 @@ def test_series_over_time(history: Database) -> None:
     ]
     assert set(board.latency) == {"basic", "pro", "text"}
     assert [(point.completed, point.p95_s) for point in board.latency["pro"]] == [(1, 135.0), (1, 105.0)]
-
-
-def test_recent_is_newest_first_bounded_and_includes_work_in_progress(history: Database) -> None:
-    table = metrics.recent(history, metrics.View(window="all"), limit=3, now=NOW)
-    assert list(table.columns) == list(metrics.RECENT_COLUMNS)
-    assert len(table) == 3
-    assert table["status"].tolist() == ["rejected", "completed", "completed"]
-    assert table["tier"].tolist() == ["basic", "pro", "pro"]
-    hidden = metrics.recent(history, metrics.View(window="7d", include_synthetic=False), limit=50, now=NOW)
-    assert "synthetic" not in hidden["engine"].tolist() and len(hidden) == 6
-    basic = metrics.recent(history, metrics.View(window="all", tier="basic"), limit=3, now=NOW)
-    assert basic["status"].tolist() == ["rejected", "completed", "failed"]  # the last one 40 days old
-    enterprise = metrics.recent(history, metrics.View(window="all", tier="enterprise"), limit=3, now=NOW)
-    assert enterprise["engine"].tolist() == ["synthetic"]
-    assert metrics.recent(
-        history, metrics.View(window="all", tier="enterprise", include_synthetic=False), now=NOW
-    ).empty
-
-
-def test_recent_shows_work_in_progress(database: Database) -> None:
-    user_id = make_known_history(database)
-    with database.session() as session:
-        ledger.grant(session, user_id=user_id, amount=10)
-        generations.start(
-            session, user_id=user_id, model_key=PRO, mode="photo", engine="preview", cost=1, rate_limit_per_min=9
-        )
-    table = metrics.recent(database, metrics.View(window="24h", tier="pro"), limit=2)
-    assert table["status"].tolist() == ["processing"]  # the known history is older than 24 h
-
-
-def test_csv_export_has_every_generation_of_the_window(history: Database, tmp_path: Path) -> None:
-    path = tmp_path / "out.csv"
-    assert metrics.export_csv(history, metrics.View(window="7d"), path, now=NOW) == 7
-    with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == metrics.EXPORT_COLUMNS
-    assert len(rows) == 7
-    assert [row["tier"] for row in rows][:2] == ["enterprise", "text"]  # oldest first
-    assert {row["status"] for row in rows} == {"completed", "failed", "rejected"}
-    assert sorted(row["rating"] for row in rows if row["rating"]) == ["3", "4", "5"]
-    assert rows[0]["created_at"].startswith("2025-06-12T12:30:00")
-    empty = tmp_path / "empty.csv"
-    assert metrics.export_csv(history, metrics.View(window="24h", tier="enterprise"), empty, now=NOW) == 0
-    assert empty.read_text().strip() == ",".join(metrics.EXPORT_COLUMNS)
 
 
 def test_rollups_missing_from_an_older_database_are_built_once(history: Database) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from photomaker import charts, metrics
+from photomaker import charts, exports, metrics
 from photomaker.runtime import Runtime
 from photomaker.store.models import utcnow
 from photomaker.ui.errors import shown_to_user
@@ -122,7 +122,7 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         view = view_of(window_value, tier_value, hide)
         with shown_to_user():
             board = metrics.dashboard(database, view)
-            table = metrics.recent(database, view)
+            table = exports.recent(database, view)
         figures = charts.all_figures(board)
         return (
             empty_note(board.summary),
@@ -138,7 +138,7 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
             Path(tempfile.mkdtemp(prefix="photomaker-export-")) / f"generations-{view.window}-{view.tier}-{stamp}.csv"
         )
         with shown_to_user():
-            rows = metrics.export_csv(database, view, path)
+            rows = exports.export_csv(database, view, path)
         gr.Info(f"Exported {rows:,} generations.")
         return gr.update(value=str(path), visible=True)
 
