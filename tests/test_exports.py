@@ -18,7 +18,7 @@ def history(database: Database) -> Database:
     return database
 
 
-def test_recent_is_newest_first_bounded_and_includes_work_in_progress(history: Database) -> None:
+def test_recent_is_newest_first_and_filtered(history: Database) -> None:
     table = exports.recent(history, metrics.View(window="all"), limit=3, now=NOW)
     assert list(table.columns) == list(exports.RECENT_COLUMNS)
     assert len(table) == 3
