@@ -2,7 +2,7 @@
 
 For each size, a fresh SQLite database is filled with demo history (30 days), then:
 - `refresh_ms`: the summary, both series, every chart figure and the recent-generations
-  table, exactly what one refresh of the tab computes (median of several runs);
+  table, exactly what one refresh of the tab computes (median of 15 runs);
 - `pandas_ms`: the same headline figures computed by loading the generations table with
   pandas and aggregating it (median of a few runs);
 - the two summaries are compared (counts exactly, percentiles within one histogram bucket).
@@ -31,6 +31,7 @@ from photomaker.store.rollups import rollup_table
 
 DAYS = 30
 VIEW = metrics.View(window="all")
+ROUNDS = 15
 
 
 def median_ms(run: Callable[[], Any], rounds: int) -> tuple[float, Any]:
@@ -107,11 +108,11 @@ def measure(size: int, folder: Path) -> dict[str, Any]:
     fill_s = time.perf_counter() - started
     with database.engine.connect() as connection:
         rollup_rows = connection.execute(rollup_table.select().with_only_columns(rollup_table.c.id)).fetchall()
-    refresh(database)  # warm up plotly and the database pages
-    refresh_ms, summary = median_ms(lambda: refresh(database), rounds=9)
-    summary_ms, _ = median_ms(lambda: metrics.summary(database, VIEW), rounds=9)
+    median_ms(lambda: refresh(database), rounds=3)  # warm up plotly and the database pages
+    refresh_ms, summary = median_ms(lambda: refresh(database), rounds=ROUNDS)
+    summary_ms, _ = median_ms(lambda: metrics.summary(database, VIEW), rounds=ROUNDS)
     registry = prometheus.registry_for(database)
-    scrape_ms, _ = median_ms(lambda: prometheus.exposition(registry), rounds=9)
+    scrape_ms, _ = median_ms(lambda: prometheus.exposition(registry), rounds=ROUNDS)
     pandas_ms, raw = median_ms(lambda: pandas_summary(database.engine), rounds=3 if size <= 100_000 else 2)
     started = time.perf_counter()
     metrics.rebuild(database)
