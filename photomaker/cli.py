@@ -2,6 +2,9 @@
 
 python -m photomaker generate --photo me.jpg --prompt "a headshot" --tier pro --out avatars/
 python -m photomaker account
+python -m photomaker stats --window 7d
+python -m photomaker metrics rebuild
+python -m photomaker demo-history --days 30 --per-day 200   (--delete removes it)
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from photomaker import demo_history, metrics
 from photomaker.catalog import PHOTO_TIERS
 from photomaker.errors import PhotoMakerError
 from photomaker.photos import PhotoUpload
@@ -60,6 +65,56 @@ def _account(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The summary as a terminal shows it: the spec's four figures first, then the rest."""
+    label = metrics.WINDOW_LABELS[summary["window"]]
+    lines = [
+        f"Window: {label} (since {summary['since'] or 'the first generation'}), tier: {summary['tier']}"
+        + ("" if summary["include_synthetic"] else ", synthetic rows hidden"),
+        f"Total generations: {summary['total']:,}",
+        f"Average time: {metrics.display('avg_processing_s', summary['avg_processing_s'])}",
+        f"Successful: {summary['completed']:,}",
+        f"Failed: {summary['failed']:,}",
+        f"Rejected: {summary['rejected']:,}",
+        f"p50 time: {metrics.display('p50_processing_s', summary['p50_processing_s'])}",
+        f"Credits spent: {summary['credits_spent']:,}",
+        f"Ratings: {summary['ratings']:,}",
+        "Targets:",
+    ]
+    for target in metrics.TARGETS:
+        checked = summary["targets"][target.key]
+        verdict = {True: "met", False: "missed", None: "no data"}[checked["met"]]
+        lines.append(
+            f"  {target.label}: {metrics.display(target.key, checked['value'])} "
+            f"(target {metrics.target_text(target)}: {verdict})"
+        )
+    lines += [f"Failed with {code}: {count:,}" for code, count in summary["failures_by_code"].items()]
+    lines += [f"Refused with {code}: {count:,}" for code, count in summary["rejections_by_code"].items()]
+    return lines
+
+
+def _stats(runtime: Runtime, args: argparse.Namespace) -> int:
+    view = metrics.View(window=args.window, tier=args.tier, include_synthetic=not args.hide_synthetic)
+    summary = metrics.summary(runtime.database, view)
+    print(json.dumps(summary, indent=2) if args.json else "\n".join(summary_lines(summary)))
+    return 0
+
+
+def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
+    counted = metrics.rebuild(runtime.database)
+    print(f"rebuilt the hourly rollups from {counted:,} finished generations")
+    return 0
+
+
+def _demo_history(runtime: Runtime, args: argparse.Namespace) -> int:
+    if args.delete:
+        print(f"deleted {demo_history.clear(runtime.database):,} synthetic generations")
+        return 0
+    added = demo_history.fill(runtime.database, days=args.days, per_day=args.per_day, seed=args.seed)
+    print(f"added {added:,} synthetic generations over {args.days} days (engine 'synthetic')")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m photomaker", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +139,24 @@ def build_parser() -> argparse.ArgumentParser:
     account = commands.add_parser("account", help="show a user's credit balance")
     account.add_argument("--user")
     account.set_defaults(run=_account)
+
+    stats = commands.add_parser("stats", help="how generation is going: totals, times, targets")
+    stats.add_argument("--window", choices=list(metrics.WINDOWS), default="7d")
+    stats.add_argument("--tier", default=metrics.ALL_TIERS, help="all, or one tier (basic, pro, enterprise, text)")
+    stats.add_argument("--hide-synthetic", action="store_true", help="leave out demo-history rows")
+    stats.add_argument("--json", action="store_true", help="print the same dict as the /metrics_summary API")
+    stats.set_defaults(run=_stats)
+
+    rollups = commands.add_parser("metrics", help="maintain the monitoring rollups")
+    rollups.add_argument("action", choices=["rebuild"], help="rebuild: recompute the rollups from the raw rows")
+    rollups.set_defaults(run=_rebuild)
+
+    demo = commands.add_parser("demo-history", help="fill the database with synthetic generations (or --delete them)")
+    demo.add_argument("--days", type=int, default=30)
+    demo.add_argument("--per-day", type=int, default=200)
+    demo.add_argument("--seed", type=int, default=0, help="the same seed gives the same history")
+    demo.add_argument("--delete", action="store_true", help="delete every synthetic generation instead")
+    demo.set_defaults(run=_demo_history)
     return parser
 
 

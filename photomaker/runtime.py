@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from photomaker import metrics
 from photomaker.catalog import load_seed_models
 from photomaker.engines.health import EngineHealth
 from photomaker.engines.registry import create_engine, create_text_engine
@@ -39,7 +40,8 @@ def seed_models(database: Database) -> tuple[int, int, int]:
 
 
 def start_runtime(settings: Settings) -> Runtime:
-    """Connect, create tables, seed, recover interrupted generations, build the engines and start their checks."""
+    """Connect, create tables, seed, recover interrupted generations, build missing rollups, build the engines
+    and start their checks."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database.connect(settings.resolved_database_url)
     database.create_all()
@@ -48,6 +50,7 @@ def start_runtime(settings: Settings) -> Runtime:
         recovered = generations.recover_interrupted(session)
     if recovered:
         log.warning("marked %d interrupted generation(s) as failed and refunded them", len(recovered))
+    metrics.rebuild_if_missing(database)
     service = GenerationService(
         settings=settings,
         database=database,

@@ -90,6 +90,15 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Rating:
+    """A user's rating of one of their generations, and the one it replaced."""
+
+    generation_id: int
+    stars: int
+    previous: int | None
+
+
+@dataclass(frozen=True)
 class HistoryItem:
     """One past avatar, for the history gallery."""
 
@@ -195,6 +204,14 @@ class GenerationService:
             )
             for avatar, generation in rows
         ]
+
+    def rate(self, username: str, generation_id: int, stars: int) -> Rating:
+        """Rate one of the user's completed generations 1-5 stars (again to change it); feeds satisfaction."""
+        user = self._user(username)
+        whole = _whole("Rating", stars)
+        with self.database.session() as session:
+            previous = generations.rate(session, generation_id, user_id=user.id, stars=whole)
+        return Rating(generation_id=generation_id, stars=whole, previous=previous)
 
     def _request(
         self, params: AvatarParams, model: AIModel, progress: ProgressFn

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from photomaker.engines.base import GenerationRequest
 from photomaker.faces import FacePhoto, locate
 from photomaker.photos import PhotoUpload, prepare_one
 from photomaker.prompts import NO_STYLE, build, get_style
+from photomaker.store import Database, Generation, rollups
+from photomaker.store.rollups import rollup_table
 
 FAKE_TOKEN = "hf_fake_test_token_6f1c2b"
 """The token tests give the remote engines; it must never show up in a message, a log line or the page."""
@@ -72,3 +77,21 @@ def text_request(
         guidance_scale=0.0,
         seed=seed,
     )
+
+
+def add_finished(database: Database, user_id: int, **fields: Any) -> int:
+    """A finished generation with any created time, counted in the rollups as the lifecycle would."""
+    values = {"engine": "preview", "credits_charged": 0, "processing_ms": None, "error_code": None, **fields}
+    with database.session() as session:
+        row = Generation(user_id=user_id, **values)
+        session.add(row)
+        session.flush()
+        rollups.add(session, row)
+        return row.id
+
+
+def snapshot(database: Database) -> list[tuple[Any, ...]]:
+    """Every rollup row without its id, sorted: two snapshots are equal when the rollups are."""
+    with database.session() as session:
+        rows = session.execute(select(*(c for c in rollup_table.c if c.name != "id"))).all()
+    return sorted(tuple(row) for row in rows)

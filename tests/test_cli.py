@@ -49,3 +49,47 @@ def test_refusal_exits_2_with_the_message(tmp_path: Path, capsys: pytest.Capture
     code = main(["generate", "--photo", str(FIXTURES / "coffee.png"), "--prompt", "a headshot", "--out", str(tmp_path)])
     assert code == 2
     assert "error [NO_FACE]" in capsys.readouterr().err
+
+
+def _stats(capsys: pytest.CaptureFixture[str], *options: str) -> list[str]:
+    capsys.readouterr()
+    assert main(["stats", *options]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_stats_reports_the_four_spec_figures_then_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    photo = ["--photo", str(FIXTURES / "astronaut.png"), "--prompt", "a headshot", "--out", str(tmp_path)]
+    assert main(["generate", *photo, "--tier", "basic"]) == 0
+    assert main(["generate", "--photo", str(FIXTURES / "coffee.png"), "--prompt", "x", "--out", str(tmp_path)]) == 2
+    lines = _stats(capsys, "--window", "7d")
+    assert lines[0].startswith("Window: last 7 days (since ")
+    assert lines[1:5] == ["Total generations: 2", lines[2], "Successful: 1", "Failed: 0"]
+    assert lines[2].startswith("Average time: ") and lines[2].endswith(" s")
+    assert "Rejected: 1" in lines
+    assert "  Success rate: 100.0% (target > 95.0%: met)" in lines
+    assert "  Satisfaction: n/a (target > 4.50 / 5: no data)" in lines
+    assert "Refused with NO_FACE: 1" in lines
+    capsys.readouterr()
+    assert main(["stats", "--window", "24h", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["total"], summary["completed"], summary["rejected"]) == (2, 1, 1)
+    assert summary["credits_spent"] == 18
+
+
+def test_demo_history_stats_rebuild_and_delete(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo-history", "--days", "2", "--per-day", "30", "--seed", "5"]) == 0
+    assert "added 60 synthetic generations over 2 days" in capsys.readouterr().out
+    lines = _stats(capsys, "--window", "7d")
+    assert "Total generations: 60" in lines
+    assert "Total generations: 0" in _stats(capsys, "--window", "7d", "--hide-synthetic")
+    assert main(["metrics", "rebuild"]) == 0
+    assert "from 60 finished generations" in capsys.readouterr().out
+    assert _stats(capsys, "--window", "7d") == lines
+    assert main(["demo-history", "--delete"]) == 0
+    assert "deleted 60 synthetic generations" in capsys.readouterr().out
+    assert "Total generations: 0" in _stats(capsys, "--window", "all")
+
+
+def test_stats_refuses_an_unknown_tier(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stats", "--tier", "gold"]) == 2
+    assert "error [INVALID_PARAMS]: Unknown tier 'gold'" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
+from photomaker import metrics
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.photos import PhotoUpload
@@ -229,3 +230,16 @@ def test_progress_moves_forward_to_done(runtime: Runtime, face_photo: Path) -> N
     seen: list[float] = []
     runtime.service.generate_avatar("local", _params(face_photo, tier="basic"), progress=lambda f, m: seen.append(f))
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_rating_through_the_service_feeds_satisfaction(runtime: Runtime, face_photo: Path) -> None:
+    outcome = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+    first = runtime.service.rate("local", outcome.generation_id, 3)
+    again = runtime.service.rate("local", outcome.generation_id, 5.0)
+    assert (first.previous, again.previous, again.stars) == (None, 3, 5)
+    with pytest.raises(RefusedError, match="not one of yours"):
+        runtime.service.rate("someone-else", outcome.generation_id, 4)
+    with pytest.raises(RefusedError, match="whole number"):
+        runtime.service.rate("local", outcome.generation_id, 4.5)
+    found = metrics.summary(runtime.database, metrics.View(window="24h"))
+    assert (found["completed"], found["ratings"], found["avg_rating"]) == (1, 1, 5.0)

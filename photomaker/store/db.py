@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-from photomaker.store import models  # noqa: F401  (registers the tables)
+from photomaker.store import models, rollups  # noqa: F401  (registers the tables)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -60,7 +60,11 @@ class Database:
         return cls(make_engine(url))
 
     def create_all(self) -> None:
+        """Create missing tables, and indexes added to tables that already exist."""
         SQLModel.metadata.create_all(self.engine)
+        for table in SQLModel.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,8 +1,9 @@
-"""Generation rows through their life: started and charged, completed, failed and refunded, rejected.
+"""Generation rows through their life: started and charged, completed, failed and refunded, rejected, rated.
 
 Each function is one step of DESIGN.md's flow and runs inside the caller's transaction.
 A row leaves `processing` exactly once; the guard on the status makes a second completion or
-failure a no-op, so a refund can never happen twice.
+failure a no-op, so a refund can never happen twice. Where a row reaches its final status
+(or its rating changes), the same transaction updates the hourly rollups.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from photomaker.errors import ErrorCode, RefusedError
 from photomaker.storage import SavedAvatar
-from photomaker.store import ledger
+from photomaker.store import ledger, rollups
 from photomaker.store.models import Avatar, Generation, User, utcnow
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -118,6 +119,7 @@ def reject(
     )
     session.add(generation)
     session.flush()
+    rollups.add(session, generation)
     return generation
 
 
@@ -157,7 +159,9 @@ def complete(
     for avatar in avatars:
         session.add(Avatar(generation_id=generation_id, **avatar.as_dict()))
     session.flush()
-    return session.get(Generation, generation_id, populate_existing=True)
+    generation = session.get(Generation, generation_id, populate_existing=True)
+    rollups.add(session, generation)
+    return generation
 
 
 def fail(
@@ -177,6 +181,7 @@ def fail(
         values["processing_ms"] = processing_ms
     if not _finish(session, generation_id, **values):
         return 0
+    rollups.add(session, session.get(Generation, generation_id, populate_existing=True))
     return ledger.refund(session, generation_id=generation_id)
 
 
@@ -186,6 +191,29 @@ def recover_interrupted(session: Session) -> list[int]:
     for generation_id in stuck:
         fail(session, generation_id, code="INTERRUPTED", message="The app stopped while this was generating.")
     return list(stuck)
+
+
+def rate(session: Session, generation_id: int, *, user_id: int, stars: int) -> int | None:
+    """Record the owner's 1-5 star rating of a completed generation; returns the rating it replaces.
+
+    Only the owner may rate, and only a generation that made avatars; rating again changes
+    the rating (the rollups move it from the old star count to the new one).
+    """
+    if stars not in rollups.STARS:
+        raise RefusedError("INVALID_PARAMS", f"A rating is 1 to 5 stars; you gave {stars}.")
+    generation = session.exec(select(Generation).where(Generation.id == generation_id).with_for_update()).first()
+    if generation is None or generation.user_id != user_id:
+        raise RefusedError("INVALID_PARAMS", f"Generation #{generation_id} is not one of yours; rate your own avatars.")
+    if generation.status != "completed":
+        raise RefusedError(
+            "INVALID_PARAMS", f"Generation #{generation_id} made no avatars ({generation.status}); nothing to rate."
+        )
+    previous = generation.rating
+    generation.rating = stars
+    session.add(generation)
+    session.flush()
+    rollups.change_rating(session, generation, previous=previous)
+    return previous
 
 
 def get(session: Session, generation_id: int) -> Generation | None:

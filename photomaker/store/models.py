@@ -11,6 +11,8 @@ from sqlmodel import Field, SQLModel
 GenerationStatus = Literal["processing", "completed", "failed", "rejected"]
 CreditKind = Literal["grant", "charge", "refund"]
 FINAL_STATUSES: tuple[GenerationStatus, ...] = ("completed", "failed", "rejected")
+SYNTHETIC_ENGINE = "synthetic"
+"""The engine name of demo-history rows, so that they can be hidden and deleted."""
 
 
 def utcnow() -> datetime:
@@ -93,6 +95,7 @@ class Generation(SQLModel, table=True):
     __table_args__ = (
         Index("ix_generations_user_created", "user_id", "created_at"),
         Index("ix_generations_status_created", "status", "created_at"),
+        Index("ix_generations_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -14,6 +14,7 @@ from photomaker.ui.api import register_api
 from photomaker.ui.generate_tab import build_generate_tab
 from photomaker.ui.identity import oauth_enabled, username_for
 from photomaker.ui.monitoring_tab import build_monitoring_tab
+from photomaker.ui.routes import metrics_route
 
 CSS = """
 .hint { font-size: 0.85em; opacity: 0.8; margin-top: -0.5em; }
@@ -67,11 +68,11 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             if oauth_enabled():
                 gr.LoginButton()
             who = gr.Markdown(elem_id="who")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"):
                 refresh = build_generate_tab(runtime, engine_note=partial(engine_note, runtime))
-            with gr.Tab("Monitoring", id="monitoring"):
-                build_monitoring_tab()
+            with gr.Tab("Monitoring", id="monitoring") as monitoring:
+                build_monitoring_tab(runtime, tab=monitoring, tabs=tabs)
         register_api(runtime)
 
         def on_load(*values: object, profile: gr.OAuthProfile | None = None) -> tuple[object, ...]:
@@ -89,11 +90,13 @@ def build_app(runtime: Runtime) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
-    """Serve the app; host and port come from `GRADIO_SERVER_NAME`/`GRADIO_SERVER_PORT` unless given."""
+    """Serve the app, and Prometheus' `/metrics` on the same port; host and port come from
+    `GRADIO_SERVER_NAME`/`GRADIO_SERVER_PORT` unless given."""
     demo.queue(default_concurrency_limit=runtime.settings.preview_concurrency).launch(
         allowed_paths=[str(runtime.settings.data_dir.resolve())],
         theme=THEME,
         css=CSS,
         footer_links=["api"],
+        app_kwargs={"routes": [metrics_route(runtime)]},
         **options,
     )

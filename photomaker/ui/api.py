@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 from gradio import FileData
 
+from photomaker import metrics
 from photomaker.engines.registry import concurrency_limit
 from photomaker.prompts import DEFAULT_STYLE
 from photomaker.runtime import Runtime
@@ -97,6 +98,28 @@ def register_api(runtime: Runtime) -> None:
         found = service.account(username_for(profile, runtime.settings))
         return {"username": found.username, "credits": found.credits, "is_admin": found.is_admin}
 
+    def rate_generation(generation_id: int, stars: int, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+        """Rate one of your own completed generations 1-5 stars; rate again to change it.
+
+        Returns generation_id, stars and previous_stars (None on a first rating).
+        """
+        with shown_to_user():
+            rating = service.rate(username_for(profile, runtime.settings), generation_id, stars)
+        return {"generation_id": rating.generation_id, "stars": rating.stars, "previous_stars": rating.previous}
+
+    def metrics_summary(window: str = "7d", tier: str = "all", include_synthetic: bool = True) -> dict[str, Any]:
+        """How generation is going: totals, success rate, times, adoption, satisfaction, credits, per model and
+        per error code, and each target with its value and whether it is met.
+
+        window: 24h | 7d | 30d | all (whole hours: 24h starts at the top of the hour 24 hours ago).
+        tier: all | basic | pro | enterprise | text. include_synthetic: False leaves out demo-history rows.
+        Success rate = completed / (completed + failed); refusals (rejected) are counted apart.
+        Times are of completed generations; p50/p95 come from a histogram, exact to within one bucket.
+        """
+        with shown_to_user():
+            view = metrics.View(window=window, tier=tier, include_synthetic=include_synthetic)
+            return metrics.summary(runtime.database, view)
+
     gr.api(
         generate_avatar,
         api_name="generate_avatar",
@@ -110,3 +133,5 @@ def register_api(runtime: Runtime) -> None:
         concurrency_id="generate-text",
     )
     gr.api(account, api_name="account")
+    gr.api(rate_generation, api_name="rate_generation")
+    gr.api(metrics_summary, api_name="metrics_summary")

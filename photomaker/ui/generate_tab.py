@@ -17,6 +17,7 @@ from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions
 from photomaker.ui.errors import error_markdown, warn
 from photomaker.ui.identity import username_for
+from photomaker.ui.rating import build_rating
 
 DEFAULT_TIER = "pro"
 PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"
@@ -163,6 +164,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 elem_id="results",
             )
             details = gr.Markdown("Your avatars will appear here.", elem_id="details")
+            rating = build_rating(runtime)
             with gr.Accordion("All details", open=False):
                 details_json = gr.JSON(label="Generation details")
             history = gr.Gallery(
@@ -220,6 +222,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 gr.skip(),
                 None,
                 gr.skip(),
+                *[gr.skip()] * len(rating.outputs),
             )
         for message in outcome.notes:
             gr.Warning(message)
@@ -234,6 +237,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
             outcome.details["seed"],
             None,
             gr.update(choices=service.projects(username)),
+            *rating.offer(outcome.generation_id),
         )
 
     def on_generate(
@@ -335,7 +339,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
     tier.change(on_tier, choice, [style_strength, cost], api_name="ui_tier", api_visibility="private")
     for control, name in ((num_images, "ui_cost"), (text_model, "ui_text_model")):
         control.change(refresh_cost, choice, cost, api_name=name, api_visibility="private")
-    results_out = [results, details, details_json, history, cost, seed, photos, project]
+    results_out = [results, details, details_json, history, cost, seed, photos, project, *rating.outputs]
     generate.click(
         on_generate,
         [

@@ -1,12 +1,167 @@
-"""The Monitoring tab (charts of how generation is going arrive with the monitoring work)."""
+"""The Monitoring tab: headline figures against the targets, charts, recent generations, CSV export.
+
+Figures come from `metrics` (rollups) and `charts` (plotly); this module only lays them out,
+refreshes them and formats the headline cards. It refreshes when the tab is opened, on every
+filter change and on a timer that runs only while the tab is open (and can be paused), so
+visitors who never open it cost nothing.
+"""
 
 from __future__ import annotations
 
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
+
 import gradio as gr
 
+from photomaker import charts, exports, metrics
+from photomaker.runtime import Runtime
+from photomaker.store.models import utcnow
+from photomaker.ui.errors import shown_to_user
 
-def build_monitoring_tab() -> None:
-    gr.Markdown(
-        "### Monitoring\nSuccess rate, generation time, failures, adoption and satisfaction against their "
-        "targets will appear here."
+REFRESH_SECONDS = 15
+VERDICTS = {
+    True: ("✓ met", "#16a34a"),
+    False: ("✗ missed", "#dc2626"),
+    None: ("· no data yet", "#6b7280"),
+}
+CARD_STYLE = (
+    "flex:1 1 150px;padding:12px 14px;border-radius:10px;border:1px solid var(--border-color-primary);"
+    "background:var(--block-background-fill)"
+)
+
+
+def _badge(met: bool | None) -> str:
+    text, color = VERDICTS[met]
+    return f'<span style="color:{color};font-weight:600">{text}</span>'
+
+
+def _card(title: str, value: str, detail: str, *, badge: str = "") -> str:
+    return (
+        f'<div style="{CARD_STYLE}"><div style="font-size:0.8em;opacity:0.75">{html.escape(title)}</div>'
+        f'<div style="font-size:1.6em;font-weight:700;margin:2px 0">{html.escape(value)}</div>'
+        f'<div style="font-size:0.8em;opacity:0.8">{html.escape(detail)}</div>{badge}</div>'
     )
+
+
+def headline_html(summary: dict[str, Any]) -> str:
+    """The row of headline cards: totals, then each target with its value and verdict."""
+    cards = [
+        _card(
+            "Total generations",
+            f"{summary['total']:,}",
+            f"{summary['completed']:,} completed · {summary['failed']:,} failed · {summary['rejected']:,} refused",
+        )
+    ]
+    for target in metrics.TARGETS:
+        checked = summary["targets"][target.key]
+        detail = f"target {metrics.target_text(target)}"
+        if target.key == "avg_rating":
+            detail += f" · {summary['ratings']:,} ratings"
+        value = metrics.display(target.key, checked["value"])
+        cards.append(_card(target.label, value, detail, badge=_badge(checked["met"])))
+    cards.append(_card("Credits spent", f"{summary['credits_spent']:,}", "on completed generations"))
+    return f'<div id="headline" style="display:flex;flex-wrap:wrap;gap:10px">{"".join(cards)}</div>'
+
+
+def empty_note(summary: dict[str, Any]) -> dict[str, Any]:
+    """A friendly word when the window holds nothing yet."""
+    if summary["total"]:
+        return gr.update(visible=False)
+    return gr.update(
+        visible=True,
+        value=(
+            f"**Nothing to show for the {metrics.WINDOW_LABELS[summary['window']]} yet.** Make some avatars on the "
+            "Generate tab, widen the time window, or fill a demo history with "
+            "`python -m photomaker demo-history --days 30 --per-day 200`."
+        ),
+    )
+
+
+def definitions_markdown() -> str:
+    return "\n".join(f"- **{key}**: {text}" for key, text in metrics.DEFINITIONS.items())
+
+
+def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> None:
+    """Lay out the tab inside `tab` (one of `tabs`) and wire its refreshes."""
+    database = runtime.database
+    with gr.Row(equal_height=True):
+        window = gr.Radio(
+            [(label.capitalize(), key) for key, label in metrics.WINDOW_LABELS.items()],
+            value="7d",
+            label="Time window",
+            scale=3,
+        )
+        tier = gr.Dropdown(metrics.tiers(database), value=metrics.ALL_TIERS, label="Tier", scale=1)
+        with gr.Column(scale=2, min_width=220):
+            hide_synthetic = gr.Checkbox(False, label="Hide synthetic demo history")
+            auto_refresh = gr.Checkbox(True, label=f"Auto-refresh every {REFRESH_SECONDS} s")
+        refresh = gr.Button("Refresh now", scale=1, size="sm")
+    note = gr.Markdown(visible=False, elem_id="monitoring-empty")
+    headline = gr.HTML(elem_id="monitoring-headline")
+    with gr.Row():
+        success_plot = gr.Plot(show_label=False, elem_id="chart-success")
+        latency_plot = gr.Plot(show_label=False, elem_id="chart-latency")
+    with gr.Row():
+        failures_plot = gr.Plot(show_label=False, elem_id="chart-failures")
+        volume_plot = gr.Plot(show_label=False, elem_id="chart-volume")
+        ratings_plot = gr.Plot(show_label=False, elem_id="chart-ratings")
+    recent = gr.Dataframe(label="Recent generations", interactive=False, wrap=True, elem_id="recent")
+    with gr.Row():
+        export = gr.Button("Export the window as CSV", size="sm", scale=0)
+        exported = gr.File(label="CSV export", visible=False, scale=1)
+    with gr.Accordion("How these figures are measured", open=False):
+        gr.Markdown(definitions_markdown())
+    timer = gr.Timer(REFRESH_SECONDS, active=False)
+
+    def view_of(window_value: str, tier_value: str, hide: bool) -> metrics.View:
+        return metrics.View(window=window_value, tier=tier_value, include_synthetic=not hide)
+
+    def show(window_value: str, tier_value: str, hide: bool) -> tuple[Any, ...]:
+        view = view_of(window_value, tier_value, hide)
+        with shown_to_user():
+            board = metrics.dashboard(database, view)
+            table = exports.recent(database, view)
+        figures = charts.all_figures(board)
+        return (
+            empty_note(board.summary),
+            headline_html(board.summary),
+            *figures.values(),
+            table,
+        )
+
+    def export_csv(window_value: str, tier_value: str, hide: bool) -> dict[str, Any]:
+        view = view_of(window_value, tier_value, hide)
+        stamp = utcnow().strftime("%Y%m%dT%H%MZ")
+        path = (
+            Path(tempfile.mkdtemp(prefix="photomaker-export-")) / f"generations-{view.window}-{view.tier}-{stamp}.csv"
+        )
+        with shown_to_user():
+            rows = exports.export_csv(database, view, path)
+        gr.Info(f"Exported {rows:,} generations.")
+        return gr.update(value=str(path), visible=True)
+
+    filters = [window, tier, hide_synthetic]
+    gr.on(
+        [tab.select, refresh.click, window.change, tier.change, hide_synthetic.change, timer.tick],
+        show,
+        filters,
+        [note, headline, success_plot, latency_plot, failures_plot, volume_plot, ratings_plot, recent],
+        api_name="ui_monitoring",
+        api_visibility="private",
+        show_progress="hidden",
+        # One refresh at a time, in order: an earlier, slower refresh never overwrites a later filter's.
+        concurrency_limit=1,
+        trigger_mode="always_last",
+        concurrency_id="monitoring",
+    )
+
+    def tick_while_open(auto: bool, event: gr.SelectData) -> gr.Timer:
+        return gr.Timer(active=auto and event.value == tab.label)
+
+    tabs.select(tick_while_open, auto_refresh, timer, api_name="ui_monitoring_timer", api_visibility="private")
+    auto_refresh.change(
+        lambda on: gr.Timer(active=on), auto_refresh, timer, api_name="ui_auto_refresh", api_visibility="private"
+    )
+    export.click(export_csv, filters, exported, api_name="ui_export_csv", api_visibility="private")

@@ -65,7 +65,7 @@ def test_generate_shows_avatars_details_and_new_balance(
     generate: Callable[..., tuple[Any, ...]], runtime: Runtime, upload_dir: Path
 ) -> None:
     photo = _uploaded(upload_dir, "astronaut.png")
-    gallery, details, details_json, history, cost, seed, photos, _ = generate([photo], count=2)
+    gallery, details, details_json, history, cost, seed, photos, _, rated, stars, invite = generate([photo], count=2)
     assert len(gallery) == 2 and all(caption.endswith("(preview)") for _, caption in gallery)
     assert "Generation #" in details and "**36 credits** charged" in details and "offline previews" in details
     assert details_json["seed"] == 123 == seed
@@ -75,6 +75,7 @@ def test_generate_shows_avatars_details_and_new_balance(
     assert photos is None, "the upload box is cleared: the photos are gone"
     assert not Path(photo).exists()
     assert runtime.service.projects("local") == ["Portraits"]
+    assert rated == details_json["generation_id"] and stars["visible"] is True and "Rate them" in invite
 
 
 def test_a_refusal_is_shown_inline_and_charges_nothing(
@@ -124,7 +125,7 @@ def test_the_mode_switch_shows_the_right_controls(handlers: dict[str, Any]) -> N
 
 
 def test_text_to_image_from_the_page(handlers: dict[str, Any]) -> None:
-    gallery, summary, details, history, cost, seed, photos, projects = handlers["ui_generate_text"](
+    gallery, summary, details, history, cost, seed, photos, projects, *_ = handlers["ui_generate_text"](
         "a lighthouse", TEXT_KEY, 512, 768, 1, "", 3, False, "Posters", progress=_no_progress
     )
     assert [caption for _, caption in gallery] == ["Image 1"]

@@ -1,0 +1,129 @@
+"""Synthetic generation history for demos and benchmarks: plausible rows spread over past days.
+
+Each tier takes about its catalogue's expected time; a few requests are refused or fail
+with realistic codes (more on an occasional bad day); about a third of the avatars are
+rated, mostly well. The rows are written through `store.synthetic`, marked with the engine
+name `synthetic`, so the dashboard can hide them and `--delete` removes them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from photomaker.errors import DEFAULT_MESSAGES, ErrorCode
+from photomaker.store import AIModel, Database, synthetic
+from photomaker.store import catalog as model_rows
+from photomaker.store.models import utcnow
+
+BATCH = 10_000
+TIER_WEIGHTS: dict[str, float] = {"basic": 30, "pro": 40, "enterprise": 15, "text": 15}
+REJECTED_SHARE = 0.05
+FAILED_SHARE = 0.03
+BAD_DAY_FAILED_SHARE = 0.12
+BAD_DAY_CHANCE = 0.1
+RATED_SHARE = 0.35
+STAR_WEIGHTS: dict[int, float] = {1: 2, 2: 3, 3: 8, 4: 30, 5: 57}
+IMAGE_WEIGHTS: dict[int, float] = {1: 55, 2: 25, 3: 8, 4: 12}
+FAILURES: dict[ErrorCode, float] = {
+    "GENERATION_TIMEOUT": 4,
+    "BACKEND_UNAVAILABLE": 3,
+    "MODEL_LOADING": 2,
+    "RATE_LIMIT_EXCEEDED": 1,
+    "INTERNAL": 1,
+}
+PHOTO_REFUSALS: dict[ErrorCode, float] = {
+    "NO_FACE": 5,
+    "INSUFFICIENT_CREDITS": 3,
+    "INVALID_PHOTO": 2,
+    "USER_RATE_LIMITED": 1,
+    "INVALID_PROMPT": 1,
+}
+TEXT_REFUSALS: dict[ErrorCode, float] = {"INSUFFICIENT_CREDITS": 3, "INVALID_PROMPT": 2, "USER_RATE_LIMITED": 1}
+TIMEOUT_MS = 600_000
+
+
+def _pick(rng: random.Random, weights: dict[Any, float]) -> Any:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _processing_ms(rng: random.Random, model: AIModel) -> int:
+    """About the model's expected time: log-normal around the middle of its range."""
+    middle = (model.eta_min_s + model.eta_max_s) / 2
+    return max(200, round(rng.lognormvariate(math.log(middle), 0.22) * 1000))
+
+
+def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share: float, user_id: int) -> dict[str, Any]:
+    images = _pick(rng, IMAGE_WEIGHTS)
+    draw = rng.random()
+    status = "rejected" if draw < REJECTED_SHARE else "failed" if draw < REJECTED_SHARE + failed_share else "completed"
+    code: ErrorCode | None = None
+    processing_ms: int | None = _processing_ms(rng, model)
+    if status == "rejected":
+        code = _pick(rng, PHOTO_REFUSALS if model.mode == "photo" else TEXT_REFUSALS)
+        processing_ms = None
+    elif status == "failed":
+        code = _pick(rng, FAILURES)
+        processing_ms = TIMEOUT_MS if code == "GENERATION_TIMEOUT" else rng.randint(1_000, processing_ms)
+    rated = status == "completed" and rng.random() < RATED_SHARE
+    return {
+        "user_id": user_id,
+        "model_key": model.model_key,
+        "mode": model.mode,
+        "status": status,
+        "prompt": "synthetic demo history",
+        "negative_prompt": "",
+        "params": {"tier": model.tier, "num_images": images},
+        "photo_count": rng.randint(1, 4) if model.mode == "photo" else 0,
+        "seed": rng.randint(0, 2**31 - 1),
+        "credits_charged": 0 if status == "rejected" else model.credit_cost * images,
+        "attempts": 0 if status == "rejected" else 1 + (status == "failed") * rng.randint(0, 2),
+        "preview": False,
+        "error_code": code,
+        "error_message": DEFAULT_MESSAGES[code] if code else None,
+        "created_at": created,
+        "started_at": None if status == "rejected" else created,
+        "completed_at": created + timedelta(milliseconds=processing_ms or 0),
+        "processing_ms": processing_ms,
+        "rating": _pick(rng, STAR_WEIGHTS) if rated else None,
+    }
+
+
+def synthetic_rows(
+    models: Sequence[AIModel], *, days: int, per_day: int, now: datetime, seed: int, user_id: int
+) -> Iterator[dict[str, Any]]:
+    """`per_day` generations for each of the `days` days before `now`, oldest day first."""
+    rng = random.Random(seed)
+    by_tier = {model.tier: model for model in models}
+    weights = {tier: weight for tier, weight in TIER_WEIGHTS.items() if tier in by_tier}
+    for day in range(days, 0, -1):
+        day_start = now - timedelta(days=day)
+        failed_share = BAD_DAY_FAILED_SHARE if rng.random() < BAD_DAY_CHANCE else FAILED_SHARE
+        for _ in range(per_day):
+            created = day_start + timedelta(seconds=rng.uniform(0, 86_400))
+            yield _row(rng, by_tier[_pick(rng, weights)], created, failed_share=failed_share, user_id=user_id)
+
+
+def fill(database: Database, *, days: int, per_day: int, seed: int = 0, now: datetime | None = None) -> int:
+    """Add `days` x `per_day` synthetic generations, in batches of one transaction each; returns how many."""
+    if days < 1 or per_day < 1:
+        raise ValueError("days and per_day must be at least 1")
+    with database.session() as session:
+        models = model_rows.list_models(session)
+        user_id = synthetic.demo_user_id(session)
+    rows = synthetic_rows(models, days=days, per_day=per_day, now=now or utcnow(), seed=seed, user_id=user_id)
+    added = 0
+    while batch := list(islice(rows, BATCH)):
+        with database.session() as session:
+            added += synthetic.insert_finished(session, batch)
+    return added
+
+
+def clear(database: Database) -> int:
+    """Delete every synthetic generation and its rollups; returns how many."""
+    with database.session() as session:
+        return synthetic.delete_all(session)

@@ -1,0 +1,73 @@
+"""The raw side of the Monitoring tab: the newest generations, and a CSV of a whole window.
+
+Both read generation rows (not rollups) through `store.reports`; the table is bounded so a
+refresh stays flat, the export streams in chunks so a window of a million rows fits in memory.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from photomaker.metrics import View, catalogue, scope_for, tier_of
+from photomaker.store import Database, reports
+from photomaker.store.models import utcnow
+
+RECENT_ROWS = 25
+RECENT_COLUMNS = (
+    "id",
+    "created (UTC)",
+    "tier",
+    "mode",
+    "engine",
+    "status",
+    "error",
+    "time (s)",
+    "credits charged",
+    "rating",
+)
+NULLABLE_INTEGERS = {"processing_ms": "Int64", "rating": "Int64"}
+"""Columns that pandas would otherwise write as floats (`4.0`) because some rows have none."""
+EXPORT_COLUMNS: list[str] = [*reports.COLUMNS[:4], "tier", *reports.COLUMNS[4:]]
+
+
+def recent(database: Database, view: View, *, limit: int = RECENT_ROWS, now: datetime | None = None) -> pd.DataFrame:
+    """The newest generations of a view, as the dashboard's table shows them."""
+    now = now or utcnow()
+    with database.session() as session:
+        models = catalogue(session)
+        rows = reports.recent(session, scope_for(view, models, now), limit=limit, now=now)
+    return pd.DataFrame(
+        [
+            [
+                row["id"],
+                row["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
+                tier_of(models, row["model_key"]),
+                row["mode"],
+                row["engine"],
+                row["status"],
+                row["error_code"] or "",
+                None if row["processing_ms"] is None else round(row["processing_ms"] / 1000, 1),
+                row["credits_charged"],
+                row["rating"],
+            ]
+            for row in rows
+        ],
+        columns=list(RECENT_COLUMNS),
+    )
+
+
+def export_csv(database: Database, view: View, path: Path, *, now: datetime | None = None) -> int:
+    """Write every generation of a view's window to `path` as CSV (streamed in chunks); returns how many."""
+    written = 0
+    with database.session() as session, path.open("w", newline="", encoding="utf-8") as out:
+        models = catalogue(session)
+        out.write(",".join(EXPORT_COLUMNS) + "\n")
+        for chunk in reports.stream(session, scope_for(view, models, now or utcnow())):
+            frame = pd.DataFrame(chunk, columns=list(reports.COLUMNS)).astype(NULLABLE_INTEGERS)
+            frame["tier"] = [tier_of(models, key) for key in frame["model_key"]]
+            frame[EXPORT_COLUMNS].to_csv(out, header=False, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+            written += len(frame)
+    return written

@@ -1,0 +1,363 @@
+"""How generation is going: the summary against the targets and the series behind the charts.
+
+Everything here reads the hourly rollups (a few hundred to a few tens of thousands of rows
+whatever the history), never the whole generations table (raw rows are `exports`' business).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from photomaker import histogram
+from photomaker.errors import RefusedError
+from photomaker.store import AIModel, Database, rollups
+from photomaker.store import catalog as model_rows
+from photomaker.store.models import utcnow
+from photomaker.store.rollups import RATING_COLUMNS, STARS, Scope
+
+log = logging.getLogger(__name__)
+
+WINDOWS: dict[str, int | None] = {"24h": 24, "7d": 7 * 24, "30d": 30 * 24, "all": None}
+"""Each window's length in hours; it starts at the beginning of the hour that long ago."""
+WINDOW_LABELS: dict[str, str] = {"24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days", "all": "all time"}
+PERIOD_HOURS: dict[str, int] = {"24h": 1, "7d": 6, "30d": 24, "all": 24}
+"""The width of one point on the charts over time."""
+ALL_TIERS = "all"
+DEFINITIONS: dict[str, str] = {
+    "total": "finished generations created in the window: completed + failed + rejected",
+    "success_rate": "completed / (completed + failed); rejected requests (refused before any charge, e.g. no "
+    "face found) are counted apart and do not lower it",
+    "processing_s": "processing time of completed generations; the average is exact, p50 and p95 come from a "
+    "fixed histogram and are exact to within one bucket",
+    "adoption_rate": "share of completed generations made from photos (photo to avatar) rather than text",
+    "avg_rating": "mean stars (1-5) over rated generations",
+    "credits_spent": "credits charged for completed generations (failures are refunded, refusals cost nothing)",
+}
+
+COUNT_SUMS = ("generations", "credits")
+DETAIL_SUMS = ("latency_count", "latency_sum_ms", *RATING_COLUMNS, *histogram.COLUMNS)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A figure the product promises: above or below a threshold."""
+
+    key: str
+    label: str
+    threshold: float
+    above: bool
+
+    @property
+    def comparison(self) -> str:
+        return ">" if self.above else "<"
+
+    def check(self, value: float | None) -> dict[str, Any]:
+        """The value against the target; `met` is None while there is nothing to measure."""
+        met = None if value is None else (value > self.threshold if self.above else value < self.threshold)
+        return {"value": value, "target": self.threshold, "comparison": self.comparison, "met": met}
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("success_rate", "Success rate", 0.95, above=True),
+    Target("avg_processing_s", "Average time", 120, above=False),
+    Target("p95_processing_s", "p95 time", 120, above=False),
+    Target("adoption_rate", "Photo-to-avatar adoption", 0.30, above=True),
+    Target("avg_rating", "Satisfaction", 4.5, above=True),
+)
+
+
+def display(key: str, value: float | None) -> str:
+    """A summary figure as people read it: rates in percent, times in seconds, ratings out of 5."""
+    if value is None:
+        return "n/a"
+    if key.endswith("_rate"):
+        return f"{value:.1%}"
+    if key.endswith("_s"):
+        return f"{value:.1f} s"
+    if key == "avg_rating":
+        return f"{value:.2f} / 5"
+    return f"{value:,}"
+
+
+def target_text(target: Target) -> str:
+    """`> 95.0%`, `< 120.0 s`: the target as people read it."""
+    return f"{target.comparison} {display(target.key, target.threshold)}"
+
+
+@dataclass(frozen=True)
+class View:
+    """What an operator is looking at: a window, a tier (or all), with or without demo rows."""
+
+    window: str = "7d"
+    tier: str = ALL_TIERS
+    include_synthetic: bool = True
+
+
+@dataclass(frozen=True)
+class SuccessPoint:
+    start: datetime
+    completed: int
+    failed: int
+
+    @property
+    def rate(self) -> float | None:
+        return _ratio(self.completed, self.completed + self.failed)
+
+
+@dataclass(frozen=True)
+class LatencyPoint:
+    start: datetime
+    completed: int
+    p50_s: float | None
+    p95_s: float | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the Monitoring tab draws, from one read of the rollups."""
+
+    summary: dict[str, Any]
+    success: list[SuccessPoint]
+    latency: dict[str, list[LatencyPoint]]
+    period_hours: int
+    span: tuple[datetime, datetime]
+    """The time the charts over time cover: the window (or, for all time, from the first point) up to now."""
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def tier_of(models: Mapping[str, AIModel], key: str) -> str:
+    """A model key's tier, or `unknown` for a key no longer in the catalogue."""
+    return models[key].tier if key in models else "unknown"
+
+
+def _sum_rows(rows: Iterable[Mapping[str, Any]], names: Iterable[str]) -> dict[str, int]:
+    names = tuple(names)
+    totals = dict.fromkeys(names, 0)
+    for row in rows:
+        for name in names:
+            totals[name] += row[name]
+    return totals
+
+
+def _timing(details: Mapping[str, int]) -> dict[str, float | None]:
+    buckets = [details[name] for name in histogram.COLUMNS]
+    average = _ratio(details["latency_sum_ms"], details["latency_count"])
+    return {
+        "avg_processing_s": None if average is None else average / 1000,
+        "p50_processing_s": histogram.quantile_s(buckets, 0.50),
+        "p95_processing_s": histogram.quantile_s(buckets, 0.95),
+    }
+
+
+def _ratings(details: Mapping[str, int]) -> dict[str, Any]:
+    distribution = {str(stars): details[f"rating_{stars}"] for stars in STARS}
+    count = sum(distribution.values())
+    total = sum(stars * details[f"rating_{stars}"] for stars in STARS)
+    return {"avg_rating": _ratio(total, count), "ratings": count, "rating_distribution": distribution}
+
+
+def _outcomes(counts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    by_status = defaultdict(int)
+    credits = 0
+    for row in counts:
+        by_status[row["status"]] += row["generations"]
+        if row["status"] == "completed":
+            credits += row["credits"]
+    completed, failed, rejected = by_status["completed"], by_status["failed"], by_status["rejected"]
+    return {
+        "total": completed + failed + rejected,
+        "completed": completed,
+        "failed": failed,
+        "rejected": rejected,
+        "success_rate": _ratio(completed, completed + failed),
+        "credits_spent": credits,
+    }
+
+
+def _codes(counts: Iterable[Mapping[str, Any]], status: str) -> dict[str, int]:
+    found: dict[str, int] = defaultdict(int)
+    for row in counts:
+        if row["status"] == status:
+            found[row["error_code"]] += row["generations"]
+    return dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _by_model(
+    counts: list[dict[str, Any]], details: list[dict[str, Any]], models: Mapping[str, AIModel]
+) -> dict[str, dict[str, Any]]:
+    keys = {row["model_key"]: row["mode"] for row in counts}
+    ordered = [key for key in models if key in keys] + sorted(key for key in keys if key not in models)
+    result = {}
+    for key in ordered:
+        model = models.get(key)
+        detail = _sum_rows((row for row in details if row["model_key"] == key), DETAIL_SUMS)
+        result[key] = {
+            "name": model.name if model else key,
+            "tier": tier_of(models, key),
+            "mode": keys[key],
+            **_outcomes(row for row in counts if row["model_key"] == key),
+            **_timing(detail),
+            **_ratings(detail),
+        }
+    return result
+
+
+def _adoption(counts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    completed_by_mode: dict[str, int] = defaultdict(int)
+    for row in counts:
+        if row["status"] == "completed":
+            completed_by_mode[row["mode"]] += row["generations"]
+    photo = completed_by_mode["photo"]
+    return {
+        "adoption_rate": _ratio(photo, sum(completed_by_mode.values())),
+        "completed_by_mode": dict(completed_by_mode),
+    }
+
+
+def _summarise(
+    counts: list[dict[str, Any]],
+    details: list[dict[str, Any]],
+    models: Mapping[str, AIModel],
+    *,
+    view: View,
+    since_hour: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    detail = _sum_rows(details, DETAIL_SUMS)
+    figures = {**_outcomes(counts), **_timing(detail), **_adoption(counts), **_ratings(detail)}
+    return {
+        "window": view.window,
+        "tier": view.tier,
+        "include_synthetic": view.include_synthetic,
+        "since": None if since_hour is None else rollups.hour_start(since_hour).isoformat(),
+        "until": now.isoformat(),
+        **figures,
+        "by_model": _by_model(counts, details, models),
+        "failures_by_code": _codes(counts, "failed"),
+        "rejections_by_code": _codes(counts, "rejected"),
+        "targets": {target.key: target.check(figures[target.key]) for target in TARGETS},
+        "definitions": DEFINITIONS,
+    }
+
+
+def tiers(database: Database) -> list[str]:
+    """The tier filter's choices: all, then each tier in catalogue order."""
+    with database.session() as session:
+        models = catalogue(session)
+    return [ALL_TIERS, *dict.fromkeys(model.tier for model in models.values())]
+
+
+def scope_for(view: View, models: Mapping[str, AIModel], now: datetime) -> Scope:
+    """The rollups a view reads; an unknown window or tier is refused with the valid choices."""
+    if view.window not in WINDOWS:
+        raise RefusedError("INVALID_PARAMS", f"Unknown window {view.window!r}; choose one of {', '.join(WINDOWS)}.")
+    model_keys = None
+    if view.tier != ALL_TIERS:
+        model_keys = tuple(key for key, model in models.items() if model.tier == view.tier)
+        if not model_keys:
+            known = ", ".join(dict.fromkeys(model.tier for model in models.values()))
+            raise RefusedError("INVALID_PARAMS", f"Unknown tier {view.tier!r}; choose all, {known}.")
+    hours = WINDOWS[view.window]
+    since_hour = None if hours is None else rollups.epoch_hour(now) - hours
+    return Scope(since_hour=since_hour, model_keys=model_keys, include_synthetic=view.include_synthetic)
+
+
+def catalogue(session: Session) -> dict[str, AIModel]:
+    """Every model by key, photo tiers first (cheapest first), then text: the order of tables and charts."""
+    models = sorted(model_rows.list_models(session, enabled_only=False), key=lambda model: model.mode != "photo")
+    return {model.model_key: model for model in models}
+
+
+def summary(database: Database, view: View = View(), *, now: datetime | None = None) -> dict[str, Any]:
+    """The headline figures of a view, with each target's value and whether it is met."""
+    return dashboard(database, view, now=now, series=False).summary
+
+
+def dashboard(database: Database, view: View, *, now: datetime | None = None, series: bool = True) -> Dashboard:
+    """The summary and (with `series`) the success and latency series of a view."""
+    now = now or utcnow()
+    with database.session() as session:
+        models = catalogue(session)
+        scope = scope_for(view, models, now)
+        period = PERIOD_HOURS[view.window]
+        counts = rollups.aggregate(session, scope, by=("model_key", "mode", "status", "error_code"), sums=COUNT_SUMS)
+        completed = replace(scope, statuses=("completed",))
+        details = rollups.aggregate(session, completed, by=("model_key",), sums=DETAIL_SUMS)
+        outcome_series: list[dict[str, Any]] = []
+        histogram_series: list[dict[str, Any]] = []
+        if series:
+            settled = replace(scope, statuses=("completed", "failed"))
+            outcome_series = rollups.aggregate(
+                session, settled, by=("period", "status"), sums=("generations",), period_hours=period
+            )
+            histogram_series = rollups.aggregate(
+                session, completed, by=("period", "model_key"), sums=histogram.COLUMNS, period_hours=period
+            )
+    result = _summarise(counts, details, models, view=view, since_hour=scope.since_hour, now=now)
+    success = _success_points(outcome_series)
+    latency = _latency_points(histogram_series, models)
+    starts = [point.start for point in success] + [point.start for points in latency.values() for point in points]
+    if scope.since_hour is not None:
+        first = rollups.hour_start(scope.since_hour)
+    else:
+        first = min(starts, default=now - timedelta(hours=period))
+    return Dashboard(summary=result, success=success, latency=latency, period_hours=period, span=(first, now))
+
+
+def _success_points(rows: Iterable[Mapping[str, Any]]) -> list[SuccessPoint]:
+    periods: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        periods[row["period"]][row["status"]] += row["generations"]
+    return [
+        SuccessPoint(start=rollups.hour_start(period), completed=found["completed"], failed=found["failed"])
+        for period, found in sorted(periods.items())
+    ]
+
+
+def _latency_points(rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIModel]) -> dict[str, list[LatencyPoint]]:
+    """p50 and p95 per tier per period, from the sum of the tier's histograms."""
+    sums: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    for row in rows:
+        tier = tier_of(models, row["model_key"])
+        buckets = sums[tier].setdefault(row["period"], [0] * histogram.BUCKETS)
+        for index, name in enumerate(histogram.COLUMNS):
+            buckets[index] += row[name]
+    order = list(dict.fromkeys([*(model.tier for model in models.values()), *sums]))
+    return {
+        tier: [
+            LatencyPoint(
+                start=rollups.hour_start(period),
+                completed=sum(buckets),
+                p50_s=histogram.quantile_s(buckets, 0.50),
+                p95_s=histogram.quantile_s(buckets, 0.95),
+            )
+            for period, buckets in sorted(sums[tier].items())
+        ]
+        for tier in order
+        if tier in sums
+    }
+
+
+def rebuild(database: Database) -> int:
+    """Recompute the rollups from the generation rows; returns how many generations were counted."""
+    with database.session() as session:
+        return rollups.rebuild(session)
+
+
+def rebuild_if_missing(database: Database) -> None:
+    """Build the rollups of a database that has generations from before rollups existed."""
+    with database.session() as session:
+        if not rollups.missing(session):
+            return
+        counted = rollups.rebuild(session)
+    log.warning("built the monitoring rollups from %d existing generations", counted)

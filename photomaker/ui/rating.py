@@ -1,0 +1,51 @@
+"""Star ratings on the Generate tab: offered under each finished generation, and changeable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from photomaker.runtime import Runtime
+from photomaker.ui.errors import shown_to_user
+from photomaker.ui.identity import username_for
+
+STAR_CHOICES = [("★" * stars, stars) for stars in range(1, 6)]
+
+
+@dataclass(frozen=True)
+class RatingWidgets:
+    """The rating row; `outputs` are what a finished generation updates (see `offer`)."""
+
+    generation: gr.State
+    stars: gr.Radio
+    note: gr.Markdown
+
+    @property
+    def outputs(self) -> list[gr.components.Component]:
+        return [self.generation, self.stars, self.note]
+
+    @staticmethod
+    def offer(generation_id: int) -> tuple[Any, ...]:
+        """Values for `outputs` that offer a rating of a new generation."""
+        return generation_id, gr.update(visible=True, value=None), "How do you like them? Rate them 1-5 stars."
+
+
+def build_rating(runtime: Runtime) -> RatingWidgets:
+    """Lay out the (hidden until a result) rating row and wire it to the service."""
+    generation = gr.State(None)
+    with gr.Row():
+        stars = gr.Radio(STAR_CHOICES, label="Rate these avatars", visible=False, elem_id="rating")
+        note = gr.Markdown(elem_id="rating-note")
+
+    def on_rate(generation_id: int | None, value: int | None, profile: gr.OAuthProfile | None = None) -> str:
+        if generation_id is None or value is None:
+            return ""
+        with shown_to_user():
+            rating = runtime.service.rate(username_for(profile, runtime.settings), generation_id, value)
+        changed = "" if rating.previous is None else f" (was {'★' * rating.previous})"
+        return f"Thanks! Generation #{rating.generation_id}: {'★' * rating.stars}{changed}. Pick again to change it."
+
+    stars.input(on_rate, [generation, stars], note, api_name="ui_rate", api_visibility="private")
+    return RatingWidgets(generation=generation, stars=stars, note=note)

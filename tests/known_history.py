@@ -1,0 +1,56 @@
+"""A small history with known figures, shared by the metrics, charts and Prometheus tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from photomaker.runtime import seed_models
+from photomaker.store import Database, accounts, generations
+from tests.helpers import add_finished
+
+NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
+PRO = "avatar-creator:photomaker-pro"
+BASIC = "avatar-creator:photomaker-basic"
+ENTERPRISE = "avatar-creator:photomaker-enterprise"
+TEXT = "text-to-image:flux-schnell"
+
+ROWS = [
+    # (hours ago, model key, mode, status, error code, seconds, credits, stars, engine)
+    (2, PRO, "photo", "completed", None, 100, 25, 5, "preview"),
+    (3, PRO, "photo", "completed", None, 130, 50, 4, "preview"),
+    (5, BASIC, "photo", "completed", None, 60, 18, None, "preview"),
+    (6, TEXT, "text", "completed", None, 10, 10, 3, "preview"),
+    (4, PRO, "photo", "failed", "GENERATION_TIMEOUT", 600, 25, None, "preview"),
+    (1, BASIC, "photo", "rejected", "NO_FACE", None, 0, None, "preview"),
+    (72, ENTERPRISE, "photo", "completed", None, 150, 35, None, "synthetic"),
+    (40 * 24, BASIC, "photo", "failed", "BACKEND_UNAVAILABLE", 5, 18, None, "preview"),
+]
+"""In the last 24 h: 6 generations (4 completed, 1 failed, 1 refused), 103 credits spent,
+times 10/60/100/130 s, 3 of 4 completed from photos, ratings 5/4/3. A synthetic enterprise
+generation 3 days ago, and a failure 40 days ago."""
+
+
+def make_known_history(database: Database) -> int:
+    """Write ROWS (ratings through the real rating function); returns the owner's user id."""
+    seed_models(database)
+    with database.session() as session:
+        user_id = accounts.get_or_create_user(session, "ops", starting_credits=0).id
+    for hours, model_key, mode, status, code, seconds, credits, stars, engine in ROWS:
+        created = NOW - timedelta(hours=hours)
+        generation_id = add_finished(
+            database,
+            user_id,
+            model_key=model_key,
+            mode=mode,
+            status=status,
+            error_code=code,
+            processing_ms=None if seconds is None else seconds * 1000,
+            credits_charged=credits,
+            engine=engine,
+            created_at=created,
+            completed_at=created,
+        )
+        if stars:
+            with database.session() as session:
+                generations.rate(session, generation_id, user_id=user_id, stars=stars)
+    return user_id

@@ -1,0 +1,62 @@
+"""The raw side of the Monitoring tab: the bounded table of newest generations, and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from photomaker import exports, metrics
+from photomaker.store import Database, generations, ledger
+from tests.known_history import NOW, PRO, make_known_history
+
+
+@pytest.fixture
+def history(database: Database) -> Database:
+    make_known_history(database)
+    return database
+
+
+def test_recent_is_newest_first_and_filtered(history: Database) -> None:
+    table = exports.recent(history, metrics.View(window="all"), limit=3, now=NOW)
+    assert list(table.columns) == list(exports.RECENT_COLUMNS)
+    assert len(table) == 3
+    assert table["status"].tolist() == ["rejected", "completed", "completed"]
+    assert table["tier"].tolist() == ["basic", "pro", "pro"]
+    hidden = exports.recent(history, metrics.View(window="7d", include_synthetic=False), limit=50, now=NOW)
+    assert "synthetic" not in hidden["engine"].tolist() and len(hidden) == 6
+    basic = exports.recent(history, metrics.View(window="all", tier="basic"), limit=3, now=NOW)
+    assert basic["status"].tolist() == ["rejected", "completed", "failed"]  # the last one 40 days old
+    enterprise = exports.recent(history, metrics.View(window="all", tier="enterprise"), limit=3, now=NOW)
+    assert enterprise["engine"].tolist() == ["synthetic"]
+    assert exports.recent(
+        history, metrics.View(window="all", tier="enterprise", include_synthetic=False), now=NOW
+    ).empty
+
+
+def test_recent_shows_work_in_progress(database: Database) -> None:
+    user_id = make_known_history(database)
+    with database.session() as session:
+        ledger.grant(session, user_id=user_id, amount=10)
+        generations.start(
+            session, user_id=user_id, model_key=PRO, mode="photo", engine="preview", cost=1, rate_limit_per_min=9
+        )
+    table = exports.recent(database, metrics.View(window="24h", tier="pro"), limit=2)
+    assert table["status"].tolist() == ["processing"]  # the known history is older than 24 h
+
+
+def test_csv_export_has_every_generation_of_the_window(history: Database, tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    assert exports.export_csv(history, metrics.View(window="7d"), path, now=NOW) == 7
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == exports.EXPORT_COLUMNS
+    assert len(rows) == 7
+    assert [row["tier"] for row in rows][:2] == ["enterprise", "text"]  # oldest first
+    assert {row["status"] for row in rows} == {"completed", "failed", "rejected"}
+    assert sorted(row["rating"] for row in rows if row["rating"]) == ["3", "4", "5"]
+    assert rows[0]["created_at"].startswith("2025-06-12T12:30:00")
+    empty = tmp_path / "empty.csv"
+    assert exports.export_csv(history, metrics.View(window="24h", tier="enterprise"), empty, now=NOW) == 0
+    assert empty.read_text().strip() == ",".join(exports.EXPORT_COLUMNS)
