@@ -13,12 +13,11 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from photomaker import faces, photos, prompts
-from photomaker.catalog import Mode
 from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.photos import PhotoUpload
@@ -251,34 +250,11 @@ class GenerationService:
         )
         return request, _face_notes(located)
 
-    def _reject(
-        self,
-        user: User,
-        error: RefusedError,
-        *,
-        engine: Engine | None,
-        model_key: str,
-        mode: Mode,
-        prompt: str,
-        negative_prompt: str,
-        params: dict[str, Any],
-        photo_count: int,
-    ) -> None:
+    def _reject(self, draft: generations.Draft, error: RefusedError) -> None:
         """Record a refusal as a `rejected` row; no credit moves."""
         with self.database.session() as session:
-            generations.reject(
-                session,
-                user_id=user.id,
-                model_key=model_key,
-                mode=mode,
-                engine=engine.name if engine else "none",
-                error=error,
-                prompt=prompt,
-                negative_prompt=negative_prompt,
-                params=params,
-                photo_count=photo_count,
-            )
-        log.info("generation refused for %s: %s", user.username, error.code)
+            generations.reject(session, draft, error=error)
+        log.info("generation refused for user %s: %s", draft.user_id, error.code)
 
     def generate_avatar(
         self, username: str, params: AvatarParams, *, progress: ProgressFn = no_progress
@@ -292,17 +268,17 @@ class GenerationService:
                 raise RefusedError("INVALID_PARAMS", f"Unknown tier {params.tier!r}; choose basic, pro or enterprise.")
             request, notes = self._request(params, model, progress)
         except RefusedError as error:
-            self._reject(
-                user,
-                error,
-                engine=self.engine,
+            draft = generations.Draft(
+                user_id=user.id,
                 model_key=model.model_key if model else "unknown",
                 mode="photo",
+                engine=self.engine.name,
                 prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
                 negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
                 params={"tier": params.tier, "style": params.style, "num_images": params.num_images},
                 photo_count=len(params.photos),
             )
+            self._reject(draft, error)
             raise
         record = {
             "tier": model.tier,
@@ -372,17 +348,16 @@ class GenerationService:
             model = self._text_model(params.model)
             request = self._text_request(params, model)
         except RefusedError as error:
-            self._reject(
-                user,
-                error,
-                engine=engine,
+            draft = generations.Draft(
+                user_id=user.id,
                 model_key=params.model or "unknown",
                 mode="text",
+                engine=engine.name if engine else "none",
                 prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
                 negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
                 params={"width": params.width, "height": params.height, "num_images": params.num_images},
-                photo_count=0,
             )
+            self._reject(draft, error)
             raise
         record = {
             "tier": model.tier,
@@ -412,36 +387,28 @@ class GenerationService:
         """Charge, generate, save; on any failure after the charge, fail the row and refund once."""
         cost = model.credit_cost * request.num_images
         progress(0.2, f"Reserving {cost} credits")
+        draft = generations.Draft(
+            user_id=user.id,
+            model_key=model.model_key,
+            mode=request.mode,
+            engine=engine.name,
+            prompt=request.styled_prompt,
+            negative_prompt=request.styled_negative_prompt,
+            params=record,
+            photo_count=len(request.photos),
+            preview=engine.preview,
+        )
         try:
             with self.database.session() as session:
                 folder = accounts.get_or_create_project(session, user_id=user.id, name=project)
                 generation = generations.start(
                     session,
-                    user_id=user.id,
-                    project_id=folder.id,
-                    model_key=model.model_key,
-                    mode=request.mode,
-                    engine=engine.name,
+                    replace(draft, project_id=folder.id),
                     cost=cost,
                     rate_limit_per_min=self.settings.user_rate_limit_per_min,
-                    prompt=request.styled_prompt,
-                    negative_prompt=request.styled_negative_prompt,
-                    params=record,
-                    photo_count=len(request.photos),
-                    preview=engine.preview,
                 )
         except RefusedError as error:
-            self._reject(
-                user,
-                error,
-                engine=engine,
-                model_key=model.model_key,
-                mode=request.mode,
-                prompt=request.styled_prompt,
-                negative_prompt=request.styled_negative_prompt,
-                params=record,
-                photo_count=len(request.photos),
-            )
+            self._reject(draft, error)
             raise
         started = time.monotonic()
         try:

@@ -39,9 +39,8 @@ def test_recent_shows_work_in_progress(database: Database) -> None:
     user_id = make_known_history(database)
     with database.session() as session:
         ledger.grant(session, user_id=user_id, amount=10)
-        generations.start(
-            session, user_id=user_id, model_key=PRO, mode="photo", engine="preview", cost=1, rate_limit_per_min=9
-        )
+        draft = generations.Draft(user_id=user_id, model_key=PRO, mode="photo", engine="preview")
+        generations.start(session, draft, cost=1, rate_limit_per_min=9)
     table = exports.recent(database, metrics.View(window="24h", tier="pro"), limit=2)
     assert table["status"].tolist() == ["processing"]  # the known history is older than 24 h
 

@@ -188,10 +188,9 @@ def test_crash_recovery_on_next_start(settings: Settings, face_photo: Path) -> N
         user = accounts.get_or_create_user(session, "local", starting_credits=settings.starting_credits)
         stuck = generation_rows.start(
             session,
-            user_id=user.id,
-            model_key="avatar-creator:photomaker-pro",
-            mode="photo",
-            engine="preview",
+            generation_rows.Draft(
+                user_id=user.id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="preview"
+            ),
             cost=25,
             rate_limit_per_min=10,
         )

@@ -9,6 +9,7 @@ failure a no-op, so a refund can never happen twice. Where a row reaches its fin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -39,79 +40,44 @@ def _check_rate(session: Session, *, user_id: int, limit_per_min: int) -> None:
         )
 
 
-def start(
-    session: Session,
-    *,
-    user_id: int,
-    model_key: str,
-    mode: str,
-    engine: str,
-    cost: int,
-    rate_limit_per_min: int,
-    project_id: int | None = None,
-    prompt: str = "",
-    negative_prompt: str = "",
-    params: dict[str, Any] | None = None,
-    photo_count: int = 0,
-    preview: bool = False,
-) -> Generation:
+@dataclass(frozen=True)
+class Draft:
+    """A generation as known before it is charged or refused: what `start` and `reject` both record."""
+
+    user_id: int
+    model_key: str
+    mode: str
+    engine: str
+    project_id: int | None = None
+    prompt: str = ""
+    negative_prompt: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    photo_count: int = 0
+    preview: bool = False
+
+
+def start(session: Session, draft: Draft, *, cost: int, rate_limit_per_min: int) -> Generation:
     """Rate-limit check, a `processing` row and its charge, in the caller's one transaction.
 
     Touching the user's row first serialises one user's concurrent starts (a row lock on
     PostgreSQL), so two requests cannot both slip under the rate limit.
     """
-    session.execute(update(User).where(col(User.id) == user_id).values(updated_at=utcnow()))
-    _check_rate(session, user_id=user_id, limit_per_min=rate_limit_per_min)
+    session.execute(update(User).where(col(User.id) == draft.user_id).values(updated_at=utcnow()))
+    _check_rate(session, user_id=draft.user_id, limit_per_min=rate_limit_per_min)
     now = utcnow()
-    generation = Generation(
-        user_id=user_id,
-        project_id=project_id,
-        model_key=model_key,
-        mode=mode,
-        engine=engine,
-        status="processing",
-        prompt=prompt,
-        negative_prompt=negative_prompt,
-        params=params or {},
-        photo_count=photo_count,
-        credits_charged=cost,
-        preview=preview,
-        created_at=now,
-        started_at=now,
-    )
+    generation = Generation(**asdict(draft), status="processing", credits_charged=cost, created_at=now, started_at=now)
     session.add(generation)
     session.flush()
-    ledger.charge(session, user_id=user_id, generation_id=generation.id, amount=cost)
+    ledger.charge(session, user_id=draft.user_id, generation_id=generation.id, amount=cost)
     return generation
 
 
-def reject(
-    session: Session,
-    *,
-    user_id: int,
-    model_key: str,
-    mode: str,
-    engine: str,
-    error: RefusedError,
-    project_id: int | None = None,
-    prompt: str = "",
-    negative_prompt: str = "",
-    params: dict[str, Any] | None = None,
-    photo_count: int = 0,
-) -> Generation:
+def reject(session: Session, draft: Draft, *, error: RefusedError) -> Generation:
     """Record a refusal: a `rejected` row with its code; no credit moves."""
     now = utcnow()
     generation = Generation(
-        user_id=user_id,
-        project_id=project_id,
-        model_key=model_key,
-        mode=mode,
-        engine=engine,
+        **asdict(draft),
         status="rejected",
-        prompt=prompt,
-        negative_prompt=negative_prompt,
-        params=params or {},
-        photo_count=photo_count,
         error_code=error.code,
         error_message=error.message,
         created_at=now,

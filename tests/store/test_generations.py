@@ -18,15 +18,10 @@ def _user(database: Database, credits: int = 100) -> int:
 
 def _start(database: Database, user_id: int, *, cost: int = 25, limit: int = 10) -> int:
     with database.session() as session:
-        return generations.start(
-            session,
-            user_id=user_id,
-            model_key="avatar-creator:photomaker-pro",
-            mode="photo",
-            engine="preview",
-            cost=cost,
-            rate_limit_per_min=limit,
-        ).id
+        draft = generations.Draft(
+            user_id=user_id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="preview"
+        )
+        return generations.start(session, draft, cost=cost, rate_limit_per_min=limit).id
 
 
 def _balance(database: Database, user_id: int) -> int:
@@ -111,15 +106,8 @@ def test_rate_limit_counts_charged_generations_in_the_last_minute(database: Data
 def test_reject_records_the_code_and_charges_nothing(database: Database) -> None:
     user_id = _user(database)
     with database.session() as session:
-        row = generations.reject(
-            session,
-            user_id=user_id,
-            model_key="k",
-            mode="photo",
-            engine="preview",
-            error=RefusedError("NO_FACE", "no face in cat.jpg"),
-            photo_count=1,
-        )
+        draft = generations.Draft(user_id=user_id, model_key="k", mode="photo", engine="preview", photo_count=1)
+        row = generations.reject(session, draft, error=RefusedError("NO_FACE", "no face in cat.jpg"))
     assert (row.status, row.error_code, row.credits_charged) == ("rejected", "NO_FACE", 0)
     assert _balance(database, user_id) == 100
 

@@ -39,15 +39,10 @@ def _user(database: Database, name: str = "grace") -> int:
 
 def _start(database: Database, user_id: int, *, model_key: str = "avatar-creator:photomaker-pro") -> int:
     with database.session() as session:
-        return generations.start(
-            session,
-            user_id=user_id,
-            model_key=model_key,
-            mode=MODELS.get(model_key, ("photo",))[0],
-            engine="preview",
-            cost=25,
-            rate_limit_per_min=10_000,
-        ).id
+        draft = generations.Draft(
+            user_id=user_id, model_key=model_key, mode=MODELS.get(model_key, ("photo",))[0], engine="preview"
+        )
+        return generations.start(session, draft, cost=25, rate_limit_per_min=10_000).id
 
 
 def _complete(database: Database, generation_id: int, processing_ms: int) -> None:
@@ -84,14 +79,10 @@ def test_each_final_status_is_counted_once_in_its_transaction(database: Database
         generations.fail(session, broken, code="BACKEND_UNAVAILABLE", message="down", processing_ms=3_000)
     with database.session() as session:
         assert generations.fail(session, broken, code="INTERNAL", message="again") == 0  # no second count
-        generations.reject(
-            session,
-            user_id=user_id,
-            model_key="avatar-creator:photomaker-pro",
-            mode="photo",
-            engine="preview",
-            error=RefusedError("NO_FACE"),
+        draft = generations.Draft(
+            user_id=user_id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="preview"
         )
+        generations.reject(session, draft, error=RefusedError("NO_FACE"))
     _start(database, user_id)  # still processing: not in the rollups
     sums = _rollup_sums(database)
     assert sums["generations"] == 3
