@@ -280,24 +280,13 @@ class GenerationService:
             )
             self._reject(draft, error)
             raise
-        record = {
-            "tier": model.tier,
-            "style": request.style.name,
-            "style_strength": request.style_strength,
-            "subject": params.subject,
-            "num_images": request.num_images,
-            "steps": request.steps,
-            "guidance_scale": request.guidance_scale,
-            "width": request.width,
-            "height": request.height,
-            "seed_requested": params.seed,
-        }
+        look = {"style": request.style.name, "style_strength": request.style_strength, "subject": params.subject}
         return self._run(
             user,
             model,
             request,
             engine=self.engine,
-            record=record,
+            record=self._record(model, request, requested_seed=params.seed, **look),
             project=params.project,
             notes=notes,
             progress=progress,
@@ -359,18 +348,30 @@ class GenerationService:
             )
             self._reject(draft, error)
             raise
-        record = {
+        return self._run(
+            user,
+            model,
+            request,
+            engine=engine,
+            record=self._record(model, request, requested_seed=params.seed),
+            project=params.project,
+            notes=[],
+            progress=progress,
+        )
+
+    @staticmethod
+    def _record(model: AIModel, request: GenerationRequest, *, requested_seed: int, **extra: Any) -> dict[str, Any]:
+        """The parameters stored on the row (and shown in the details) for either mode."""
+        return {
             "tier": model.tier,
+            **extra,
             "num_images": request.num_images,
             "steps": request.steps,
             "guidance_scale": request.guidance_scale,
             "width": request.width,
             "height": request.height,
-            "seed_requested": params.seed,
+            "seed_requested": requested_seed,
         }
-        return self._run(
-            user, model, request, engine=engine, record=record, project=params.project, notes=[], progress=progress
-        )
 
     def _run(
         self,
