@@ -6,6 +6,7 @@ says so, never empty axes.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -38,7 +39,15 @@ def _layout(figure: go.Figure, title: str, **extra: Any) -> go.Figure:
         "hovermode": "x unified",
     }
     figure.update_layout(**{**layout, **extra})
+    # Room between the axes' labels, so the first date and the lowest value never touch.
+    figure.update_xaxes(ticklabelstandoff=6)
+    figure.update_yaxes(ticklabelstandoff=6)
     return figure
+
+
+def _count_axis(largest: int) -> dict[str, Any]:
+    """An axis of whole counts: ticks at whole numbers only, from zero."""
+    return {"tick0": 0, "dtick": max(1, math.ceil(largest / 5)), "rangemode": "tozero"}
 
 
 def empty(title: str, message: str = EMPTY_TEXT) -> go.Figure:
@@ -69,6 +78,7 @@ def success_rate(points: Sequence[SuccessPoint], span: tuple[datetime, datetime]
                 mode="lines+markers",
                 name="Success rate",
                 line={"color": "#6366f1", "width": 2},
+                marker={"size": 7},
                 customdata=[[point.completed, point.failed] for point in rated],
                 hovertemplate="%{y:.1%} (%{customdata[0]} completed, %{customdata[1]} failed)<extra></extra>",
             ),
@@ -81,17 +91,20 @@ def success_rate(points: Sequence[SuccessPoint], span: tuple[datetime, datetime]
 
 
 def latency(series: Mapping[str, Sequence[LatencyPoint]], span: tuple[datetime, datetime]) -> go.Figure:
-    """p50 (dotted) and p95 (solid) processing time per tier across `span`, with the 120 s line."""
-    title = "Generation time per tier (p50 dotted, p95 solid)"
+    """p95 (solid) and p50 (dotted, shown from the legend) processing time per tier, with the 120 s line.
+
+    With four tiers, eight lines at once are unreadable: p50 starts hidden, a click away.
+    """
+    title = "Generation time per tier: p95 (click the legend for p50)"
     if not any(series.values()):
         return empty(title, "No completed generations in this window yet")
     traces = []
     for tier, points in series.items():
         color = TIER_COLORS.get(tier, "#64748b")
         x = [point.start for point in points]
-        for quantile, values, dash in (
-            ("p95", [point.p95_s for point in points], "solid"),
-            ("p50", [point.p50_s for point in points], "dot"),
+        for quantile, values, dash, shown in (
+            ("p95", [point.p95_s for point in points], "solid", True),
+            ("p50", [point.p50_s for point in points], "dot", "legendonly"),
         ):
             traces.append(
                 go.Scatter(
@@ -100,7 +113,8 @@ def latency(series: Mapping[str, Sequence[LatencyPoint]], span: tuple[datetime, 
                     mode="lines+markers",
                     name=f"{tier.capitalize()} {quantile}",
                     line={"color": color, "dash": dash, "width": 2},
-                    marker={"size": 4},
+                    marker={"size": 7},
+                    visible=shown,
                     hovertemplate=f"{tier} {quantile}: %{{y:.0f}} s<extra></extra>",
                 )
             )
@@ -126,7 +140,8 @@ def failures(failed: Mapping[str, int], rejected: Mapping[str, int]) -> go.Figur
         for status, name, counts in (("failed", "Failed (refunded)", failed), ("rejected", "Refused", rejected))
         if counts
     ]
-    return _layout(go.Figure(traces), title, barmode="stack", hovermode="y unified")
+    largest = max((failed.get(code, 0) + rejected.get(code, 0) for code in codes), default=0)
+    return _layout(go.Figure(traces), title, barmode="stack", hovermode="y unified", xaxis=_count_axis(largest))
 
 
 def volume(by_model: Mapping[str, Mapping[str, Any]]) -> go.Figure:
@@ -148,7 +163,8 @@ def volume(by_model: Mapping[str, Mapping[str, Any]]) -> go.Figure:
         )
         for mode, counts in per_mode.items()
     ]
-    return _layout(go.Figure(traces), title, barmode="stack", hovermode="x unified")
+    largest = max(sum(counts.get(tier, 0) for counts in per_mode.values()) for tier in tiers)
+    return _layout(go.Figure(traces), title, barmode="stack", hovermode="x unified", yaxis=_count_axis(largest))
 
 
 def ratings(distribution: Mapping[str, int]) -> go.Figure:
@@ -165,7 +181,7 @@ def ratings(distribution: Mapping[str, int]) -> go.Figure:
             marker_color=[STAR_COLORS[int(star)] for star in stars],
         )
     )
-    return _layout(figure, title, showlegend=False, hovermode="x")
+    return _layout(figure, title, showlegend=False, hovermode="x", yaxis=_count_axis(max(distribution.values())))
 
 
 def all_figures(board: Dashboard) -> dict[str, go.Figure]:

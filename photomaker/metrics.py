@@ -36,7 +36,8 @@ DEFINITIONS: dict[str, str] = {
     "face found) are counted apart and do not lower it",
     "processing_s": "processing time of completed generations; the average is exact, p50 and p95 come from a "
     "fixed histogram and are exact to within one bucket",
-    "adoption_rate": "share of completed generations made from photos (photo to avatar) rather than text",
+    "adoption_rate": "share of completed generations made from photos (photo to avatar) rather than text; "
+    "across all tiers only (none when one tier is chosen, as a tier has one mode)",
     "avg_rating": "mean stars (1-5) over rated generations",
     "credits_spent": "credits charged for completed generations (failures are refunded, refusals cost nothing)",
 }
@@ -212,16 +213,15 @@ def _by_model(
     return result
 
 
-def _adoption(counts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def _adoption(counts: Iterable[Mapping[str, Any]], *, tier: str) -> dict[str, Any]:
+    """Photo-to-avatar's share of completed generations: a comparison of modes, so all tiers only."""
     completed_by_mode: dict[str, int] = defaultdict(int)
     for row in counts:
         if row["status"] == "completed":
             completed_by_mode[row["mode"]] += row["generations"]
     photo = completed_by_mode["photo"]
-    return {
-        "adoption_rate": _ratio(photo, sum(completed_by_mode.values())),
-        "completed_by_mode": dict(completed_by_mode),
-    }
+    share = _ratio(photo, sum(completed_by_mode.values())) if tier == ALL_TIERS else None
+    return {"adoption_rate": share, "completed_by_mode": dict(completed_by_mode)}
 
 
 def _summarise(
@@ -234,7 +234,7 @@ def _summarise(
     now: datetime,
 ) -> dict[str, Any]:
     detail = _sum_rows(details, DETAIL_SUMS)
-    figures = {**_outcomes(counts), **_timing(detail), **_adoption(counts), **_ratings(detail)}
+    figures = {**_outcomes(counts), **_timing(detail), **_adoption(counts, tier=view.tier), **_ratings(detail)}
     return {
         "window": view.window,
         "tier": view.tier,

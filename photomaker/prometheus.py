@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from itertools import accumulate
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
@@ -44,8 +44,10 @@ class RollupCollector(Collector):
             "Credits charged for completed generations.",
             labels=("model_key", "mode", "engine"),
         )
-        ratings = CounterMetricFamily(
-            "photomaker_ratings", "Star ratings of generations.", labels=("model_key", "mode", "engine", "stars")
+        ratings = GaugeMetricFamily(
+            "photomaker_rated_generations",
+            "Generations whose current rating has this many stars (a gauge: changing a rating moves it).",
+            labels=("model_key", "mode", "engine", "stars"),
         )
         buckets: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0] * histogram.BUCKETS)
         sums_ms: dict[tuple[str, ...], int] = defaultdict(int)

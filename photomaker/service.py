@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -212,10 +213,9 @@ class GenerationService:
             previous = generations.rate(session, generation_id, user_id=user.id, stars=whole)
         return Rating(generation_id=generation_id, stars=whole, previous=previous)
 
-    def _request(
-        self, params: AvatarParams, model: AIModel, progress: ProgressFn
-    ) -> tuple[GenerationRequest, list[str]]:
-        """Every check of a photo request, cheapest first; raises RefusedError before any charge."""
+    @staticmethod
+    def _avatar_request(params: AvatarParams, model: AIModel) -> GenerationRequest:
+        """Every check of a photo request that does not read the photos; RefusedError before any charge."""
         num_images, seed = _count_and_seed(model, params.num_images, params.seed)
         steps = _whole("Steps", params.steps) or model.steps
         _in_range("Steps", steps, STEPS_RANGE)
@@ -227,11 +227,7 @@ class GenerationService:
         built = prompts.build(
             params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
         )
-        progress(0.05, "Checking your photos")
-        prepared = photos.prepare(params.photos, max_bytes=self.settings.max_photo_bytes)
-        progress(0.12, "Finding your face")
-        located = faces.locate_all(prepared)
-        request = GenerationRequest(
+        return GenerationRequest(
             mode="photo",
             model_key=model.model_key,
             prompt=built.prompt,
@@ -246,40 +242,73 @@ class GenerationService:
             steps=steps,
             guidance_scale=guidance,
             seed=seed,
-            photos=tuple(located),
         )
-        return request, _face_notes(located)
 
-    def _reject(self, draft: generations.Draft, error: RefusedError) -> None:
-        """Record a refusal as a `rejected` row; no credit moves."""
+    def _with_faces(
+        self, request: GenerationRequest, uploads: Sequence[PhotoUpload], progress: ProgressFn
+    ) -> tuple[GenerationRequest, list[str]]:
+        """The request with its photos checked and their faces found (the expensive checks, done last)."""
+        progress(0.05, "Checking your photos")
+        prepared = photos.prepare(uploads, max_bytes=self.settings.max_photo_bytes)
+        progress(0.12, "Finding your face")
+        located = faces.locate_all(prepared)
+        return replace(request, photos=tuple(located)), _face_notes(located)
+
+    @contextmanager
+    def _recording_refusal(self, draft: generations.Draft) -> Iterator[None]:
+        """Record a refusal raised in the block as a `rejected` row (no credit moves), then re-raise it."""
+        try:
+            yield
+        except RefusedError as error:
+            with self.database.session() as session:
+                generations.reject(session, draft, error=error)
+            log.info("generation refused for user %s: %s", draft.user_id, error.code)
+            raise
+
+    def _photo_model(self, params: AvatarParams) -> AIModel | None:
         with self.database.session() as session:
-            generations.reject(session, draft, error=error)
-        log.info("generation refused for user %s: %s", draft.user_id, error.code)
+            model = model_rows.find_model(session, tier=params.tier)
+        return model if model is not None and model.mode == "photo" else None
+
+    def _avatar_draft(self, user: User, params: AvatarParams, model: AIModel | None) -> generations.Draft:
+        """What a refused photo request records: what was asked, before any check."""
+        return generations.Draft(
+            user_id=user.id,
+            model_key=model.model_key if model else "unknown",
+            mode="photo",
+            engine=self.engine.name,
+            prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
+            negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
+            params={"tier": params.tier, "style": params.style, "num_images": params.num_images},
+            photo_count=len(params.photos),
+        )
+
+    @staticmethod
+    def _required(model: AIModel | None, params: AvatarParams) -> AIModel:
+        if model is None:
+            raise RefusedError("INVALID_PARAMS", f"Unknown tier {params.tier!r}; choose basic, pro or enterprise.")
+        return model
+
+    def check_avatar(self, username: str, params: AvatarParams) -> None:
+        """The checks of `generate_avatar` that do not read the photos; a refusal is recorded and raised.
+
+        The page runs them first, so that a mistake in the prompt or the options does not use up
+        the uploaded photos (they are deleted once a generation has read them).
+        """
+        user = self._user(username)
+        model = self._photo_model(params)
+        with self._recording_refusal(self._avatar_draft(user, params, model)):
+            self._avatar_request(params, self._required(model, params))
 
     def generate_avatar(
         self, username: str, params: AvatarParams, *, progress: ProgressFn = no_progress
     ) -> GenerationOutcome:
         """Make avatars from photos; raises RefusedError (nothing charged) or BackendError (refunded)."""
         user = self._user(username)
-        with self.database.session() as session:
-            model = model_rows.find_model(session, tier=params.tier)
-        try:
-            if model is None or model.mode != "photo":
-                raise RefusedError("INVALID_PARAMS", f"Unknown tier {params.tier!r}; choose basic, pro or enterprise.")
-            request, notes = self._request(params, model, progress)
-        except RefusedError as error:
-            draft = generations.Draft(
-                user_id=user.id,
-                model_key=model.model_key if model else "unknown",
-                mode="photo",
-                engine=self.engine.name,
-                prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
-                negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
-                params={"tier": params.tier, "style": params.style, "num_images": params.num_images},
-                photo_count=len(params.photos),
-            )
-            self._reject(draft, error)
-            raise
+        found = self._photo_model(params)
+        with self._recording_refusal(self._avatar_draft(user, params, found)):
+            model = self._required(found, params)
+            request, notes = self._with_faces(self._avatar_request(params, model), params.photos, progress)
         look = {"style": request.style.name, "style_strength": request.style_strength, "subject": params.subject}
         return self._run(
             user,
@@ -331,23 +360,20 @@ class GenerationService:
         """Make images from a prompt alone; raises RefusedError (nothing charged) or BackendError (refunded)."""
         user = self._user(username)
         engine = self.text_engine
-        try:
+        draft = generations.Draft(
+            user_id=user.id,
+            model_key=params.model or "unknown",
+            mode="text",
+            engine=engine.name if engine else "none",
+            prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
+            negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
+            params={"width": params.width, "height": params.height, "num_images": params.num_images},
+        )
+        with self._recording_refusal(draft):
             if engine is None:
                 raise RefusedError("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
             model = self._text_model(params.model)
             request = self._text_request(params, model)
-        except RefusedError as error:
-            draft = generations.Draft(
-                user_id=user.id,
-                model_key=params.model or "unknown",
-                mode="text",
-                engine=engine.name if engine else "none",
-                prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
-                negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
-                params={"width": params.width, "height": params.height, "num_images": params.num_images},
-            )
-            self._reject(draft, error)
-            raise
         return self._run(
             user,
             model,
@@ -399,18 +425,14 @@ class GenerationService:
             photo_count=len(request.photos),
             preview=engine.preview,
         )
-        try:
-            with self.database.session() as session:
-                folder = accounts.get_or_create_project(session, user_id=user.id, name=project)
-                generation = generations.start(
-                    session,
-                    replace(draft, project_id=folder.id),
-                    cost=cost,
-                    rate_limit_per_min=self.settings.user_rate_limit_per_min,
-                )
-        except RefusedError as error:
-            self._reject(draft, error)
-            raise
+        with self._recording_refusal(draft), self.database.session() as session:
+            folder = accounts.get_or_create_project(session, user_id=user.id, name=project)
+            generation = generations.start(
+                session,
+                replace(draft, project_id=folder.id),
+                cost=cost,
+                rate_limit_per_min=self.settings.user_rate_limit_per_min,
+            )
         started = time.monotonic()
         try:
             result = engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))

@@ -39,6 +39,7 @@ def test_every_chart_of_a_known_history(database: Database) -> None:
     assert _names(latency) == ["Basic p95", "Basic p50", "Pro p95", "Pro p50", "Text p95", "Text p50", "Target 120 s"]
     assert list(latency.data[2].y) == [135.0, 105.0]
     assert list(latency.data[-1].y) == [120, 120]
+    assert [trace.visible for trace in latency.data[:2]] == [True, "legendonly"], "p50 is a legend click away"
 
     failures = figures["failures"]
     assert _names(failures) == ["Failed (refunded)", "Refused"]
@@ -52,6 +53,7 @@ def test_every_chart_of_a_known_history(database: Database) -> None:
     ratings = figures["ratings"]
     assert list(ratings.data[0].y) == [0, 0, 1, 1, 1]
     assert list(ratings.data[0].x) == ["★", "★★", "★★★", "★★★★", "★★★★★"]
+    assert (ratings.layout.yaxis.dtick, failures.layout.xaxis.dtick) == (1, 1), "counts have whole-number ticks"
 
 
 def test_an_empty_database_gives_empty_states_not_broken_charts(database: Database) -> None:

@@ -79,6 +79,12 @@ def test_windows_tiers_and_synthetic_rows(history: Database, view: metrics.View,
     assert metrics.summary(history, view, now=NOW)["total"] == total
 
 
+def test_adoption_compares_modes_across_all_tiers_only(history: Database) -> None:
+    one_tier = metrics.summary(history, metrics.View(window="24h", tier="pro"), now=NOW)
+    assert one_tier["adoption_rate"] is None and one_tier["targets"]["adoption_rate"]["met"] is None
+    assert one_tier["completed_by_mode"] == {"photo": 2}
+
+
 @pytest.mark.parametrize(
     ("window", "tier", "message"), [("1y", "all", "Unknown window"), ("7d", "gold", "Unknown tier")]
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from photomaker import prometheus
-from photomaker.store import Database
+from photomaker.store import Database, generations
+from tests.helpers import add_finished
 from tests.known_history import PRO, make_known_history
 
 
@@ -39,7 +40,7 @@ def test_counters_and_histogram_agree_with_the_history(database: Database) -> No
     assert total == 230.0
 
     assert sum(s.value for s in families["photomaker_credits_spent"]) == 103 + 35
-    assert sorted((s.labels["stars"], s.value) for s in families["photomaker_ratings"]) == [
+    assert sorted((s.labels["stars"], s.value) for s in families["photomaker_rated_generations"]) == [
         ("3", 1),
         ("4", 1),
         ("5", 1),
@@ -49,3 +50,18 @@ def test_counters_and_histogram_agree_with_the_history(database: Database) -> No
 def test_an_empty_database_is_still_valid_exposition(database: Database) -> None:
     families = _samples(database)
     assert families["photomaker_generations"] == []
+
+
+def test_a_changed_rating_moves_between_stars_as_a_gauge(database: Database) -> None:
+    user_id = make_known_history(database)
+    generation_id = add_finished(
+        database, user_id, model_key=PRO, mode="photo", status="completed", processing_ms=1000, credits_charged=25
+    )
+    for stars in (4, 2):
+        with database.session() as session:
+            generations.rate(session, generation_id, user_id=user_id, stars=stars)
+    text = prometheus.exposition(prometheus.registry_for(database)).decode()
+    assert "# TYPE photomaker_rated_generations gauge" in text
+    families = _samples(database)
+    by_stars = {s.labels["stars"]: s.value for s in families["photomaker_rated_generations"]}
+    assert by_stars == {"2": 1, "3": 1, "4": 1, "5": 1}

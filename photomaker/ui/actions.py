@@ -17,14 +17,20 @@ def generate_from_uploads(
     photo_items: Sequence[Any] | None,
     *,
     progress: ProgressFn = no_progress,
+    keep_photos_for_a_retry: bool = False,
     **fields: Any,
 ) -> GenerationOutcome:
-    """Generate from uploaded files, then delete the uploads whatever happened.
+    """Generate from uploaded files, then delete the uploads: once read, photos are never kept.
 
-    Raises our errors unchanged: the API turns them into `gr.Error`, the page shows them inline.
+    With `keep_photos_for_a_retry` (the page, where the upload box still shows them), a mistake
+    in the prompt or the options is refused before the photos are read, and they stay for the
+    corrected try. Raises our errors unchanged: the API turns them into `gr.Error`, the page
+    shows them inline.
     """
+    params = AvatarParams(photos=uploads.to_uploads(photo_items), **fields)
+    if keep_photos_for_a_retry:
+        runtime.service.check_avatar(username, params)
     try:
-        params = AvatarParams(photos=uploads.to_uploads(photo_items), **fields)
         return runtime.service.generate_avatar(username, params, progress=progress)
     finally:
         uploads.discard(photo_items)

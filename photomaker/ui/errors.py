@@ -21,7 +21,7 @@ def as_gr_error(error: PhotoMakerError) -> gr.Error:
 
 def warn(error: PhotoMakerError) -> None:
     """A toast on the page, leaving the rest of the page as it was."""
-    gr.Warning(error.message, title=_title(error))
+    gr.Warning(error.message, duration=6, title=_title(error))
 
 
 def error_markdown(error: PhotoMakerError) -> str:

@@ -11,21 +11,37 @@ from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import PhotoMakerError, RefusedError
 from photomaker.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
 from photomaker.runtime import Runtime
-from photomaker.service import STEPS_RANGE, TEXT_SIDE_RANGE, GenerationOutcome
+from photomaker.service import STEPS_RANGE, TEXT_MODE_OFF, TEXT_SIDE_RANGE, GenerationOutcome
 from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT
-from photomaker.ui import actions
+from photomaker.ui import actions, uploads
 from photomaker.ui.errors import error_markdown, warn
 from photomaker.ui.identity import username_for
 from photomaker.ui.rating import build_rating
+from photomaker.ui.sessions import OneAtATime
 
 DEFAULT_TIER = "pro"
 PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"
-PROMPT_EXAMPLES = [
-    "a professional headshot, studio lighting, neutral background",
-    "a woman img as a fantasy elf queen in a glowing forest",
-    "portrait of a man wearing a leather jacket, city lights at night",
-]
+PROMPT_EXAMPLES = {
+    PHOTO_MODE: [
+        "a professional headshot, studio lighting, neutral background",
+        "a woman img as a fantasy elf queen in a glowing forest",
+        "portrait of a man wearing a leather jacket, city lights at night",
+    ],
+    TEXT_MODE: [
+        "a lighthouse on a cliff at dusk, oil painting",
+        "a cosy reading nook with a cat, warm morning light",
+        "an isometric city block made of paper, pastel colours",
+    ],
+}
+PROMPT_HELP = {
+    PHOTO_MODE: (
+        "Describe the avatar. We place the trigger word 'img' after the person for you.",
+        "e.g. a professional headshot, studio lighting",
+    ),
+    TEXT_MODE: ("Describe the image. No photos are used in this mode.", "e.g. a lighthouse at dusk, oil painting"),
+}
+RESULTS_LABEL = {PHOTO_MODE: "Your avatars", TEXT_MODE: "Your images"}
 
 
 def text_model_label(model: AIModel) -> str:
@@ -105,13 +121,16 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                     style = gr.Dropdown([s.name for s in STYLES], value=DEFAULT_STYLE, label="Style", scale=2)
             prompt = gr.Textbox(
                 label="Prompt",
-                placeholder="e.g. a professional headshot, studio lighting",
-                info="Describe the avatar. We place the trigger word 'img' after the person for you.",
+                info=PROMPT_HELP[PHOTO_MODE][0],
+                placeholder=PROMPT_HELP[PHOTO_MODE][1],
                 lines=2,
                 max_lines=4,
                 elem_id="prompt",
             )
-            gr.Examples(examples=[[text] for text in PROMPT_EXAMPLES], inputs=[prompt], cache_examples=False)
+            examples = {}
+            for name, texts in PROMPT_EXAMPLES.items():
+                with gr.Column(visible=name == PHOTO_MODE) as examples[name]:
+                    gr.Examples(examples=[[text] for text in texts], inputs=[prompt], cache_examples=False)
             with gr.Column() as tier_inputs:
                 tier = gr.Radio(
                     [(tier_label(model), model.tier) for model in models.values()],
@@ -128,6 +147,8 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                     info="Higher means more style, less likeness. Each tier has its own default.",
                 )
             with gr.Column(visible=False) as text_inputs:
+                if service.text_engine is None:
+                    gr.Markdown(f"⚠️ {TEXT_MODE_OFF}", elem_id="text-off")
                 text_model = gr.Radio(
                     [(text_model_label(model), key) for key, model in text_models.items()],
                     value=next(iter(text_models), None),
@@ -151,7 +172,13 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 )
             cost = gr.Markdown(elem_id="cost")
             generate = gr.Button("Generate avatars", variant="primary", elem_id="generate")
-            generate_text = gr.Button("Generate images", variant="primary", visible=False, elem_id="generate-text")
+            generate_text = gr.Button(
+                "Generate images",
+                variant="primary",
+                visible=False,
+                interactive=service.text_engine is not None,
+                elem_id="generate-text",
+            )
         with gr.Column(scale=6):
             note = gr.Markdown(engine_note(), elem_id="engine-note")
             results = gr.Gallery(
@@ -167,8 +194,10 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
             rating = build_rating(runtime)
             with gr.Accordion("All details", open=False):
                 details_json = gr.JSON(label="Generation details")
+            gr.Markdown("**Your past avatars and images**")
             history = gr.Gallery(
-                label="Your past avatars",
+                show_label=False,
+                buttons=[],
                 columns=6,
                 height=260,
                 object_fit="cover",
@@ -177,6 +206,8 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 interactive=False,
                 elem_id="history",
             )
+
+    running = OneAtATime()
 
     def chosen_model(mode_value: str, tier_value: str, text_value: str | None) -> AIModel | None:
         return text_models.get(text_value or "") if mode_value == TEXT_MODE else models.get(tier_value)
@@ -198,34 +229,51 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         mode_value: str, tier_value: str, text_value: str | None, count: float, profile: gr.OAuthProfile | None = None
     ) -> tuple[Any, ...]:
         text = mode_value == TEXT_MODE
-        shown = [gr.update(visible=not text)] * 4 + [gr.update(visible=text)] * 2
-        return (*shown, refresh_cost(mode_value, tier_value, text_value, count, profile))
+        info, placeholder = PROMPT_HELP[mode_value]
+        return (
+            *[gr.update(visible=not text)] * 5,
+            *[gr.update(visible=text)] * 3,
+            gr.update(info=info, placeholder=placeholder),
+            gr.update(label=RESULTS_LABEL[mode_value]),
+            refresh_cost(mode_value, tier_value, text_value, count, profile),
+        )
 
     def shown(
-        action: Callable[[], GenerationOutcome], username: str, model: AIModel | None, count: float
+        action: Callable[[], GenerationOutcome],
+        username: str,
+        model: AIModel | None,
+        count: float,
+        *,
+        request: gr.Request | None,
+        photo_items: list[Any] | None = None,
     ) -> tuple[Any, ...]:
         """The page after a generation: results, details, history, the new balance and seed.
 
-        A refusal or failure is shown where the results would be, leaving the last results in place.
+        A refusal or failure is shown where the results would be, leaving the last results in
+        place and the uploaded photos too while they were not used up. A second click while this
+        session is generating changes nothing.
         """
-        try:
-            outcome = action()
-        except PhotoMakerError as error:
-            warn(error)
-            status = "rejected" if isinstance(error, RefusedError) else "failed"
-            return (
-                gr.skip(),
-                error_markdown(error),
-                {"status": status, "error_code": error.code},
-                gr.skip(),
-                cost_text(model, int(count), service.account(username).credits),
-                gr.skip(),
-                None,
-                gr.skip(),
-                *[gr.skip()] * len(rating.outputs),
-            )
+        with running.claim(request) as allowed:
+            if not allowed:
+                return tuple(gr.skip() for _ in results_out)
+            try:
+                outcome = action()
+            except PhotoMakerError as error:
+                warn(error)
+                status = "rejected" if isinstance(error, RefusedError) else "failed"
+                return (
+                    gr.skip(),
+                    error_markdown(error),
+                    {"status": status, "error_code": error.code},
+                    gr.skip(),
+                    cost_text(model, int(count), service.account(username).credits),
+                    gr.skip(),
+                    gr.skip() if uploads.still_there(photo_items) else None,
+                    gr.skip(),
+                    *rating.withdraw(),
+                )
         for message in outcome.notes:
-            gr.Warning(message)
+            gr.Warning(message, duration=6)
         kind = "Avatar" if outcome.details["mode"] == "photo" else "Image"
         suffix = " (preview)" if outcome.details["preview"] else ""
         return (
@@ -255,6 +303,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         randomise_value: bool,
         project_value: str | None,
         profile: gr.OAuthProfile | None = None,
+        request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         username = username_for(profile, runtime.settings)
@@ -264,6 +313,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 username,
                 photo_items,
                 progress=lambda fraction, message: progress(fraction, desc=message),
+                keep_photos_for_a_retry=True,
                 prompt=prompt_value or "",
                 tier=tier_value,
                 style=style_value,
@@ -279,6 +329,8 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
             username,
             models.get(tier_value),
             count,
+            request=request,
+            photo_items=photo_items,
         )
 
     def on_generate_text(
@@ -292,6 +344,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         randomise_value: bool,
         project_value: str | None,
         profile: gr.OAuthProfile | None = None,
+        request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         username = username_for(profile, runtime.settings)
@@ -312,6 +365,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
             username,
             text_models.get(text_value or ""),
             count,
+            request=request,
         )
 
     def history_items(username: str) -> list[tuple[str, str]]:
@@ -332,7 +386,19 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
     mode.change(
         on_mode,
         choice,
-        [photo_inputs, tier_inputs, photo_advanced, generate, text_inputs, generate_text, cost],
+        [
+            photo_inputs,
+            tier_inputs,
+            photo_advanced,
+            generate,
+            examples[PHOTO_MODE],
+            text_inputs,
+            generate_text,
+            examples[TEXT_MODE],
+            prompt,
+            results,
+            cost,
+        ],
         api_name="ui_mode",
         api_visibility="private",
     )

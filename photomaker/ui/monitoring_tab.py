@@ -79,14 +79,25 @@ def empty_note(summary: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+DEFINITION_LABELS = {
+    "total": "Total generations",
+    "success_rate": "Success rate",
+    "processing_s": "Average and p95 time",
+    "adoption_rate": "Photo-to-avatar adoption",
+    "avg_rating": "Satisfaction",
+    "credits_spent": "Credits spent",
+}
+
+
 def definitions_markdown() -> str:
-    return "\n".join(f"- **{key}**: {text}" for key, text in metrics.DEFINITIONS.items())
+    """The definitions, under the names the cards use."""
+    return "\n".join(f"- **{DEFINITION_LABELS.get(key, key)}**: {text}" for key, text in metrics.DEFINITIONS.items())
 
 
 def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> None:
     """Lay out the tab inside `tab` (one of `tabs`) and wire its refreshes."""
     database = runtime.database
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False):
         window = gr.Radio(
             [(label.capitalize(), key) for key, label in metrics.WINDOW_LABELS.items()],
             value="7d",
@@ -97,7 +108,7 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         with gr.Column(scale=2, min_width=220):
             hide_synthetic = gr.Checkbox(False, label="Hide synthetic demo history")
             auto_refresh = gr.Checkbox(True, label=f"Auto-refresh every {REFRESH_SECONDS} s")
-        refresh = gr.Button("Refresh now", scale=1, size="sm")
+            refresh = gr.Button("Refresh now", size="sm")
     note = gr.Markdown(visible=False, elem_id="monitoring-empty")
     headline = gr.HTML(elem_id="monitoring-headline")
     with gr.Row():
@@ -109,7 +120,7 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         ratings_plot = gr.Plot(show_label=False, elem_id="chart-ratings")
     recent = gr.Dataframe(label="Recent generations", interactive=False, wrap=True, elem_id="recent")
     with gr.Row():
-        export = gr.Button("Export the window as CSV", size="sm", scale=0)
+        export = gr.Button("Export the window as CSV", size="sm", scale=0, min_width=260)
         exported = gr.File(label="CSV export", visible=False, scale=1)
     with gr.Accordion("How these figures are measured", open=False):
         gr.Markdown(definitions_markdown())

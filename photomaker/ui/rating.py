@@ -31,13 +31,17 @@ class RatingWidgets:
         """Values for `outputs` that offer a rating of a new generation."""
         return generation_id, gr.update(visible=True, value=None), "How do you like them? Rate them 1-5 stars."
 
+    @staticmethod
+    def withdraw() -> tuple[Any, ...]:
+        """Values for `outputs` that hide the rating row (nothing new to rate)."""
+        return None, gr.update(visible=False, value=None), ""
+
 
 def build_rating(runtime: Runtime) -> RatingWidgets:
     """Lay out the (hidden until a result) rating row and wire it to the service."""
     generation = gr.State(None)
-    with gr.Row():
-        stars = gr.Radio(STAR_CHOICES, label="Rate these avatars", visible=False, elem_id="rating")
-        note = gr.Markdown(elem_id="rating-note")
+    stars = gr.Radio(STAR_CHOICES, label="Rate this result", visible=False, elem_id="rating")
+    note = gr.Markdown(elem_id="rating-note")
 
     def on_rate(generation_id: int | None, value: int | None, profile: gr.OAuthProfile | None = None) -> str:
         if generation_id is None or value is None:

@@ -46,6 +46,14 @@ def to_uploads(items: Sequence[Any] | None) -> tuple[PhotoUpload, ...]:
     return tuple(to_upload(item) for item in items or ())
 
 
+def still_there(items: Iterable[Any] | None) -> bool:
+    """Whether every uploaded photo is still on disk (so the upload box can keep showing them)."""
+    try:
+        return all(upload.path.exists() for upload in to_uploads(list(items or ())))
+    except RefusedError:
+        return False
+
+
 def discard(items: Iterable[Any] | None) -> None:
     """Delete uploaded photos once the request is over: we never keep them."""
     for item in items or ():

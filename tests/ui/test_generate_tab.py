@@ -10,9 +10,11 @@ from typing import Any
 import gradio as gr
 import pytest
 from pydantic import SecretStr
+from sqlmodel import select
 
 from photomaker.runtime import Runtime, start_runtime
 from photomaker.settings import Settings
+from photomaker.store import Generation
 from photomaker.ui import build_app
 from photomaker.ui.generate_tab import cost_text
 from tests.fakes.inference_server import FakeInferenceServer
@@ -88,6 +90,25 @@ def test_a_refusal_is_shown_inline_and_charges_nothing(
     assert "you have **250**" in outputs[4]
     assert runtime.service.account("local").credits == 250
     assert not Path(photo).exists()
+    assert outputs[6] is None, "the photo was read and deleted, so the upload box is cleared"
+    assert outputs[-3:][1]["visible"] is False, "no rating is offered for a refusal"
+
+
+def test_a_prompt_mistake_keeps_the_photos_for_the_next_try(
+    generate: Callable[..., tuple[Any, ...]], runtime: Runtime, upload_dir: Path
+) -> None:
+    photo = _uploaded(upload_dir, "astronaut.png")
+    outputs = generate([photo], prompt="a woman img and a man img")
+    assert "INVALID_PROMPT" in outputs[1]
+    assert Path(photo).exists(), "the photos were not read, so they stay for the corrected try"
+    assert isinstance(outputs[6], type(gr.skip())), "the upload box keeps showing them"
+    assert runtime.service.account("local").credits == 250
+    with runtime.database.session() as session:
+        refused = session.exec(select(Generation.status, Generation.error_code)).all()
+    assert refused == [("rejected", "INVALID_PROMPT")], "the refusal is recorded once"
+    retried = generate([photo])
+    assert "Generation #" in retried[1]
+    assert not Path(photo).exists()
 
 
 def test_cost_text_warns_when_the_balance_is_short(runtime: Runtime) -> None:
@@ -115,12 +136,15 @@ def handlers(tmp_path: Path) -> Iterator[dict[str, Any]]:
         runtime.database.dispose()
 
 
-def test_the_mode_switch_shows_the_right_controls(handlers: dict[str, Any]) -> None:
-    *visibility, cost = handlers["ui_mode"]("Text to Image", "pro", TEXT_KEY, 2)
-    assert [update["visible"] for update in visibility] == [False, False, False, False, True, True]
+def test_the_mode_switch_shows_the_right_controls_and_words(handlers: dict[str, Any]) -> None:
+    *visibility, prompt, results, cost = handlers["ui_mode"]("Text to Image", "pro", TEXT_KEY, 2)
+    assert [update["visible"] for update in visibility] == [False] * 5 + [True] * 3
+    assert "No photos" in prompt["info"] and "img" not in prompt["info"]
+    assert results["label"] == "Your images"
     assert cost.startswith("**Cost: 20 credits** (2 × 10)")
-    *visibility, cost = handlers["ui_mode"]("Photo to Avatar", "pro", TEXT_KEY, 2)
-    assert [update["visible"] for update in visibility] == [True, True, True, True, False, False]
+    *visibility, prompt, results, cost = handlers["ui_mode"]("Photo to Avatar", "pro", TEXT_KEY, 2)
+    assert [update["visible"] for update in visibility] == [True] * 5 + [False] * 3
+    assert "trigger word" in prompt["info"] and results["label"] == "Your avatars"
     assert cost.startswith("**Cost: 50 credits** (2 × 25)")
 
 

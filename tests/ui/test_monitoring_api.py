@@ -93,7 +93,7 @@ def test_everything_reports_the_same_figures(
     assert counts == {("basic", "completed", ""): 1, ("pro", "completed", ""): 1, ("pro", "rejected", "NO_FACE"): 1}
     durations = [s for s in families["photomaker_generation_duration_seconds"].samples if s.name.endswith("_count")]
     assert sum(s.value for s in durations) == 2
-    assert sum(s.value for s in families["photomaker_ratings"].samples) == 1
+    assert sum(s.value for s in families["photomaker_rated_generations"].samples) == 1
 
     monkeypatch.setenv("DATA_DIR", str(served_app.runtime.settings.data_dir))
     capsys.readouterr()
