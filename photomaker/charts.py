@@ -46,8 +46,11 @@ def _layout(figure: go.Figure, title: str, **extra: Any) -> go.Figure:
 
 
 def _count_axis(largest: int) -> dict[str, Any]:
-    """An axis of whole counts: ticks at whole numbers only, from zero."""
-    return {"tick0": 0, "dtick": max(1, math.ceil(largest / 5)), "rangemode": "tozero"}
+    """An axis of whole counts: about five ticks at round whole numbers (1, 2, 5, 10, 20, 50...), from zero."""
+    rough = max(1.0, largest / 5)
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(power * factor for factor in (1, 2, 5, 10) if power * factor >= rough)
+    return {"tick0": 0, "dtick": int(step), "rangemode": "tozero"}
 
 
 def empty(title: str, message: str = EMPTY_TEXT) -> go.Figure:
