@@ -7,6 +7,7 @@ from photomaker.settings import Settings
 from photomaker.ui import build_app, launch
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logging.getLogger("httpx").setLevel(logging.WARNING)
 runtime = start_runtime(Settings())
 demo = build_app(runtime)
 

@@ -5,6 +5,7 @@ python -m photomaker account
 python -m photomaker stats --window 7d
 python -m photomaker metrics rebuild
 python -m photomaker demo-history --days 30 --per-day 200   (--delete removes it)
+python -m photomaker cleanup --days 30
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from photomaker.catalog import PHOTO_TIERS
 from photomaker.errors import PhotoMakerError
 from photomaker.photos import PhotoUpload
 from photomaker.prompts import DEFAULT_STYLE, STYLES_BY_NAME, SUBJECTS
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.runtime import Runtime, expire_old_avatars, start_runtime
 from photomaker.service import AvatarParams
 from photomaker.settings import Settings
 
@@ -115,6 +116,13 @@ def _demo_history(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cleanup(runtime: Runtime, args: argparse.Namespace) -> int:
+    days = args.days or runtime.settings.retention_days
+    expired = expire_old_avatars(runtime.database, runtime.service.storage, days=days)
+    print(f"deleted the avatars of {expired:,} generations older than {days} days")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m photomaker", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="the same seed gives the same history")
     demo.add_argument("--delete", action="store_true", help="delete every synthetic generation instead")
     demo.set_defaults(run=_demo_history)
+    cleanup = commands.add_parser("cleanup", help="delete avatars older than RETENTION_DAYS (also done on start)")
+    cleanup.add_argument("--days", type=int, help="keep this many days instead of RETENTION_DAYS")
+    cleanup.set_defaults(run=_cleanup)
     return parser
 
 

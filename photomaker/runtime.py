@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from photomaker import metrics
 from photomaker.catalog import load_seed_models
@@ -18,6 +19,7 @@ from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
 from photomaker.store import Database, generations
 from photomaker.store import catalog as model_rows
+from photomaker.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +41,18 @@ def seed_models(database: Database) -> tuple[int, int, int]:
     return len(specs), inserted, updated
 
 
+def expire_old_avatars(database: Database, storage: AvatarStorage, *, days: int, now: datetime | None = None) -> int:
+    """Delete avatars (rows and files) older than `days`; returns how many generations lost theirs."""
+    with database.session() as session:
+        expired = generations.forget_avatars(session, before=(now or utcnow()) - timedelta(days=days))
+    for user_id, generation_id in expired:
+        storage.delete_generation(user_id=user_id, generation_id=generation_id)
+    return len(expired)
+
+
 def start_runtime(settings: Settings) -> Runtime:
-    """Connect, create tables, seed, recover interrupted generations, build missing rollups, build the engines
-    and start their checks."""
+    """Connect, create tables, seed, recover interrupted generations, build missing rollups, expire old
+    avatars, build the engines and start their checks."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database.connect(settings.resolved_database_url)
     database.create_all()
@@ -51,12 +62,15 @@ def start_runtime(settings: Settings) -> Runtime:
     if recovered:
         log.warning("marked %d interrupted generation(s) as failed and refunded them", len(recovered))
     metrics.rebuild_if_missing(database)
+    storage = AvatarStorage(settings.avatars_dir)
+    if expired := expire_old_avatars(database, storage, days=settings.retention_days):
+        log.info("deleted the avatars of %d generation(s) older than %d days", expired, settings.retention_days)
     service = GenerationService(
         settings=settings,
         database=database,
         engine=create_engine(settings),
         text_engine=create_text_engine(settings),
-        storage=AvatarStorage(settings.avatars_dir),
+        storage=storage,
     )
     remote = [engine for engine in (service.engine, service.text_engine) if engine and not engine.preview]
     health = tuple(EngineHealth(engine).start() for engine in remote)

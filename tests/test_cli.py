@@ -93,3 +93,8 @@ def test_demo_history_stats_rebuild_and_delete(capsys: pytest.CaptureFixture[str
 def test_stats_refuses_an_unknown_tier(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["stats", "--tier", "gold"]) == 2
     assert "error [INVALID_PARAMS]: Unknown tier 'gold'" in capsys.readouterr().err
+
+
+def test_cleanup_reports_what_it_deleted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cleanup", "--days", "7"]) == 0
+    assert "deleted the avatars of 0 generations older than 7 days" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from photomaker import metrics
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.photos import PhotoUpload
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.runtime import Runtime, expire_old_avatars, start_runtime
 from photomaker.service import AvatarParams, GenerationService
 from photomaker.settings import Settings
 from photomaker.store import Generation, accounts
@@ -242,3 +243,19 @@ def test_rating_through_the_service_feeds_satisfaction(runtime: Runtime, face_ph
         runtime.service.rate("local", outcome.generation_id, 4.5)
     found = metrics.summary(runtime.database, metrics.View(window="24h"))
     assert (found["completed"], found["ratings"], found["avg_rating"]) == (1, 1, 5.0)
+
+
+def test_avatars_older_than_the_retention_are_deleted_rows_and_files(runtime: Runtime, face_photo: Path) -> None:
+    old = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+    new = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+    with runtime.database.session() as session:
+        row = session.get(Generation, old.generation_id)
+        row.completed_at = row.completed_at - timedelta(days=31)
+        session.add(row)
+    storage = runtime.service.storage
+    assert expire_old_avatars(runtime.database, storage, days=30) == 1
+    assert not any(path.exists() for path in old.images)
+    assert all(path.exists() for path in new.images)
+    assert [item.generation_id for item in runtime.service.history("local")] == [new.generation_id]
+    assert [r.status for r in _rows(runtime)] == ["completed", "completed"], "generation rows stay for the metrics"
+    assert expire_old_avatars(runtime.database, storage, days=30) == 0

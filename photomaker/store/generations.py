@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from photomaker.errors import ErrorCode, RefusedError
@@ -200,3 +200,21 @@ def recent_avatars(session: Session, *, user_id: int, limit: int = 24) -> list[t
         .limit(limit)
     ).all()
     return [(avatar, generation) for avatar, generation in rows]
+
+
+def forget_avatars(session: Session, *, before: datetime) -> list[tuple[int, int]]:
+    """Delete the avatar rows of generations completed before `before` (retention).
+
+    The generation rows stay, so the metrics keep their history; returns (user id, generation id)
+    of every generation whose avatars went, so their files can be deleted too.
+    """
+    expired = session.exec(
+        select(Generation.user_id, Generation.id)
+        .join(Avatar, col(Avatar.generation_id) == col(Generation.id))
+        .where(col(Generation.completed_at) < before)
+        .distinct()
+    ).all()
+    ids = [generation_id for _, generation_id in expired]
+    if ids:
+        session.execute(delete(Avatar).where(col(Avatar.generation_id).in_(ids)))
+    return [(user_id, generation_id) for user_id, generation_id in expired]
