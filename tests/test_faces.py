@@ -61,3 +61,12 @@ def test_locate_all_stops_at_the_first_photo_without_a_face() -> None:
     with pytest.raises(RefusedError) as caught:
         locate_all([_prepared("astronaut.png"), _prepared("coffee.png")])
     assert "coffee.png" in caught.value.message
+
+
+def test_a_face_too_small_to_carry_a_likeness_is_not_used(tmp_path: Path) -> None:
+    tiny = Image.new("RGB", (1024, 1024), (128, 128, 128))
+    tiny.paste(Image.open(FIXTURES / "astronaut.png").convert("RGB").resize((160, 160)), (400, 400))
+    path = tmp_path / "far-away.png"
+    tiny.save(path)
+    photo = prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20)
+    assert detect_faces(photo.image) == [], "a 30 px face in a 1024 px photo is below a tenth of its side"
