@@ -2,8 +2,9 @@
 
 A frontal detector runs first; only when it finds nothing does a profile detector, on the photo
 and its mirror, look for faces turned to the side. Faces smaller than a tenth of the photo's short
-side are ignored: too small to carry a likeness, and skipping them makes detection fast. A photo with no face is refused before any credit moves; with several
-faces the largest is used and the caller is told.
+side are ignored: too small to carry a likeness, and skipping them makes detection fast. A photo
+with no face is refused before any credit moves; with several faces the largest is used and the
+caller is told.
 """
 
 from __future__ import annotations

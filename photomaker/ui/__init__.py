@@ -62,7 +62,8 @@ def engine_note(runtime: Runtime) -> str:
 
 def build_app(runtime: Runtime) -> gr.Blocks:
     """The whole app: header, Generate and Monitoring tabs, and the API endpoints."""
-    with gr.Blocks(title="PhotoMaker Studio", analytics_enabled=False) as demo:
+    # Gradio's cache (uploads never used for a generation, copies of results) is emptied hourly.
+    with gr.Blocks(title="PhotoMaker Studio", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         with gr.Row():
             gr.Markdown("# PhotoMaker Studio\nTurn 1-4 photos of yourself into styled avatars with PhotoMaker V2.")
             if oauth_enabled():

@@ -21,6 +21,8 @@ from photomaker.store.models import utcnow
 from photomaker.ui.errors import shown_to_user
 
 REFRESH_SECONDS = 15
+EXPORT_KEEP_S = 600
+"""Exports are written to one folder and removed after ten minutes (Gradio serves its own copy)."""
 VERDICTS = {
     True: ("✓ met", "#16a34a"),
     False: ("✗ missed", "#dc2626"),
@@ -142,12 +144,16 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
             table,
         )
 
+    export_folder = Path(tempfile.mkdtemp(prefix="photomaker-exports-"))
+
     def export_csv(window_value: str, tier_value: str, hide: bool) -> dict[str, Any]:
         view = view_of(window_value, tier_value, hide)
-        stamp = utcnow().strftime("%Y%m%dT%H%MZ")
-        path = (
-            Path(tempfile.mkdtemp(prefix="photomaker-export-")) / f"generations-{view.window}-{view.tier}-{stamp}.csv"
-        )
+        now = utcnow()
+        for old in export_folder.glob("*.csv"):
+            if now.timestamp() - old.stat().st_mtime > EXPORT_KEEP_S:
+                old.unlink(missing_ok=True)
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        path = export_folder / f"generations-{view.window}-{view.tier}-{stamp}.csv"
         with shown_to_user():
             rows = exports.export_csv(database, view, path)
         gr.Info(f"Exported {rows:,} generations.")
