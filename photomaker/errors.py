@@ -7,7 +7,7 @@ happen after the charge and are refunded.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 ErrorCode = Literal[
     "NO_PHOTOS",
@@ -29,8 +29,6 @@ ErrorCode = Literal[
     "INTERRUPTED",
     "INTERNAL",
 ]
-
-ERROR_CODES: tuple[ErrorCode, ...] = get_args(ErrorCode)
 
 DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "NO_PHOTOS": "Upload at least one photo of your face.",
