@@ -227,13 +227,10 @@ class GenerationService:
         built = prompts.build(
             params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
         )
-        return GenerationRequest(
+        return GenerationRequest.from_prompts(
+            built,
             mode="photo",
             model_key=model.model_key,
-            prompt=built.prompt,
-            negative_prompt=built.negative_prompt,
-            styled_prompt=built.styled_prompt,
-            styled_negative_prompt=built.styled_negative_prompt,
             style=prompts.get_style(params.style),
             style_strength=strength,
             width=model.width,
@@ -337,13 +334,10 @@ class GenerationService:
         built = prompts.build(
             params.prompt, style=prompts.NO_STYLE, negative_prompt=params.negative_prompt, with_trigger=False
         )
-        return GenerationRequest(
+        return GenerationRequest.from_prompts(
+            built,
             mode="text",
             model_key=model.model_key,
-            prompt=built.prompt,
-            negative_prompt=built.negative_prompt,
-            styled_prompt=built.styled_prompt,
-            styled_negative_prompt=built.styled_negative_prompt,
             style=prompts.get_style(prompts.NO_STYLE),
             style_strength=0,
             width=width,

@@ -37,13 +37,10 @@ def request_for(
     """A ready engine request for one photo, as the service would build it."""
     located = located_face(photo)
     built = build("a professional headshot", style=style)
-    return GenerationRequest(
+    return GenerationRequest.from_prompts(
+        built,
         mode="photo",
         model_key="avatar-creator:photomaker-pro",
-        prompt=built.prompt,
-        negative_prompt=built.negative_prompt,
-        styled_prompt=built.styled_prompt,
-        styled_negative_prompt=built.styled_negative_prompt,
         style=get_style(style),
         style_strength=strength,
         width=side,
@@ -61,13 +58,10 @@ def text_request(
 ) -> GenerationRequest:
     """A ready Text to Image request, as the service would build it."""
     built = build(prompt, style=NO_STYLE, with_trigger=False)
-    return GenerationRequest(
+    return GenerationRequest.from_prompts(
+        built,
         mode="text",
         model_key="text-to-image:flux-schnell",
-        prompt=built.prompt,
-        negative_prompt=built.negative_prompt,
-        styled_prompt=built.styled_prompt,
-        styled_negative_prompt=built.styled_negative_prompt,
         style=get_style(NO_STYLE),
         style_strength=0,
         width=width,

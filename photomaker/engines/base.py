@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 from photomaker.catalog import Mode
 from photomaker.faces import FacePhoto
-from photomaker.prompts import Style
+from photomaker.prompts import BuiltPrompt, Style
 
 MAX_SEED = 2**31 - 1
 """Seeds are 32-bit signed integers, as PhotoMaker's pipeline and the Space take them."""
@@ -46,6 +46,17 @@ class GenerationRequest:
     guidance_scale: float
     seed: int
     photos: tuple[FacePhoto, ...] = ()
+
+    @classmethod
+    def from_prompts(cls, built: BuiltPrompt, **fields: Any) -> GenerationRequest:
+        """A request carrying `built`'s four prompts (before and after the style) and `fields`."""
+        return cls(
+            prompt=built.prompt,
+            negative_prompt=built.negative_prompt,
+            styled_prompt=built.styled_prompt,
+            styled_negative_prompt=built.styled_negative_prompt,
+            **fields,
+        )
 
 
 @dataclass(frozen=True)
