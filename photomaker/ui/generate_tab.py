@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from photomaker.engines.base import ProgressFn
 from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import PhotoMakerError, RefusedError
 from photomaker.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
@@ -82,6 +83,16 @@ def details_text(outcome: GenerationOutcome) -> str:
         lines.append("_These are offline previews of your framing and style, not PhotoMaker output._")
     lines += [f"⚠️ {note}" for note in outcome.notes]
     return "\n\n".join(lines)
+
+
+def chosen_seed(seed: float | None, *, randomise: bool) -> float:
+    """The seed field's value, or -1 (a fresh random seed) when randomising or left empty."""
+    return -1 if randomise or seed is None else seed
+
+
+def reporting_to(progress: gr.Progress) -> ProgressFn:
+    """Our progress reports, shown on Gradio's progress bar."""
+    return lambda fraction, message: progress(fraction, desc=message)
 
 
 def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> dict[str, Any]:
@@ -312,7 +323,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 runtime,
                 username,
                 photo_items,
-                progress=lambda fraction, message: progress(fraction, desc=message),
+                progress=reporting_to(progress),
                 keep_photos_for_a_retry=True,
                 prompt=prompt_value or "",
                 tier=tier_value,
@@ -321,7 +332,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 subject=subject_value,
                 negative_prompt=negative_value or "",
                 num_images=count,
-                seed=-1 if randomise_value or seed_value is None else seed_value,
+                seed=chosen_seed(seed_value, randomise=randomise_value),
                 steps=steps_value,
                 guidance_scale=guidance_value,
                 project=project_value or DEFAULT_PROJECT,
@@ -352,14 +363,14 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
             lambda: actions.generate_from_text(
                 runtime,
                 username,
-                progress=lambda fraction, message: progress(fraction, desc=message),
+                progress=reporting_to(progress),
                 prompt=prompt_value or "",
                 model=text_value,
                 width=width_value,
                 height=height_value,
                 negative_prompt=negative_value or "",
                 num_images=count,
-                seed=-1 if randomise_value or seed_value is None else seed_value,
+                seed=chosen_seed(seed_value, randomise=randomise_value),
                 project=project_value or DEFAULT_PROJECT,
             ),
             username,
