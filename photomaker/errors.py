@@ -27,6 +27,8 @@ ErrorCode = Literal[
     "BAD_REQUEST",
     "BAD_RESPONSE",
     "INTERRUPTED",
+    "SIGN_IN_REQUIRED",
+    "FORBIDDEN",
     "INTERNAL",
 ]
 
@@ -48,6 +50,11 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "BAD_REQUEST": "The image service rejected these settings; change them and try again. Credits refunded.",
     "BAD_RESPONSE": "The image service sent back something that is not an image; try again. Credits refunded.",
     "INTERRUPTED": "The app restarted while this was generating; your credits were refunded, so try again.",
+    "SIGN_IN_REQUIRED": (
+        "Sign in with Hugging Face at the top of the page, or pass your HF token from a program as "
+        "gradio_client.Client(url, oauth_token=\"hf_...\")."
+    ),
+    "FORBIDDEN": "Only the operators of this app (ADMIN_USERS) may do that.",
     "INTERNAL": "Something went wrong on our side; try again. Your credits were refunded.",
 }
 
@@ -89,3 +96,10 @@ class BackendError(PhotoMakerError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.attempts = attempts
+
+
+class AccessError(PhotoMakerError):
+    """Who is asking is unknown (`SIGN_IN_REQUIRED`) or may not do this (`FORBIDDEN`).
+
+    Raised before anything is read, charged or recorded, so it leaves no row behind.
+    """
