@@ -6,6 +6,8 @@ python -m photomaker stats --window 7d
 python -m photomaker metrics rebuild
 python -m photomaker demo-history --days 30 --per-day 200   (--delete removes it)
 python -m photomaker cleanup --days 30
+python -m photomaker credits grant alice 100 --reason "welcome back"   (a negative amount takes back)
+python -m photomaker credits history alice --json
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from photomaker import demo_history, metrics
+from photomaker.accounts import CreditEntry
 from photomaker.catalog import PHOTO_TIERS
 from photomaker.errors import PhotoMakerError
 from photomaker.photos import PhotoUpload
@@ -123,6 +126,50 @@ def _cleanup(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def _credits_grant(runtime: Runtime, args: argparse.Namespace) -> int:
+    balance = runtime.accounts.grant(args.user, args.amount, reason=args.reason, by="cli")
+    print(f"{args.user.strip()}: {args.amount:+,} credits, the balance is now {balance:,}")
+    return 0
+
+
+def history_line(entry: CreditEntry) -> str:
+    """One ledger line as a terminal shows it: time, kind, change, balance, generation, note."""
+    generation = f"#{entry.generation_id}" if entry.generation_id is not None else "-"
+    return (
+        f"{entry.time:%Y-%m-%d %H:%M:%S}  {entry.kind:<6} {entry.delta:>+8,}  "
+        f"balance {entry.balance_after:>8,}  {generation:>8}  {entry.note}"
+    ).rstrip()
+
+
+def _credits_history(runtime: Runtime, args: argparse.Namespace) -> int:
+    entries = runtime.accounts.credit_history(args.user, limit=args.limit)
+    if args.json:
+        print(json.dumps([entry.as_dict() for entry in entries], indent=2))
+    else:
+        print("\n".join(history_line(entry) for entry in entries) or f"no credit history for {args.user.strip()!r}")
+    return 0
+
+
+def _add_credits(commands: argparse._SubParsersAction) -> None:
+    """`credits grant USER AMOUNT --reason ...` and `credits history USER`.
+
+    AMOUNT is a plain positional int: argparse reads `-30` as a number, not an option, as long
+    as no option of the parser looks like a negative number.
+    """
+    credits = commands.add_parser("credits", help="grant or take back credits, show a user's credit history")
+    actions = credits.add_subparsers(dest="action", required=True)
+    grant = actions.add_parser("grant", help="add credits to a user (a negative amount takes them back)")
+    grant.add_argument("user", help="the username (they must have used the app once)")
+    grant.add_argument("amount", type=int, help="credits to add; negative takes back, never below zero")
+    grant.add_argument("--reason", required=True, help="why, kept in the ledger line")
+    grant.set_defaults(run=_credits_grant)
+    history = actions.add_parser("history", help="a user's ledger lines, newest first")
+    history.add_argument("user")
+    history.add_argument("--limit", type=int, default=200, help="at most this many lines")
+    history.add_argument("--json", action="store_true", help="print the lines as JSON")
+    history.set_defaults(run=_credits_history)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m photomaker", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = commands.add_parser("cleanup", help="delete avatars older than RETENTION_DAYS (also done on start)")
     cleanup.add_argument("--days", type=int, help="keep this many days instead of RETENTION_DAYS")
     cleanup.set_defaults(run=_cleanup)
+    _add_credits(commands)
     return parser
 
 

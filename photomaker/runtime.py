@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from photomaker import metrics
+from photomaker.accounts import Accounts
 from photomaker.catalog import load_seed_models
 from photomaker.engines.health import EngineHealth
 from photomaker.engines.registry import create_engine, create_text_engine
@@ -29,6 +30,8 @@ class Runtime:
     settings: Settings
     database: Database
     service: GenerationService
+    accounts: Accounts
+    """Operators' credit adjustments, credit history, a user's export and deletion."""
     health: tuple[EngineHealth, ...] = ()
     """Start-up checks of the remote engines, running in the background."""
 
@@ -74,4 +77,5 @@ def start_runtime(settings: Settings) -> Runtime:
     )
     remote = [engine for engine in (service.engine, service.text_engine) if engine and not engine.preview]
     health = tuple(EngineHealth(engine).start() for engine in remote)
-    return Runtime(settings=settings, database=database, service=service, health=health)
+    accounts = Accounts(settings=settings, database=database, storage=storage)
+    return Runtime(settings=settings, database=database, service=service, accounts=accounts, health=health)

@@ -98,3 +98,46 @@ def test_stats_refuses_an_unknown_tier(capsys: pytest.CaptureFixture[str]) -> No
 def test_cleanup_reports_what_it_deleted(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["cleanup", "--days", "7"]) == 0
     assert "deleted the avatars of 0 generations older than 7 days" in capsys.readouterr().out
+
+
+def test_credits_grant_take_back_and_history(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["account", "--user", "alice"]) == 0
+    capsys.readouterr()
+    assert main(["credits", "grant", "alice", "100", "--reason", "welcome back"]) == 0
+    assert capsys.readouterr().out == "alice: +100 credits, the balance is now 350\n"
+    assert main(["credits", "grant", "alice", "-30", "--reason", "refund of a test"]) == 0
+    assert capsys.readouterr().out == "alice: -30 credits, the balance is now 320\n"
+    assert main(["credits", "history", "alice"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert lines[0].split()[2:] == ["revoke", "-30", "balance", "320", "-", "refund", "of", "a", "test", "(by", "cli)"]
+    assert lines[1].split()[2:5] == ["grant", "+100", "balance"] and lines[1].endswith("welcome back (by cli)")
+    assert lines[2].endswith("starting credits")
+    assert main(["credits", "history", "alice", "--json", "--limit", "2"]) == 0
+    history = json.loads(capsys.readouterr().out)
+    assert [(line["kind"], line["delta"], line["balance_after"]) for line in history] == [
+        ("revoke", -30, 320),
+        ("grant", 100, 350),
+    ]
+    assert main(["account", "--user", "alice"]) == 0
+    assert json.loads(capsys.readouterr().out)["credits"] == 320
+
+
+def test_credits_refusals_exit_2_and_change_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["credits", "grant", "nobody", "50", "--reason", "gift"]) == 2
+    assert "error [INVALID_PARAMS]: There is no user 'nobody'" in capsys.readouterr().err
+    assert main(["account", "--user", "alice"]) == 0
+    capsys.readouterr()
+    assert main(["credits", "grant", "alice", "-251", "--reason", "too much"]) == 2
+    assert "the balance is 250" in capsys.readouterr().err
+    assert main(["credits", "grant", "alice", "0", "--reason", "nothing"]) == 2
+    assert "error [INVALID_PARAMS]" in capsys.readouterr().err
+    assert main(["credits", "history", "alice", "--json"]) == 0
+    assert [line["kind"] for line in json.loads(capsys.readouterr().out)] == ["grant"]
+
+
+def test_credits_history_of_a_stranger_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["credits", "history", "stranger"]) == 0
+    assert capsys.readouterr().out == "no credit history for 'stranger'\n"
+    assert main(["credits", "history", "stranger", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

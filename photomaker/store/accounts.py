@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -38,6 +39,11 @@ def get_or_create_user(session: Session, username: str, *, starting_credits: int
     return user
 
 
+def find_user(session: Session, username: str) -> User | None:
+    """The user called `username`, or None: for what must not create an account."""
+    return session.exec(select(User).where(User.username == username)).first()
+
+
 def get_or_create_project(session: Session, *, user_id: int, name: str = DEFAULT_PROJECT) -> Project:
     """The user's project called `name` (trimmed), created on first use."""
     name = " ".join(name.split())[:MAX_PROJECT_NAME] or DEFAULT_PROJECT
@@ -57,3 +63,8 @@ def get_or_create_project(session: Session, *, user_id: int, name: str = DEFAULT
 def list_projects(session: Session, *, user_id: int) -> list[str]:
     """The names of the user's projects, oldest first."""
     return list(session.exec(select(Project.name).where(Project.user_id == user_id).order_by(Project.id)).all())
+
+
+def delete_projects(session: Session, *, user_id: int) -> int:
+    """Delete every project of the user (no generation may point at them); returns how many."""
+    return session.execute(delete(Project).where(Project.user_id == user_id)).rowcount

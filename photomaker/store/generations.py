@@ -19,9 +19,12 @@ from sqlmodel import Session, col, select
 from photomaker.errors import ErrorCode, RefusedError
 from photomaker.storage import SavedAvatar
 from photomaker.store import ledger, rollups
-from photomaker.store.models import Avatar, Generation, User, utcnow
+from photomaker.store.models import Avatar, Generation, Project, User, utcnow
 
 RATE_WINDOW = timedelta(minutes=1)
+KEPT_PARAMS: tuple[str, ...] = ("tier", "width", "height", "num_images", "steps", "guidance_scale")
+"""What a user's deletion leaves of a generation's params: the tier and plain numbers, nothing they wrote
+or picked to describe themselves (prompt, style, subject, the requested seed, engine details)."""
 
 
 def _check_rate(session: Session, *, user_id: int, limit_per_min: int) -> None:
@@ -218,3 +221,86 @@ def forget_avatars(session: Session, *, before: datetime) -> list[tuple[int, int
     if ids:
         session.execute(delete(Avatar).where(col(Avatar.generation_id).in_(ids)))
     return [(user_id, generation_id) for user_id, generation_id in expired]
+
+
+def of_user(session: Session, *, user_id: int) -> list[tuple[Generation, str | None]]:
+    """Every generation of the user, oldest first, with its project's name (None without one)."""
+    rows = session.exec(
+        select(Generation, Project.name)
+        .outerjoin(Project, col(Generation.project_id) == col(Project.id))
+        .where(Generation.user_id == user_id)
+        .order_by(col(Generation.id))
+    ).all()
+    return [(generation, name) for generation, name in rows]
+
+
+def avatars_of_user(session: Session, *, user_id: int) -> list[Avatar]:
+    """Every avatar row of the user, by generation and then in the order they were made."""
+    return list(
+        session.exec(
+            select(Avatar)
+            .join(Generation, col(Avatar.generation_id) == col(Generation.id))
+            .where(Generation.user_id == user_id)
+            .order_by(col(Avatar.generation_id), col(Avatar.id))
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget_user` did: the generations whose folders go next, and the counts."""
+
+    generation_ids: list[int]
+    avatars_deleted: int
+    generations_anonymised: int
+
+
+def _anonymous(row: Any) -> dict[str, Any] | None:
+    """The values that blank a generation of what its user wrote; None when it is blank already."""
+    values = {
+        "prompt": "",
+        "negative_prompt": "",
+        "error_message": None,
+        "project_id": None,
+        "params": {key: value for key, value in row.params.items() if key in KEPT_PARAMS},
+    }
+    if all(getattr(row, name) == value for name, value in values.items()):
+        return None
+    return {"id": row.id, **values}
+
+
+def forget_user(session: Session, *, user_id: int) -> Forgotten:
+    """Delete the user's avatar rows and blank their generations, keeping what the metrics count.
+
+    Status, model, engine, times, credits, error code, seed and rating stay, so the rows still
+    agree with the hourly rollups (which are not touched). Refused while a generation of theirs
+    is `processing`: it would complete into a blanked row with fresh avatars. Touching the
+    user's row first queues this behind a concurrent `start` of the same user.
+    """
+    session.execute(update(User).where(col(User.id) == user_id).values(updated_at=utcnow()))
+    busy = session.exec(
+        select(Generation.id).where(Generation.user_id == user_id, Generation.status == "processing")
+    ).first()
+    if busy is not None:
+        raise RefusedError(
+            "INVALID_PARAMS",
+            f"Generation #{busy} is still being made; wait for your generation to finish, then delete your data.",
+        )
+    rows = session.exec(
+        select(
+            Generation.id,
+            Generation.prompt,
+            Generation.negative_prompt,
+            Generation.error_message,
+            Generation.project_id,
+            Generation.params,
+        ).where(Generation.user_id == user_id)
+    ).all()
+    ids = select(Generation.id).where(Generation.user_id == user_id)
+    avatars = session.execute(delete(Avatar).where(col(Avatar.generation_id).in_(ids))).rowcount
+    changes = [change for row in rows if (change := _anonymous(row)) is not None]
+    if changes:
+        session.execute(update(Generation), changes)
+    return Forgotten(
+        generation_ids=sorted(row.id for row in rows), avatars_deleted=avatars, generations_anonymised=len(changes)
+    )

@@ -8,10 +8,17 @@ unique (generation, kind) constraint makes a second refund of the same generatio
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from photomaker.errors import RefusedError
 from photomaker.store.models import CreditKind, CreditTransaction, User, utcnow
+
+MAX_NOTE = 200
+"""The length of `CreditTransaction.note`."""
+MAX_BY = 100
+"""The longest operator name kept in a note (a username is at most 100 characters)."""
+MAX_ADJUSTMENT = 1_000_000
+"""The most one operator's adjustment may move, well inside the integer column."""
 
 
 def _apply(
@@ -76,3 +83,51 @@ def refund(session: Session, *, generation_id: int) -> int:
         return 0
     _apply(session, user_id=charged.user_id, delta=-charged.delta, kind="refund", generation_id=generation_id)
     return -charged.delta
+
+
+def adjustment_note(reason: str, *, by: str) -> str:
+    """`reason (by who)` within the note column: the reason is cut, never who did it."""
+    suffix = f" (by {by[:MAX_BY]})"
+    return reason[: MAX_NOTE - len(suffix)] + suffix
+
+
+def adjust(session: Session, *, user_id: int, amount: int, reason: str, by: str) -> int:
+    """An operator's change of a balance: positive grants, negative takes back; returns the new balance.
+
+    A take-back never leaves a balance below zero: the same guarded `UPDATE` as a charge refuses
+    it, so nothing is written. The reason and the operator go into the ledger line's note.
+    """
+    if amount == 0:
+        raise RefusedError(
+            "INVALID_PARAMS", "An adjustment of 0 credits changes nothing; give a positive or negative amount."
+        )
+    if abs(amount) > MAX_ADJUSTMENT:
+        raise RefusedError(
+            "INVALID_PARAMS", f"One adjustment moves at most {MAX_ADJUSTMENT:,} credits; you gave {amount:,}."
+        )
+    if not reason.strip():
+        raise RefusedError("INVALID_PARAMS", "Say why the balance changes: give a reason.")
+    kind: CreditKind = "grant" if amount > 0 else "revoke"
+    new_balance = _apply(session, user_id=user_id, delta=amount, kind=kind, note=adjustment_note(reason, by=by))
+    if new_balance is not None:
+        return new_balance
+    have = session.exec(select(User.credits).where(User.id == user_id)).first()
+    if have is None:
+        raise LookupError(f"no user with id {user_id}")
+    raise RefusedError(
+        "INVALID_PARAMS",
+        f"Cannot take back {-amount} credits: the balance is {have}, and it never goes below zero; "
+        f"take back at most {have}.",
+    )
+
+
+def history(session: Session, *, user_id: int, limit: int | None = None) -> list[CreditTransaction]:
+    """The user's ledger lines, newest first (all of them when `limit` is None)."""
+    statement = (
+        select(CreditTransaction)
+        .where(CreditTransaction.user_id == user_id)
+        .order_by(col(CreditTransaction.created_at).desc(), col(CreditTransaction.id).desc())
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.exec(statement).all())

@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 GenerationStatus = Literal["processing", "completed", "failed", "rejected"]
-CreditKind = Literal["grant", "charge", "refund"]
+CreditKind = Literal["grant", "revoke", "charge", "refund"]
+"""`revoke` is an operator taking credits back; `grant` also covers starting credits and top-ups."""
 FINAL_STATUSES: tuple[GenerationStatus, ...] = ("completed", "failed", "rejected")
 SYNTHETIC_ENGINE = "synthetic"
 """The engine name of demo-history rows, so that they can be hidden and deleted."""

@@ -1,0 +1,203 @@
+"""A user's account beyond generating: operators' credit adjustments, the credit history, and the
+user's own data (a ZIP export, deletion).
+
+Domain code: the page, the API and the CLI call it alike; errors are ours, so each surface shows
+them its own way. Asking about a user who never used the app creates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from photomaker.errors import RefusedError
+from photomaker.settings import Settings
+from photomaker.storage import AvatarStorage
+from photomaker.store import Avatar, CreditTransaction, Database, Generation, User, generations, ledger
+from photomaker.store import accounts as users
+
+AVATARS_FOLDER = "avatars"
+
+
+def _utc(moment: datetime) -> datetime:
+    """The time marked as UTC: the databases hand back naive UTC times."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else _utc(moment).isoformat()
+
+
+def _name(username: str) -> str:
+    return username.strip()
+
+
+@dataclass(frozen=True)
+class CreditEntry:
+    """One line of a user's credit history."""
+
+    time: datetime
+    """When, in UTC."""
+    kind: str
+    delta: int
+    balance_after: int
+    generation_id: int | None
+    note: str
+
+    @classmethod
+    def of(cls, line: CreditTransaction) -> CreditEntry:
+        return cls(_utc(line.created_at), line.kind, line.delta, line.balance_after, line.generation_id, line.note)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly values, the time as an ISO string."""
+        return {**asdict(self), "time": self.time.isoformat()}
+
+
+@dataclass(frozen=True)
+class DeletionSummary:
+    """What `Accounts.delete_data` did; all zero when there was nothing (left) to delete."""
+
+    generations_anonymised: int = 0
+    avatars_deleted: int = 0
+    projects_deleted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _avatar_names(avatars: list[Avatar], storage: AvatarStorage) -> dict[int, list[tuple[Path, str]]]:
+    """Per generation, each avatar file still on disk with its name inside the ZIP."""
+    named: dict[int, list[tuple[Path, str]]] = {}
+    counters: dict[int, int] = {}
+    for avatar in avatars:
+        counters[avatar.generation_id] = counters.get(avatar.generation_id, 0) + 1
+        path = storage.path(avatar.image_path)
+        if path.is_file():
+            name = f"{AVATARS_FOLDER}/generation-{avatar.generation_id}-avatar-{counters[avatar.generation_id]}.png"
+            named.setdefault(avatar.generation_id, []).append((path, name))
+    return named
+
+
+def _generation_record(generation: Generation, project: str | None, avatars: list[str]) -> dict[str, Any]:
+    """One generation as `generations.json` holds it: what the user asked and got, no server paths."""
+    return {
+        "id": generation.id,
+        "created_at": _iso(generation.created_at),
+        "completed_at": _iso(generation.completed_at),
+        "status": generation.status,
+        "mode": generation.mode,
+        "model_key": generation.model_key,
+        "project": project,
+        "prompt": generation.prompt,
+        "negative_prompt": generation.negative_prompt,
+        "params": generation.params,
+        "seed": generation.seed,
+        "credits_charged": generation.credits_charged,
+        "rating": generation.rating,
+        "error_code": generation.error_code,
+        "avatars": avatars,
+    }
+
+
+class Accounts:
+    """Credits an operator can manage, and a user's own data."""
+
+    def __init__(self, *, settings: Settings, database: Database, storage: AvatarStorage) -> None:
+        self.settings = settings
+        self.database = database
+        self.storage = storage
+
+    def _known(self, username: str) -> User:
+        """The user called `username`; refused, not created, when they never used the app."""
+        with self.database.session() as session:
+            user = users.find_user(session, _name(username))
+        if user is None:
+            raise RefusedError(
+                "INVALID_PARAMS",
+                f"There is no user {_name(username)!r}; check the name (they must have used the app once).",
+            )
+        return user
+
+    def grant(self, username: str, amount: int, *, reason: str, by: str) -> int:
+        """Give (positive) or take back (negative) credits with a reason; returns the new balance.
+
+        Goes through the ledger, so the change is a ledger line saying why and who; a take-back
+        larger than the balance is refused and changes nothing.
+        """
+        if amount != int(amount):
+            raise RefusedError("INVALID_PARAMS", f"Credits are whole numbers; you gave {amount}.")
+        user = self._known(username)
+        with self.database.session() as session:
+            return ledger.adjust(
+                session, user_id=user.id, amount=int(amount), reason=" ".join(reason.split()), by=by.strip()
+            )
+
+    def credit_history(self, username: str, *, limit: int = 200) -> list[CreditEntry]:
+        """The user's ledger lines, newest first; empty for a user the app has not met yet."""
+        with self.database.session() as session:
+            user = users.find_user(session, _name(username))
+            lines = [] if user is None else ledger.history(session, user_id=user.id, limit=limit)
+        return [CreditEntry.of(line) for line in lines]
+
+    def export_data(self, username: str, target: Path) -> Path:
+        """Write everything the app holds about the user into a ZIP at `target`; returns `target`.
+
+        `avatars/generation-<id>-avatar-<n>.png` for every avatar file still kept,
+        `generations.json` (every generation, with the names of its avatars in the ZIP) and
+        `credit_history.json` (every ledger line). No server path goes in; avatars are copied in
+        chunks from disk, and the ZIP appears at `target` only once it is complete.
+        """
+        with self.database.session() as session:
+            user = users.find_user(session, _name(username))
+            rows = [] if user is None else generations.of_user(session, user_id=user.id)
+            avatars = [] if user is None else generations.avatars_of_user(session, user_id=user.id)
+            lines = [] if user is None else ledger.history(session, user_id=user.id)
+        files = _avatar_names(avatars, self.storage)
+        records = [
+            _generation_record(generation, project, [name for _, name in files.get(generation.id, [])])
+            for generation, project in rows
+        ]
+        history = [CreditEntry.of(line).as_dict() for line in lines]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for path, name in (item for named in files.values() for item in named):
+                    archive.write(path, name, compress_type=zipfile.ZIP_STORED)
+                archive.writestr("generations.json", json.dumps(records, indent=2, ensure_ascii=False))
+                archive.writestr("credit_history.json", json.dumps(history, indent=2, ensure_ascii=False))
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        os.replace(partial, target)
+        return target
+
+    def delete_data(self, username: str) -> DeletionSummary:
+        """Delete the user's avatars (files and rows) and projects, and blank their generations.
+
+        Kept on purpose: the generation rows, blanked (no prompt, negative prompt, error message or
+        project; params keep only `generations.KEPT_PARAMS`), so the monitoring figures and the
+        hourly rollups stay true; the ledger with its amounts and notes (written by the app and
+        operators, never by the user); and the User row with its balance, so deleting cannot be
+        used to get the starting credits again. Refused (INVALID_PARAMS, nothing changed) while a
+        generation of theirs is still being made. The database changes are one transaction; the
+        files go after it commits. A second call finds nothing and succeeds.
+        """
+        with self.database.session() as session:
+            user = users.find_user(session, _name(username))
+            if user is None:
+                return DeletionSummary()
+            forgotten = generations.forget_user(session, user_id=user.id)
+            projects = users.delete_projects(session, user_id=user.id)
+        for generation_id in forgotten.generation_ids:
+            self.storage.delete_generation(user_id=user.id, generation_id=generation_id)
+        return DeletionSummary(
+            generations_anonymised=forgotten.generations_anonymised,
+            avatars_deleted=forgotten.avatars_deleted,
+            projects_deleted=projects,
+        )

@@ -1,0 +1,120 @@
+"""Operators' credit adjustments and the credit history, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from photomaker.errors import RefusedError
+from photomaker.store import CreditTransaction, Database, Generation, accounts, ledger
+
+
+def _user(database: Database, name: str = "ada", credits: int = 100) -> int:
+    with database.session() as session:
+        return accounts.get_or_create_user(session, name, starting_credits=credits).id
+
+
+def _adjust(database: Database, user_id: int, amount: int, reason: str = "support ticket 12", by: str = "ops") -> int:
+    with database.session() as session:
+        return ledger.adjust(session, user_id=user_id, amount=amount, reason=reason, by=by)
+
+
+def _balance(database: Database, user_id: int) -> int:
+    with database.session() as session:
+        return ledger.balance(session, user_id)
+
+
+def _lines(database: Database) -> list[tuple[str, int, int, str]]:
+    with database.session() as session:
+        rows = session.exec(select(CreditTransaction).order_by(CreditTransaction.id)).all()
+        return [(row.kind, row.delta, row.balance_after, row.note) for row in rows]
+
+
+def test_grant_then_take_back_exactly_to_zero(database: Database) -> None:
+    user_id = _user(database)
+    assert _adjust(database, user_id, 40, reason="beta tester") == 140
+    assert _adjust(database, user_id, -140, reason="closing the account") == 0
+    assert _balance(database, user_id) == 0
+    assert _lines(database) == [
+        ("grant", 100, 100, "starting credits"),
+        ("grant", 40, 140, "beta tester (by ops)"),
+        ("revoke", -140, 0, "closing the account (by ops)"),
+    ]
+
+
+def test_taking_back_one_more_than_the_balance_changes_nothing(database: Database) -> None:
+    user_id = _user(database, credits=30)
+    with pytest.raises(RefusedError) as caught:
+        _adjust(database, user_id, -31)
+    assert caught.value.code == "INVALID_PARAMS"
+    assert "the balance is 30" in caught.value.message and "take back at most 30" in caught.value.message
+    assert _balance(database, user_id) == 30
+    assert _lines(database) == [("grant", 30, 30, "starting credits")]
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason", "says"),
+    [
+        (0, "nothing", "0 credits changes nothing"),
+        (10, "   ", "give a reason"),
+        (ledger.MAX_ADJUSTMENT + 1, "typo", "at most 1,000,000 credits"),
+        (-ledger.MAX_ADJUSTMENT - 1, "typo", "at most 1,000,000 credits"),
+    ],
+)
+def test_refused_adjustments_change_nothing(database: Database, amount: int, reason: str, says: str) -> None:
+    user_id = _user(database)
+    with pytest.raises(RefusedError) as caught:
+        _adjust(database, user_id, amount, reason=reason)
+    assert caught.value.code == "INVALID_PARAMS" and says in caught.value.message
+    assert _balance(database, user_id) == 100
+    assert len(_lines(database)) == 1
+
+
+def test_an_unknown_user_id_is_a_lookup_error(database: Database) -> None:
+    _user(database)
+    with pytest.raises(LookupError):
+        _adjust(database, 999, 5)
+    with pytest.raises(LookupError):
+        _adjust(database, 999, -5)
+    assert len(_lines(database)) == 1
+
+
+def test_the_note_fits_its_column_and_keeps_who_did_it(database: Database) -> None:
+    user_id = _user(database)
+    _adjust(database, user_id, 5, reason="x" * 500, by="o" * 300)
+    note = _lines(database)[-1][3]
+    assert len(note) == ledger.MAX_NOTE
+    assert note.endswith(f" (by {'o' * ledger.MAX_BY})") and note.startswith("xxx")
+
+
+def _generation(database: Database, user_id: int) -> int:
+    with database.session() as session:
+        row = Generation(user_id=user_id, model_key="k", mode="photo", engine="preview", status="processing")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_history_is_newest_first_with_the_generation_of_each_line(database: Database) -> None:
+    user_id = _user(database)
+    other = _user(database, "bea", credits=7)
+    generation_id = _generation(database, user_id)
+    with database.session() as session:
+        ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=25)
+    with database.session() as session:
+        ledger.refund(session, generation_id=generation_id)
+    _adjust(database, user_id, -10, reason="duplicate top-up")
+    with database.session() as session:
+        lines = ledger.history(session, user_id=user_id)
+        newest = ledger.history(session, user_id=user_id, limit=2)
+        theirs = ledger.history(session, user_id=other)
+    assert [(line.kind, line.delta, line.balance_after, line.generation_id) for line in lines] == [
+        ("revoke", -10, 90, None),
+        ("refund", 25, 100, generation_id),
+        ("charge", -25, 75, generation_id),
+        ("grant", 100, 100, None),
+    ]
+    assert [line.created_at for line in lines] == sorted((line.created_at for line in lines), reverse=True)
+    assert lines[0].note == "duplicate top-up (by ops)"
+    assert [line.id for line in newest] == [line.id for line in lines[:2]]
+    assert [(line.kind, line.delta) for line in theirs] == [("grant", 7)]
