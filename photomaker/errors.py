@@ -52,7 +52,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "INTERRUPTED": "The app restarted while this was generating; your credits were refunded, so try again.",
     "SIGN_IN_REQUIRED": (
         "Sign in with Hugging Face at the top of the page, or pass your HF token from a program as "
-        "gradio_client.Client(url, oauth_token=\"hf_...\")."
+        'gradio_client.Client(url, oauth_token="hf_...").'
     ),
     "FORBIDDEN": "Only the operators of this app (ADMIN_USERS) may do that.",
     "INTERNAL": "Something went wrong on our side; try again. Your credits were refunded.",

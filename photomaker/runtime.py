@@ -15,9 +15,10 @@ from photomaker.accounts import Accounts
 from photomaker.catalog import load_seed_models
 from photomaker.engines.health import EngineHealth
 from photomaker.engines.registry import create_engine, create_text_engine
+from photomaker.identity import Identity
 from photomaker.service import GenerationService
 from photomaker.settings import Settings
-from photomaker.storage import AvatarStorage
+from photomaker.storage import AvatarStorage, private_folder
 from photomaker.store import Database, generations
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow
@@ -30,6 +31,7 @@ class Runtime:
     settings: Settings
     database: Database
     service: GenerationService
+    identity: Identity
     accounts: Accounts
     """Operators' credit adjustments, credit history, a user's export and deletion."""
     health: tuple[EngineHealth, ...] = ()
@@ -56,7 +58,7 @@ def expire_old_avatars(database: Database, storage: AvatarStorage, *, days: int,
 def start_runtime(settings: Settings) -> Runtime:
     """Connect, create tables, seed, recover interrupted generations, build missing rollups, expire old
     avatars, build the engines and start their checks."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
     database = Database.connect(settings.resolved_database_url)
     database.create_all()
     seed_models(database)
@@ -78,4 +80,11 @@ def start_runtime(settings: Settings) -> Runtime:
     remote = [engine for engine in (service.engine, service.text_engine) if engine and not engine.preview]
     health = tuple(EngineHealth(engine).start() for engine in remote)
     accounts = Accounts(settings=settings, database=database, storage=storage)
-    return Runtime(settings=settings, database=database, service=service, accounts=accounts, health=health)
+    return Runtime(
+        settings=settings,
+        database=database,
+        service=service,
+        identity=Identity(settings),
+        accounts=accounts,
+        health=health,
+    )

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     retry_max_wait_s: float = Field(default=180, ge=0)
     retry_backoff_s: float = Field(default=2, ge=0)
     retry_backoff_max_s: float = Field(default=30, ge=0)
+    metrics_token: SecretStr | None = None
+    space_id: str | None = None
+    oauth_client_id: str | None = None
+    oauth_client_secret: SecretStr | None = None
+    hf_endpoint: str | None = None
 
     @field_validator("admin_users", mode="before")
     @classmethod
@@ -52,7 +57,18 @@ class Settings(BaseSettings):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
 
-    @field_validator("hf_token", "photomaker_endpoint_url", "text_to_image_endpoint_url", "database_url", mode="before")
+    @field_validator(
+        "hf_token",
+        "photomaker_endpoint_url",
+        "text_to_image_endpoint_url",
+        "database_url",
+        "metrics_token",
+        "space_id",
+        "oauth_client_id",
+        "oauth_client_secret",
+        "hf_endpoint",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -69,6 +85,11 @@ class Settings(BaseSettings):
     @property
     def max_photo_bytes(self) -> int:
         return int(self.max_photo_mb * 1024 * 1024)
+
+    @property
+    def sign_in_required(self) -> bool:
+        """True on a Space with `hf_oauth: true` (it sets `SPACE_ID` and `OAUTH_CLIENT_ID`): every user signs in."""
+        return bool(self.space_id and self.oauth_client_id)
 
     @property
     def token(self) -> str | None:

@@ -6,6 +6,7 @@ Images are written from their pixels alone (no EXIF or other metadata), and atom
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Sequence
@@ -13,6 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
+
+log = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE = 256
 
@@ -28,6 +31,16 @@ class SavedAvatar:
 
     def as_dict(self) -> dict[str, str | int]:
         return asdict(self)
+
+
+def private_folder(path: Path) -> Path:
+    """`path` as a folder that only the app's own user can enter (created with its parents if missing)."""
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.chmod(0o700)
+    except PermissionError:
+        log.warning("cannot make %s private: it belongs to another user", path)
+    return path
 
 
 def _write_atomically(image: Image.Image, path: Path, image_format: str) -> None:
@@ -49,7 +62,8 @@ class AvatarStorage:
     def save(self, images: Sequence[Image.Image], *, user_id: int, generation_id: int) -> list[SavedAvatar]:
         """Write each image as PNG plus a WebP thumbnail; returns what was saved."""
         folder = Path(f"u{user_id}") / f"g{generation_id}"
-        (self.root / folder).mkdir(parents=True, exist_ok=True)
+        for private in (self.root, self.root / folder.parent, self.root / folder):
+            private_folder(private)
         saved = []
         for index, image in enumerate(images, start=1):
             pixels = Image.frombytes("RGB", image.size, image.convert("RGB").tobytes())

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,9 +35,9 @@ hf_constants.HF_HUB_OFFLINE = False  # in case a plugin imported huggingface_hub
 from photomaker.runtime import Runtime, start_runtime  # noqa: E402
 from photomaker.settings import Settings  # noqa: E402
 from photomaker.store import Database  # noqa: E402
+from tests.databases import KINDS, fresh_database_url  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
-POSTGRES_URL = os.environ.get("PHOTOMAKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -53,33 +51,11 @@ def upload_dir() -> Path:
     return _UPLOADS
 
 
-def _postgres_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=KINDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, and a private schema on the local PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
-    if not _postgres_answers():
-        pytest.skip("no PostgreSQL server answers on 127.0.0.1:5432; this test ran on SQLite only")
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    plain = POSTGRES_URL.replace("+psycopg", "")
-    with psycopg.connect(plain, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,13 +8,16 @@ from __future__ import annotations
 from functools import partial
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from photomaker.runtime import Runtime
 from photomaker.ui.api import register_api
 from photomaker.ui.generate_tab import build_generate_tab
-from photomaker.ui.identity import oauth_enabled, username_for
+from photomaker.ui.identity import viewer
 from photomaker.ui.monitoring_tab import build_monitoring_tab
 from photomaker.ui.routes import metrics_route
+from photomaker.ui.signin import gradio_signs_in, session_middleware
+from photomaker.ui.uploads import PrivateUploads
 
 CSS = """
 .hint { font-size: 0.85em; opacity: 0.8; margin-top: -0.5em; }
@@ -66,24 +69,27 @@ def build_app(runtime: Runtime) -> gr.Blocks:
     with gr.Blocks(title="PhotoMaker Studio", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         with gr.Row():
             gr.Markdown("# PhotoMaker Studio\nTurn 1-4 photos of yourself into styled avatars with PhotoMaker V2.")
-            if oauth_enabled():
+            if gradio_signs_in(runtime.settings):
                 gr.LoginButton()
             who = gr.Markdown(elem_id="who")
         with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"):
                 refresh = build_generate_tab(runtime, engine_note=partial(engine_note, runtime))
-            with gr.Tab("Monitoring", id="monitoring") as monitoring:
+            # Only operators see Monitoring; its handlers check again, since events can be called directly.
+            with gr.Tab("Monitoring", id="monitoring", visible=not runtime.identity.sign_in_required) as monitoring:
                 build_monitoring_tab(runtime, tab=monitoring, tabs=tabs)
         register_api(runtime)
 
         def on_load(*values: object, profile: gr.OAuthProfile | None = None) -> tuple[object, ...]:
-            username = username_for(profile, runtime.settings)
-            return (f"Signed in as **{username}**", *refresh["fn"](*values, profile=profile))
+            username = viewer(runtime, profile)
+            signed_in = f"Signed in as **{username}**" if username else "Not signed in: sign in to make avatars."
+            operates = username is not None and runtime.identity.is_operator(username)
+            return (signed_in, gr.Tab(visible=operates), *refresh["fn"](*values, profile=profile))
 
         demo.load(
             on_load,
             refresh["inputs"],
-            [who, *refresh["outputs"]],
+            [who, monitoring, *refresh["outputs"]],
             api_name="ui_load",
             api_visibility="private",
         )
@@ -92,12 +98,21 @@ def build_app(runtime: Runtime) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
     """Serve the app, and Prometheus' `/metrics` on the same port; host and port come from
-    `GRADIO_SERVER_NAME`/`GRADIO_SERVER_PORT` unless given."""
-    demo.queue(default_concurrency_limit=runtime.settings.preview_concurrency).launch(
-        allowed_paths=[str(runtime.settings.data_dir.resolve())],
+    `GRADIO_SERVER_NAME`/`GRADIO_SERVER_PORT` unless given.
+
+    No file under `DATA_DIR` is served by URL (it is blocked even if it lies in Gradio's own
+    folders): avatars reach their owner as served copies of their own events' outputs.
+    """
+    settings = runtime.settings
+    middleware = [
+        Middleware(PrivateUploads, secure=settings.sign_in_required),
+        *session_middleware(settings),
+    ]
+    demo.queue(default_concurrency_limit=settings.preview_concurrency).launch(
+        blocked_paths=[str(settings.data_dir.resolve())],
         theme=THEME,
         css=CSS,
         footer_links=["api"],
-        app_kwargs={"routes": [metrics_route(runtime)]},
+        app_kwargs={"routes": [metrics_route(runtime)], "middleware": middleware},
         **options,
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from photomaker.engines.base import ProgressFn, no_progress
+from photomaker.errors import AccessError
 from photomaker.runtime import Runtime
 from photomaker.service import AvatarParams, GenerationOutcome, TextParams
 from photomaker.ui import uploads
@@ -13,27 +14,35 @@ from photomaker.ui import uploads
 
 def generate_from_uploads(
     runtime: Runtime,
-    username: str,
+    asker: Callable[[], str],
     photo_items: Sequence[Any] | None,
     *,
+    uploader: str | None,
     progress: ProgressFn = no_progress,
     keep_photos_for_a_retry: bool = False,
     **fields: Any,
 ) -> GenerationOutcome:
-    """Generate from uploaded files, then delete the uploads: once read, photos are never kept.
+    """Generate for whoever `asker` says is asking, from files `uploader` sent, then delete those files.
 
-    With `keep_photos_for_a_retry` (the page, where the upload box still shows them), a mistake
-    in the prompt or the options is refused before the photos are read, and they stay for the
-    corrected try. Raises our errors unchanged: the API turns them into `gr.Error`, the page
-    shows them inline.
+    Only this client's own uploads are read (anything else is refused and left alone). A caller
+    who is nobody (not signed in on a Space) is refused, and their photos deleted. With
+    `keep_photos_for_a_retry` (the page, where the upload box still shows them), a mistake in the
+    prompt or the options is refused before the photos are read, and they stay for the corrected
+    try. Raises our errors unchanged: the API turns them into `gr.Error`, the page shows them inline.
     """
-    params = AvatarParams(photos=uploads.to_uploads(photo_items), **fields)
+    photos = uploads.claim(photo_items, owner=uploader)
+    try:
+        username = asker()
+    except AccessError:
+        uploads.discard(photos)
+        raise
+    params = AvatarParams(photos=photos, **fields)
     if keep_photos_for_a_retry:
         runtime.service.check_avatar(username, params)
     try:
         return runtime.service.generate_avatar(username, params, progress=progress)
     finally:
-        uploads.discard(photo_items)
+        uploads.discard(photos)
 
 
 def generate_from_text(

@@ -1,6 +1,8 @@
 """The public API: named Gradio endpoints for programs (`gradio_client`).
 
-Parameter names and defaults here are the contract; keep them stable.
+Parameter names and defaults here are the contract; keep them stable. Every endpoint that reads
+or changes a user's data takes the caller's identity from their sign-in session or from the token
+passed as `Client(url, oauth_token=...)`; on a Space, a caller who has neither gets nothing.
 """
 
 from __future__ import annotations
@@ -12,19 +14,29 @@ from gradio import FileData
 
 from photomaker import metrics
 from photomaker.engines.registry import concurrency_limit
+from photomaker.errors import RefusedError
 from photomaker.prompts import DEFAULT_STYLE
 from photomaker.runtime import Runtime
 from photomaker.service import GenerationOutcome
 from photomaker.store.accounts import DEFAULT_PROJECT
-from photomaker.ui import actions
+from photomaker.ui import actions, uploads
+from photomaker.ui.cache import served_copy, served_download
 from photomaker.ui.errors import shown_to_user
-from photomaker.ui.identity import username_for
+from photomaker.ui.identity import caller, operator
+
+DATA_EXPORT_NAME = "my-photomaker-data.zip"
 
 
 def as_files(outcome: GenerationOutcome) -> tuple[list[FileData], dict[str, Any]]:
-    """What the generate endpoints return: the image files and the generation's details."""
-    files = [FileData(path=str(path), orig_name=path.name, mime_type="image/png") for path in outcome.images]
+    """What the generate endpoints return: served copies of the images, and the generation's details."""
+    files = [FileData(path=served_copy(path), orig_name=path.name, mime_type="image/png") for path in outcome.images]
     return files, outcome.details
+
+
+def export_file(runtime: Runtime, username: str) -> str:
+    """The user's data as a ZIP, served to them alone."""
+    served, _ = served_download(DATA_EXPORT_NAME, lambda path: runtime.accounts.export_data(username, path))
+    return served
 
 
 def register_api(runtime: Runtime) -> None:
@@ -45,13 +57,16 @@ def register_api(runtime: Runtime) -> None:
         guidance_scale: float | None = None,
         project: str = DEFAULT_PROJECT,
         profile: gr.OAuthProfile | None = None,
+        token: gr.OAuthToken | None = None,
+        request: gr.Request | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
         """Make 1-4 avatars from 1-4 photos of one person; returns the images and the generation's details."""
         with shown_to_user():
             outcome = actions.generate_from_uploads(
                 runtime,
-                username_for(profile, runtime.settings),
+                lambda: caller(runtime, profile, token),
                 photos,
+                uploader=uploads.uploader(request),
                 prompt=prompt,
                 tier=tier,
                 style=style,
@@ -76,12 +91,13 @@ def register_api(runtime: Runtime) -> None:
         seed: int = -1,
         project: str = DEFAULT_PROJECT,
         profile: gr.OAuthProfile | None = None,
+        token: gr.OAuthToken | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
         """Make 1-4 images from a text prompt alone (no photos); returns the images and the generation's details."""
         with shown_to_user():
             outcome = actions.generate_from_text(
                 runtime,
-                username_for(profile, runtime.settings),
+                caller(runtime, profile, token),
                 prompt=prompt,
                 model=model or None,
                 width=width,
@@ -93,23 +109,75 @@ def register_api(runtime: Runtime) -> None:
             )
         return as_files(outcome)
 
-    def account(profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
-        """The caller's account: username, credit balance, and whether they are an admin."""
-        found = service.account(username_for(profile, runtime.settings))
-        return {"username": found.username, "credits": found.credits, "is_admin": found.is_admin}
+    def account(profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> dict[str, Any]:
+        """The caller's account: username, credit balance, and whether they operate this app."""
+        with shown_to_user():
+            found = service.account(caller(runtime, profile, token))
+        return {
+            "username": found.username,
+            "credits": found.credits,
+            "is_admin": runtime.identity.is_operator(found.username),
+        }
 
-    def rate_generation(generation_id: int, stars: int, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+    def credit_history(
+        profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
+    ) -> list[dict[str, Any]]:
+        """Your credit history, newest first: grants, charges and refunds, each with the generation it belongs to."""
+        with shown_to_user():
+            entries = runtime.accounts.credit_history(caller(runtime, profile, token))
+        return [entry.as_dict() for entry in entries]
+
+    def rate_generation(
+        generation_id: int, stars: int, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
+    ) -> dict[str, Any]:
         """Rate one of your own completed generations 1-5 stars; rate again to change it.
 
         Returns generation_id, stars and previous_stars (None on a first rating).
         """
         with shown_to_user():
-            rating = service.rate(username_for(profile, runtime.settings), generation_id, stars)
+            rating = service.rate(caller(runtime, profile, token), generation_id, stars)
         return {"generation_id": rating.generation_id, "stars": rating.stars, "previous_stars": rating.previous}
 
-    def metrics_summary(window: str = "7d", tier: str = "all", include_synthetic: bool = True) -> dict[str, Any]:
-        """How generation is going: totals, success rate, times, adoption, satisfaction, credits, per model and
-        per error code, and each target with its value and whether it is met.
+    def export_my_data(profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> FileData:
+        """A ZIP of your avatars, your generations (generations.json) and your credit history (credit_history.json)."""
+        with shown_to_user():
+            path = export_file(runtime, caller(runtime, profile, token))
+        return FileData(path=path, orig_name=DATA_EXPORT_NAME, mime_type="application/zip")
+
+    def delete_my_data(
+        confirm: bool = False, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
+    ) -> dict[str, Any]:
+        """Delete your avatars, prompts and projects for good (pass confirm=True). Your credits stay; the
+        monitoring keeps its counts, which hold no names."""
+        with shown_to_user():
+            username = caller(runtime, profile, token)
+            if confirm is not True:
+                raise RefusedError("INVALID_PARAMS", "Nothing was deleted: pass confirm=True to delete your data.")
+            summary = runtime.accounts.delete_data(username)
+        return {"username": username, **summary.as_dict()}
+
+    def grant_credits(
+        username: str,
+        amount: int,
+        reason: str,
+        profile: gr.OAuthProfile | None = None,
+        token: gr.OAuthToken | None = None,
+    ) -> dict[str, Any]:
+        """Operators only: give a user credits (a negative amount takes them back, never below zero), with a reason."""
+        with shown_to_user():
+            admin = operator(runtime, profile, token)
+            balance = runtime.accounts.grant(username, amount, reason=reason, by=admin)
+        return {"username": username.strip(), "change": amount, "credits": balance}
+
+    def metrics_summary(
+        window: str = "7d",
+        tier: str = "all",
+        include_synthetic: bool = True,
+        profile: gr.OAuthProfile | None = None,
+        token: gr.OAuthToken | None = None,
+    ) -> dict[str, Any]:
+        """Operators only: how generation is going: totals, success rate, times, adoption, satisfaction,
+        credits, per model and per error code, and each target with its value and whether it is met.
 
         window: 24h | 7d | 30d | all (whole hours: 24h starts at the top of the hour 24 hours ago).
         tier: all | basic | pro | enterprise | text. include_synthetic: False leaves out demo-history rows.
@@ -117,6 +185,7 @@ def register_api(runtime: Runtime) -> None:
         Times are of completed generations; p50/p95 come from a histogram, exact to within one bucket.
         """
         with shown_to_user():
+            operator(runtime, profile, token)
             view = metrics.View(window=window, tier=tier, include_synthetic=include_synthetic)
             return metrics.summary(runtime.database, view)
 
@@ -132,6 +201,13 @@ def register_api(runtime: Runtime) -> None:
         concurrency_limit=runtime.settings.remote_concurrency,
         concurrency_id="generate-text",
     )
-    gr.api(account, api_name="account")
-    gr.api(rate_generation, api_name="rate_generation")
-    gr.api(metrics_summary, api_name="metrics_summary")
+    for endpoint in (
+        account,
+        credit_history,
+        rate_generation,
+        export_my_data,
+        delete_my_data,
+        grant_credits,
+        metrics_summary,
+    ):
+        gr.api(endpoint, api_name=endpoint.__name__)

@@ -7,10 +7,12 @@ from contextlib import contextmanager
 
 import gradio as gr
 
-from photomaker.errors import PhotoMakerError, RefusedError
+from photomaker.errors import AccessError, PhotoMakerError, RefusedError
 
 
 def _title(error: PhotoMakerError) -> str:
+    if isinstance(error, AccessError):
+        return "Not allowed" if error.code == "FORBIDDEN" else "Sign in first"
     return "Not generated" if isinstance(error, RefusedError) else "Generation failed"
 
 
@@ -26,7 +28,7 @@ def warn(error: PhotoMakerError) -> None:
 
 def error_markdown(error: PhotoMakerError) -> str:
     """The error where the results would have been: what happened, what to do, what it cost."""
-    cost = "Nothing was charged." if isinstance(error, RefusedError) else ""
+    cost = "Nothing was charged." if isinstance(error, RefusedError | AccessError) else ""
     return f"### ❌ {_title(error)}\n\n{error.message} {cost}\n\n<sub>code `{error.code}`</sub>"
 
 

@@ -9,15 +9,17 @@ import gradio as gr
 
 from photomaker.engines.base import ProgressFn
 from photomaker.engines.registry import concurrency_limit
-from photomaker.errors import PhotoMakerError, RefusedError
+from photomaker.errors import AccessError, PhotoMakerError, RefusedError
 from photomaker.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
 from photomaker.runtime import Runtime
 from photomaker.service import STEPS_RANGE, TEXT_MODE_OFF, TEXT_SIDE_RANGE, GenerationOutcome
 from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions, uploads
+from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown, warn
-from photomaker.ui.identity import username_for
+from photomaker.ui.identity import viewer
+from photomaker.ui.my_data import build_my_data
 from photomaker.ui.rating import build_rating
 from photomaker.ui.sessions import OneAtATime
 
@@ -57,13 +59,14 @@ def tier_label(model: AIModel) -> str:
     )
 
 
-def cost_text(model: AIModel | None, num_images: int, credits: int) -> str:
-    """The price before generating, and whether the balance covers it."""
+def cost_text(model: AIModel | None, num_images: int, credits: int | None) -> str:
+    """The price before generating, and whether the balance covers it (None: a visitor not signed in)."""
+    have = "sign in to see your credits" if credits is None else f"you have **{credits}**"
     if model is None:
-        return f"You have **{credits} credits**."
+        return have[0].upper() + have[1:] + "."
     total = model.credit_cost * int(num_images)
-    line = f"**Cost: {total} credits** ({int(num_images)} × {model.credit_cost}) · you have **{credits}**"
-    if total > credits:
+    line = f"**Cost: {total} credits** ({int(num_images)} × {model.credit_cost}) · {have}"
+    if credits is not None and total > credits:
         line += " · not enough: choose fewer images or a lower tier"
     return line
 
@@ -217,16 +220,20 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 interactive=False,
                 elem_id="history",
             )
+            build_my_data(runtime)
 
     running = OneAtATime()
 
     def chosen_model(mode_value: str, tier_value: str, text_value: str | None) -> AIModel | None:
         return text_models.get(text_value or "") if mode_value == TEXT_MODE else models.get(tier_value)
 
+    def credits_of(username: str | None) -> int | None:
+        return None if username is None else service.account(username).credits
+
     def refresh_cost(
         mode_value: str, tier_value: str, text_value: str | None, count: float, profile: gr.OAuthProfile | None = None
     ) -> str:
-        credits = service.account(username_for(profile, runtime.settings)).credits
+        credits = credits_of(viewer(runtime, profile))
         return cost_text(chosen_model(mode_value, tier_value, text_value), int(count), credits)
 
     def on_tier(
@@ -250,8 +257,8 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         )
 
     def shown(
-        action: Callable[[], GenerationOutcome],
-        username: str,
+        action: Callable[[str], GenerationOutcome],
+        profile: gr.OAuthProfile | None,
         model: AIModel | None,
         count: float,
         *,
@@ -260,26 +267,29 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
     ) -> tuple[Any, ...]:
         """The page after a generation: results, details, history, the new balance and seed.
 
-        A refusal or failure is shown where the results would be, leaving the last results in
-        place and the uploaded photos too while they were not used up. A second click while this
-        session is generating changes nothing.
+        A refusal or failure (a visitor not signed in included) is shown where the results would
+        be, leaving the last results in place and the uploaded photos too while they were not used
+        up. A second click while this session is generating changes nothing.
         """
+        username = viewer(runtime, profile)
         with running.claim(request) as allowed:
             if not allowed:
                 return tuple(gr.skip() for _ in results_out)
             try:
-                outcome = action()
+                if username is None:
+                    raise AccessError("SIGN_IN_REQUIRED")
+                outcome = action(username)
             except PhotoMakerError as error:
                 warn(error)
-                status = "rejected" if isinstance(error, RefusedError) else "failed"
+                status = "rejected" if isinstance(error, RefusedError | AccessError) else "failed"
                 return (
                     gr.skip(),
                     error_markdown(error),
                     {"status": status, "error_code": error.code},
                     gr.skip(),
-                    cost_text(model, int(count), service.account(username).credits),
+                    cost_text(model, int(count), credits_of(username)),
                     gr.skip(),
-                    gr.skip() if uploads.still_there(photo_items) else None,
+                    gr.skip() if uploads.still_there(photo_items, owner=uploads.uploader(request)) else None,
                     gr.skip(),
                     *rating.withdraw(),
                 )
@@ -288,7 +298,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         kind = "Avatar" if outcome.details["mode"] == "photo" else "Image"
         suffix = " (preview)" if outcome.details["preview"] else ""
         return (
-            [(str(path), f"{kind} {n}{suffix}") for n, path in enumerate(outcome.images, start=1)],
+            [(served_copy(path), f"{kind} {n}{suffix}") for n, path in enumerate(outcome.images, start=1)],
             details_text(outcome),
             outcome.details,
             history_items(username),
@@ -317,12 +327,12 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
-        username = username_for(profile, runtime.settings)
         return shown(
-            lambda: actions.generate_from_uploads(
+            lambda username: actions.generate_from_uploads(
                 runtime,
-                username,
+                lambda: username,
                 photo_items,
+                uploader=uploads.uploader(request),
                 progress=reporting_to(progress),
                 keep_photos_for_a_retry=True,
                 prompt=prompt_value or "",
@@ -337,7 +347,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 guidance_scale=guidance_value,
                 project=project_value or DEFAULT_PROJECT,
             ),
-            username,
+            profile,
             models.get(tier_value),
             count,
             request=request,
@@ -358,9 +368,8 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
-        username = username_for(profile, runtime.settings)
         return shown(
-            lambda: actions.generate_from_text(
+            lambda username: actions.generate_from_text(
                 runtime,
                 username,
                 progress=reporting_to(progress),
@@ -373,23 +382,25 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 seed=chosen_seed(seed_value, randomise=randomise_value),
                 project=project_value or DEFAULT_PROJECT,
             ),
-            username,
+            profile,
             text_models.get(text_value or ""),
             count,
             request=request,
         )
 
-    def history_items(username: str) -> list[tuple[str, str]]:
-        return [(str(item.thumbnail), item.caption) for item in service.history(username)]
+    def history_items(username: str | None) -> list[tuple[str, str]]:
+        if username is None:
+            return []
+        return [(served_copy(item.thumbnail), item.caption) for item in service.history(username)]
 
     def on_load(
         mode_value: str, tier_value: str, text_value: str | None, count: float, profile: gr.OAuthProfile | None = None
     ) -> tuple[Any, ...]:
-        username = username_for(profile, runtime.settings)
+        username = viewer(runtime, profile)
         return (
             refresh_cost(mode_value, tier_value, text_value, count, profile),
             history_items(username),
-            gr.update(choices=service.projects(username)),
+            gr.update(choices=service.projects(username) if username else [DEFAULT_PROJECT]),
             engine_note(),
         )
 

@@ -1,23 +1,35 @@
-"""Who is asking: the HF account on a Space with sign-in, the local user everywhere else."""
+"""Who is asking, as Gradio tells it: the signed-in session's profile, or the token a program passed.
+
+Handlers take `profile: gr.OAuthProfile | None` (Gradio fills it from the HF sign-in session) and,
+on the API, `token: gr.OAuthToken | None` (what `gradio_client.Client(url, oauth_token=...)` sends
+to functions that declare it); `photomaker.identity` decides who that is.
+"""
 
 from __future__ import annotations
 
-import os
-
 import gradio as gr
 
-from photomaker.settings import Settings
+from photomaker.errors import AccessError
+from photomaker.runtime import Runtime
 
 
-def oauth_enabled() -> bool:
-    """True on a Hugging Face Space with `hf_oauth: true`; `gr.LoginButton` only works there."""
-    return bool(os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_ID"))
+def caller(runtime: Runtime, profile: gr.OAuthProfile | None, token: gr.OAuthToken | None = None) -> str:
+    """The username to act for; AccessError(SIGN_IN_REQUIRED) on a Space for a caller who is nobody."""
+    return runtime.identity.username(
+        session_user=profile.username if profile else None, token=token.token if token else None
+    )
 
 
-def username_for(profile: gr.OAuthProfile | None, settings: Settings) -> str:
-    """The account to charge: the signed-in HF user, or the local user when there is no sign-in."""
-    if profile is not None:
-        return profile.username
-    if oauth_enabled():
-        raise gr.Error("Sign in with Hugging Face (top of the page) to make avatars.", title="Sign in first")
-    return settings.local_username
+def viewer(runtime: Runtime, profile: gr.OAuthProfile | None) -> str | None:
+    """The signed-in user of a page, or None for a visitor who has not signed in yet (they may look)."""
+    try:
+        return caller(runtime, profile)
+    except AccessError:
+        return None
+
+
+def operator(runtime: Runtime, profile: gr.OAuthProfile | None, token: gr.OAuthToken | None = None) -> str:
+    """The caller if they operate this app; AccessError(SIGN_IN_REQUIRED or FORBIDDEN) otherwise."""
+    username = caller(runtime, profile, token)
+    runtime.identity.require_operator(username)
+    return username

@@ -9,8 +9,6 @@ visitors who never open it cost nothing.
 from __future__ import annotations
 
 import html
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -18,11 +16,11 @@ import gradio as gr
 from photomaker import charts, exports, metrics
 from photomaker.runtime import Runtime
 from photomaker.store.models import utcnow
+from photomaker.ui.cache import served_download
 from photomaker.ui.errors import shown_to_user
+from photomaker.ui.identity import operator
 
 REFRESH_SECONDS = 15
-EXPORT_KEEP_S = 600
-"""Exports are written to one folder and removed after ten minutes (Gradio serves its own copy)."""
 VERDICTS = {
     True: ("✓ met", "#16a34a"),
     False: ("✗ missed", "#dc2626"),
@@ -126,14 +124,22 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         exported = gr.File(label="CSV export", visible=False, scale=1)
     with gr.Accordion("How these figures are measured", open=False):
         gr.Markdown(definitions_markdown())
+    with gr.Accordion("Grant or take back credits", open=False):
+        with gr.Row():
+            grantee = gr.Textbox(label="Username", scale=2, elem_id="grant-user")
+            amount = gr.Number(label="Credits (negative takes back)", precision=0, scale=1, elem_id="grant-amount")
+            reason = gr.Textbox(label="Reason", scale=3, elem_id="grant-reason")
+        grant = gr.Button("Apply", size="sm", elem_id="grant")
+        granted = gr.Markdown(elem_id="grant-outcome")
     timer = gr.Timer(REFRESH_SECONDS, active=False)
 
     def view_of(window_value: str, tier_value: str, hide: bool) -> metrics.View:
         return metrics.View(window=window_value, tier=tier_value, include_synthetic=not hide)
 
-    def show(window_value: str, tier_value: str, hide: bool) -> tuple[Any, ...]:
+    def show(window_value: str, tier_value: str, hide: bool, profile: gr.OAuthProfile | None = None) -> tuple[Any, ...]:
         view = view_of(window_value, tier_value, hide)
         with shown_to_user():
+            operator(runtime, profile)
             board = metrics.dashboard(database, view)
             table = exports.recent(database, view)
         figures = charts.all_figures(board)
@@ -144,20 +150,22 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
             table,
         )
 
-    export_folder = Path(tempfile.mkdtemp(prefix="photomaker-exports-"))
-
-    def export_csv(window_value: str, tier_value: str, hide: bool) -> dict[str, Any]:
+    def export_csv(
+        window_value: str, tier_value: str, hide: bool, profile: gr.OAuthProfile | None = None
+    ) -> dict[str, Any]:
         view = view_of(window_value, tier_value, hide)
-        now = utcnow()
-        for old in export_folder.glob("*.csv"):
-            if now.timestamp() - old.stat().st_mtime > EXPORT_KEEP_S:
-                old.unlink(missing_ok=True)
-        stamp = now.strftime("%Y%m%dT%H%M%SZ")
-        path = export_folder / f"generations-{view.window}-{view.tier}-{stamp}.csv"
+        name = f"generations-{view.window}-{view.tier}-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.csv"
         with shown_to_user():
-            rows = exports.export_csv(database, view, path)
+            operator(runtime, profile)
+            served, rows = served_download(name, lambda path: exports.export_csv(database, view, path))
         gr.Info(f"Exported {rows:,} generations.")
-        return gr.update(value=str(path), visible=True)
+        return gr.update(value=served, visible=True)
+
+    def on_grant(username: str, credits: float | None, why: str, profile: gr.OAuthProfile | None = None) -> str:
+        with shown_to_user():
+            admin = operator(runtime, profile)
+            balance = runtime.accounts.grant(username, int(credits or 0), reason=why, by=admin)
+        return f"**{username.strip()}** now has **{balance:,} credits** ({int(credits or 0):+,})."
 
     filters = [window, tier, hide_synthetic]
     gr.on(
@@ -182,3 +190,4 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         lambda on: gr.Timer(active=on), auto_refresh, timer, api_name="ui_auto_refresh", api_visibility="private"
     )
     export.click(export_csv, filters, exported, api_name="ui_export_csv", api_visibility="private")
+    grant.click(on_grant, [grantee, amount, reason], granted, api_name="ui_grant", api_visibility="private")

@@ -9,7 +9,7 @@ import gradio as gr
 
 from photomaker.runtime import Runtime
 from photomaker.ui.errors import shown_to_user
-from photomaker.ui.identity import username_for
+from photomaker.ui.identity import caller
 
 STAR_CHOICES = [("★" * stars, stars) for stars in range(1, 6)]
 
@@ -47,7 +47,7 @@ def build_rating(runtime: Runtime) -> RatingWidgets:
         if generation_id is None or value is None:
             return ""
         with shown_to_user():
-            rating = runtime.service.rate(username_for(profile, runtime.settings), generation_id, value)
+            rating = runtime.service.rate(caller(runtime, profile), generation_id, value)
         changed = "" if rating.previous is None else f" (was {'★' * rating.previous})"
         return f"Thanks! Generation #{rating.generation_id}: {'★' * rating.stars}{changed}. Pick again to change it."
 

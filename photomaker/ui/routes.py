@@ -6,21 +6,42 @@ are added to that app before Gradio's own, so `python app.py` stays the one entr
 
 from __future__ import annotations
 
+import hmac
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from photomaker import prometheus
 from photomaker.runtime import Runtime
+from photomaker.settings import Settings
 
 METRICS_PATH = "/metrics"
 
 
+def metrics_refusal(settings: Settings, authorization: str | None) -> str | None:
+    """Why a scrape is refused, or None to serve it.
+
+    With `METRICS_TOKEN` set, a scrape must carry `Authorization: Bearer <METRICS_TOKEN>`. Without
+    it, the page is open off a Space (as a local demo is) and off on a Space with sign-in.
+    """
+    expected = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if expected is None:
+        return "/metrics is off on a Space until METRICS_TOKEN is set." if settings.sign_in_required else None
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected.encode()):
+        return None
+    return "Send Authorization: Bearer <METRICS_TOKEN>."
+
+
 def metrics_route(runtime: Runtime) -> Route:
-    """`GET /metrics`: the rollups in the Prometheus text format, read at scrape time."""
+    """`GET /metrics`: the rollups in the Prometheus text format, read at scrape time, for its bearer alone."""
     registry = prometheus.registry_for(runtime.database)
 
-    def scrape(_request: Request) -> Response:
+    def scrape(request: Request) -> Response:
+        refusal = metrics_refusal(runtime.settings, request.headers.get("authorization"))
+        if refusal is not None:
+            return PlainTextResponse(refusal, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         return Response(prometheus.exposition(registry), media_type=prometheus.CONTENT_TYPE)
 
     return Route(METRICS_PATH, scrape, methods=["GET"], name="prometheus_metrics")

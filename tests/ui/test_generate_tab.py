@@ -17,6 +17,7 @@ from photomaker.settings import Settings
 from photomaker.store import Generation
 from photomaker.ui import build_app
 from photomaker.ui.generate_tab import cost_text
+from photomaker.ui.uploads import REGISTRY
 from tests.fakes.inference_server import FakeInferenceServer
 from tests.helpers import FAKE_TOKEN
 
@@ -32,10 +33,10 @@ def _handler(demo: gr.Blocks, api_name: str) -> Callable[..., Any]:
 
 
 def _uploaded(upload_dir: Path, name: str) -> str:
-    """A copy of a fixture where Gradio would have put the upload."""
+    """A fixture uploaded as Gradio's upload route stores it, made private to a browser without cookies."""
     folder = upload_dir / f"tab-{name}"
     folder.mkdir(exist_ok=True)
-    return str(shutil.copy(FIXTURES / name, folder / name))
+    return str(REGISTRY.adopt(Path(shutil.copy(FIXTURES / name, folder / name)), owner=None))
 
 
 @pytest.fixture

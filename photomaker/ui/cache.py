@@ -1,0 +1,37 @@
+"""Gradio's file cache: the one folder whose files the app serves by URL (`/gradio_api/file=`).
+
+Nothing under `DATA_DIR` is served. An avatar reaches its owner as an output of their own event:
+a copy in this cache, in a folder named by a hash of its content and a secret seed, which nobody
+can guess without already having the image.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from gradio import processing_utils
+
+T = TypeVar("T")
+
+
+def cache_dir() -> Path:
+    """Where Gradio keeps uploads and served files (`GRADIO_TEMP_DIR`, else the temp folder's `gradio`)."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+
+
+def served_copy(path: Path) -> str:
+    """The path of a copy of `path` that Gradio may serve to the caller of the current event."""
+    return processing_utils.save_file_to_cache(path, cache_dir=str(cache_dir()))
+
+
+def served_download(name: str, write: Callable[[Path], T]) -> tuple[str, T]:
+    """A file made for the caller (a CSV, a ZIP), written by `write` in a private folder and served
+    from the cache alone (the original is deleted at once); returns its path and what `write` said."""
+    with tempfile.TemporaryDirectory(prefix="photomaker-download-") as folder:
+        path = Path(folder) / name
+        said = write(path)
+        return served_copy(path), said

@@ -1,0 +1,92 @@
+"""A user's own data on the page: where photos go, their credit history, download and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from photomaker.runtime import Runtime
+from photomaker.ui.api import DATA_EXPORT_NAME, export_file
+from photomaker.ui.errors import shown_to_user
+from photomaker.ui.identity import caller
+
+PHOTO_DESTINATIONS = {
+    "preview": "nowhere: the offline preview engine works on this server alone",
+    "space": "TencentARC's public PhotoMaker V2 Space on Hugging Face, a third party",
+    "endpoint": "this app's own PhotoMaker V2 endpoint",
+}
+HISTORY_COLUMNS = {
+    "created_at": "when (UTC)",
+    "kind": "kind",
+    "delta": "change",
+    "balance_after": "balance",
+    "generation_id": "generation",
+    "note": "note",
+}
+
+
+def privacy_markdown(runtime: Runtime) -> str:
+    """Where this app sends photos and prompts, and how long it keeps what it makes."""
+    engine, text = runtime.service.engine, runtime.service.text_engine
+    destination = PHOTO_DESTINATIONS.get(engine.name, f"the `{engine.name}` engine")
+    lines = [
+        f"**Your photos** are sent to {destination}, and deleted here as soon as a generation has read them.",
+        f"**Your avatars** are kept for {runtime.settings.retention_days} days, then deleted. Only you can see "
+        "them: they are shown to you alone and never served by a public address.",
+    ]
+    if text is not None:
+        lines.append(f"**Text to Image prompts** are sent to the `{text.name}` engine on Hugging Face.")
+    return "\n\n".join(lines)
+
+
+def history_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(entries, columns=list(HISTORY_COLUMNS))
+    frame["created_at"] = frame["created_at"].str.slice(0, 19).str.replace("T", " ")
+    return frame.rename(columns=HISTORY_COLUMNS)
+
+
+def build_my_data(runtime: Runtime) -> None:
+    """Lay out the "Your credits and data" section inside the current Blocks and wire it."""
+    with gr.Accordion("Your credits and data", open=False) as section:
+        gr.Markdown(privacy_markdown(runtime), elem_id="privacy")
+        history = gr.Dataframe(
+            headers=list(HISTORY_COLUMNS.values()),
+            label="Credit history (newest first)",
+            interactive=False,
+            elem_id="credit-history",
+        )
+        with gr.Row():
+            download = gr.Button("Download my data", size="sm", elem_id="download-my-data")
+            exported = gr.File(label="Your data (ZIP)", visible=False)
+        with gr.Row():
+            confirm = gr.Checkbox(
+                label="Yes, delete my avatars, prompts and projects for good (credits stay)", elem_id="confirm-delete"
+            )
+            delete = gr.Button("Delete my data", variant="stop", size="sm", elem_id="delete-my-data")
+        outcome = gr.Markdown(elem_id="my-data-outcome")
+
+    def on_open(profile: gr.OAuthProfile | None = None) -> pd.DataFrame:
+        with shown_to_user():
+            entries = runtime.accounts.credit_history(caller(runtime, profile))
+        return history_frame([entry.as_dict() for entry in entries])
+
+    def on_download(profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+        with shown_to_user():
+            path = export_file(runtime, caller(runtime, profile))
+        return gr.update(value=path, visible=True, label=DATA_EXPORT_NAME)
+
+    def on_delete(confirmed: bool, profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
+        if not confirmed:
+            return gr.skip(), "Tick the box first: deleting cannot be undone."
+        with shown_to_user():
+            summary = runtime.accounts.delete_data(caller(runtime, profile))
+        return False, (
+            f"Deleted {summary.avatars_deleted} avatar(s) and {summary.projects_deleted} project(s); the prompts of "
+            f"{summary.generations_anonymised} generation(s) are gone. Your credits are as they were."
+        )
+
+    section.expand(on_open, None, history, api_name="ui_credit_history", api_visibility="private")
+    download.click(on_download, None, exported, api_name="ui_export_my_data", api_visibility="private")
+    delete.click(on_delete, confirm, [confirm, outcome], api_name="ui_delete_my_data", api_visibility="private")

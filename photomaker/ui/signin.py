@@ -1,0 +1,35 @@
+"""The Hugging Face sign-in: Gradio's on a real Space, and its session alone where a Space is simulated.
+
+On a Space (`SYSTEM=spaces`) a `gr.LoginButton` makes Gradio add the sign-in routes and the signed
+`session` cookie. With only the Space's sign-in variables set (`SPACE_ID`, `OAUTH_CLIENT_ID`, ...),
+as when an operator tries the hosted set-up locally, Gradio would instead fake the sign-in with the
+machine's own HF login, and fail to start without one. There the app reads the same session cookie,
+signed with the key Gradio derives from `OAUTH_CLIENT_SECRET`, and offers no sign-in button.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from gradio.utils import get_space
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+
+from photomaker.settings import Settings
+
+SESSION_KEY_VERSION = "-v4"
+"""What `gradio.oauth.attach_oauth` appends to the OAuth secret before hashing it into the cookie key."""
+
+
+def gradio_signs_in(settings: Settings) -> bool:
+    """True where Gradio wires the HF sign-in itself: a real Space with `hf_oauth: true`."""
+    return settings.sign_in_required and get_space() is not None
+
+
+def session_middleware(settings: Settings) -> list[Middleware]:
+    """The session reader for a simulated Space (none where Gradio adds its own, or without sign-in)."""
+    if not settings.sign_in_required or gradio_signs_in(settings):
+        return []
+    secret = settings.oauth_client_secret.get_secret_value() if settings.oauth_client_secret else ""
+    key = hashlib.sha256((secret + SESSION_KEY_VERSION).encode()).hexdigest()
+    return [Middleware(SessionMiddleware, secret_key=key, same_site="none", https_only=True)]
