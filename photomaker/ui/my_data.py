@@ -18,7 +18,7 @@ PHOTO_DESTINATIONS = {
     "endpoint": "this app's own PhotoMaker V2 endpoint",
 }
 HISTORY_COLUMNS = {
-    "created_at": "when (UTC)",
+    "time": "when (UTC)",
     "kind": "kind",
     "delta": "change",
     "balance_after": "balance",
@@ -43,7 +43,7 @@ def privacy_markdown(runtime: Runtime) -> str:
 
 def history_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(entries, columns=list(HISTORY_COLUMNS))
-    frame["created_at"] = frame["created_at"].str.slice(0, 19).str.replace("T", " ")
+    frame["time"] = frame["time"].str.slice(0, 19).str.replace("T", " ")
     return frame.rename(columns=HISTORY_COLUMNS)
 
 

@@ -328,8 +328,3 @@ def test_operators_grant_and_take_back_credits(space: ServedApp) -> None:
     assert taken["credits"] == before
     notes = [(entry["delta"], entry["note"]) for entry in alice.predict(api_name="/credit_history")[:2]]
     assert [delta for delta, _ in notes] == [-40, 40] and all("carol" in note for _, note in notes)
-
-
-def test_the_page_says_where_photos_go(space: ServedApp) -> None:
-    config = httpx.get(space.url + "config", timeout=10).text
-    assert "nowhere: the offline preview engine" in config and "kept for 30 days" in config
