@@ -73,6 +73,15 @@ def text_request(
     )
 
 
+def processing_generation(database: Database, user_id: int) -> int:
+    """A generation row still `processing`, as `start` leaves it before the charge (for ledger tests)."""
+    with database.session() as session:
+        row = Generation(user_id=user_id, model_key="k", mode="photo", engine="preview", status="processing")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
 def add_finished(database: Database, user_id: int, **fields: Any) -> int:
     """A finished generation with any created time, counted in the rollups as the lifecycle would."""
     values = {"engine": "preview", "credits_charged": 0, "processing_ms": None, "error_code": None, **fields}

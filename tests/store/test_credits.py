@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import select
 
 from photomaker.errors import RefusedError
-from photomaker.store import CreditTransaction, Database, Generation, accounts, ledger
+from photomaker.store import CreditTransaction, Database, accounts, ledger
+from tests.helpers import processing_generation
 
 
 def _user(database: Database, name: str = "ada", credits: int = 100) -> int:
@@ -87,18 +88,10 @@ def test_the_note_fits_its_column_and_keeps_who_did_it(database: Database) -> No
     assert note.endswith(f" (by {'o' * ledger.MAX_BY})") and note.startswith("xxx")
 
 
-def _generation(database: Database, user_id: int) -> int:
-    with database.session() as session:
-        row = Generation(user_id=user_id, model_key="k", mode="photo", engine="preview", status="processing")
-        session.add(row)
-        session.flush()
-        return row.id
-
-
 def test_history_is_newest_first_with_the_generation_of_each_line(database: Database) -> None:
     user_id = _user(database)
     other = _user(database, "bea", credits=7)
-    generation_id = _generation(database, user_id)
+    generation_id = processing_generation(database, user_id)
     with database.session() as session:
         ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=25)
     with database.session() as session:

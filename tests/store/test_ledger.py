@@ -8,20 +8,13 @@ import pytest
 from sqlmodel import select
 
 from photomaker.errors import RefusedError
-from photomaker.store import CreditTransaction, Database, Generation, accounts, ledger
+from photomaker.store import CreditTransaction, Database, accounts, ledger
+from tests.helpers import processing_generation
 
 
 def _user(database: Database, credits: int = 100) -> int:
     with database.session() as session:
         return accounts.get_or_create_user(session, "ada", starting_credits=credits).id
-
-
-def _generation(database: Database, user_id: int) -> int:
-    with database.session() as session:
-        row = Generation(user_id=user_id, model_key="k", mode="photo", engine="preview", status="processing")
-        session.add(row)
-        session.flush()
-        return row.id
 
 
 def _lines(database: Database) -> list[tuple[str, int, int]]:
@@ -45,7 +38,7 @@ def test_get_or_create_is_idempotent(database: Database) -> None:
 
 def test_charge_and_refund_once(database: Database) -> None:
     user_id = _user(database)
-    generation_id = _generation(database, user_id)
+    generation_id = processing_generation(database, user_id)
     with database.session() as session:
         assert ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=30) == 70
     with database.session() as session:
@@ -58,7 +51,7 @@ def test_charge_and_refund_once(database: Database) -> None:
 
 def test_refund_without_a_charge_gives_nothing(database: Database) -> None:
     user_id = _user(database)
-    generation_id = _generation(database, user_id)
+    generation_id = processing_generation(database, user_id)
     with database.session() as session:
         assert ledger.refund(session, generation_id=generation_id) == 0
         assert ledger.balance(session, user_id) == 100
@@ -66,7 +59,7 @@ def test_refund_without_a_charge_gives_nothing(database: Database) -> None:
 
 def test_insufficient_credits_changes_nothing(database: Database) -> None:
     user_id = _user(database, 20)
-    generation_id = _generation(database, user_id)
+    generation_id = processing_generation(database, user_id)
     with pytest.raises(RefusedError) as caught, database.session() as session:
         ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=25)
     assert caught.value.code == "INSUFFICIENT_CREDITS"
@@ -78,7 +71,7 @@ def test_insufficient_credits_changes_nothing(database: Database) -> None:
 
 def test_a_second_charge_for_one_generation_is_impossible(database: Database) -> None:
     user_id = _user(database)
-    generation_id = _generation(database, user_id)
+    generation_id = processing_generation(database, user_id)
     with database.session() as session:
         ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=10)
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"), database.session() as session:
@@ -89,7 +82,7 @@ def test_a_second_charge_for_one_generation_is_impossible(database: Database) ->
 
 def test_concurrent_charges_never_overdraw(database: Database) -> None:
     user_id = _user(database, 100)
-    generation_ids = [_generation(database, user_id) for _ in range(8)]
+    generation_ids = [processing_generation(database, user_id) for _ in range(8)]
     outcomes: list[str] = []
 
     def spend(generation_id: int) -> None:
