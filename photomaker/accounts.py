@@ -177,6 +177,14 @@ class Accounts:
         os.replace(partial, target)
         return target
 
+    def avatar_files(self, username: str) -> list[Path]:
+        """Every avatar image and thumbnail of the user still on disk (for the callers that copied them)."""
+        with self.database.session() as session:
+            user = users.find_user(session, _name(username))
+            avatars = [] if user is None else generations.avatars_of_user(session, user_id=user.id)
+        paths = (self.storage.path(name) for avatar in avatars for name in (avatar.image_path, avatar.thumbnail_path))
+        return [path for path in paths if path.is_file()]
+
     def delete_data(self, username: str) -> DeletionSummary:
         """Delete the user's avatars (files and rows) and projects, and blank their generations.
 

@@ -13,6 +13,7 @@ import gradio as gr
 from gradio import FileData
 
 from photomaker import metrics
+from photomaker.accounts import DeletionSummary
 from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import RefusedError
 from photomaker.prompts import DEFAULT_STYLE
@@ -20,7 +21,7 @@ from photomaker.runtime import Runtime
 from photomaker.service import GenerationOutcome
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions, uploads
-from photomaker.ui.cache import served_copy, served_download
+from photomaker.ui.cache import copies_of, served_copy, served_download, withdraw
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller, operator
 
@@ -37,6 +38,14 @@ def export_file(runtime: Runtime, username: str) -> str:
     """The user's data as a ZIP, served to them alone."""
     served, _ = served_download(DATA_EXPORT_NAME, lambda path: runtime.accounts.export_data(username, path))
     return served
+
+
+def delete_data(runtime: Runtime, username: str) -> DeletionSummary:
+    """Delete the user's data, and the copies of their avatars that were served to them."""
+    copies = copies_of(runtime.accounts.avatar_files(username))
+    summary = runtime.accounts.delete_data(username)
+    withdraw(copies)
+    return summary
 
 
 def register_api(runtime: Runtime) -> None:
@@ -153,7 +162,7 @@ def register_api(runtime: Runtime) -> None:
             username = caller(runtime, profile, token)
             if confirm is not True:
                 raise RefusedError("INVALID_PARAMS", "Nothing was deleted: pass confirm=True to delete your data.")
-            summary = runtime.accounts.delete_data(username)
+            summary = delete_data(runtime, username)
         return {"username": username, **summary.as_dict()}
 
     def grant_credits(

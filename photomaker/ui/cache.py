@@ -8,8 +8,9 @@ can guess without already having the image.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,3 +36,14 @@ def served_download(name: str, write: Callable[[Path], T]) -> tuple[str, T]:
         path = Path(folder) / name
         said = write(path)
         return served_copy(path), said
+
+
+def copies_of(paths: Iterable[Path]) -> list[Path]:
+    """The cache folders holding served copies of these files (worked out while the files still exist)."""
+    return [cache_dir() / processing_utils.hash_file(path) for path in paths]
+
+
+def withdraw(copies: Iterable[Path]) -> None:
+    """Delete served copies, so that a user's deleted avatars do not outlive them in the cache."""
+    for folder in copies:
+        shutil.rmtree(folder, ignore_errors=True)

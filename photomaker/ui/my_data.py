@@ -8,7 +8,7 @@ import gradio as gr
 import pandas as pd
 
 from photomaker.runtime import Runtime
-from photomaker.ui.api import DATA_EXPORT_NAME, export_file
+from photomaker.ui.api import DATA_EXPORT_NAME, delete_data, export_file
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller
 
@@ -81,7 +81,7 @@ def build_my_data(runtime: Runtime) -> None:
         if not confirmed:
             return gr.skip(), "Tick the box first: deleting cannot be undone."
         with shown_to_user():
-            summary = runtime.accounts.delete_data(caller(runtime, profile))
+            summary = delete_data(runtime, caller(runtime, profile))
         return False, (
             f"Deleted {summary.avatars_deleted} avatar(s) and {summary.projects_deleted} project(s); the prompts of "
             f"{summary.generations_anonymised} generation(s) are gone. Your credits are as they were."

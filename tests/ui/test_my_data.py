@@ -55,9 +55,12 @@ def test_delete_needs_the_box_ticked(
     _, said = handlers["ui_delete_my_data"](False)
     assert "Tick the box" in said
     assert runtime.service.history("local"), "nothing deleted without the tick"
+    served = [Path(path) for path, _ in handlers["ui_load"]("Photo to Avatar", "basic", None, 1)[3]]
+    assert served and all(path.is_relative_to(cache_dir()) and path.exists() for path in served)
     ticked, said = handlers["ui_delete_my_data"](True)
     assert ticked is False and "Deleted 1 avatar(s)" in said
     assert runtime.service.history("local") == []
+    assert not any(path.exists() for path in served), "the copies served to the page go too"
 
 
 def test_the_page_says_where_photos_go(runtime: Runtime) -> None:
