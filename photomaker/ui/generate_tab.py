@@ -18,7 +18,7 @@ from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions, uploads
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown, warn
-from photomaker.ui.identity import viewer
+from photomaker.ui.identity import caller, viewer
 from photomaker.ui.my_data import build_my_data
 from photomaker.ui.rating import build_rating
 from photomaker.ui.sessions import OneAtATime
@@ -257,7 +257,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         )
 
     def shown(
-        action: Callable[[str], GenerationOutcome],
+        action: Callable[[], GenerationOutcome],
         profile: gr.OAuthProfile | None,
         model: AIModel | None,
         count: float,
@@ -276,9 +276,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
             if not allowed:
                 return tuple(gr.skip() for _ in results_out)
             try:
-                if username is None:
-                    raise AccessError("SIGN_IN_REQUIRED")
-                outcome = action(username)
+                outcome = action()
             except PhotoMakerError as error:
                 warn(error)
                 status = "rejected" if isinstance(error, RefusedError | AccessError) else "failed"
@@ -328,9 +326,9 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         return shown(
-            lambda username: actions.generate_from_uploads(
+            lambda: actions.generate_from_uploads(
                 runtime,
-                lambda: username,
+                lambda: caller(runtime, profile),
                 photo_items,
                 uploader=uploads.uploader(request),
                 progress=reporting_to(progress),
@@ -369,9 +367,9 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         return shown(
-            lambda username: actions.generate_from_text(
+            lambda: actions.generate_from_text(
                 runtime,
-                username,
+                caller(runtime, profile),
                 progress=reporting_to(progress),
                 prompt=prompt_value or "",
                 model=text_value,

@@ -9,6 +9,7 @@ Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from sqlmodel import func, select
 from photomaker.settings import Settings
 from photomaker.store import Generation, User
 from photomaker.ui import build_app
+from photomaker.ui.uploads import REGISTRY
 from tests.databases import KINDS, fresh_database_url
 from tests.fakes.hub import FakeHub
 from tests.serving import ServedApp, serve
@@ -328,3 +330,33 @@ def test_operators_grant_and_take_back_credits(space: ServedApp) -> None:
     assert taken["credits"] == before
     notes = [(entry["delta"], entry["note"]) for entry in alice.predict(api_name="/credit_history")[:2]]
     assert [delta for delta, _ in notes] == [-40, 40] and all("carol" in note for _, note in notes)
+
+
+def test_the_page_tells_a_visitor_to_sign_in_and_keeps_nothing(space: ServedApp, upload_dir: Path) -> None:
+    handlers = {fn.api_name: fn.fn for fn in build_app(space.runtime).fns.values()}
+    folder = upload_dir / "visitor"
+    folder.mkdir(exist_ok=True)
+    photo = REGISTRY.adopt(Path(shutil.copy(FIXTURES / "astronaut.png", folder / "me.png")), owner=None)
+    before = _rows(space)
+    outcome = handlers["ui_generate"](
+        [(str(photo), None)],
+        "woman",
+        "Cinematic",
+        "a headshot",
+        "basic",
+        20,
+        1,
+        "",
+        30,
+        6.0,
+        1,
+        False,
+        "P",
+        progress=lambda *args, **kwargs: None,
+    )
+    assert "Sign in" in outcome[1] and "SIGN_IN_REQUIRED" in outcome[1] and "Nothing was charged" in outcome[1]
+    assert "sign in to see your credits" in outcome[4]
+    assert _rows(space) == before and not photo.exists()
+    who, tab, cost, history, *_ = handlers["ui_load"]("Photo to Avatar", "basic", None, 2, profile=None)
+    assert "Not signed in" in who and history == [] and "sign in to see your credits" in cost
+    assert tab.visible is False
