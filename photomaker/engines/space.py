@@ -4,7 +4,8 @@ It sends exactly what the Space takes: the prompt before any style (the Space ap
 itself, named as the Space spells it), the square aspect preset, our style strength mapped into
 the Space's 15-50, and every photo uploaded. The Space answers at 1024x1024; outputs are resized
 to the tier. One client, created on first use and shared by all generations; while a job waits,
-the progress bar shows the queue position the Space reports.
+the progress bar shows the queue position the Space reports. A visitor's ZeroGPU token goes with
+that visitor's job alone, never onto the shared client (see `SharedClient`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ POLL_S = 0.5
 DOODLE_OFF = {"use_doodle": False, "sketch_image": None}
 ADAPTER_DEFAULTS = {"adapter_conditioning_scale": 0.7, "adapter_conditioning_factor": 0.8}
 """The Space's own defaults; its T2I adapter is only used with a doodle, which we never send."""
+
+
+class SharedClient(Client):
+    """A gradio_client `Client` that keeps no visitor's ZeroGPU token, so that it can be shared.
+
+    Called inside a Gradio event (ours are), `Client.send_data` asks `add_zero_gpu_headers` for the
+    headers of a job, and that writes the event's visitor's `x-ip-token` into `self.headers` itself:
+    every later request of the client (other visitors' jobs, uploads, downloads) would carry it,
+    charging their GPU time to that visitor. Here it goes into a copy made for that one job.
+    """
+
+    def add_zero_gpu_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return super().add_zero_gpu_headers(dict(headers))
 
 
 def space_arguments(request: GenerationRequest, photos: list[Path]) -> dict[str, Any]:
@@ -127,7 +141,7 @@ class SpaceEngine:
         try:
             # `False`, not None, without a token of our own: None would send HF_TOKEN or the saved login.
             token: str | bool = self.token or False
-            return Client(
+            return SharedClient(
                 self.space, token=token, verbose=False, download_files=self._downloads, analytics_enabled=False
             )
         except ValueError as error:

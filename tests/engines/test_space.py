@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+import gradio as gr
 import pytest
+from gradio.context import LocalContext
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from gradio_client.utils import ProgressUnit, Status, StatusUpdate
@@ -75,6 +78,52 @@ def test_without_a_token_of_our_own_none_is_sent(
     engine = SpaceEngine(space=fake_space.url, token=None, timeout_s=30, policy=policy, poll_s=0.05)
     _generate(engine, request_for(FIXTURES / "astronaut.png"))
     assert fake_space.calls[-1].authorization is None
+
+
+def _as_visitor(engine: SpaceEngine, request: GenerationRequest, ip_token: str | None) -> GenerationResult:
+    """Generate as our app does in a Gradio event: in a worker thread whose context holds the visitor's request."""
+
+    def event() -> GenerationResult:
+        LocalContext.request.set(gr.Request(headers={"x-ip-token": ip_token} if ip_token else {}))
+        return _generate(engine, request)
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(event).result()
+
+
+@pytest.fixture
+def zero_gpu_engine(engine: SpaceEngine) -> SpaceEngine:
+    """The engine, its client taken for a Space's as in production: gradio_client sends x-ip-token to Spaces only."""
+    engine.client().space_id = "TencentARC/PhotoMaker-V2"
+    return engine
+
+
+def test_each_visitor_s_gpu_token_goes_with_their_call_only(
+    zero_gpu_engine: SpaceEngine, fake_space: FakeSpace
+) -> None:
+    request = request_for(FIXTURES / "astronaut.png")
+    visitors = ["token-of-visitor-a", "token-of-visitor-b", None]
+    left_on_the_client = []
+    for ip_token in visitors:
+        _as_visitor(zero_gpu_engine, request, ip_token)
+        left_on_the_client.append(zero_gpu_engine.client().headers.get("x-ip-token"))
+    assert [call.ip_token for call in fake_space.calls[-len(visitors) :]] == visitors
+    assert left_on_the_client == [None] * len(visitors)
+
+
+def test_visitors_at_the_same_time_each_send_their_own_token(
+    zero_gpu_engine: SpaceEngine, fake_space: FakeSpace
+) -> None:
+    tokens = {seed: f"token-of-visitor-{seed}" for seed in range(1, 5)}
+
+    def visit(seed: int) -> GenerationResult:
+        return _as_visitor(zero_gpu_engine, request_for(FIXTURES / "astronaut.png", seed=seed), tokens[seed])
+
+    with ThreadPoolExecutor(max_workers=len(tokens)) as visitors:
+        list(visitors.map(visit, tokens))
+    seen = {call.arguments["seed"]: call.ip_token for call in fake_space.calls[-len(tokens) :]}
+    assert seen == tokens
+    assert "x-ip-token" not in zero_gpu_engine.client().headers
 
 
 @pytest.mark.parametrize(("strength", "ratio"), [(0, 15), (25, 24), (50, 32), (100, 50)])

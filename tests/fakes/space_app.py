@@ -2,8 +2,9 @@
 
 Same function name and parameter names, the same inputs (files, the Space's own style and aspect
 names as dropdown choices, its slider ranges) and the same two outputs (a gallery and the tips
-markdown). It records what it received and answers a gallery of 1024x1024 images, or raises
-the `gr.Error` texts a test scripts. Served on 127.0.0.1 by the tests and the benchmarks.
+markdown). It records what it received and answers a gallery of 1024x1024 images, coloured by
+the seed, or raises the `gr.Error` texts a test scripts. Served on 127.0.0.1 by the tests and the
+benchmarks.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class SpaceCall:
     arguments: dict[str, Any]
     photo_sizes: list[tuple[int, int]]
     authorization: str | None
+    ip_token: str | None
+    """The `x-ip-token` a ZeroGPU Space charges the GPU time to (the visitor of the calling app)."""
 
 
 class FakeSpace:
@@ -88,13 +91,17 @@ class FakeSpace:
             with Image.open(path) as photo:
                 sizes.append(photo.size)
         with self._lock:
-            self.calls.append(SpaceCall(arguments, sizes, request.headers.get("x-hf-authorization")))
+            headers = request.headers
+            self.calls.append(SpaceCall(arguments, sizes, headers.get("x-hf-authorization"), headers.get("x-ip-token")))
             error = self.errors.popleft() if self.errors else None
         if self.delay_s:
             threading.Event().wait(self.delay_s)
         if error:
             raise gr.Error(error, print_exception=False)
-        images = [Image.new("RGB", (SPACE_SIDE, SPACE_SIDE), (40 * n, 90, 160)) for n in range(int(num_outputs))]
+        # Different for each seed, as the Space's are: identical outputs of two jobs at once would share
+        # gradio_client's content-addressed download path, which no real answer does.
+        green = int(seed) * 53 % 256
+        images = [Image.new("RGB", (SPACE_SIDE, SPACE_SIDE), (40 * n, green, 160)) for n in range(int(num_outputs))]
         return images, gr.update(visible=True)
 
     def _build(self) -> gr.Blocks:
