@@ -80,11 +80,15 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                 build_monitoring_tab(runtime, tab=monitoring, tabs=tabs)
         register_api(runtime)
 
-        def on_load(*values: object, profile: gr.OAuthProfile | None = None) -> tuple[object, ...]:
+        # Gradio fills `profile` only in a positional parameter, so the inputs are named, not `*values`.
+        def on_load(
+            mode: str, tier: str, text_model: str | None, count: float, profile: gr.OAuthProfile | None = None
+        ) -> tuple[object, ...]:
             username = viewer(runtime, profile)
             signed_in = f"Signed in as **{username}**" if username else "Not signed in: sign in to make avatars."
             operates = username is not None and runtime.identity.is_operator(username)
-            return (signed_in, gr.Tab(visible=operates), *refresh["fn"](*values, profile=profile))
+            page = refresh["fn"](mode, tier, text_model, count, profile=profile)
+            return (signed_in, gr.Tab(visible=operates), *page)
 
         demo.load(
             on_load,

@@ -220,7 +220,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
                 interactive=False,
                 elem_id="history",
             )
-            build_my_data(runtime)
+            my_data = build_my_data(runtime)
 
     running = OneAtATime()
 
@@ -400,6 +400,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
             history_items(username),
             gr.update(choices=service.projects(username) if username else [DEFAULT_PROJECT]),
             engine_note(),
+            gr.Accordion(visible=username is not None),
         )
 
     choice = [mode, tier, text_model, num_images]
@@ -460,4 +461,4 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> d
         concurrency_limit=runtime.settings.remote_concurrency,
         concurrency_id="generate-text",
     )
-    return {"fn": on_load, "inputs": choice, "outputs": [cost, history, project, note]}
+    return {"fn": on_load, "inputs": choice, "outputs": [cost, history, project, note, my_data]}

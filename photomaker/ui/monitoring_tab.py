@@ -127,9 +127,11 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
     with gr.Accordion("Grant or take back credits", open=False):
         with gr.Row():
             grantee = gr.Textbox(label="Username", scale=2, elem_id="grant-user")
-            amount = gr.Number(label="Credits (negative takes back)", precision=0, scale=1, elem_id="grant-amount")
+            amount = gr.Number(
+                label="Credits", info="negative takes back", precision=0, scale=1, elem_id="grant-amount"
+            )
             reason = gr.Textbox(label="Reason", scale=3, elem_id="grant-reason")
-        grant = gr.Button("Apply", size="sm", elem_id="grant")
+        grant = gr.Button("Apply", size="sm", scale=0, min_width=120, elem_id="grant")
         granted = gr.Markdown(elem_id="grant-outcome")
     timer = gr.Timer(REFRESH_SECONDS, active=False)
 

@@ -47,9 +47,10 @@ def history_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.rename(columns=HISTORY_COLUMNS)
 
 
-def build_my_data(runtime: Runtime) -> None:
-    """Lay out the "Your credits and data" section inside the current Blocks and wire it."""
-    with gr.Accordion("Your credits and data", open=False) as section:
+def build_my_data(runtime: Runtime) -> gr.Accordion:
+    """Lay out the "Your credits and data" section inside the current Blocks and wire it; returns the
+    section, which the page shows to signed-in users (everyone, off a Space)."""
+    with gr.Accordion("Your credits and data", open=False, visible=not runtime.identity.sign_in_required) as section:
         gr.Markdown(privacy_markdown(runtime), elem_id="privacy")
         history = gr.Dataframe(
             headers=list(HISTORY_COLUMNS.values()),
@@ -90,3 +91,4 @@ def build_my_data(runtime: Runtime) -> None:
     section.expand(on_open, None, history, api_name="ui_credit_history", api_visibility="private")
     download.click(on_download, None, exported, api_name="ui_export_my_data", api_visibility="private")
     delete.click(on_delete, confirm, [confirm, outcome], api_name="ui_delete_my_data", api_visibility="private")
+    return section

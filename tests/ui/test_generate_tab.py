@@ -169,5 +169,6 @@ def test_text_errors_reach_the_page(handlers: dict[str, Any]) -> None:
 
 
 def test_the_engine_note_is_refreshed_on_load(handlers: dict[str, Any]) -> None:
-    *_, note = handlers["ui_load"]("Photo to Avatar", "pro", TEXT_KEY, 1)
+    *_, note, my_data = handlers["ui_load"]("Photo to Avatar", "pro", TEXT_KEY, 1)
     assert "Preview engine (offline)" in note and "Text to Image: `text-endpoint`" in note
+    assert my_data.visible is True, "off a Space everyone has their credits and data"
