@@ -214,6 +214,7 @@ def _served(url: str, path: str, client: httpx.Client) -> list[str]:
         f"gradio_api/file={Path(path).parent}/../{Path(path).parent.name}/{Path(path).name}",
         f"gradio_api/file={quoted}",
         f"file={path}",
+        f"gradio_api/file/{path}",
         f"gradio_api/file={path.upper()}",
     ]
     return [s for s in spellings if client.get(url + s).status_code == 200]
