@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from base64 import b64encode
+from pathlib import Path
 
 from itsdangerous import TimestampSigner
 
@@ -12,6 +13,23 @@ from photomaker.settings import Settings
 from photomaker.ui.signin import session_middleware
 
 OAUTH_SECRET = "test-oauth-secret"
+METRICS_TOKEN = "test-metrics-token-3456"
+
+
+def space_settings(folder: Path, *, database_url: str, hub_url: str) -> Settings:
+    """A Space with sign-in, as `hf_oauth: true` sets it up, where carol operates and /metrics has a token."""
+    return Settings(
+        data_dir=folder / "data",
+        database_url=database_url,
+        user_rate_limit_per_min=100,
+        hf_token=None,
+        space_id="studio/photomaker",
+        oauth_client_id="test-client-id",
+        oauth_client_secret=OAUTH_SECRET,
+        admin_users="carol",
+        metrics_token=METRICS_TOKEN,
+        hf_endpoint=hub_url,
+    )
 
 
 def session_cookie(settings: Settings, username: str) -> str:

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from photomaker.settings import Settings
 from tests.fakes.hub import FakeHub
 from tests.serving import ServedApp, serve
-from tests.signin import OAUTH_SECRET, session_cookie
+from tests.signin import session_cookie, space_settings
 
 try:
     from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
@@ -57,18 +56,7 @@ def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The simulated Space of test_hosting.py, on SQLite; carol operates it."""
     hub = FakeHub({}).start()
     folder = tmp_path_factory.mktemp("browser-space")
-    settings = Settings(
-        data_dir=folder / "data",
-        database_url=f"sqlite:///{folder / 'test.db'}",
-        user_rate_limit_per_min=100,
-        hf_token=None,
-        space_id="studio/photomaker",
-        oauth_client_id="test-client-id",
-        oauth_client_secret=OAUTH_SECRET,
-        admin_users="carol",
-        metrics_token="test-metrics-token",
-        hf_endpoint=hub.url,
-    )
+    settings = space_settings(folder, database_url=f"sqlite:///{folder / 'test.db'}", hub_url=hub.url)
     try:
         with serve(settings) as app:
             yield app

@@ -23,19 +23,17 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from sqlmodel import func, select
 
-from photomaker.settings import Settings
 from photomaker.store import Generation, User
 from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY
 from tests.databases import KINDS, fresh_database_url
 from tests.fakes.hub import FakeHub
 from tests.serving import ServedApp, serve
-from tests.signin import OAUTH_SECRET, session_cookie
+from tests.signin import METRICS_TOKEN, session_cookie, space_settings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 TOKENS = {"hf_alice_token_1234": "alice", "hf_bob_token_5678": "bob", "hf_carol_token_9012": "carol"}
 ALICE, BOB, CAROL = TOKENS
-METRICS_TOKEN = "test-metrics-token-3456"
 USER_ENDPOINTS = {
     "/account": {},
     "/credit_history": {},
@@ -59,18 +57,7 @@ def space(
 ) -> Iterator[ServedApp]:
     folder = tmp_path_factory.mktemp(f"space-{request.param}")
     with fresh_database_url(request.param, folder) as url:
-        settings = Settings(
-            data_dir=folder / "data",
-            database_url=url,
-            user_rate_limit_per_min=100,
-            hf_token=None,
-            space_id="studio/photomaker",
-            oauth_client_id="test-client-id",
-            oauth_client_secret=OAUTH_SECRET,
-            admin_users="carol",
-            metrics_token=METRICS_TOKEN,
-            hf_endpoint=hub.url,
-        )
+        settings = space_settings(folder, database_url=url, hub_url=hub.url)
         with serve(settings) as app:
             yield app
 
