@@ -65,7 +65,8 @@ def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
 
 def _account(runtime: Runtime, args: argparse.Namespace) -> int:
     found = runtime.service.account(args.user or runtime.settings.local_username)
-    print(json.dumps({"username": found.username, "credits": found.credits, "is_admin": found.is_admin}))
+    is_admin = runtime.identity.is_operator(found.username)
+    print(json.dumps({"username": found.username, "credits": found.credits, "is_admin": is_admin}))
     return 0
 
 

@@ -86,7 +86,6 @@ class GenerationOutcome:
 class Account:
     username: str
     credits: int
-    is_admin: bool
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ class GenerationService:
     def account(self, username: str) -> Account:
         """The user's balance (creating the account on first sight)."""
         user = self._user(username)
-        return Account(username=user.username, credits=user.credits, is_admin=user.is_admin)
+        return Account(username=user.username, credits=user.credits)
 
     def models(self, *, mode: str = "photo") -> list[AIModel]:
         with self.database.session() as session:

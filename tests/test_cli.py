@@ -42,7 +42,9 @@ def test_generate_writes_avatars_and_charges(tmp_path: Path, capsys: pytest.Capt
     assert (FIXTURES / "astronaut.png").exists(), "the user's own photo is never deleted"
     capsys.readouterr()
     assert main(["account"]) == 0
-    assert json.loads(capsys.readouterr().out)["credits"] == 250 - 36
+    account = json.loads(capsys.readouterr().out)
+    assert account["credits"] == 250 - 36
+    assert account["is_admin"] is True, "off a Space the local user is the operator, as /account says"
 
 
 def test_refusal_exits_2_with_the_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,15 +1,20 @@
-"""What the page and the API both do with a request: one path from uploads (or a prompt) to images."""
+"""What the page and the API both do: one path from uploads (or a prompt) to images, and a user's
+export and deletion."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from photomaker.accounts import DeletionSummary
 from photomaker.engines.base import ProgressFn, no_progress
 from photomaker.errors import AccessError
 from photomaker.runtime import Runtime
 from photomaker.service import AvatarParams, GenerationOutcome, TextParams
 from photomaker.ui import uploads
+from photomaker.ui.cache import copies_of, served_download, withdraw
+
+DATA_EXPORT_NAME = "my-photomaker-data.zip"
 
 
 def generate_from_uploads(
@@ -50,3 +55,17 @@ def generate_from_text(
 ) -> GenerationOutcome:
     """Generate from a prompt alone; raises our errors unchanged, like `generate_from_uploads`."""
     return runtime.service.generate_from_text(username, TextParams(**fields), progress=progress)
+
+
+def export_file(runtime: Runtime, username: str) -> str:
+    """The user's data as a ZIP, served to them alone."""
+    served, _ = served_download(DATA_EXPORT_NAME, lambda path: runtime.accounts.export_data(username, path))
+    return served
+
+
+def delete_data(runtime: Runtime, username: str) -> DeletionSummary:
+    """Delete the user's data, and the copies of their avatars that were served to them."""
+    copies = copies_of(runtime.accounts.avatar_files(username))
+    summary = runtime.accounts.delete_data(username)
+    withdraw(copies)
+    return summary

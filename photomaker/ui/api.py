@@ -13,7 +13,6 @@ import gradio as gr
 from gradio import FileData
 
 from photomaker import metrics
-from photomaker.accounts import DeletionSummary
 from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import RefusedError
 from photomaker.prompts import DEFAULT_STYLE
@@ -21,31 +20,15 @@ from photomaker.runtime import Runtime
 from photomaker.service import GenerationOutcome
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions, uploads
-from photomaker.ui.cache import copies_of, served_copy, served_download, withdraw
+from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller, operator
-
-DATA_EXPORT_NAME = "my-photomaker-data.zip"
 
 
 def as_files(outcome: GenerationOutcome) -> tuple[list[FileData], dict[str, Any]]:
     """What the generate endpoints return: served copies of the images, and the generation's details."""
     files = [FileData(path=served_copy(path), orig_name=path.name, mime_type="image/png") for path in outcome.images]
     return files, outcome.details
-
-
-def export_file(runtime: Runtime, username: str) -> str:
-    """The user's data as a ZIP, served to them alone."""
-    served, _ = served_download(DATA_EXPORT_NAME, lambda path: runtime.accounts.export_data(username, path))
-    return served
-
-
-def delete_data(runtime: Runtime, username: str) -> DeletionSummary:
-    """Delete the user's data, and the copies of their avatars that were served to them."""
-    copies = copies_of(runtime.accounts.avatar_files(username))
-    summary = runtime.accounts.delete_data(username)
-    withdraw(copies)
-    return summary
 
 
 def register_api(runtime: Runtime) -> None:
@@ -150,8 +133,8 @@ def register_api(runtime: Runtime) -> None:
     def export_my_data(profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> FileData:
         """A ZIP of your avatars, your generations (generations.json) and your credit history (credit_history.json)."""
         with shown_to_user():
-            path = export_file(runtime, caller(runtime, profile, token))
-        return FileData(path=path, orig_name=DATA_EXPORT_NAME, mime_type="application/zip")
+            path = actions.export_file(runtime, caller(runtime, profile, token))
+        return FileData(path=path, orig_name=actions.DATA_EXPORT_NAME, mime_type="application/zip")
 
     def delete_my_data(
         confirm: bool = False, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
@@ -162,7 +145,7 @@ def register_api(runtime: Runtime) -> None:
             username = caller(runtime, profile, token)
             if confirm is not True:
                 raise RefusedError("INVALID_PARAMS", "Nothing was deleted: pass confirm=True to delete your data.")
-            summary = delete_data(runtime, username)
+            summary = actions.delete_data(runtime, username)
         return {"username": username, **summary.as_dict()}
 
     def grant_credits(

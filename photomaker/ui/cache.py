@@ -7,7 +7,6 @@ can guess without already having the image.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -15,13 +14,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from gradio import processing_utils
+from gradio.utils import get_upload_folder
 
 T = TypeVar("T")
 
 
 def cache_dir() -> Path:
     """Where Gradio keeps uploads and served files (`GRADIO_TEMP_DIR`, else the temp folder's `gradio`)."""
-    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+    return Path(get_upload_folder()).resolve()
 
 
 def served_copy(path: Path) -> str:

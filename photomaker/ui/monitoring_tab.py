@@ -164,10 +164,11 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         return gr.update(value=served, visible=True)
 
     def on_grant(username: str, credits: float | None, why: str, profile: gr.OAuthProfile | None = None) -> str:
+        change = int(credits or 0)
         with shown_to_user():
             admin = operator(runtime, profile)
-            balance = runtime.accounts.grant(username, int(credits or 0), reason=why, by=admin)
-        return f"**{username.strip()}** now has **{balance:,} credits** ({int(credits or 0):+,})."
+            balance = runtime.accounts.grant(username, change, reason=why, by=admin)
+        return f"**{username.strip()}** now has **{balance:,} credits** ({change:+,})."
 
     filters = [window, tier, hide_synthetic]
     gr.on(
