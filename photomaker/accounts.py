@@ -33,8 +33,8 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else _utc(moment).isoformat()
 
 
-def _name(username: str) -> str:
-    return username.strip()
+def _name(username: str | None) -> str:
+    return (username or "").strip()
 
 
 @dataclass(frozen=True)
@@ -129,12 +129,13 @@ class Accounts:
         Goes through the ledger, so the change is a ledger line saying why and who; a take-back
         larger than the balance is refused and changes nothing.
         """
-        if amount != int(amount):
-            raise RefusedError("INVALID_PARAMS", f"Credits are whole numbers; you gave {amount}.")
+        whole = (isinstance(amount, float) and amount.is_integer()) or type(amount) is int
+        if not whole:
+            raise RefusedError("INVALID_PARAMS", f"Credits are whole numbers, like 100 or -30; you gave {amount!r}.")
         user = self._known(username)
         with self.database.session() as session:
             return ledger.adjust(
-                session, user_id=user.id, amount=int(amount), reason=" ".join(reason.split()), by=by.strip()
+                session, user_id=user.id, amount=int(amount), reason=" ".join((reason or "").split()), by=by.strip()
             )
 
     def credit_history(self, username: str, *, limit: int = 200) -> list[CreditEntry]:

@@ -111,6 +111,10 @@ def test_grant_to_an_unknown_user_is_refused_and_creates_nobody(app: Runtime) ->
         (10, " \t ", "give a reason"),
         (-251, "too much", "the balance is 250"),
         (2.5, "half", "whole numbers"),
+        (None, "nothing", "whole numbers"),
+        ("abc", "text", "whole numbers"),
+        (float("nan"), "not a number", "whole numbers"),
+        (10, None, "give a reason"),
     ],
 )
 def test_refused_grants_change_nothing(app: Runtime, amount: int, reason: str, says: str) -> None:
