@@ -6,9 +6,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import select
 
-from photomaker.engines.base import GenerationRequest
+from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.faces import FacePhoto, locate
 from photomaker.photos import PhotoUpload, prepare_one
 from photomaker.prompts import NO_STYLE, build, get_style
@@ -98,3 +99,18 @@ def snapshot(database: Database) -> list[tuple[Any, ...]]:
     with database.session() as session:
         rows = session.execute(select(*(c for c in rollup_table.c if c.name != "id"))).all()
     return sorted(tuple(row) for row in rows)
+
+
+class CountingEngine:
+    """An engine that makes tiny images and keeps every request: a refused request must never reach it."""
+
+    preview = False
+
+    def __init__(self, name: str = "counting") -> None:
+        self.name = name
+        self.requests: list[GenerationRequest] = []
+
+    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
+        self.requests.append(request)
+        images = [Image.new("RGB", (8, 8), (40, 90, 160)) for _ in range(request.num_images)]
+        return GenerationResult(images=images, seed=request.seed, engine=self.name)

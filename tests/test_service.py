@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +18,9 @@ from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime, expire_old_avatars, start_runtime
 from photomaker.service import AvatarParams, GenerationService
 from photomaker.settings import Settings
-from photomaker.store import Generation, accounts
+from photomaker.store import CreditTransaction, Generation, accounts
 from photomaker.store import generations as generation_rows
+from tests.helpers import CountingEngine
 
 
 def _params(*photos: Path, **options: object) -> AvatarParams:
@@ -99,9 +102,12 @@ REFUSALS = [
 def test_each_refusal_charges_nothing_and_is_recorded(
     runtime: Runtime, face_photo: Path, tmp_path: Path, code: str, make
 ) -> None:
+    engine = CountingEngine()
+    runtime.service.engine = engine
     with pytest.raises(RefusedError) as caught:
         runtime.service.generate_avatar("local", make(face_photo, tmp_path))
     assert caught.value.code == code
+    assert engine.requests == [], "a refused request never reaches the engine"
     assert _credits(runtime) == 250
     (row,) = _rows(runtime)
     assert (row.status, row.error_code, row.credits_charged) == ("rejected", code, 0)
@@ -109,13 +115,25 @@ def test_each_refusal_charges_nothing_and_is_recorded(
 
 
 def test_not_enough_credits_is_refused_before_generating(tmp_path: Path, face_photo: Path) -> None:
-    runtime = start_runtime(Settings(data_dir=tmp_path / "data", starting_credits=40))
+    runtime = start_runtime(Settings(data_dir=tmp_path / "data", starting_credits=49))
+    engine = CountingEngine()
+    runtime.service.engine = engine
     with pytest.raises(RefusedError) as caught:
         runtime.service.generate_avatar("local", _params(face_photo, num_images=2))
     assert caught.value.code == "INSUFFICIENT_CREDITS"
-    assert "costs 50 credits and you have 40" in caught.value.message
-    assert _credits(runtime) == 40
-    assert [(r.status, r.error_code) for r in _rows(runtime)] == [("rejected", "INSUFFICIENT_CREDITS")]
+    assert "costs 50 credits and you have 49" in caught.value.message
+    assert engine.requests == []
+    assert _credits(runtime) == 49
+    assert [(r.status, r.error_code, r.credits_charged) for r in _rows(runtime)] == [
+        ("rejected", "INSUFFICIENT_CREDITS", 0)
+    ]
+
+
+def test_credits_can_be_spent_down_to_exactly_zero(tmp_path: Path, face_photo: Path) -> None:
+    runtime = start_runtime(Settings(data_dir=tmp_path / "data", starting_credits=50))
+    outcome = runtime.service.generate_avatar("local", _params(face_photo, num_images=2))
+    assert (outcome.details["credits_charged"], outcome.details["credits_remaining"]) == (50, 0)
+    assert _credits(runtime) == 0
 
 
 def test_user_rate_limit(tmp_path: Path, face_photo: Path) -> None:
@@ -130,16 +148,18 @@ def test_user_rate_limit(tmp_path: Path, face_photo: Path) -> None:
 
 
 class BrokenEngine:
-    """An engine that fails the way a remote backend does, after the charge."""
+    """An engine that fails the way a remote backend does, after the charge and some work."""
 
     name = "broken"
     preview = False
+    WORK_S = 0.05
 
     def __init__(self, error: Exception) -> None:
         self.error = error
 
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         progress(0.5, "about to fail")
+        time.sleep(self.WORK_S)
         raise self.error
 
 
@@ -163,12 +183,17 @@ def test_engine_failure_refunds_exactly_what_was_charged(
     with pytest.raises(PhotoMakerError) as caught:
         service.generate_avatar("local", _params(face_photo, num_images=3))
     assert caught.value.code == code
-    assert "refunded" in caught.value.message
+    if code == "INTERNAL":
+        assert caught.value.__cause__ is error
     assert _credits(runtime) == 250
     (row,) = _rows(runtime)
     assert (row.status, row.error_code, row.credits_charged) == ("failed", code, 75)
-    if code == "BACKEND_UNAVAILABLE":
-        assert row.attempts == 3
+    assert row.error_message == caught.value.message
+    assert BrokenEngine.WORK_S * 1000 <= row.processing_ms < 10_000
+    assert row.attempts == (3 if code == "BACKEND_UNAVAILABLE" else 0)
+    with runtime.database.session() as session:
+        lines = session.exec(select(CreditTransaction).where(CreditTransaction.generation_id == row.id)).all()
+    assert sorted((line.kind, line.delta) for line in lines) == [("charge", -75), ("refund", 75)]
 
 
 def test_storage_failure_refunds_and_leaves_no_files(runtime: Runtime, face_photo: Path) -> None:
@@ -181,6 +206,24 @@ def test_storage_failure_refunds_and_leaves_no_files(runtime: Runtime, face_phot
     assert caught.value.code == "INTERNAL"
     assert _credits(runtime) == 250
     assert _rows(runtime)[0].status == "failed"
+
+
+class HalfSavableEngine(CountingEngine):
+    """Makes a good image and an empty one that cannot be written, so saving fails half-way."""
+
+    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
+        result = super().generate(request, progress)
+        return replace(result, images=[result.images[0], Image.new("RGB", (0, 0))])
+
+
+def test_a_save_that_fails_half_way_leaves_no_file_and_refunds(runtime: Runtime, face_photo: Path) -> None:
+    service = _with_engine(runtime, HalfSavableEngine())
+    with pytest.raises(PhotoMakerError) as caught:
+        service.generate_avatar("local", _params(face_photo, num_images=2))
+    assert caught.value.code == "INTERNAL"
+    assert [path for path in runtime.settings.avatars_dir.rglob("*") if path.is_file()] == []
+    assert _credits(runtime) == 250
+    assert [(row.status, row.error_code) for row in _rows(runtime)] == [("failed", "INTERNAL")]
 
 
 def test_crash_recovery_on_next_start(settings: Settings, face_photo: Path) -> None:

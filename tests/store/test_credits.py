@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
@@ -111,3 +113,56 @@ def test_history_is_newest_first_with_the_generation_of_each_line(database: Data
     assert lines[0].note == "duplicate top-up (by ops)"
     assert [line.id for line in newest] == [line.id for line in lines[:2]]
     assert [(line.kind, line.delta) for line in theirs] == [("grant", 7)]
+
+
+def test_the_largest_adjustment_either_way_is_allowed(database: Database) -> None:
+    user_id = _user(database, credits=0)
+    assert _adjust(database, user_id, ledger.MAX_ADJUSTMENT) == ledger.MAX_ADJUSTMENT
+    assert _adjust(database, user_id, -ledger.MAX_ADJUSTMENT) == 0
+
+
+@pytest.mark.parametrize(("amount", "kind"), [(1, "grant"), (-1, "revoke")])
+def test_the_smallest_adjustment_is_a_grant_or_a_take_back(database: Database, amount: int, kind: str) -> None:
+    user_id = _user(database)
+    assert _adjust(database, user_id, amount) == 100 + amount
+    assert _lines(database)[-1][:3] == (kind, amount, 100 + amount)
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason", "message"),
+    [
+        (0, "nothing", "An adjustment of 0 credits changes nothing; give a positive or negative amount."),
+        (5, " ", "Say why the balance changes: give a reason."),
+        (-1_000_001, "typo", "One adjustment moves at most 1,000,000 credits; you gave -1,000,001."),
+        (
+            -101,
+            "typo",
+            "Cannot take back 101 credits: the balance is 100, and it never goes below zero; take back at most 100.",
+        ),
+    ],
+)
+def test_each_refused_adjustment_says_what_to_do(database: Database, amount: int, reason: str, message: str) -> None:
+    user_id = _user(database)
+    with pytest.raises(RefusedError) as caught:
+        _adjust(database, user_id, amount, reason=reason)
+    assert (caught.value.code, caught.value.message) == ("INVALID_PARAMS", message)
+
+
+def test_an_unknown_user_is_named_in_the_lookup_error(database: Database) -> None:
+    with pytest.raises(LookupError, match=r"^no user with id 999$"):
+        _adjust(database, 999, -5)
+
+
+def test_history_orders_by_time_and_then_by_line(database: Database) -> None:
+    user_id = _user(database)
+    for amount in (1, 2, 3):
+        _adjust(database, user_id, amount)
+    with database.session() as session:
+        lines = session.exec(select(CreditTransaction).order_by(CreditTransaction.id)).all()
+        start, one, two, three = lines
+        one.created_at = three.created_at = start.created_at + timedelta(hours=2)
+        two.created_at = start.created_at + timedelta(hours=1)
+        session.add_all([one, two, three])
+    with database.session() as session:
+        found = [line.delta for line in ledger.history(session, user_id=user_id)]
+    assert found == [3, 1, 2, 100], "newest first; lines of the same moment by id, newest first"

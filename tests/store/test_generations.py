@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from photomaker import metrics
 from photomaker.errors import RefusedError
 from photomaker.storage import SavedAvatar
 from photomaker.store import Database, Generation, accounts, generations, ledger
@@ -133,3 +136,210 @@ def test_projects_are_per_user_and_trimmed(database: Database) -> None:
         assert first.id == again.id
         assert accounts.list_projects(session, user_id=user_id) == ["Work shots", "My avatars"]
     assert default.name == "My avatars"
+
+
+NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
+"""A frozen clock for the rate window."""
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    monkeypatch.setattr(generations, "utcnow", lambda: NOW)
+    return NOW
+
+
+def _row_at(database: Database, user_id: int, created_at: datetime, *, status: str = "completed") -> None:
+    """A generation of the user created at `created_at`, as the rate limit sees it."""
+    with database.session() as session:
+        session.add(
+            Generation(
+                user_id=user_id, model_key="k", mode="photo", engine="preview", status=status, created_at=created_at
+            )
+        )
+
+
+def _refusal(database: Database, user_id: int, *, limit: int) -> RefusedError:
+    with pytest.raises(RefusedError) as caught:
+        _start(database, user_id, limit=limit)
+    return caught.value
+
+
+def test_the_rate_window_holds_its_first_instant_and_not_the_one_before(database: Database, frozen: datetime) -> None:
+    user_id = _user(database, 1000)
+    _row_at(database, user_id, frozen - generations.RATE_WINDOW - timedelta(microseconds=1))
+    _row_at(database, user_id, frozen - generations.RATE_WINDOW)
+    _start(database, user_id, limit=2)  # the older row has left the window: 1 of 2
+    error = _refusal(database, user_id, limit=2)
+    assert error.code == "USER_RATE_LIMITED"
+    assert error.message == ("You started 2 generations in the last minute (the limit is 2); try again in 1 seconds.")
+
+
+def test_the_wait_is_until_the_oldest_start_leaves_the_window(database: Database, frozen: datetime) -> None:
+    user_id = _user(database, 1000)
+    _row_at(database, user_id, frozen - timedelta(seconds=5))
+    _row_at(database, user_id, frozen - timedelta(seconds=20))
+    assert _refusal(database, user_id, limit=2).message.endswith("try again in 41 seconds.")
+    assert _balance(database, user_id) == 1000
+
+
+def test_one_start_below_the_limit_is_allowed(database: Database, frozen: datetime) -> None:
+    user_id = _user(database, 1000)
+    _row_at(database, user_id, frozen - timedelta(seconds=30))
+    _start(database, user_id, limit=2)
+    assert _refusal(database, user_id, limit=2).code == "USER_RATE_LIMITED"
+
+
+@pytest.mark.parametrize(("status", "counts"), [("rejected", False), ("failed", True), ("processing", True)])
+def test_refused_rows_do_not_count_towards_the_rate_limit(
+    database: Database, frozen: datetime, status: str, counts: bool
+) -> None:
+    user_id = _user(database, 1000)
+    _row_at(database, user_id, frozen - timedelta(seconds=1), status=status)
+    if counts:
+        assert _refusal(database, user_id, limit=1).code == "USER_RATE_LIMITED"
+    else:
+        _start(database, user_id, limit=1)
+
+
+def test_other_users_starts_do_not_count(database: Database, frozen: datetime) -> None:
+    user_id, other = _user(database, 1000), _other(database)
+    _row_at(database, other, frozen - timedelta(seconds=1))
+    _start(database, user_id, limit=1)
+
+
+def _other(database: Database) -> int:
+    with database.session() as session:
+        return accounts.get_or_create_user(session, "ada", starting_credits=100).id
+
+
+def _summary(database: Database) -> dict:
+    return metrics.summary(database, metrics.View(window="all"))
+
+
+def test_a_completion_stores_its_outcome_and_is_counted(database: Database) -> None:
+    user_id = _user(database)
+    generation_id = _start(database, user_id)
+    saved = [SavedAvatar(f"u/g/avatar-{n}.png", f"u/g/avatar-{n}.thumb.webp", 512, 512) for n in (1, 2)]
+    with database.session() as session:
+        generations.complete(
+            session,
+            generation_id,
+            avatars=saved,
+            seed=9,
+            engine="space",
+            attempts=2,
+            processing_ms=4_000,
+            params={"steps": 30},
+        )
+    with database.session() as session:
+        row = generations.get(session, generation_id)
+        images = [avatar.image_path for avatar in generations.avatars_of(session, generation_id)]
+    assert (row.status, row.seed, row.engine, row.attempts, row.params) == ("completed", 9, "space", 2, {"steps": 30})
+    assert row.completed_at is not None and row.completed_at >= row.started_at
+    assert images == ["u/g/avatar-1.png", "u/g/avatar-2.png"]
+    found = _summary(database)
+    assert (found["completed"], found["credits_spent"], found["avg_processing_s"]) == (1, 25, 4.0)
+
+
+def test_a_failure_keeps_its_attempts_and_time_only_when_given(database: Database) -> None:
+    user_id = _user(database)
+    timed, untimed = _start(database, user_id), _start(database, user_id)
+    with database.session() as session:
+        generations.fail(session, timed, code="GENERATION_TIMEOUT", message="slow", attempts=3, processing_ms=9_000)
+        generations.fail(session, untimed, code="INTERNAL", message="bug")
+    with database.session() as session:
+        first, second = generations.get(session, timed), generations.get(session, untimed)
+    assert (first.attempts, first.processing_ms, first.error_message) == (3, 9_000, "slow")
+    assert (second.attempts, second.processing_ms, second.error_code) == (0, None, "INTERNAL")
+    assert first.completed_at is not None and second.completed_at is not None
+    found = _summary(database)
+    assert (found["failed"], found["failures_by_code"]) == (2, {"GENERATION_TIMEOUT": 1, "INTERNAL": 1})
+    assert _balance(database, user_id) == 100
+
+
+def test_a_refusal_is_recorded_with_its_message_and_counted(database: Database) -> None:
+    user_id = _user(database)
+    with database.session() as session:
+        draft = generations.Draft(user_id=user_id, model_key="k", mode="photo", engine="preview", prompt="a cat")
+        generations.reject(session, draft, error=RefusedError("NO_FACE", "no face in cat.jpg"))
+    with database.session() as session:
+        (row,) = session.exec(select(Generation)).all()
+    assert (row.error_message, row.prompt, row.credits_charged) == ("no face in cat.jpg", "a cat", 0)
+    assert row.completed_at == row.created_at
+    found = _summary(database)
+    assert (found["rejected"], found["rejections_by_code"], found["total"]) == (1, {"NO_FACE": 1}, 1)
+
+
+def test_crash_recovery_shows_in_the_metrics_and_only_touches_processing_rows(database: Database) -> None:
+    user_id = _user(database)
+    done = _start(database, user_id)
+    with database.session() as session:
+        generations.complete(
+            session, done, avatars=[], seed=1, engine="preview", attempts=1, processing_ms=1_000, params={}
+        )
+    stuck = [_start(database, user_id), _start(database, user_id)]
+    assert _summary(database)["total"] == 1
+    with database.session() as session:
+        assert generations.recover_interrupted(session) == stuck
+    with database.session() as session:
+        assert generations.get(session, done).status == "completed"
+        assert {generations.get(session, gid).error_message for gid in stuck} == {
+            "The app stopped while this was generating."
+        }
+    found = _summary(database)
+    assert (found["completed"], found["failed"], found["failures_by_code"]) == (1, 2, {"INTERRUPTED": 2})
+    assert (found["success_rate"], found["credits_spent"]) == (pytest.approx(1 / 3), 25)
+    assert _balance(database, user_id) == 75
+
+
+def test_recent_avatars_are_the_users_completed_ones_newest_first(database: Database) -> None:
+    user_id, other = _user(database), _other(database)
+    made = []
+    for owner, outcome in [(user_id, "completed"), (user_id, "failed"), (other, "completed"), (user_id, "completed")]:
+        generation_id = _start(database, owner)
+        with database.session() as session:
+            if outcome == "failed":
+                generations.fail(session, generation_id, code="INTERNAL", message="x")
+                continue
+            generations.complete(
+                session,
+                generation_id,
+                avatars=[SavedAvatar(f"{generation_id}.png", f"{generation_id}.webp", 8, 8)],
+                seed=1,
+                engine="preview",
+                attempts=1,
+                processing_ms=1,
+                params={},
+            )
+        if owner == user_id:
+            made.append(generation_id)
+    with database.session() as session:
+        found = [gen.id for _, gen in generations.recent_avatars(session, user_id=user_id)]
+        latest = [gen.id for _, gen in generations.recent_avatars(session, user_id=user_id, limit=1)]
+    assert found == made[::-1] and latest == made[-1:]
+
+
+def test_retention_deletes_avatars_completed_strictly_before_the_cut(database: Database) -> None:
+    user_id = _user(database)
+    kept, gone = _start(database, user_id), _start(database, user_id)
+    for generation_id in (kept, gone):
+        with database.session() as session:
+            generations.complete(
+                session,
+                generation_id,
+                avatars=[SavedAvatar(f"{generation_id}.png", f"{generation_id}.webp", 8, 8)],
+                seed=1,
+                engine="preview",
+                attempts=1,
+                processing_ms=1,
+                params={},
+            )
+    with database.session() as session:
+        cut = generations.get(session, kept).completed_at
+        row = generations.get(session, gone)
+        row.completed_at = cut - timedelta(microseconds=1)
+        session.add(row)
+    with database.session() as session:
+        assert generations.forget_avatars(session, before=cut) == [(user_id, gone)]
+    with database.session() as session:
+        assert [len(generations.avatars_of(session, gid)) for gid in (kept, gone)] == [1, 0]

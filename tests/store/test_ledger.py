@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from photomaker.errors import RefusedError
-from photomaker.store import CreditTransaction, Database, accounts, ledger
+from photomaker.store import CreditTransaction, Database, User, accounts, ledger
 from tests.helpers import processing_generation
 
 
@@ -102,3 +102,61 @@ def test_concurrent_charges_never_overdraw(database: Database) -> None:
     with database.session() as session:
         assert ledger.balance(session, user_id) == 10
     assert sum(delta for _, delta, _ in _lines(database)) == 10
+
+
+def test_spending_down_to_exactly_zero_is_allowed_and_one_more_is_not(database: Database) -> None:
+    user_id = _user(database, 30)
+    first, second = processing_generation(database, user_id), processing_generation(database, user_id)
+    with database.session() as session:
+        assert ledger.charge(session, user_id=user_id, generation_id=first, amount=30) == 0
+    with pytest.raises(RefusedError) as caught, database.session() as session:
+        ledger.charge(session, user_id=user_id, generation_id=second, amount=1)
+    assert caught.value.message == "This costs 1 credits and you have 0; choose fewer images or a lower tier."
+    assert _lines(database) == [("grant", 30, 30), ("charge", -30, 0)]
+
+
+def test_a_charge_one_over_the_balance_names_both_figures(database: Database) -> None:
+    user_id = _user(database, 20)
+    generation_id = processing_generation(database, user_id)
+    with pytest.raises(RefusedError) as caught, database.session() as session:
+        ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=21)
+    assert caught.value.message == "This costs 21 credits and you have 20; choose fewer images or a lower tier."
+
+
+@pytest.mark.parametrize("amount", [0, -1, -30])
+def test_zero_or_negative_amounts_are_programming_errors(database: Database, amount: int) -> None:
+    user_id = _user(database)
+    generation_id = processing_generation(database, user_id)
+    with pytest.raises(ValueError, match=r"^a grant must be positive$"), database.session() as session:
+        ledger.grant(session, user_id=user_id, amount=amount)
+    with pytest.raises(ValueError, match=r"^a charge must be positive$"), database.session() as session:
+        ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=amount)
+    assert _lines(database) == [("grant", 100, 100)]
+
+
+def test_the_smallest_grant_and_charge_move_one_credit(database: Database) -> None:
+    user_id = _user(database)
+    generation_id = processing_generation(database, user_id)
+    with database.session() as session:
+        assert ledger.grant(session, user_id=user_id, amount=1) == 101
+        assert ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=1) == 100
+        note = session.exec(select(CreditTransaction.note).order_by(CreditTransaction.id.desc())).first()
+    assert _lines(database)[1:] == [("grant", 1, 101), ("charge", -1, 100)]
+    assert note == "", "a grant without a note writes none"
+
+
+def test_a_grant_to_no_one_is_a_lookup_error_naming_the_id(database: Database) -> None:
+    with pytest.raises(LookupError, match=r"^no user with id 404$"), database.session() as session:
+        ledger.grant(session, user_id=404, amount=5)
+    assert _lines(database) == []
+
+
+def test_every_change_of_a_balance_marks_the_user_updated(database: Database) -> None:
+    user_id = _user(database)
+    generation_id = processing_generation(database, user_id)
+    with database.session() as session:
+        before = session.get(User, user_id).updated_at
+    with database.session() as session:
+        ledger.charge(session, user_id=user_id, generation_id=generation_id, amount=5)
+    with database.session() as session:
+        assert session.get(User, user_id).updated_at > before

@@ -1,0 +1,221 @@
+"""The service's limits at their edges: each range's ends pass, one step past them is refused and recorded.
+
+The checks that do not read photos run through `check_avatar` (what the page runs first) and Text to Image
+through an engine that only counts, so every edge costs milliseconds. Limits come from the constants the
+service uses, so the tests move with them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from photomaker.engines.base import MAX_SEED
+from photomaker.errors import RefusedError
+from photomaker.photos import PhotoUpload
+from photomaker.prompts import MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
+from photomaker.runtime import Runtime
+from photomaker.service import (
+    GUIDANCE_RANGE,
+    STEPS_RANGE,
+    STRENGTH_RANGE,
+    TEXT_MODE_OFF,
+    TEXT_SIDE_RANGE,
+    AvatarParams,
+    GenerationService,
+    TextParams,
+)
+from photomaker.store import CreditTransaction, Generation
+from tests.helpers import CountingEngine
+
+MAX_OUTPUTS = 4
+"""Every seeded tier's `max_outputs`."""
+
+
+@pytest.fixture
+def text_engine() -> CountingEngine:
+    return CountingEngine("text")
+
+
+@pytest.fixture
+def service(runtime: Runtime, text_engine: CountingEngine) -> GenerationService:
+    return GenerationService(
+        settings=runtime.settings,
+        database=runtime.database,
+        engine=runtime.service.engine,
+        storage=runtime.service.storage,
+        text_engine=text_engine,
+    )
+
+
+def _rows(runtime: Runtime) -> list[Generation]:
+    with runtime.database.session() as session:
+        return list(session.exec(select(Generation).order_by(Generation.id)).all())
+
+
+def _check(service: GenerationService, face_photo: Path, **options: object) -> None:
+    fields: dict[str, object] = {"prompt": "a headshot", "tier": "pro", **options}
+    service.check_avatar("local", AvatarParams(photos=(PhotoUpload.from_path(face_photo),), **fields))  # type: ignore[arg-type]
+
+
+def _refused(service: GenerationService, face_photo: Path, **options: object) -> str:
+    with pytest.raises(RefusedError) as caught:
+        _check(service, face_photo, **options)
+    assert caught.value.code == "INVALID_PARAMS"
+    return caught.value.message
+
+
+def _ends(bounds: tuple[float, float], step: float) -> list[tuple[float, float]]:
+    """Each end of a range with the value one step outside it."""
+    low, high = bounds
+    return [(low, low - step), (high, high + step)]
+
+
+RANGES = [
+    ("steps", "Steps", STEPS_RANGE, 1),
+    ("guidance_scale", "Guidance scale", GUIDANCE_RANGE, 0.1),
+    ("style_strength", "Style strength", STRENGTH_RANGE, 1),
+    ("num_images", "Number of images", (1, MAX_OUTPUTS), 1),
+    ("seed", "Seed", (-1, MAX_SEED), 1),
+]
+
+
+@pytest.mark.parametrize(("field", "label", "bounds", "step"), RANGES, ids=[r[0] for r in RANGES])
+def test_each_photo_option_accepts_its_ends_and_refuses_one_step_past(
+    runtime: Runtime, service: GenerationService, face_photo: Path, field: str, label: str, bounds, step: float
+) -> None:
+    for inside, outside in _ends(bounds, step):
+        _check(service, face_photo, **{field: inside})
+        message = _refused(service, face_photo, **{field: round(outside, 6)})
+        assert message == f"{label} must be between {bounds[0]:g} and {bounds[1]:g}; you gave {round(outside, 6):g}."
+    rows = _rows(runtime)
+    assert [row.status for row in rows] == ["rejected", "rejected"]
+    assert {row.error_code for row in rows} == {"INVALID_PARAMS"}
+    assert runtime.service.account("local").credits == runtime.settings.starting_credits
+
+
+@pytest.mark.parametrize(
+    ("field", "label", "value"),
+    [("num_images", "Number of images", 1.5), ("seed", "Seed", 7.25), ("steps", "Steps", 30.5)],
+)
+def test_fractions_are_refused_where_a_whole_number_is_needed(
+    service: GenerationService, face_photo: Path, field: str, label: str, value: float
+) -> None:
+    assert _refused(service, face_photo, **{field: value}) == f"{label} must be a whole number; you gave {value}."
+
+
+def test_whole_floats_are_taken_as_whole_numbers(service: GenerationService, face_photo: Path) -> None:
+    _check(service, face_photo, num_images=2.0, seed=5.0, steps=30.0, style_strength=0.0)
+
+
+def test_an_unknown_tier_names_the_choices(runtime: Runtime, service: GenerationService, face_photo: Path) -> None:
+    assert _refused(service, face_photo, tier="platinum") == (
+        "Unknown tier 'platinum'; choose basic, pro or enterprise."
+    )
+    assert _refused(service, face_photo, tier="text") == "Unknown tier 'text'; choose basic, pro or enterprise."
+    (row, _) = _rows(runtime)
+    assert (row.model_key, row.params["tier"]) == ("unknown", "platinum")
+
+
+def test_a_refusal_records_what_was_asked_cut_to_the_prompt_limits(
+    runtime: Runtime, service: GenerationService, face_photo: Path
+) -> None:
+    with pytest.raises(RefusedError):
+        _check(
+            service,
+            face_photo,
+            prompt="p" * (MAX_PROMPT_CHARS + 50),
+            negative_prompt="n" * (MAX_NEGATIVE_CHARS + 50),
+            style="Lowpoly",
+            num_images=3,
+        )
+    (row,) = _rows(runtime)
+    assert (row.error_code, row.mode, row.engine, row.photo_count) == ("INVALID_PROMPT", "photo", "preview", 1)
+    assert (row.prompt, row.negative_prompt) == ("p" * MAX_PROMPT_CHARS, "n" * MAX_NEGATIVE_CHARS)
+    assert row.params == {"tier": "pro", "style": "Lowpoly", "num_images": 3}
+    assert row.model_key == "avatar-creator:photomaker-pro"
+
+
+def _text(service: GenerationService, **options: object):
+    fields: dict[str, object] = {"prompt": "a lighthouse at dusk", **options}
+    return service.generate_from_text("local", TextParams(**fields))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("side", ["width", "height"])
+def test_text_sizes_accept_their_ends_and_refuse_one_multiple_of_8_past(
+    runtime: Runtime, service: GenerationService, text_engine: CountingEngine, side: str
+) -> None:
+    low, high = TEXT_SIDE_RANGE
+    label = side.capitalize()
+    for inside, outside in ((low, low - 8), (high, high + 8)):
+        outcome = _text(service, **{side: inside})
+        assert outcome.details[side] == inside
+        with pytest.raises(RefusedError) as caught:
+            _text(service, **{side: outside})
+        assert caught.value.message == f"{label} must be between {low} and {high}; you gave {outside}."
+    with pytest.raises(RefusedError) as caught:
+        _text(service, **{side: low + 4})
+    assert caught.value.message == f"{label} must be a multiple of 8; you gave {low + 4}."
+    assert [request.width if side == "width" else request.height for request in text_engine.requests] == [low, high]
+    assert [row.status for row in _rows(runtime)] == ["completed", "rejected", "completed", "rejected", "rejected"]
+
+
+def test_text_to_image_charges_the_model_per_image_and_keeps_its_settings(
+    runtime: Runtime, service: GenerationService, text_engine: CountingEngine
+) -> None:
+    outcome = _text(service, width=768, height=512, num_images=MAX_OUTPUTS, seed=11, negative_prompt="fog")
+    (request,) = text_engine.requests
+    assert (request.mode, request.model_key, request.steps, request.guidance_scale) == (
+        "text",
+        "text-to-image:flux-schnell",
+        4,
+        0.0,
+    )
+    assert (request.prompt, request.style.name, request.style_strength, request.seed) == (
+        "a lighthouse at dusk",
+        "(No style)",
+        0,
+        11,
+    )
+    assert request.negative_prompt.startswith("fog, ")
+    assert (outcome.details["credits_charged"], outcome.details["credits_remaining"]) == (40, 210)
+    assert len(outcome.images) == MAX_OUTPUTS
+    row = _rows(runtime)[-1]
+    assert (row.mode, row.engine, row.photo_count, row.params["seed_requested"]) == ("text", "text", 0, 11)
+
+
+def test_an_unknown_text_model_names_the_choices(runtime: Runtime, service: GenerationService) -> None:
+    with pytest.raises(RefusedError) as caught:
+        _text(service, model="dall-e")
+    assert caught.value.message == "Unknown text model 'dall-e'; choose one of: text-to-image:flux-schnell."
+    (row,) = _rows(runtime)
+    assert (row.model_key, row.engine, row.mode) == ("dall-e", "text", "text")
+
+
+def test_without_a_text_engine_text_to_image_is_refused_and_recorded(runtime: Runtime) -> None:
+    with pytest.raises(RefusedError) as caught:
+        runtime.service.generate_from_text("local", TextParams(prompt="a lighthouse"))
+    assert (caught.value.code, caught.value.message) == ("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
+    (row,) = _rows(runtime)
+    assert (row.status, row.engine, row.model_key) == ("rejected", "none", "unknown")
+
+
+def test_a_drawn_seed_is_in_range_and_recorded_next_to_the_request(
+    runtime: Runtime, service: GenerationService, text_engine: CountingEngine
+) -> None:
+    outcome = _text(service, seed=-1)
+    drawn = text_engine.requests[0].seed
+    assert 0 <= drawn <= MAX_SEED
+    assert outcome.details["seed"] == drawn
+    assert _rows(runtime)[-1].params["seed_requested"] == -1
+
+
+def test_the_ledger_shows_the_charge_and_nothing_else_for_a_success(
+    runtime: Runtime, service: GenerationService
+) -> None:
+    outcome = _text(service, num_images=2)
+    with runtime.database.session() as session:
+        lines = session.exec(select(CreditTransaction).where(CreditTransaction.generation_id.is_not(None))).all()
+    assert [(line.kind, line.delta, line.generation_id) for line in lines] == [("charge", -20, outcome.generation_id)]
