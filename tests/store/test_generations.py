@@ -27,6 +27,21 @@ def _start(database: Database, user_id: int, *, cost: int = 25, limit: int = 10)
         return generations.start(session, draft, cost=cost, rate_limit_per_min=limit).id
 
 
+def _complete(database: Database, generation_id: int) -> None:
+    """Complete a generation with one small avatar named after it."""
+    with database.session() as session:
+        generations.complete(
+            session,
+            generation_id,
+            avatars=[SavedAvatar(f"{generation_id}.png", f"{generation_id}.webp", 8, 8)],
+            seed=1,
+            engine="preview",
+            attempts=1,
+            processing_ms=1_000,
+            params={},
+        )
+
+
 def _balance(database: Database, user_id: int) -> int:
     with database.session() as session:
         return ledger.balance(session, user_id)
@@ -273,10 +288,7 @@ def test_a_refusal_is_recorded_with_its_message_and_counted(database: Database) 
 def test_crash_recovery_shows_in_the_metrics_and_only_touches_processing_rows(database: Database) -> None:
     user_id = _user(database)
     done = _start(database, user_id)
-    with database.session() as session:
-        generations.complete(
-            session, done, avatars=[], seed=1, engine="preview", attempts=1, processing_ms=1_000, params={}
-        )
+    _complete(database, done)
     stuck = [_start(database, user_id), _start(database, user_id)]
     assert _summary(database)["total"] == 1
     with database.session() as session:
@@ -297,20 +309,11 @@ def test_recent_avatars_are_the_users_completed_ones_newest_first(database: Data
     made = []
     for owner, outcome in [(user_id, "completed"), (user_id, "failed"), (other, "completed"), (user_id, "completed")]:
         generation_id = _start(database, owner)
-        with database.session() as session:
-            if outcome == "failed":
+        if outcome == "failed":
+            with database.session() as session:
                 generations.fail(session, generation_id, code="INTERNAL", message="x")
-                continue
-            generations.complete(
-                session,
-                generation_id,
-                avatars=[SavedAvatar(f"{generation_id}.png", f"{generation_id}.webp", 8, 8)],
-                seed=1,
-                engine="preview",
-                attempts=1,
-                processing_ms=1,
-                params={},
-            )
+            continue
+        _complete(database, generation_id)
         if owner == user_id:
             made.append(generation_id)
     with database.session() as session:
@@ -323,17 +326,7 @@ def test_retention_deletes_avatars_completed_strictly_before_the_cut(database: D
     user_id = _user(database)
     kept, gone = _start(database, user_id), _start(database, user_id)
     for generation_id in (kept, gone):
-        with database.session() as session:
-            generations.complete(
-                session,
-                generation_id,
-                avatars=[SavedAvatar(f"{generation_id}.png", f"{generation_id}.webp", 8, 8)],
-                seed=1,
-                engine="preview",
-                attempts=1,
-                processing_ms=1,
-                params={},
-            )
+        _complete(database, generation_id)
     with database.session() as session:
         cut = generations.get(session, kept).completed_at
         row = generations.get(session, gone)
