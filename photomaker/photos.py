@@ -7,6 +7,7 @@ side, upright as the camera meant it, with no metadata.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,12 @@ class PreparedPhoto:
     bytes_in: int
 
 
+def _megabytes(size: int, *, up: bool) -> str:
+    """A byte count in MB to two decimals: files round up and limits down, so a file over a limit reads as more."""
+    hundredths = size * 100 / 1_048_576
+    return f"{(math.ceil(hundredths) if up else math.floor(hundredths)) / 100:g}"
+
+
 def _refuse_invalid(name: str, why: str) -> RefusedError:
     return RefusedError("INVALID_PHOTO", f"{name} {why}; upload a JPEG, PNG or WebP photo instead.")
 
@@ -86,7 +93,7 @@ def prepare_one(upload: PhotoUpload, *, max_bytes: int, max_side: int = MAX_SIDE
     if size > max_bytes:
         raise RefusedError(
             "PHOTO_TOO_LARGE",
-            f"{name} is {size / 1_048_576:.1f} MB; the limit is {max_bytes / 1_048_576:g} MB per photo. "
+            f"{name} is {_megabytes(size, up=True)} MB; the limit is {_megabytes(max_bytes, up=False)} MB per photo. "
             "Resize or compress it and upload it again.",
         )
     try:
@@ -122,9 +129,9 @@ def prepare_one(upload: PhotoUpload, *, max_bytes: int, max_side: int = MAX_SIDE
 
 
 def prepare(uploads: Sequence[PhotoUpload], *, max_bytes: int, max_side: int = MAX_SIDE) -> list[PreparedPhoto]:
-    """All uploads of one request: 1 to 4 photos, each checked and normalised."""
+    """All uploads of one request: 1 to `MAX_PHOTOS` photos, each checked and normalised."""
     if not uploads:
-        raise RefusedError("NO_PHOTOS", "Upload 1 to 4 photos of your face to make avatars.")
+        raise RefusedError("NO_PHOTOS", f"Upload 1 to {MAX_PHOTOS} photos of your face to make avatars.")
     if len(uploads) > MAX_PHOTOS:
         raise RefusedError(
             "TOO_MANY_PHOTOS",

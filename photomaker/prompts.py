@@ -146,8 +146,10 @@ def _check_length(text: str, limit: int, what: str) -> None:
 
 
 def _remove_trigger(text: str) -> str:
+    """The text without `img`, and without the space or punctuation it leaves behind."""
     without = _TRIGGER_RE.sub("", text)
-    return re.sub(r"\s{2,}", " ", re.sub(r"\s+([,.;:!?])", r"\1", without)).strip()
+    tidy = re.sub(r"\s{2,}", " ", re.sub(r"\s+([,.;:!?])", r"\1", without))
+    return tidy.strip().lstrip(",.;:!? ")
 
 
 def _class_word_end(text: str) -> int | None:

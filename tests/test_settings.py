@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from annotated_types import Ge, Gt
+from pydantic import ValidationError
 
 from photomaker.settings import Settings
 
@@ -42,3 +44,64 @@ def test_blank_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PHOTOMAKER_ENDPOINT_URL", "")
     settings = Settings()
     assert settings.token is None and settings.photomaker_endpoint_url is None
+
+
+@pytest.mark.parametrize(
+    ("megabytes", "expected_bytes"), [(5, 5_242_880), (0.5, 524_288), (1.5, 1_572_864), (20, 20_971_520)]
+)
+def test_max_photo_bytes_is_the_setting_in_binary_megabytes(megabytes: float, expected_bytes: int) -> None:
+    assert Settings(max_photo_mb=megabytes).max_photo_bytes == expected_bytes
+
+
+def test_max_photo_bytes_drops_a_fraction_of_a_byte() -> None:
+    # 1 MiB and three quarters of a byte: the limit never grows past what was set.
+    assert Settings(max_photo_mb=(1_048_576 + 0.75) / 1_048_576).max_photo_bytes == 1_048_576
+
+
+def test_max_photo_mb_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_PHOTO_MB", "2.5")
+    assert Settings().max_photo_bytes == 2_621_440
+
+
+@pytest.mark.parametrize("megabytes", [0, -1])
+def test_max_photo_mb_must_be_positive(megabytes: float) -> None:
+    with pytest.raises(ValidationError, match="max_photo_mb"):
+        Settings(max_photo_mb=megabytes)
+
+
+def _bounds() -> list[tuple[str, object]]:
+    """Every bounded setting with its bound, as `Settings` declares it."""
+    return [
+        (name, bound)
+        for name, field in Settings.model_fields.items()
+        for bound in field.metadata
+        if isinstance(bound, Ge | Gt)
+    ]
+
+
+@pytest.mark.parametrize(("name", "bound"), _bounds(), ids=[name for name, _ in _bounds()])
+def test_each_bounded_setting_takes_its_edge_and_refuses_one_step_past(
+    monkeypatch: pytest.MonkeyPatch, name: str, bound: Ge | Gt
+) -> None:
+    step = 1 if Settings.model_fields[name].annotation is int else 0.001
+    edge = bound.ge if isinstance(bound, Ge) else bound.gt
+    accepted, refused = (edge, edge - step) if isinstance(bound, Ge) else (edge + step, edge)
+    monkeypatch.setenv(name.upper(), str(accepted))
+    assert getattr(Settings(), name) == accepted
+    monkeypatch.setenv(name.upper(), str(refused))
+    with pytest.raises(ValidationError, match=name):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    "name", ["user_rate_limit_per_min", "retention_days", "retry_max_attempts", "preview_concurrency"]
+)
+def test_zero_is_refused_where_it_would_stop_the_app(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name.upper(), "0")
+    with pytest.raises(ValidationError, match=name):
+        Settings()
+
+
+def test_a_new_account_may_start_with_no_credits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STARTING_CREDITS", "0")
+    assert Settings().starting_credits == 0
