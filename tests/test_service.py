@@ -12,6 +12,7 @@ from PIL import Image
 from sqlmodel import select
 
 from photomaker import metrics
+from photomaker import service as service_module
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.photos import PhotoUpload
@@ -302,3 +303,77 @@ def test_avatars_older_than_the_retention_are_deleted_rows_and_files(runtime: Ru
     assert [item.generation_id for item in runtime.service.history("local")] == [new.generation_id]
     assert [r.status for r in _rows(runtime)] == ["completed", "completed"], "generation rows stay for the metrics"
     assert expire_old_avatars(runtime.database, storage, days=30) == 0
+
+
+class SteppingClock:
+    """Stands in for `time` in the service: each reading is `step_s` after the one before."""
+
+    def __init__(self, step_s: float) -> None:
+        self.now, self.step_s = 1_000.0, step_s
+
+    def monotonic(self) -> float:
+        self.now += self.step_s
+        return self.now
+
+
+@pytest.mark.parametrize("engine", [None, BrokenEngine(BackendError("BACKEND_UNAVAILABLE", attempts=2))])
+def test_processing_time_is_the_engine_and_saving_time_in_milliseconds(
+    runtime: Runtime, face_photo: Path, monkeypatch: pytest.MonkeyPatch, engine: BrokenEngine | None
+) -> None:
+    monkeypatch.setattr(service_module, "time", SteppingClock(1.2345))
+    service = _with_engine(runtime, engine) if engine else runtime.service
+    if engine:
+        monkeypatch.setattr(BrokenEngine, "WORK_S", 0)
+        with pytest.raises(BackendError):
+            service.generate_avatar("local", _params(face_photo, tier="basic"))
+    else:
+        assert service.generate_avatar("local", _params(face_photo, tier="basic")).details["processing_ms"] == 1235
+    assert _rows(runtime)[0].processing_ms == 1235
+
+
+def test_failures_are_logged_with_the_generation_the_code_and_the_refund(
+    runtime: Runtime, face_photo: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for error in (BackendError("MODEL_LOADING"), RuntimeError("bug in an engine")):
+        with pytest.raises(PhotoMakerError), caplog.at_level("INFO", logger="photomaker.service"):
+            _with_engine(runtime, BrokenEngine(error)).generate_avatar("local", _params(face_photo, tier="basic"))
+    first, second = (row.id for row in _rows(runtime))
+    records = [
+        (r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records if r.name == "photomaker.service"
+    ]
+    assert records == [
+        ("WARNING", f"generation {first} failed (MODEL_LOADING); refunded 18 credits", False),
+        ("ERROR", f"generation {second} failed unexpectedly", True),
+        ("WARNING", f"generation {second} failed (INTERNAL); refunded 18 credits", False),
+    ]
+
+
+def test_refusals_are_logged_with_their_code(
+    runtime: Runtime, face_photo: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(RefusedError), caplog.at_level("INFO", logger="photomaker.service"):
+        runtime.service.generate_avatar("local", _params(face_photo, steps=1))
+    user_id = _rows(runtime)[0].user_id
+    assert [r.getMessage() for r in caplog.records if r.name == "photomaker.service"] == [
+        f"generation refused for user {user_id}: INVALID_PARAMS"
+    ]
+
+
+def test_history_shows_each_avatar_file_with_its_caption(runtime: Runtime, face_photo: Path) -> None:
+    outcome = runtime.service.generate_avatar(
+        "local", _params(face_photo, tier="basic", num_images=2, style="Cinematic")
+    )
+    items = runtime.service.history("local")
+    assert [item.image for item in items] == outcome.images[::-1]
+    assert [item.caption for item in items] == [f"#{outcome.generation_id} · Cinematic · preview"] * 2
+    assert [item.thumbnail.name for item in items] == ["avatar-2.thumb.webp", "avatar-1.thumb.webp"]
+    assert len(runtime.service.history("local", limit=1)) == 1
+
+
+def test_a_rating_names_its_generation_and_a_fraction_is_refused_by_name(runtime: Runtime, face_photo: Path) -> None:
+    outcome = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+    rating = runtime.service.rate("local", outcome.generation_id, 4)
+    assert (rating.generation_id, rating.stars, rating.previous) == (outcome.generation_id, 4, None)
+    with pytest.raises(RefusedError) as caught:
+        runtime.service.rate("local", outcome.generation_id, 2.5)
+    assert caught.value.message == "Rating must be a whole number; you gave 2.5."

@@ -27,7 +27,7 @@ from photomaker.service import (
     GenerationService,
     TextParams,
 )
-from photomaker.store import CreditTransaction, Generation
+from photomaker.store import AIModel, CreditTransaction, Generation
 from tests.helpers import CountingEngine
 
 MAX_OUTPUTS = 4
@@ -219,3 +219,48 @@ def test_the_ledger_shows_the_charge_and_nothing_else_for_a_success(
     with runtime.database.session() as session:
         lines = session.exec(select(CreditTransaction).where(CreditTransaction.generation_id.is_not(None))).all()
     assert [(line.kind, line.delta, line.generation_id) for line in lines] == [("charge", -20, outcome.generation_id)]
+
+
+def test_a_fractional_text_size_is_refused_by_its_name(service: GenerationService) -> None:
+    for side, label in (("width", "Width"), ("height", "Height")):
+        with pytest.raises(RefusedError) as caught:
+            _text(service, **{side: 512.5})
+        assert (caught.value.code, caught.value.message) == (
+            "INVALID_PARAMS",
+            f"{label} must be a whole number; you gave 512.5.",
+        )
+
+
+def test_a_refused_text_request_records_what_was_asked(runtime: Runtime, service: GenerationService) -> None:
+    with pytest.raises(RefusedError):
+        _text(service, prompt="x" * (MAX_PROMPT_CHARS + 9), negative_prompt="y" * (MAX_NEGATIVE_CHARS + 9), width=640)
+    (row,) = _rows(runtime)
+    assert (row.error_code, row.prompt, row.negative_prompt) == (
+        "INVALID_PROMPT",
+        "x" * MAX_PROMPT_CHARS,
+        "y" * MAX_NEGATIVE_CHARS,
+    )
+    assert row.params == {"width": 640, "height": 1024, "num_images": 1}
+
+
+def test_with_no_text_model_enabled_the_choices_say_none(runtime: Runtime, service: GenerationService) -> None:
+    with runtime.database.session() as session:
+        for model in session.exec(select(AIModel).where(AIModel.mode == "text")).all():
+            model.enabled = False
+            session.add(model)
+    with pytest.raises(RefusedError) as caught:
+        _text(service)
+    assert (caught.value.code, caught.value.message) == (
+        "INVALID_PARAMS",
+        "Unknown text model None; choose one of: none.",
+    )
+
+
+def test_the_catalogue_lists_photo_tiers_unless_asked_for_text(service: GenerationService) -> None:
+    assert [model.tier for model in service.models()] == ["basic", "pro", "enterprise"]
+    assert [model.model_key for model in service.models(mode="text")] == ["text-to-image:flux-schnell"]
+
+
+def test_text_outcomes_carry_no_notes(service: GenerationService) -> None:
+    outcome = _text(service)
+    assert outcome.notes == [] and outcome.details["notes"] == []
