@@ -11,7 +11,7 @@ from sqlmodel import select
 from photomaker import metrics
 from photomaker.errors import RefusedError
 from photomaker.storage import SavedAvatar
-from photomaker.store import Database, Generation, accounts, generations, ledger
+from photomaker.store import Database, Generation, User, accounts, generations, ledger
 
 
 def _user(database: Database, credits: int = 100) -> int:
@@ -336,3 +336,45 @@ def test_retention_deletes_avatars_completed_strictly_before_the_cut(database: D
         assert generations.forget_avatars(session, before=cut) == [(user_id, gone)]
     with database.session() as session:
         assert [len(generations.avatars_of(session, gid)) for gid in (kept, gone)] == [1, 0]
+
+
+def test_recent_avatars_default_to_a_page_of_24(database: Database) -> None:
+    user_id = _user(database)
+    generation_id = _start(database, user_id)
+    with database.session() as session:
+        generations.complete(
+            session,
+            generation_id,
+            avatars=[SavedAvatar(f"{n}.png", f"{n}.webp", 8, 8) for n in range(25)],
+            seed=1,
+            engine="preview",
+            attempts=1,
+            processing_ms=1,
+            params={},
+        )
+    with database.session() as session:
+        page = generations.recent_avatars(session, user_id=user_id)
+    assert [avatar.image_path for avatar, _ in page] == [f"{n}.png" for n in range(24, 0, -1)]
+
+
+def test_rating_refusals_are_invalid_params_naming_the_generation(database: Database) -> None:
+    owner, other = _user(database), _other(database)
+    generation_id = _start(database, owner)
+    for user_id, message in [
+        (owner, f"Generation #{generation_id} made no avatars (processing); nothing to rate."),
+        (other, f"Generation #{generation_id} is not one of yours; rate your own avatars."),
+    ]:
+        with pytest.raises(RefusedError) as caught, database.session() as session:
+            generations.rate(session, generation_id, user_id=user_id, stars=4)
+        assert (caught.value.code, caught.value.message) == ("INVALID_PARAMS", message)
+
+
+def test_deleting_a_users_data_touches_only_that_user(database: Database) -> None:
+    user_id, other = _user(database), _other(database)
+    _start(database, other)  # still processing: it must not block someone else's deletion
+    with database.session() as session:
+        before = session.get(User, other).updated_at
+    with database.session() as session:
+        assert generations.forget_user(session, user_id=user_id).generation_ids == []
+    with database.session() as session:
+        assert session.get(User, other).updated_at == before
