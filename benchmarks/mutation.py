@@ -71,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_run:
         command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *args.mutants]
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command, cwd=ROOT, check=True, stdout=sys.stderr)
     print(json.dumps(report(), indent=2))
 
 

@@ -27,7 +27,7 @@ from photomaker.service import (
     GenerationService,
     TextParams,
 )
-from photomaker.store import AIModel, CreditTransaction, Generation
+from photomaker.store import AIModel, CreditTransaction, Generation, accounts, ledger
 from tests.helpers import CountingEngine
 
 MAX_OUTPUTS = 4
@@ -264,3 +264,13 @@ def test_the_catalogue_lists_photo_tiers_unless_asked_for_text(service: Generati
 def test_text_outcomes_carry_no_notes(service: GenerationService) -> None:
     outcome = _text(service)
     assert outcome.notes == [] and outcome.details["notes"] == []
+
+
+def test_history_is_a_page_of_the_24_newest_avatars(runtime: Runtime, service: GenerationService) -> None:
+    runtime.service.account("local")
+    with runtime.database.session() as session:
+        ledger.grant(session, user_id=accounts.find_user(session, "local").id, amount=100)
+    made = [_text(service, num_images=MAX_OUTPUTS) for _ in range(7)]
+    newest = [path for outcome in made for path in outcome.images][::-1]
+    assert [item.image for item in service.history("local")] == newest[:24]
+    assert [item.image for item in service.history("local", limit=30)] == newest
