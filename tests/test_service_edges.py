@@ -15,7 +15,7 @@ from sqlmodel import select
 from photomaker.engines.base import MAX_SEED
 from photomaker.errors import RefusedError
 from photomaker.photos import PhotoUpload
-from photomaker.prompts import MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
+from photomaker.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
 from photomaker.runtime import Runtime
 from photomaker.service import (
     GUIDANCE_RANGE,
@@ -157,7 +157,10 @@ def test_text_sizes_accept_their_ends_and_refuse_one_multiple_of_8_past(
         assert caught.value.message == f"{label} must be between {low} and {high}; you gave {outside}."
     with pytest.raises(RefusedError) as caught:
         _text(service, **{side: low + 4})
-    assert caught.value.message == f"{label} must be a multiple of 8; you gave {low + 4}."
+    assert (caught.value.code, caught.value.message) == (
+        "INVALID_PARAMS",
+        f"{label} must be a multiple of 8; you gave {low + 4}.",
+    )
     assert [request.width if side == "width" else request.height for request in text_engine.requests] == [low, high]
     assert [row.status for row in _rows(runtime)] == ["completed", "rejected", "completed", "rejected", "rejected"]
 
@@ -274,3 +277,66 @@ def test_history_is_a_page_of_the_24_newest_avatars(runtime: Runtime, service: G
     newest = [path for outcome in made for path in outcome.images][::-1]
     assert [item.image for item in service.history("local")] == newest[:24]
     assert [item.image for item in service.history("local", limit=30)] == newest
+
+
+def test_the_details_of_a_generation_are_complete(runtime: Runtime, service: GenerationService) -> None:
+    outcome = _text(service, width=512, height=768, seed=3, negative_prompt="fog")
+    details = outcome.details
+    assert isinstance(details.pop("processing_ms"), int)
+    assert details == {
+        "generation_id": outcome.generation_id,
+        "status": "completed",
+        "engine": "text",
+        "preview": False,
+        "model_key": "text-to-image:flux-schnell",
+        "model_name": "FLUX.1 schnell (Text to Image)",
+        "tier": "text",
+        "mode": "text",
+        "prompt": "a lighthouse at dusk",
+        "negative_prompt": f"fog, {DEFAULT_NEGATIVE}",
+        "style": None,
+        "style_strength": None,
+        "seed": 3,
+        "width": 512,
+        "height": 768,
+        "num_images": 1,
+        "steps": 4,
+        "guidance_scale": 0.0,
+        "credits_charged": 10,
+        "credits_remaining": 240,
+        "attempts": 1,
+        "notes": [],
+    }
+
+
+def test_photo_details_name_the_style_and_its_strength(service: GenerationService, face_photo: Path) -> None:
+    params = AvatarParams(
+        photos=(PhotoUpload.from_path(face_photo),),
+        prompt="a headshot",
+        tier="basic",
+        style="Neonpunk",
+        style_strength=40,
+    )
+    details = service.generate_avatar("local", params).details
+    assert (details["style"], details["style_strength"], details["model_name"]) == (
+        "Neonpunk",
+        40,
+        "PhotoMaker V2 Basic",
+    )
+
+
+def test_an_account_is_its_name_and_balance(service: GenerationService) -> None:
+    account = service.account("local")
+    assert (account.username, account.credits) == ("local", 250)
+
+
+def test_every_text_model_is_named_among_the_choices(runtime: Runtime, service: GenerationService) -> None:
+    with runtime.database.session() as session:
+        text_model = session.exec(select(AIModel).where(AIModel.mode == "text")).one()
+        twin = AIModel(
+            **{**text_model.model_dump(exclude={"id"}), "model_key": "text-to-image:sdxl", "credit_cost": 12}
+        )
+        session.add(twin)
+    with pytest.raises(RefusedError) as caught:
+        _text(service, model="dall-e")
+    assert caught.value.message.endswith("choose one of: text-to-image:flux-schnell, text-to-image:sdxl.")

@@ -373,8 +373,9 @@ def test_deleting_a_users_data_touches_only_that_user(database: Database) -> Non
     user_id, other = _user(database), _other(database)
     _start(database, other)  # still processing: it must not block someone else's deletion
     with database.session() as session:
-        before = session.get(User, other).updated_at
+        mine, theirs = (session.get(User, uid).updated_at for uid in (user_id, other))
     with database.session() as session:
         assert generations.forget_user(session, user_id=user_id).generation_ids == []
     with database.session() as session:
-        assert session.get(User, other).updated_at == before
+        assert session.get(User, other).updated_at == theirs
+        assert session.get(User, user_id).updated_at > mine, "the user's row is touched first, to queue behind a start"
