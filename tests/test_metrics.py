@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import delete
 from sqlmodel import col, select
@@ -9,8 +11,10 @@ from sqlmodel import col, select
 from photomaker import metrics
 from photomaker.errors import RefusedError
 from photomaker.store import Database, Generation, generations
+from photomaker.store.models import SYNTHETIC_ENGINE
 from photomaker.store.rollups import rollup_table
-from tests.known_history import NOW, PRO, make_known_history
+from tests.helpers import snapshot
+from tests.known_history import NOW, PRO, ROWS, make_known_history
 
 
 @pytest.fixture
@@ -40,8 +44,12 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
         "failures_by_code": {"GENERATION_TIMEOUT": 1},
         "rejections_by_code": {"NO_FACE": 1},
         "since": "2025-06-14T12:00:00+00:00",
+        "until": NOW.isoformat(),
+        "include_synthetic": True,
+        "completed_by_mode": {"photo": 3, "text": 1},
     }
     assert {key: found[key] for key in expected} == expected
+    assert found["definitions"] == metrics.DEFINITIONS
     assert {key: (target["value"], target["met"]) for key, target in found["targets"].items()} == {
         "success_rate": (0.8, False),
         "avg_processing_s": (75.0, True),
@@ -50,13 +58,17 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
         "avg_rating": (4.0, False),
     }
     pro = found["by_model"][PRO]
-    assert (pro["tier"], pro["mode"], pro["completed"], pro["failed"], pro["credits_spent"]) == (
+    assert (pro["name"], pro["tier"], pro["mode"], pro["completed"], pro["failed"], pro["credits_spent"]) == (
+        "PhotoMaker V2 Pro",
         "pro",
         "photo",
         2,
         1,
         75,
     )
+    # its own completed times (100 and 130 s) and ratings (5 and 4), not the whole window's
+    assert (pro["avg_processing_s"], pro["p50_processing_s"], pro["p95_processing_s"]) == (115.0, 105.0, 135.0)
+    assert (pro["avg_rating"], pro["ratings"], pro["success_rate"]) == (4.5, 2, 2 / 3)
     assert list(found["by_model"]) == [
         "avatar-creator:photomaker-basic",
         "avatar-creator:photomaker-pro",
@@ -64,19 +76,16 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("view", "total"),
-    [
+def test_windows_tiers_and_synthetic_rows(history: Database) -> None:
+    for view, total in [
         (metrics.View(window="7d"), 7),
         (metrics.View(window="7d", include_synthetic=False), 6),
         (metrics.View(window="30d", tier="enterprise"), 1),
         (metrics.View(window="all"), 8),
         (metrics.View(window="all", tier="basic"), 3),
         (metrics.View(window="24h", tier="pro"), 3),
-    ],
-)
-def test_windows_tiers_and_synthetic_rows(history: Database, view: metrics.View, total: int) -> None:
-    assert metrics.summary(history, view, now=NOW)["total"] == total
+    ]:
+        assert metrics.summary(history, view, now=NOW)["total"] == total, view
 
 
 def test_adoption_compares_modes_across_all_tiers_only(history: Database) -> None:
@@ -85,16 +94,40 @@ def test_adoption_compares_modes_across_all_tiers_only(history: Database) -> Non
     assert one_tier["completed_by_mode"] == {"photo": 2}
 
 
-@pytest.mark.parametrize(
-    ("window", "tier", "message"), [("1y", "all", "Unknown window"), ("7d", "gold", "Unknown tier")]
-)
-def test_an_unknown_window_or_tier_is_refused_with_the_choices(
-    history: Database, window: str, tier: str, message: str
-) -> None:
-    with pytest.raises(RefusedError, match=message) as caught:
-        metrics.summary(history, metrics.View(window=window, tier=tier), now=NOW)
-    assert caught.value.code == "INVALID_PARAMS"
-    assert "24h" in caught.value.message or "enterprise" in caught.value.message
+def test_an_unknown_window_or_tier_is_refused_with_the_choices(history: Database) -> None:
+    windows = ", ".join(metrics.WINDOWS)
+    tiers = ", ".join(metrics.tiers(history))  # all, then the catalogue's tiers
+    assert tiers == "all, basic, pro, enterprise, text"
+    for view, message in [
+        (metrics.View(window="1y"), f"Unknown window '1y'; choose one of {windows}."),
+        (metrics.View(window="7d", tier="gold"), f"Unknown tier 'gold'; choose {tiers}."),
+    ]:
+        with pytest.raises(RefusedError) as caught:
+            metrics.summary(history, view, now=NOW)
+        assert (caught.value.code, caught.value.message) == ("INVALID_PARAMS", message)
+
+
+def test_each_tier_shows_only_its_own_models(history: Database) -> None:
+    everything = metrics.summary(history, metrics.View(window="all"), now=NOW)
+    totals = 0
+    for tier in metrics.tiers(history)[1:]:
+        found = metrics.summary(history, metrics.View(window="all", tier=tier), now=NOW)
+        assert found["tier"] == tier
+        assert list(found["by_model"]) == [key for key, row in everything["by_model"].items() if row["tier"] == tier]
+        assert found["total"] == sum(row["total"] for row in found["by_model"].values())
+        totals += found["total"]
+    assert totals == everything["total"] == len(ROWS)
+
+
+def test_demo_rows_are_left_out_on_request(history: Database) -> None:
+    synthetic = [row for row in ROWS if row[-1] == SYNTHETIC_ENGINE]
+    assert synthetic  # the known history holds a synthetic generation
+    found = metrics.summary(history, metrics.View(window="all", include_synthetic=False), now=NOW)
+    assert found["include_synthetic"] is False
+    assert found["total"] == len(ROWS) - len(synthetic)
+    assert not {row[1] for row in synthetic} & set(found["by_model"])
+    kept = metrics.summary(history, metrics.View(window="all", include_synthetic=True), now=NOW)
+    assert (kept["include_synthetic"], kept["total"]) == (True, len(ROWS))
 
 
 def test_an_empty_database_has_no_figures_and_no_verdicts(database: Database) -> None:
@@ -120,13 +153,27 @@ def test_series_over_time(history: Database) -> None:
     assert [(point.completed, point.p95_s) for point in board.latency["pro"]] == [(1, 135.0), (1, 105.0)]
 
 
-def test_rollups_missing_from_an_older_database_are_built_once(history: Database) -> None:
+def test_rollups_are_rebuilt_from_the_rows_and_built_once_when_missing(
+    history: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     before = metrics.summary(history, metrics.View(window="all"), now=NOW)
+    kept = snapshot(history)
+    metrics.rebuild_if_missing(history)  # nothing missing: nothing rebuilt, nothing said
+    assert not caplog.records
     with history.session() as session:
         session.execute(delete(rollup_table))
     assert metrics.summary(history, metrics.View(window="all"), now=NOW)["total"] == 0
-    metrics.rebuild_if_missing(history)
+    with caplog.at_level(logging.WARNING, logger="photomaker.metrics"):
+        metrics.rebuild_if_missing(history)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"built the monitoring rollups from {len(ROWS)} existing generations"
+    ]
     assert metrics.summary(history, metrics.View(window="all"), now=NOW) == before
+    assert snapshot(history) == kept
+    with history.session() as session:
+        session.execute(delete(rollup_table))
+    assert metrics.rebuild(history) == len(ROWS)  # every finished generation, recounted
+    assert snapshot(history) == kept
 
 
 def test_a_rating_shows_in_satisfaction(history: Database) -> None:

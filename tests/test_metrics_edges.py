@@ -1,0 +1,372 @@
+"""Monitoring figures at their edges: targets at their thresholds, the first hour of each window,
+period and bucket boundaries, filters and orderings, each checked on fixed data."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from photomaker import histogram, metrics
+from photomaker.runtime import seed_models
+from photomaker.store import AIModel, Database, accounts, rollups
+from tests.helpers import add_finished
+from tests.known_history import BASIC, ENTERPRISE, NOW, PRO, TEXT
+
+HOUR = rollups.epoch_hour(NOW)
+"""The epoch hour that holds NOW (which is half past it)."""
+
+
+@pytest.fixture
+def seeded(database: Database) -> Database:
+    """A database with the model catalogue and no generations."""
+    seed_models(database)
+    return database
+
+
+def _count(database: Database, *rows: dict[str, Any]) -> None:
+    """Count finished generations straight into the rollups (all that metrics reads), in one transaction."""
+    defaults = {
+        "model_key": PRO,
+        "mode": "photo",
+        "status": "completed",
+        "engine": "preview",
+        "error_code": None,
+        "processing_ms": None,
+        "credits_charged": 0,
+        "rating": None,
+    }
+    with database.session() as session:
+        rollups.add_many(session, [{**defaults, **row} for row in rows])
+
+
+def _at(hour: int, **fields: Any) -> dict[str, Any]:
+    """A finished generation created at the very start of an epoch hour."""
+    return {"created_at": rollups.hour_start(hour), **fields}
+
+
+def _top_of_bucket(seconds: float) -> float:
+    """The upper bound of the bucket that counts this time: a lone time's p50 and p95."""
+    return histogram.bucket_range_s(histogram.bucket_of(round(seconds * 1000)))[1]
+
+
+# Targets and how figures read
+
+
+@pytest.mark.parametrize("target", metrics.TARGETS, ids=lambda target: target.key)
+def test_a_target_exactly_at_its_threshold_is_not_met_and_a_hair_past_it_is(target: metrics.Target) -> None:
+    better, worse = (math.inf, -math.inf) if target.above else (-math.inf, math.inf)
+    assert target.check(target.threshold) == {
+        "value": target.threshold,
+        "target": target.threshold,
+        "comparison": target.comparison,
+        "met": False,
+    }
+    assert target.check(math.nextafter(target.threshold, better))["met"] is True
+    assert target.check(math.nextafter(target.threshold, worse))["met"] is False
+
+
+@pytest.mark.parametrize("target", metrics.TARGETS, ids=lambda target: target.key)
+def test_a_target_without_a_value_has_no_verdict(target: metrics.Target) -> None:
+    assert target.check(None) == {
+        "value": None,
+        "target": target.threshold,
+        "comparison": target.comparison,
+        "met": None,
+    }
+
+
+def test_rates_and_ratings_must_rise_above_their_targets_and_times_stay_below() -> None:
+    assert {target.key: target.comparison for target in metrics.TARGETS} == {
+        target.key: "<" if target.key.endswith("_s") else ">" for target in metrics.TARGETS
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("success_rate", 0.8, "80.0%"),
+        ("adoption_rate", 0.7554, "75.5%"),
+        ("avg_processing_s", 75.04, "75.0 s"),
+        ("p95_processing_s", 135, "135.0 s"),
+        ("avg_rating", 4, "4.00 / 5"),
+        ("avg_rating", 4.125, "4.12 / 5"),
+        ("credits_spent", 12345, "12,345"),
+        ("total", 6, "6"),
+        ("success_rate", None, "n/a"),
+        ("p95_processing_s", None, "n/a"),
+        ("avg_rating", None, "n/a"),
+        ("total", None, "n/a"),
+    ],
+)
+def test_display_reads_rates_in_percent_times_in_seconds_and_ratings_out_of_5(
+    key: str, value: float | None, shown: str
+) -> None:
+    assert metrics.display(key, value) == shown
+
+
+@pytest.mark.parametrize("target", metrics.TARGETS, ids=lambda target: target.key)
+def test_target_text_reads_the_comparison_and_the_threshold_in_the_figure_s_unit(target: metrics.Target) -> None:
+    if target.key.endswith("_rate"):
+        threshold = f"{target.threshold * 100:.1f}%"
+    elif target.key.endswith("_s"):
+        threshold = f"{target.threshold:.1f} s"
+    else:
+        threshold = f"{target.threshold:.2f} / 5"
+    assert metrics.target_text(target) == f"{target.comparison} {threshold}"
+
+
+def test_each_window_label_names_the_window_s_length() -> None:
+    assert list(metrics.WINDOW_LABELS) == list(metrics.WINDOWS)
+    for window, hours in metrics.WINDOWS.items():
+        label = metrics.WINDOW_LABELS[window]
+        if hours is None:
+            assert label == "all time"
+            continue
+        found = re.fullmatch(r"last (\d+) (hours|days)", label)
+        assert found is not None, label
+        assert int(found[1]) * (1 if found[2] == "hours" else 24) == hours
+
+
+# Windows and periods
+
+
+def test_charts_over_time_show_hours_for_a_day_six_hours_for_a_week_and_days_beyond() -> None:
+    """The resolution the rollups are built for (hours, grouped by six hours or by day)."""
+    assert metrics.PERIOD_HOURS == {"24h": 1, "7d": 6, "30d": 24, "all": 24}
+    for window, hours in metrics.WINDOWS.items():
+        assert 24 % metrics.PERIOD_HOURS[window] == 0  # periods never straddle midnight UTC
+        assert hours is None or hours % metrics.PERIOD_HOURS[window] == 0
+
+
+def test_a_window_counts_its_first_hour_and_not_the_hour_before(seeded: Database) -> None:
+    with seeded.session() as session:
+        user_id = accounts.get_or_create_user(session, "ops", starting_credits=0).id
+    finite = {window: hours for window, hours in metrics.WINDOWS.items() if hours is not None}
+    for hours in finite.values():
+        first = rollups.hour_start(HOUR - hours)
+        for created in (first, first - timedelta(seconds=1)):
+            add_finished(seeded, user_id, model_key=PRO, mode="photo", status="completed", created_at=created)
+    for window, hours in metrics.WINDOWS.items():
+        board = metrics.dashboard(seeded, metrics.View(window=window), now=NOW)
+        found = metrics.summary(seeded, metrics.View(window=window), now=NOW)
+        assert found == board.summary
+        assert found["until"] == NOW.isoformat()
+        if hours is None:
+            assert found["total"] == 2 * len(finite)
+            assert found["since"] is None
+            continue
+        first = rollups.hour_start(HOUR - hours)
+        # its own first-hour generation, and both generations of each shorter window
+        assert found["total"] == 1 + 2 * sum(1 for other in finite.values() if other < hours), window
+        assert found["since"] == first.isoformat()
+        assert board.span == (first, NOW)
+        # the first point is the period that holds the first hour (periods start at multiples of their length)
+        period = metrics.PERIOD_HOURS[window]
+        assert board.success[0].start == rollups.hour_start(HOUR - hours - (HOUR - hours) % period)
+
+
+def test_all_time_spans_from_its_first_point_or_one_period_back_when_empty(seeded: Database) -> None:
+    view = metrics.View(window="all")
+    period = metrics.PERIOD_HOURS["all"]
+    assert metrics.dashboard(seeded, view, now=NOW).span == (NOW - timedelta(hours=period), NOW)
+    oldest = HOUR - 40 * 24 - 5
+    _count(
+        seeded,
+        _at(oldest - 3 * period, status="rejected", error_code="NO_FACE"),  # refused: on no chart over time
+        _at(oldest, status="failed", error_code="GENERATION_TIMEOUT"),
+        _at(HOUR - 2, processing_ms=30_000),
+    )
+    board = metrics.dashboard(seeded, view, now=NOW)
+    first = rollups.hour_start(oldest - oldest % period)
+    assert board.span == (first, NOW)
+    assert board.success[0].start == first
+
+
+def test_points_start_at_period_boundaries(seeded: Database) -> None:
+    # one tier per window, each read through its tier filter, so that one window's rows stay out of another's
+    models = dict(zip(metrics.WINDOWS, (BASIC, PRO, ENTERPRISE, TEXT), strict=True))
+    for window, model_key in models.items():
+        period = metrics.PERIOD_HOURS[window]
+        start = HOUR - HOUR % period  # the period that holds now
+        mode = "text" if model_key == TEXT else "photo"
+        _count(
+            seeded,
+            _at(start - period, model_key=model_key, mode=mode, processing_ms=100_000),  # the period before
+            {  # the last second of the period before
+                "created_at": rollups.hour_start(start) - timedelta(seconds=1),
+                "model_key": model_key,
+                "mode": mode,
+                "status": "failed",
+            },
+            _at(start, model_key=model_key, mode=mode, processing_ms=130_000),  # the first hour of this period
+            _at(start, model_key=model_key, mode=mode, status="rejected"),  # refused: not on the charts over time
+        )
+    for window, model_key in models.items():
+        period = metrics.PERIOD_HOURS[window]
+        start = HOUR - HOUR % period
+        with seeded.session() as session:
+            tier = metrics.catalogue(session)[model_key].tier
+        board = metrics.dashboard(seeded, metrics.View(window=window, tier=tier), now=NOW)
+        assert board.period_hours == period
+        before, current = rollups.hour_start(start - period), rollups.hour_start(start)
+        assert board.success == [
+            metrics.SuccessPoint(start=before, completed=1, failed=1),
+            metrics.SuccessPoint(start=current, completed=1, failed=0),
+        ], window
+        assert [point.rate for point in board.success] == [0.5, 1.0]
+        slow, slower = _top_of_bucket(100), _top_of_bucket(130)
+        assert board.latency == {
+            tier: [
+                metrics.LatencyPoint(start=before, completed=1, p50_s=slow, p95_s=slow),
+                metrics.LatencyPoint(start=current, completed=1, p50_s=slower, p95_s=slower),
+            ]
+        }, window
+
+
+def test_the_summary_reads_no_series_over_time(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API and Prometheus read the summary often: it must not pay for the charts' queries."""
+    groupings: list[tuple[str, ...]] = []
+    aggregate = rollups.aggregate
+
+    def spy(session: Any, scope: rollups.Scope, **options: Any) -> list[dict[str, Any]]:
+        groupings.append(tuple(options["by"]))
+        return aggregate(session, scope, **options)
+
+    monkeypatch.setattr(metrics.rollups, "aggregate", spy)
+    metrics.summary(database, metrics.View(window="24h"), now=NOW)
+    assert groupings and not [by for by in groupings if "period" in by]
+    groupings.clear()
+    metrics.dashboard(database, metrics.View(window="24h"), now=NOW)
+    assert [by for by in groupings if "period" in by] == [("period", "status"), ("period", "model_key")]
+
+
+# Percentiles, models and tiers
+
+
+def test_latency_per_tier_per_period_and_figures_per_model(seeded: Database) -> None:
+    with seeded.session() as session:
+        session.get(AIModel, metrics.catalogue(session)[ENTERPRISE].id).enabled = False  # retired from the picker
+    hour = HOUR - 2
+    # 11 times: p50 is rank 6 (5 when rounded down), p95 rank 11 (10 when rounded down, or for p90)
+    pro_times = (50, 50, 50, 50, 50, 100, 100, 100, 130, 130, 200)
+    _count(
+        seeded,
+        *(_at(hour, processing_ms=seconds * 1000) for seconds in pro_times),
+        _at(hour + 1, processing_ms=histogram.BOUNDS_MS[-1] + 1),  # in the open-ended bucket
+        _at(hour, model_key=BASIC, processing_ms=60_000),
+        _at(hour, model_key=ENTERPRISE, processing_ms=150_000),
+        # keys no longer in the catalogue; the rollups list them completed first, so not in name order
+        _at(hour, model_key="retired:zeta", processing_ms=10_000),
+        _at(hour, model_key="retired:mid", mode="text", processing_ms=10_000),
+        _at(hour, model_key="retired:alpha", mode="text", status="failed", error_code="BACKEND_UNAVAILABLE"),
+    )
+    board = metrics.dashboard(seeded, metrics.View(window="24h"), now=NOW)
+    assert list(board.latency) == ["basic", "pro", "enterprise", "unknown"]  # catalogue order, then unknown
+    at, next_hour = rollups.hour_start(hour), rollups.hour_start(hour + 1)
+    largest = float(histogram.BOUNDS_S[-1])
+    assert board.latency["pro"] == [
+        # p50: the 1st of 3 in (90, 105] s; p95: the one in (180, 240] s
+        metrics.LatencyPoint(start=at, completed=11, p50_s=pytest.approx(90 + 15 * 1 / 3), p95_s=240.0),
+        metrics.LatencyPoint(start=next_hour, completed=1, p50_s=largest, p95_s=largest),
+    ]
+    assert board.latency["basic"] == [metrics.LatencyPoint(start=at, completed=1, p50_s=60.0, p95_s=60.0)]
+    # two retired keys summed into one tier: 2 times in (5, 10] s
+    assert board.latency["unknown"] == [
+        metrics.LatencyPoint(start=at, completed=2, p50_s=pytest.approx(5 + 5 * 1 / 2), p95_s=pytest.approx(10.0))
+    ]
+
+    by_model = board.summary["by_model"]
+    assert list(by_model) == [BASIC, PRO, ENTERPRISE, "retired:alpha", "retired:mid", "retired:zeta"]
+    with seeded.session() as session:
+        catalogue = metrics.catalogue(session)
+    assert {key: (row["name"], row["tier"], row["mode"]) for key, row in by_model.items()} == {
+        BASIC: (catalogue[BASIC].name, "basic", "photo"),
+        PRO: (catalogue[PRO].name, "pro", "photo"),
+        ENTERPRISE: (catalogue[ENTERPRISE].name, "enterprise", "photo"),
+        "retired:alpha": ("retired:alpha", "unknown", "text"),
+        "retired:mid": ("retired:mid", "unknown", "text"),
+        "retired:zeta": ("retired:zeta", "unknown", "photo"),
+    }
+    pro = by_model[PRO]
+    assert (pro["completed"], pro["failed"], pro["success_rate"]) == (12, 0, 1.0)
+    assert pro["avg_processing_s"] == pytest.approx((sum(pro_times) + histogram.BOUNDS_S[-1] + 0.001) / 12)
+    assert pro["p50_processing_s"] == pytest.approx(90 + 15 * 1 / 3)  # rank 6 of 12
+    assert pro["p95_processing_s"] == largest  # rank 12 of 12
+    assert (by_model[BASIC]["avg_processing_s"], by_model[BASIC]["p95_processing_s"]) == (60.0, 60.0)
+    alpha = by_model["retired:alpha"]
+    assert (alpha["failed"], alpha["success_rate"], alpha["avg_processing_s"]) == (1, 0.0, None)
+    assert metrics.tiers(seeded) == ["all", "basic", "pro", "enterprise", "text"]  # disabled tiers still listed
+
+
+def test_codes_are_ordered_by_count_then_code_and_only_completed_credits_count(seeded: Database) -> None:
+    hour = HOUR - 1
+    _count(
+        seeded,
+        _at(hour, model_key=BASIC, credits_charged=18, processing_ms=60_000),
+        _at(hour, credits_charged=25, processing_ms=100_000),
+        _at(hour, credits_charged=25, processing_ms=100_000),
+        # failures were charged, then refunded
+        *(
+            _at(hour, model_key=key, status="failed", error_code=code, credits_charged=25)
+            for key, code in (
+                (BASIC, "GENERATION_TIMEOUT"),
+                (BASIC, "RATE_LIMIT_EXCEEDED"),
+                (PRO, "AUTH_FAILED"),
+                (PRO, "GENERATION_TIMEOUT"),
+            )
+        ),
+        *(
+            _at(hour, model_key=key, status="rejected", error_code=code)
+            for key, code in ((BASIC, "NO_FACE"), (BASIC, "PHOTO_TOO_LARGE"), (PRO, "INVALID_PHOTO"), (PRO, "NO_FACE"))
+        ),
+    )
+    found = metrics.summary(seeded, metrics.View(window="24h"), now=NOW)
+    assert list(found["failures_by_code"].items()) == [
+        ("GENERATION_TIMEOUT", 2),
+        ("AUTH_FAILED", 1),
+        ("RATE_LIMIT_EXCEEDED", 1),
+    ]
+    assert list(found["rejections_by_code"].items()) == [("NO_FACE", 2), ("INVALID_PHOTO", 1), ("PHOTO_TOO_LARGE", 1)]
+    assert {key: found[key] for key in ("total", "completed", "failed", "rejected")} == {
+        "total": 11,
+        "completed": 3,
+        "failed": 4,
+        "rejected": 4,
+    }
+    assert found["success_rate"] == 3 / 7  # the 4 refusals do not lower it
+    assert found["credits_spent"] == 18 + 25 + 25
+    assert found["completed_by_mode"] == {"photo": 3}
+
+
+def test_figures_exactly_at_their_targets_are_not_met(seeded: Database) -> None:
+    thresholds = {target.key: target.threshold for target in metrics.TARGETS}
+    # one time for both time targets, on a bucket bound so that p95 can read exactly it
+    assert thresholds["avg_processing_s"] == thresholds["p95_processing_s"]
+    at = round(thresholds["p95_processing_s"] * 1000)
+    assert at in histogram.BOUNDS_MS
+    below, above = at - 10_000, at + 10_000
+    hour = HOUR - 3
+    _count(
+        seeded,
+        # 190 completed and 10 failed: 95% success; 57 of the 190 from photos: 30% adoption; rated 4 and 5: 4.5
+        _at(hour, processing_ms=at, rating=4),
+        _at(hour, processing_ms=at, rating=5),
+        *(_at(hour, processing_ms=at) for _ in range(55)),
+        # 181 of 190 (p95's rank, ceil(0.95 * 190)) at most the bound and 9 above it; the average exactly on it
+        *(_at(hour, model_key=TEXT, mode="text", processing_ms=ms) for ms in [at] * 115 + [below] * 9 + [above] * 9),
+        *(_at(hour, status="failed", error_code="GENERATION_TIMEOUT") for _ in range(10)),
+    )
+    found = metrics.summary(seeded, metrics.View(window="24h"), now=NOW)
+    assert found["targets"] == {
+        target.key: {
+            "value": target.threshold,
+            "target": target.threshold,
+            "comparison": target.comparison,
+            "met": False,
+        }
+        for target in metrics.TARGETS
+    }
