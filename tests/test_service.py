@@ -270,10 +270,20 @@ def test_history_lists_the_users_avatars_newest_first(runtime: Runtime, face_pho
     assert runtime.service.history("someone-else") == []
 
 
-def test_progress_moves_forward_to_done(runtime: Runtime, face_photo: Path) -> None:
-    seen: list[float] = []
-    runtime.service.generate_avatar("local", _params(face_photo, tier="basic"), progress=lambda f, m: seen.append(f))
-    assert seen == sorted(seen) and seen[-1] == 1.0
+def test_progress_moves_forward_to_done_with_the_engines_own_steps(runtime: Runtime, face_photo: Path) -> None:
+    seen: list[tuple[float, str]] = []
+    params = _params(face_photo, tier="basic", num_images=2)
+    runtime.service.generate_avatar("local", params, progress=lambda f, m: seen.append((round(f, 4), m)))
+    assert seen == [
+        (0.05, "Checking your photos"),
+        (0.12, "Finding your face"),
+        (0.2, "Reserving 36 credits"),
+        (0.25, "Styling image 1 of 2 (preview)"),
+        (0.575, "Styling image 2 of 2 (preview)"),
+        (0.9, "Preview ready"),
+        (0.93, "Saving your avatars"),
+        (1.0, "Done"),
+    ]
 
 
 def test_rating_through_the_service_feeds_satisfaction(runtime: Runtime, face_photo: Path) -> None:
