@@ -47,6 +47,7 @@ def test_happy_path_charges_the_tier_per_image(runtime: Runtime, face_photo: Pat
     assert (details["credits_charged"], details["credits_remaining"]) == (50, 200)
     assert (details["width"], details["height"], details["seed"]) == (1024, 1024, 7)
     assert details["prompt"].startswith("cinematic photo a person img, a professional headshot")
+    assert outcome.notes == [] and details["notes"] == [], "one face found: nothing to note"
     assert _credits(runtime) == 200
     assert len(outcome.images) == 2
     for path in outcome.images:
@@ -125,9 +126,9 @@ def test_not_enough_credits_is_refused_before_generating(tmp_path: Path, face_ph
     assert "costs 50 credits and you have 49" in caught.value.message
     assert engine.requests == []
     assert _credits(runtime) == 49
-    assert [(r.status, r.error_code, r.credits_charged) for r in _rows(runtime)] == [
-        ("rejected", "INSUFFICIENT_CREDITS", 0)
-    ]
+    (row,) = _rows(runtime)
+    assert (row.status, row.error_code, row.credits_charged) == ("rejected", "INSUFFICIENT_CREDITS", 0)
+    assert (row.params["tier"], row.params["num_images"], row.params["seed_requested"]) == ("pro", 2, -1)
 
 
 def test_credits_can_be_spent_down_to_exactly_zero(tmp_path: Path, face_photo: Path) -> None:
@@ -189,6 +190,7 @@ def test_engine_failure_refunds_exactly_what_was_charged(
     assert _credits(runtime) == 250
     (row,) = _rows(runtime)
     assert (row.status, row.error_code, row.credits_charged) == ("failed", code, 75)
+    assert (row.params["tier"], row.params["num_images"]) == ("pro", 3), "a failed row keeps what was asked"
     assert row.error_message == caught.value.message
     assert BrokenEngine.WORK_S * 1000 <= row.processing_ms < 10_000
     assert row.attempts == (3 if code == "BACKEND_UNAVAILABLE" else 0)

@@ -104,7 +104,8 @@ def test_a_failed_row_cannot_be_completed(database: Database) -> None:
     generation_id = _start(database, user_id)
     with database.session() as session:
         generations.fail(session, generation_id, code="INTERNAL", message="x")
-    with pytest.raises(RuntimeError), database.session() as session:
+    stale = f"^generation {generation_id} is no longer processing$"
+    with pytest.raises(RuntimeError, match=stale), database.session() as session:
         generations.complete(
             session, generation_id, avatars=[], seed=1, engine="preview", attempts=1, processing_ms=1, params={}
         )
