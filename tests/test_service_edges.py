@@ -8,10 +8,12 @@ service uses, so the tests move with them.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
 
+from photomaker import service as service_module
 from photomaker.engines.base import MAX_SEED
 from photomaker.errors import RefusedError
 from photomaker.photos import PhotoUpload
@@ -98,7 +100,12 @@ def test_each_photo_option_accepts_its_ends_and_refuses_one_step_past(
 
 @pytest.mark.parametrize(
     ("field", "label", "value"),
-    [("num_images", "Number of images", 1.5), ("seed", "Seed", 7.25), ("steps", "Steps", 30.5)],
+    [
+        ("num_images", "Number of images", 1.5),
+        ("seed", "Seed", 7.25),
+        ("steps", "Steps", 30.5),
+        ("style_strength", "Style strength", 12.5),
+    ],
 )
 def test_fractions_are_refused_where_a_whole_number_is_needed(
     service: GenerationService, face_photo: Path, field: str, label: str, value: float
@@ -340,3 +347,80 @@ def test_every_text_model_is_named_among_the_choices(runtime: Runtime, service: 
     with pytest.raises(RefusedError) as caught:
         _text(service, model="dall-e")
     assert caught.value.message.endswith("choose one of: text-to-image:flux-schnell, text-to-image:sdxl.")
+
+
+def _set_capabilities(runtime: Runtime, tier: str, capabilities: dict[str, int]) -> None:
+    with runtime.database.session() as session:
+        model = session.exec(select(AIModel).where(AIModel.tier == tier)).one()
+        model.capabilities = capabilities
+        session.add(model)
+
+
+def test_the_models_own_limit_caps_the_number_of_images(
+    runtime: Runtime, service: GenerationService, face_photo: Path
+) -> None:
+    _set_capabilities(runtime, "pro", {"max_outputs": 2})
+    _check(service, face_photo, num_images=2)
+    assert _refused(service, face_photo, num_images=3) == "Number of images must be between 1 and 2; you gave 3."
+    _set_capabilities(runtime, "pro", {})
+    _check(service, face_photo, num_images=MAX_OUTPUTS)
+    assert _refused(service, face_photo, num_images=MAX_OUTPUTS + 1).startswith(
+        f"Number of images must be between 1 and {MAX_OUTPUTS};"
+    )
+
+
+@pytest.mark.parametrize("pick", [min, max], ids=["lowest", "highest"])
+def test_a_drawn_seed_can_be_any_seed(
+    service: GenerationService, text_engine: CountingEngine, monkeypatch: pytest.MonkeyPatch, pick
+) -> None:
+    monkeypatch.setattr(service_module, "random", SimpleNamespace(randint=lambda low, high: pick(low, high)))
+    assert _text(service, seed=-1).details["seed"] == pick(0, MAX_SEED)
+
+
+def test_the_engine_gets_what_the_user_chose(runtime: Runtime, service: GenerationService, face_photo: Path) -> None:
+    engine = CountingEngine()
+    service.engine = engine
+    params = AvatarParams(
+        photos=(PhotoUpload.from_path(face_photo),) * 2,
+        prompt="a portrait in a garden",
+        tier="enterprise",
+        style="Lowpoly",
+        style_strength=60,
+        subject="woman",
+        negative_prompt="hats",
+        num_images=2,
+        seed=99,
+        steps=30,
+        guidance_scale=3.5,
+    )
+    service.generate_avatar("local", params)
+    (request,) = engine.requests
+    assert (request.mode, request.model_key, request.width, request.height) == (
+        "photo",
+        "avatar-creator:photomaker-enterprise",
+        1536,
+        1536,
+    )
+    assert (request.style.name, request.style_strength, request.num_images, request.seed) == ("Lowpoly", 60, 2, 99)
+    assert (request.steps, request.guidance_scale, len(request.photos)) == (30, 3.5, 2)
+    assert request.prompt == "a woman img, a portrait in a garden"
+    assert request.styled_prompt.startswith("low-poly style a woman img, a portrait in a garden")
+    assert request.negative_prompt.startswith("hats, ")
+    row = _rows(runtime)[-1]
+    assert {key: row.params[key] for key in ("style", "style_strength", "subject", "seed_requested")} == {
+        "style": "Lowpoly",
+        "style_strength": 60,
+        "subject": "woman",
+        "seed_requested": 99,
+    }
+
+
+def test_a_refused_photo_request_of_a_known_tier_records_its_model(
+    runtime: Runtime, service: GenerationService, face_photo: Path
+) -> None:
+    with pytest.raises(RefusedError):
+        service.generate_avatar(
+            "local", AvatarParams(photos=(PhotoUpload.from_path(face_photo),), prompt="", tier="basic")
+        )
+    (row,) = _rows(runtime)
+    assert (row.error_code, row.model_key) == ("INVALID_PROMPT", "avatar-creator:photomaker-basic")
