@@ -424,3 +424,19 @@ def test_a_refused_photo_request_of_a_known_tier_records_its_model(
         )
     (row,) = _rows(runtime)
     assert (row.error_code, row.model_key) == ("INVALID_PROMPT", "avatar-creator:photomaker-basic")
+
+
+def test_operators_are_marked_on_their_account_row(runtime: Runtime) -> None:
+    service = GenerationService(
+        settings=runtime.settings.model_copy(update={"admin_users": ["ops"]}),
+        database=runtime.database,
+        engine=runtime.service.engine,
+        storage=runtime.service.storage,
+    )
+    service.account("ops")
+    service.account("local")
+    with runtime.database.session() as session:
+        assert {name: accounts.find_user(session, name).is_admin for name in ("ops", "local")} == {
+            "ops": True,
+            "local": False,
+        }

@@ -198,6 +198,17 @@ def test_the_wait_is_until_the_oldest_start_leaves_the_window(database: Database
     assert _balance(database, user_id) == 1000
 
 
+def test_a_start_is_stamped_with_the_clock_and_touches_only_its_users_row(database: Database, frozen: datetime) -> None:
+    user_id, other = _user(database), _other(database)
+    with database.session() as session:
+        theirs = session.get(User, other).updated_at
+    generation_id = _start(database, user_id)
+    with database.session() as session:
+        row = generations.get(session, generation_id)
+        assert (row.created_at, row.started_at) == (frozen, frozen)
+        assert session.get(User, other).updated_at == theirs
+
+
 def test_one_start_below_the_limit_is_allowed(database: Database, frozen: datetime) -> None:
     user_id = _user(database, 1000)
     _row_at(database, user_id, frozen - timedelta(seconds=30))
