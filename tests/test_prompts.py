@@ -50,6 +50,7 @@ def _refused(prompt: str, **options: object) -> RefusedError:
         ("portrait of a girl with freckles", "person", "portrait of a girl img with freckles"),
         ("img", "boy", "a boy img"),
         ("img, a woman smiling", "person", "a woman img smiling"),
+        ("img, X-ray portrait of a man", "person", "X-ray portrait of a man img"),
         ("img. A lady in red", "person", "A lady img in red"),
         ("a photo of img in a suit", "man", "a photo of a man img in a suit"),
         # Kept where it is: right after the last word before it, a class word, even with another one earlier.
