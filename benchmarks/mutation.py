@@ -3,10 +3,11 @@
 Runs mutmut over the modules listed in pyproject.toml's `[tool.mutmut]` (or reads the results of
 the last run with `--no-run`) and prints JSON: per module the mutants, how many the tests killed,
 how many survived, and the score (killed / mutants), then every survivor's name. Show one with
-`mutmut show NAME`. Too slow for CI: about an hour on 2 cores for a fresh run; a rerun after a
-change of tests or code checks only the mutants it touches.
+`mutmut show NAME`. Too slow for CI: about 45 minutes on 2 cores for a fresh run. mutmut keeps
+each mutant's result until its function changes, so after adding tests rerun the survivors
+(`--survivors`) or name the mutants to check again.
 
-    python benchmarks/mutation.py [--no-run] [--max-children N] [MUTANT_GLOB ...]
+    python benchmarks/mutation.py [--no-run | --survivors] [--max-children N] [MUTANT_GLOB ...]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).parents[1]
 DETECTED = ("killed", "timeout", "caught by type check")
@@ -40,7 +42,7 @@ def _statuses(module: str) -> dict[str, str]:
     return {name: status_by_exit_code[code] for name, code in exit_codes.items()}
 
 
-def report() -> dict[str, object]:
+def report() -> dict[str, Any]:
     """The score per module and in total, and the survivors, from the last run's results."""
     modules: dict[str, dict[str, object]] = {}
     survivors: dict[str, list[str]] = {}
@@ -66,11 +68,15 @@ def report() -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-run", action="store_true", help="only report the last run's results")
+    parser.add_argument("--survivors", action="store_true", help="check the last run's survivors again")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
     parser.add_argument("mutants", nargs="*", help="run only these mutants (globs such as 'photomaker.prompts.*')")
     args = parser.parse_args()
+    mutants = list(args.mutants)
+    if args.survivors:
+        mutants += [name for names in report()["survivors"].values() for name in names]
     if not args.no_run:
-        command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *args.mutants]
+        command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *mutants]
         subprocess.run(command, cwd=ROOT, check=True, stdout=sys.stderr)
     print(json.dumps(report(), indent=2))
 
