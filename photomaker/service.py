@@ -35,6 +35,8 @@ STEPS_RANGE = (20, 100)
 GUIDANCE_RANGE = (0.1, 10.0)
 STRENGTH_RANGE = (0, 100)
 TEXT_SIDE_RANGE = (256, 2048)
+DEFAULT_MAX_OUTPUTS = 4
+"""How many images one request may make from a model whose row names no `max_outputs`."""
 TEXT_MODE_OFF = (
     "Text to Image needs a Hugging Face token (HF_TOKEN) or TEXT_TO_IMAGE_ENDPOINT_URL, and this app has neither."
 )
@@ -124,7 +126,7 @@ def _whole(name: str, value: float | None) -> int | None:
 def _count_and_seed(model: AIModel, num_images: float, seed: float) -> tuple[int, int]:
     """The number of images (within the model's limit) and the seed (-1 draws one)."""
     count = _whole("Number of images", num_images)
-    _in_range("Number of images", count, (1, model.capabilities.get("max_outputs", 4)))
+    _in_range("Number of images", count, (1, model.capabilities.get("max_outputs", DEFAULT_MAX_OUTPUTS)))
     chosen = _whole("Seed", seed)
     _in_range("Seed", chosen, (-1, MAX_SEED))
     return count, random.randint(0, MAX_SEED) if chosen == -1 else chosen

@@ -14,26 +14,29 @@ import pytest
 from sqlmodel import select
 
 from photomaker import service as service_module
+from photomaker.catalog import load_seed_models
 from photomaker.engines.base import MAX_SEED
 from photomaker.errors import RefusedError
 from photomaker.photos import PhotoUpload
 from photomaker.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
 from photomaker.runtime import Runtime
 from photomaker.service import (
+    DEFAULT_MAX_OUTPUTS,
     GUIDANCE_RANGE,
     STEPS_RANGE,
     STRENGTH_RANGE,
     TEXT_MODE_OFF,
     TEXT_SIDE_RANGE,
     AvatarParams,
+    GenerationOutcome,
     GenerationService,
     TextParams,
 )
 from photomaker.store import AIModel, CreditTransaction, Generation, accounts, ledger
 from tests.helpers import CountingEngine
 
-MAX_OUTPUTS = 4
-"""Every seeded tier's `max_outputs`."""
+MAX_OUTPUTS = {spec.tier: spec.capabilities["max_outputs"] for spec in load_seed_models()}
+"""Each seeded tier's own limit on images per request."""
 
 
 @pytest.fixture
@@ -79,7 +82,7 @@ RANGES = [
     ("steps", "Steps", STEPS_RANGE, 1),
     ("guidance_scale", "Guidance scale", GUIDANCE_RANGE, 0.1),
     ("style_strength", "Style strength", STRENGTH_RANGE, 1),
-    ("num_images", "Number of images", (1, MAX_OUTPUTS), 1),
+    ("num_images", "Number of images", (1, MAX_OUTPUTS["pro"]), 1),
     ("seed", "Seed", (-1, MAX_SEED), 1),
 ]
 
@@ -145,7 +148,7 @@ def test_a_refusal_records_what_was_asked_cut_to_the_prompt_limits(
     assert row.model_key == "avatar-creator:photomaker-pro"
 
 
-def _text(service: GenerationService, **options: object):
+def _text(service: GenerationService, **options: object) -> GenerationOutcome:
     fields: dict[str, object] = {"prompt": "a lighthouse at dusk", **options}
     return service.generate_from_text("local", TextParams(**fields))  # type: ignore[arg-type]
 
@@ -175,7 +178,7 @@ def test_text_sizes_accept_their_ends_and_refuse_one_multiple_of_8_past(
 def test_text_to_image_charges_the_model_per_image_and_keeps_its_settings(
     runtime: Runtime, service: GenerationService, text_engine: CountingEngine
 ) -> None:
-    outcome = _text(service, width=768, height=512, num_images=MAX_OUTPUTS, seed=11, negative_prompt="fog")
+    outcome = _text(service, width=768, height=512, num_images=MAX_OUTPUTS["text"], seed=11, negative_prompt="fog")
     (request,) = text_engine.requests
     assert (request.mode, request.model_key, request.steps, request.guidance_scale) == (
         "text",
@@ -191,7 +194,7 @@ def test_text_to_image_charges_the_model_per_image_and_keeps_its_settings(
     )
     assert request.negative_prompt.startswith("fog, ")
     assert (outcome.details["credits_charged"], outcome.details["credits_remaining"]) == (40, 210)
-    assert len(outcome.images) == MAX_OUTPUTS
+    assert len(outcome.images) == MAX_OUTPUTS["text"]
     row = _rows(runtime)[-1]
     assert (row.mode, row.engine, row.photo_count, row.params["seed_requested"]) == ("text", "text", 0, 11)
 
@@ -280,7 +283,7 @@ def test_history_is_a_page_of_the_24_newest_avatars(runtime: Runtime, service: G
     runtime.service.account("local")
     with runtime.database.session() as session:
         ledger.grant(session, user_id=accounts.find_user(session, "local").id, amount=100)
-    made = [_text(service, num_images=MAX_OUTPUTS) for _ in range(7)]
+    made = [_text(service, num_images=MAX_OUTPUTS["text"]) for _ in range(7)]
     newest = [path for outcome in made for path in outcome.images][::-1]
     assert [item.image for item in service.history("local")] == newest[:24]
     assert [item.image for item in service.history("local", limit=30)] == newest
@@ -363,9 +366,9 @@ def test_the_models_own_limit_caps_the_number_of_images(
     _check(service, face_photo, num_images=2)
     assert _refused(service, face_photo, num_images=3) == "Number of images must be between 1 and 2; you gave 3."
     _set_capabilities(runtime, "pro", {})
-    _check(service, face_photo, num_images=MAX_OUTPUTS)
-    assert _refused(service, face_photo, num_images=MAX_OUTPUTS + 1).startswith(
-        f"Number of images must be between 1 and {MAX_OUTPUTS};"
+    _check(service, face_photo, num_images=DEFAULT_MAX_OUTPUTS)
+    assert _refused(service, face_photo, num_images=DEFAULT_MAX_OUTPUTS + 1).startswith(
+        f"Number of images must be between 1 and {DEFAULT_MAX_OUTPUTS};"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func
@@ -14,9 +15,9 @@ from photomaker.storage import SavedAvatar
 from photomaker.store import Database, Generation, User, accounts, generations, ledger
 
 
-def _user(database: Database, credits: int = 100) -> int:
+def _user(database: Database, credits: int = 100, *, name: str = "grace") -> int:
     with database.session() as session:
-        return accounts.get_or_create_user(session, "grace", starting_credits=credits).id
+        return accounts.get_or_create_user(session, name, starting_credits=credits).id
 
 
 def _start(database: Database, user_id: int, *, cost: int = 25, limit: int = 10) -> int:
@@ -187,7 +188,7 @@ def test_the_rate_window_holds_its_first_instant_and_not_the_one_before(database
     _start(database, user_id, limit=2)  # the older row has left the window: 1 of 2
     error = _refusal(database, user_id, limit=2)
     assert error.code == "USER_RATE_LIMITED"
-    assert error.message == ("You started 2 generations in the last minute (the limit is 2); try again in 1 seconds.")
+    assert error.message == "You started 2 generations in the last minute (the limit is 2); try again in 1 seconds."
 
 
 def test_the_wait_is_until_the_oldest_start_leaves_the_window(database: Database, frozen: datetime) -> None:
@@ -199,7 +200,7 @@ def test_the_wait_is_until_the_oldest_start_leaves_the_window(database: Database
 
 
 def test_a_start_is_stamped_with_the_clock_and_touches_only_its_users_row(database: Database, frozen: datetime) -> None:
-    user_id, other = _user(database), _other(database)
+    user_id, other = _user(database), _user(database, name="ada")
     with database.session() as session:
         theirs = session.get(User, other).updated_at
     generation_id = _start(database, user_id)
@@ -229,17 +230,12 @@ def test_refused_rows_do_not_count_towards_the_rate_limit(
 
 
 def test_other_users_starts_do_not_count(database: Database, frozen: datetime) -> None:
-    user_id, other = _user(database, 1000), _other(database)
+    user_id, other = _user(database, 1000), _user(database, name="ada")
     _row_at(database, other, frozen - timedelta(seconds=1))
     _start(database, user_id, limit=1)
 
 
-def _other(database: Database) -> int:
-    with database.session() as session:
-        return accounts.get_or_create_user(session, "ada", starting_credits=100).id
-
-
-def _summary(database: Database) -> dict:
+def _summary(database: Database) -> dict[str, Any]:
     return metrics.summary(database, metrics.View(window="all"))
 
 
@@ -317,7 +313,7 @@ def test_crash_recovery_shows_in_the_metrics_and_only_touches_processing_rows(da
 
 
 def test_recent_avatars_are_the_users_completed_ones_newest_first(database: Database) -> None:
-    user_id, other = _user(database), _other(database)
+    user_id, other = _user(database), _user(database, name="ada")
     made = []
     for owner, outcome in [(user_id, "completed"), (user_id, "failed"), (other, "completed"), (user_id, "completed")]:
         generation_id = _start(database, owner)
@@ -370,7 +366,7 @@ def test_recent_avatars_default_to_a_page_of_24(database: Database) -> None:
 
 
 def test_rating_refusals_are_invalid_params_naming_the_generation(database: Database) -> None:
-    owner, other = _user(database), _other(database)
+    owner, other = _user(database), _user(database, name="ada")
     generation_id = _start(database, owner)
     for user_id, message in [
         (owner, f"Generation #{generation_id} made no avatars (processing); nothing to rate."),
@@ -382,7 +378,7 @@ def test_rating_refusals_are_invalid_params_naming_the_generation(database: Data
 
 
 def test_deleting_a_users_data_touches_only_that_user(database: Database) -> None:
-    user_id, other = _user(database), _other(database)
+    user_id, other = _user(database), _user(database, name="ada")
     _start(database, other)  # still processing: it must not block someone else's deletion
     with database.session() as session:
         mine, theirs = (session.get(User, uid).updated_at for uid in (user_id, other))
