@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from photomaker import charts, demo_history, exports, histogram, metrics, prometheus
+from photomaker.monitoring import charts, demo_history, exports, histogram, metrics, prometheus
 from photomaker.runtime import start_runtime
 from photomaker.settings import Settings
 from photomaker.store.rollups import rollup_table

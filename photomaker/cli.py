@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from photomaker import demo_history, metrics
 from photomaker.accounts import CreditEntry
-from photomaker.catalog import PHOTO_TIERS
 from photomaker.errors import PhotoMakerError
+from photomaker.model_specs import PHOTO_TIERS
+from photomaker.monitoring import demo_history, metrics
 from photomaker.photos import PhotoUpload
 from photomaker.prompts import DEFAULT_STYLE, STYLES_BY_NAME, SUBJECTS
 from photomaker.runtime import Runtime, expire_old_avatars, start_runtime

@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from photomaker import metrics
 from photomaker.accounts import Accounts
-from photomaker.catalog import load_seed_models
 from photomaker.engines.health import EngineHealth
 from photomaker.engines.registry import create_engine, create_text_engine
 from photomaker.identity import Identity
+from photomaker.model_specs import load_seed_models
+from photomaker.monitoring import metrics
 from photomaker.service import GenerationService
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage, private_folder

@@ -1,6 +1,6 @@
 """`python -m seeds`: upsert the AI model catalogue into the configured database."""
 
-from photomaker.catalog import PHOTO_TIERS, load_seed_models
+from photomaker.model_specs import PHOTO_TIERS, load_seed_models
 from photomaker.runtime import seed_models
 from photomaker.settings import Settings
 from photomaker.store import Database

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from photomaker import metrics
 from photomaker.errors import PhotoMakerError, RefusedError
+from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime, start_runtime
 from photomaker.service import AvatarParams

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from photomaker import demo_history, metrics
+from photomaker.monitoring import demo_history, metrics
 from photomaker.runtime import seed_models
 from photomaker.store import Database, Generation, accounts, rollups
 from tests.helpers import add_finished, snapshot

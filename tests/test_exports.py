@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from photomaker import exports, metrics
+from photomaker.monitoring import exports, metrics
 from photomaker.store import Database, generations, ledger
 from tests.known_history import NOW, PRO, make_known_history
 

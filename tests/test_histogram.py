@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from photomaker import histogram
+from photomaker.monitoring import histogram
 
 
 def test_bounds_are_inclusive_upper_edges_like_prometheus_le() -> None:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from photomaker import metrics
 from photomaker.errors import RefusedError
+from photomaker.monitoring import metrics
 from photomaker.store import Database, Generation, generations
 from photomaker.store.models import SYNTHETIC_ENGINE
 from photomaker.store.rollups import rollup_table
@@ -163,7 +163,7 @@ def test_rollups_are_rebuilt_from_the_rows_and_built_once_when_missing(
     with history.session() as session:
         session.execute(delete(rollup_table))
     assert metrics.summary(history, metrics.View(window="all"), now=NOW)["total"] == 0
-    with caplog.at_level(logging.WARNING, logger="photomaker.metrics"):
+    with caplog.at_level(logging.WARNING, logger="photomaker.monitoring.metrics"):
         metrics.rebuild_if_missing(history)
     assert [record.getMessage() for record in caplog.records] == [
         f"built the monitoring rollups from {len(ROWS)} existing generations"

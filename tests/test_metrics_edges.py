@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from photomaker import histogram, metrics
+from photomaker.monitoring import histogram, metrics
 from photomaker.runtime import seed_models
 from photomaker.store import AIModel, Database, accounts, rollups
 from tests.helpers import add_finished

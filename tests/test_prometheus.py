@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from photomaker import prometheus
+from photomaker.monitoring import prometheus
 from photomaker.store import Database, generations
 from tests.helpers import add_finished
 from tests.known_history import PRO, make_known_history

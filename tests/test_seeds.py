@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from photomaker.catalog import load_seed_models
+from photomaker.model_specs import load_seed_models
 from photomaker.runtime import seed_models
 from photomaker.store import AIModel, Database
 

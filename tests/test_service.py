@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from photomaker import metrics
 from photomaker import service as service_module
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
+from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime, expire_old_avatars, start_runtime
 from photomaker.service import AvatarParams, GenerationService

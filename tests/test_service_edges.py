@@ -14,9 +14,9 @@ import pytest
 from sqlmodel import select
 
 from photomaker import service as service_module
-from photomaker.catalog import load_seed_models
 from photomaker.engines.base import MAX_SEED
 from photomaker.errors import RefusedError
+from photomaker.model_specs import load_seed_models
 from photomaker.photos import PhotoUpload
 from photomaker.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
 from photomaker.runtime import Runtime

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageOps
 
-from photomaker.catalog import Mode
 from photomaker.faces import FacePhoto
+from photomaker.model_specs import Mode
 from photomaker.prompts import BuiltPrompt, Style
 
 MAX_SEED = 2**31 - 1

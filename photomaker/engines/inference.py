@@ -18,11 +18,11 @@ from huggingface_hub import InferenceClient, whoami
 from huggingface_hub.utils import get_session
 from PIL import Image
 
-from photomaker.catalog import style_strength_ratio
 from photomaker.engines import transport
 from photomaker.engines.base import MAX_SEED, GenerationRequest, GenerationResult, ProgressFn, fit_to_size
 from photomaker.engines.retry import Retrier, RetryPolicy
 from photomaker.faces import FacePhoto
+from photomaker.model_specs import style_strength_ratio
 from photomaker.settings import Settings
 
 CHECK_TIMEOUT_S = 10.0

@@ -23,11 +23,11 @@ from gradio_client import Client, handle_file
 from gradio_client.utils import Status, StatusUpdate
 from PIL import Image
 
-from photomaker.catalog import SQUARE_ASPECT, style_strength_ratio
 from photomaker.engines import transport
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn, fit_to_size
 from photomaker.engines.retry import Retrier, RetryPolicy
 from photomaker.errors import BackendError
+from photomaker.model_specs import SQUARE_ASPECT, style_strength_ratio
 from photomaker.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, select
 
-from photomaker.catalog import ModelSpec
+from photomaker.model_specs import ModelSpec
 from photomaker.store.models import AIModel, utcnow
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
-from photomaker import histogram
+from photomaker.monitoring import histogram
 from photomaker.store.models import FINAL_STATUSES, SYNTHETIC_ENGINE, Generation
 
 KEY: tuple[str, ...] = ("epoch_hour", "model_key", "mode", "status", "engine", "error_code")

@@ -12,9 +12,9 @@ from typing import Any
 import gradio as gr
 from gradio import FileData
 
-from photomaker import metrics
 from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import RefusedError
+from photomaker.monitoring import metrics
 from photomaker.prompts import DEFAULT_STYLE
 from photomaker.runtime import Runtime
 from photomaker.service import GenerationOutcome

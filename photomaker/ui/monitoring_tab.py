@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from photomaker import charts, exports, metrics
+from photomaker.monitoring import charts, exports, metrics
 from photomaker.runtime import Runtime
 from photomaker.store.models import utcnow
 from photomaker.ui.cache import served_download

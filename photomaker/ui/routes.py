@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from photomaker import prometheus
+from photomaker.monitoring import prometheus
 from photomaker.runtime import Runtime
 from photomaker.settings import Settings
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from photomaker import metrics
 from photomaker.errors import RefusedError
+from photomaker.monitoring import metrics
 from photomaker.storage import SavedAvatar
 from photomaker.store import Database, Generation, User, accounts, generations, ledger
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from photomaker import histogram, metrics
 from photomaker.errors import RefusedError
+from photomaker.monitoring import histogram, metrics
 from photomaker.runtime import seed_models
 from photomaker.storage import SavedAvatar
 from photomaker.store import Database, Generation, accounts, generations, rollups

@@ -12,8 +12,8 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from prometheus_client.parser import text_string_to_metric_families
 
-from photomaker import metrics
 from photomaker.cli import main
+from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
 from photomaker.service import AvatarParams
 from tests.ui.conftest import ServedApp

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from photomaker import metrics
+from photomaker.monitoring import metrics
 from photomaker.store import Database
 from photomaker.ui.monitoring_tab import empty_note, headline_html
 from tests.known_history import NOW, make_known_history

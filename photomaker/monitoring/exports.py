@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from photomaker.metrics import View, catalogue, scope_for, tier_of
+from photomaker.monitoring.metrics import View, catalogue, scope_for, tier_of
 from photomaker.store import Database, reports
 from photomaker.store.models import utcnow
 

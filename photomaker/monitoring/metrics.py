@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from photomaker import histogram
 from photomaker.errors import RefusedError
+from photomaker.monitoring import histogram
 from photomaker.store import AIModel, Database, rollups
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow

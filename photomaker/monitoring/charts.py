@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from photomaker.metrics import TARGETS, Dashboard, LatencyPoint, SuccessPoint
+from photomaker.monitoring.metrics import TARGETS, Dashboard, LatencyPoint, SuccessPoint
 
 TARGET_BY_KEY = {target.key: target for target in TARGETS}
 SUCCESS_TARGET = TARGET_BY_KEY["success_rate"].threshold

@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
-from photomaker import histogram
+from photomaker.monitoring import histogram
 from photomaker.store import Database, rollups
 from photomaker.store.rollups import RATING_COLUMNS, STARS, Scope
 
