@@ -23,7 +23,6 @@ from photomaker.engines.inference import encode_photo
 from photomaker.faces import locate
 from photomaker.photos import PhotoUpload, prepare_one
 from photomaker.runtime import start_runtime
-from photomaker.service import AvatarParams, TextParams
 from photomaker.settings import Settings
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN
@@ -89,18 +88,18 @@ def main() -> None:
             check.wait(10)
         service = runtime.service
         photo = PhotoUpload.from_path(PHOTO)
-        avatar = AvatarParams(photos=(photo,), prompt="a professional headshot", tier="pro", seed=1)
-        text = TextParams(prompt="a lighthouse at dusk", seed=1)
+        avatar = ([photo], {"prompt": "a professional headshot", "tier": "pro", "seed": 1})
+        text = dict(prompt="a lighthouse at dusk", seed=1)
 
         client = InferenceClient(base_url=server.url, token=FAKE_TOKEN)
         jpeg = encode_photo(locate(prepare_one(photo, max_bytes=settings.max_photo_bytes)))
         parameters = {"prompt": "a person img, a professional headshot", "target_size": {"width": 1024, "height": 1024}}
 
         bare_photo = median_ms(lambda: client.image_to_image(jpeg, **parameters).load())
-        whole_photo = median_ms(lambda: service.generate_avatar("bench", avatar))
+        whole_photo = median_ms(lambda: service.generate_avatar("bench", *avatar))
         bare_text = median_ms(lambda: client.text_to_image("a lighthouse at dusk", width=1024, height=1024).load())
         whole_text = median_ms(lambda: service.generate_from_text("bench", text))
-        breakdown = phases_ms(lambda progress: service.generate_avatar("bench", avatar, progress=progress))
+        breakdown = phases_ms(lambda progress: service.generate_avatar("bench", *avatar, progress=progress))
         runtime.database.dispose()
 
     print(

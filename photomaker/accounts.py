@@ -1,5 +1,5 @@
-"""A user's account beyond generating: operators' credit adjustments, the credit history, and the
-user's own data (a ZIP export, deletion).
+"""A user's account: the balance, operators' credit adjustments, the credit history, and the user's
+own data (a ZIP export, deletion).
 
 Domain code: the page, the API and the CLI call it alike; errors are ours, so each surface shows
 them its own way. Asking about a user who never used the app creates nothing.
@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from sqlmodel import Session
 
 from photomaker.errors import RefusedError
 from photomaker.settings import Settings
@@ -35,6 +37,12 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _name(username: str | None) -> str:
     return (username or "").strip()
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    credits: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,13 @@ def _generation_record(generation: Generation, project: str | None, avatars: lis
     }
 
 
+def open_account(session: Session, username: str, settings: Settings) -> User:
+    """The user called `username`, made with the starting credits if new: at sign-in, a first charge or refusal."""
+    return users.get_or_create_user(
+        session, username, starting_credits=settings.starting_credits, is_admin=username in settings.admin_users
+    )
+
+
 class Accounts:
     """Credits an operator can manage, and a user's own data."""
 
@@ -114,7 +129,7 @@ class Accounts:
 
     def _known(self, username: str) -> User:
         """The user called `username`; refused, not created, when they never used the app."""
-        with self.database.session() as session:
+        with self.database.reading() as session:
             user = users.find_user(session, _name(username))
         if user is None:
             raise RefusedError(
@@ -122,6 +137,22 @@ class Accounts:
                 f"There is no user {_name(username)!r}; check the name (they must have used the app once).",
             )
         return user
+
+    def account(self, username: str) -> Account:
+        """The user's balance; one the app has not met yet has the starting credits they will get on their first
+        generation (the account is made then, or at sign-in)."""
+        with self.database.reading() as session:
+            user = users.find_user(session, _name(username))
+        return Account(_name(username), self.settings.starting_credits if user is None else user.credits)
+
+    def sign_in(self, username: str) -> Account:
+        """The user's account, opened (with the starting credits) the first time they sign in."""
+        with self.database.reading() as session:
+            user = users.find_user(session, _name(username))
+        if user is None:
+            with self.database.session() as session:
+                user = open_account(session, _name(username), self.settings)
+        return Account(user.username, user.credits)
 
     def grant(self, username: str, amount: int, *, reason: str, by: str) -> int:
         """Give (positive) or take back (negative) credits with a reason; returns the new balance.
@@ -140,7 +171,7 @@ class Accounts:
 
     def credit_history(self, username: str, *, limit: int = 200) -> list[CreditEntry]:
         """The user's ledger lines, newest first; empty for a user the app has not met yet."""
-        with self.database.session() as session:
+        with self.database.reading() as session:
             user = users.find_user(session, _name(username))
             lines = [] if user is None else ledger.history(session, user_id=user.id, limit=limit)
         return [CreditEntry.of(line) for line in lines]
@@ -153,7 +184,7 @@ class Accounts:
         `credit_history.json` (every ledger line). No server path goes in; avatars are copied in
         chunks from disk, and the ZIP appears at `target` only once it is complete.
         """
-        with self.database.session() as session:
+        with self.database.reading() as session:
             user = users.find_user(session, _name(username))
             rows = [] if user is None else generations.of_user(session, user_id=user.id)
             avatars = [] if user is None else generations.avatars_of_user(session, user_id=user.id)
@@ -180,7 +211,7 @@ class Accounts:
 
     def avatar_files(self, username: str) -> list[Path]:
         """Every avatar image and thumbnail of the user still on disk (for the callers that copied them)."""
-        with self.database.session() as session:
+        with self.database.reading() as session:
             user = users.find_user(session, _name(username))
             avatars = [] if user is None else generations.avatars_of_user(session, user_id=user.id)
         paths = (self.storage.path(name) for avatar in avatars for name in (avatar.image_path, avatar.thumbnail_path))

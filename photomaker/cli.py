@@ -1,6 +1,6 @@
 """`python -m photomaker ...`: the same service as the page, from a terminal.
 
-python -m photomaker generate --photo me.jpg --prompt "a headshot" --tier pro --out avatars/
+python -m photomaker generate --photo me.jpg --prompt "a headshot" --tier pro --out ~/avatars
 python -m photomaker account
 python -m photomaker stats --window 7d
 python -m photomaker metrics rebuild
@@ -19,52 +19,71 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+
+from pydantic import BaseModel
 
 from photomaker.accounts import CreditEntry
 from photomaker.errors import PhotoMakerError
 from photomaker.model_specs import PHOTO_TIERS
 from photomaker.monitoring import demo_history, metrics
+from photomaker.params import PhotoParams
 from photomaker.photos import PhotoUpload
-from photomaker.prompts import DEFAULT_STYLE, STYLES_BY_NAME, SUBJECTS
+from photomaker.prompts import STYLES_BY_NAME
 from photomaker.runtime import Runtime, expire_old_avatars, start_runtime
-from photomaker.service import AvatarParams
 from photomaker.settings import Settings
 
 
 def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
-    params = AvatarParams(
-        photos=tuple(PhotoUpload.from_path(path) for path in args.photo),
-        prompt=args.prompt,
-        tier=args.tier,
-        style=args.style,
-        style_strength=args.style_strength,
-        subject=args.subject,
-        negative_prompt=args.negative_prompt,
-        num_images=args.num_images,
-        seed=args.seed,
-        steps=args.steps,
-        guidance_scale=args.guidance_scale,
-        project=args.project,
-    )
+    values = {name: getattr(args, name) for name in PhotoParams.model_fields if hasattr(args, name)}
 
     def progress(fraction: float, message: str) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
-    outcome = runtime.service.generate_avatar(args.user or runtime.settings.local_username, params, progress=progress)
-    args.out.mkdir(parents=True, exist_ok=True)
+    username = args.user or runtime.settings.local_username
+    photos = [PhotoUpload.from_path(path) for path in args.photo]
+    outcome = runtime.service.generate_avatar(username, photos, values, progress=progress)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
     for path in outcome.images:
-        target = args.out / f"generation-{outcome.generation_id}-{path.name}"
-        shutil.copyfile(path, target)
+        target = path if args.out is None else args.out / f"generation-{outcome.generation_id}-{path.name}"
+        if args.out is not None:
+            shutil.copyfile(path, target)
         print(target)
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(json.dumps(outcome.details, indent=2), file=sys.stderr)
+    print(outcome.details.model_dump_json(indent=2), file=sys.stderr)
     return 0
 
 
+CHOICES: dict[str, Sequence[str]] = {"tier": PHOTO_TIERS, "style": list(STYLES_BY_NAME)}
+"""Choices the CLI offers for fields the database checks (an operator may turn a tier off)."""
+
+
+def _add_param_options(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
+    """One option per field of `model`: its name, type, choices and description from the model.
+
+    A left-out option is not passed at all, so the model's default (or the tier's) applies.
+    """
+    for name, field in model.model_fields.items():
+        kinds = [kind for kind in get_args(field.annotation) or (field.annotation,) if kind is not type(None)]
+        literal = kinds if all(isinstance(kind, str) for kind in kinds) else None
+        limits = {key: getattr(rule, key) for rule in field.metadata for key in ("ge", "le") if hasattr(rule, key)}
+        span = f", {limits['ge']} to {limits['le']}" if len(limits) == 2 else ""
+        default = "" if field.is_required() else " (default: the tier's)" if field.default is None else None
+        default = f" (default: {field.default!r})" if default is None else default
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=None if literal else kinds[0],
+            choices=literal or CHOICES.get(name),
+            required=field.is_required(),
+            default=argparse.SUPPRESS,
+            help=f"{field.title}: {field.description}{span}{default}",
+        )
+
+
 def _account(runtime: Runtime, args: argparse.Namespace) -> int:
-    found = runtime.service.account(args.user or runtime.settings.local_username)
+    found = runtime.accounts.account(args.user or runtime.settings.local_username)
     is_admin = runtime.identity.is_operator(found.username)
     print(json.dumps({"username": found.username, "credits": found.credits, "is_admin": is_admin}))
     return 0
@@ -80,7 +99,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         f"Average time: {metrics.display('avg_processing_s', summary['avg_processing_s'])}",
         f"Successful: {summary['completed']:,}",
         f"Failed: {summary['failed']:,}",
-        f"Rejected: {summary['rejected']:,}",
+        f"Refused: {summary['rejected']:,}",
         f"p50 time: {metrics.display('p50_processing_s', summary['p50_processing_s'])}",
         f"Credits spent: {summary['credits_spent']:,}",
         f"Ratings: {summary['ratings']:,}",
@@ -177,18 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = commands.add_parser("generate", help="make avatars from 1-4 photos")
     generate.add_argument("--photo", action="append", type=Path, required=True, help="a photo (repeat for up to 4)")
-    generate.add_argument("--prompt", required=True)
-    generate.add_argument("--tier", choices=PHOTO_TIERS, default="pro")
-    generate.add_argument("--style", choices=list(STYLES_BY_NAME), default=DEFAULT_STYLE)
-    generate.add_argument("--style-strength", type=int, help="0-100; the tier's default when left out")
-    generate.add_argument("--subject", choices=SUBJECTS, default="person")
-    generate.add_argument("--negative-prompt", default="")
-    generate.add_argument("--num-images", type=int, default=1)
-    generate.add_argument("--seed", type=int, default=-1)
-    generate.add_argument("--steps", type=int)
-    generate.add_argument("--guidance-scale", type=float)
-    generate.add_argument("--project", default="My avatars")
-    generate.add_argument("--out", type=Path, default=Path("avatars"), help="folder to copy the avatars into")
+    _add_param_options(generate, PhotoParams)
+    generate.add_argument("--out", type=Path, help="copy the avatars into this folder (default: print where they are)")
     generate.add_argument("--user", help="whose credits to use (default: the local user)")
     generate.set_defaults(run=_generate)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
+import cv2.data
 import numpy as np
 from PIL import Image
 
@@ -66,7 +67,9 @@ def _cascades() -> tuple[cv2.CascadeClassifier, cv2.CascadeClassifier]:
     return _local.cascades
 
 
-def _boxes(found: np.ndarray | tuple, scale: float, *, mirror_width: int | None = None) -> list[FaceBox]:
+def _boxes(
+    found: np.ndarray | Sequence[Sequence[int]], scale: float, *, mirror_width: int | None = None
+) -> list[FaceBox]:
     boxes = []
     for x, y, w, h in found:
         if mirror_width is not None:
@@ -84,12 +87,15 @@ def detect_faces(image: Image.Image) -> list[FaceBox]:
     pixels = cv2.equalizeHist(np.asarray(gray))
     side = max(20, round(min(pixels.shape) * MIN_FACE_SHARE))
     frontal, profile = _cascades()
-    options = {"scaleFactor": 1.1, "minNeighbors": 5, "minSize": (side, side)}
-    candidates = _boxes(frontal.detectMultiScale(pixels, **options), scale)
+
+    def find(cascade: cv2.CascadeClassifier, frame: np.ndarray) -> Sequence[Sequence[int]]:
+        return cascade.detectMultiScale(frame, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
+
+    candidates = _boxes(find(frontal, pixels), scale)
     if not candidates:
-        candidates += _boxes(profile.detectMultiScale(pixels, **options), scale)
+        candidates += _boxes(find(profile, pixels), scale)
         mirrored = np.ascontiguousarray(pixels[:, ::-1])
-        candidates += _boxes(profile.detectMultiScale(mirrored, **options), scale, mirror_width=pixels.shape[1])
+        candidates += _boxes(find(profile, mirrored), scale, mirror_width=pixels.shape[1])
     faces: list[FaceBox] = []
     for box in sorted(candidates, key=lambda b: b.area, reverse=True):
         if not any(kept.contains(box.center) or box.contains(kept.center) for kept in faces):
@@ -112,3 +118,12 @@ def locate(photo: PreparedPhoto) -> FacePhoto:
 def locate_all(photos: Sequence[PreparedPhoto]) -> list[FacePhoto]:
     """The face in every photo of a request; the first photo without one refuses the request."""
     return [locate(photo) for photo in photos]
+
+
+def notes(located: Sequence[FacePhoto]) -> list[str]:
+    """What the user should know about the faces found: photos where the largest of several was used."""
+    return [
+        f"{item.photo.name}: found {item.faces_found} faces; used the largest."
+        for item in located
+        if item.faces_found > 1
+    ]

@@ -99,7 +99,7 @@ def prepare_one(upload: PhotoUpload, *, max_bytes: int, max_side: int = MAX_SIDE
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(upload.path)
+            image: Image.Image = Image.open(upload.path)
             if image.format not in ACCEPTED_FORMATS:
                 raise _refuse_invalid(name, f"is a {image.format} file")
             width, height = image.size

@@ -162,7 +162,9 @@ def _class_word_end(text: str) -> int | None:
 
 def _trigger_is_placed(text: str) -> bool:
     match = _TRIGGER_RE.search(text)
-    before = _WORD_RE.findall(text[: match.start()]) if match else []
+    if match is None:
+        return False
+    before = _WORD_RE.findall(text[: match.start()])
     return bool(before) and before[-1].lower() in CLASS_WORDS and text[: match.start()].endswith(" ")
 
 

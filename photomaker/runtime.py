@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from photomaker.accounts import Accounts
 from photomaker.engines.health import EngineHealth
 from photomaker.engines.registry import create_engine, create_text_engine
+from photomaker.gallery import Gallery
 from photomaker.identity import Identity
 from photomaker.model_specs import load_seed_models
 from photomaker.monitoring import metrics
@@ -33,7 +34,9 @@ class Runtime:
     service: GenerationService
     identity: Identity
     accounts: Accounts
-    """Operators' credit adjustments, credit history, a user's export and deletion."""
+    """Balances, operators' credit adjustments, credit history, a user's export and deletion."""
+    gallery: Gallery
+    """A user's past avatars, their ratings and projects."""
     health: tuple[EngineHealth, ...] = ()
     """Start-up checks of the remote engines, running in the background."""
 
@@ -86,5 +89,6 @@ def start_runtime(settings: Settings) -> Runtime:
         service=service,
         identity=Identity(settings),
         accounts=accounts,
+        gallery=Gallery(database=database, storage=storage),
         health=health,
     )

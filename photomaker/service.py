@@ -1,9 +1,10 @@
-"""One generation, end to end: the only place that orders the steps of DESIGN.md's flow.
+"""One generation, end to end: the only place that orders the steps of a generation.
 
-1. check the parameters, the prompt and the photos, find the faces (refusals charge nothing
-   and are recorded as `rejected` rows);
-2. in one transaction: rate limit, a `processing` row, the charge;
-3. generate; 4. save the avatars and complete the row;
+1. `prepare_*`: check the parameters and the prompt against the chosen model (one read);
+2. `run`: check the photos and find the faces (refusals so far charge nothing and are recorded
+   as `rejected` rows); then in one transaction: the account, rate limit, a `processing` row,
+   the charge;
+3. generate; 4. save the avatars and complete the row, reading the new balance in the same transaction;
 5. on any failure after the charge: fail the row and refund exactly once.
 """
 
@@ -12,141 +13,62 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from photomaker import faces, photos, prompts
+from photomaker.accounts import open_account
 from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
+from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, RunParams, TextParams, given, parse
 from photomaker.photos import PhotoUpload
-from photomaker.prompts import DEFAULT_STYLE, Subject
+from photomaker.results import GenerationDetails, GenerationOutcome
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
-from photomaker.store import AIModel, Database, Generation, User, accounts, generations, ledger
+from photomaker.store import AIModel, Database, Generation, accounts, generations, ledger
 from photomaker.store import catalog as model_rows
-from photomaker.store.accounts import DEFAULT_PROJECT
 
 log = logging.getLogger(__name__)
 
-STEPS_RANGE = (20, 100)
-GUIDANCE_RANGE = (0.1, 10.0)
-STRENGTH_RANGE = (0, 100)
-TEXT_SIDE_RANGE = (256, 2048)
-DEFAULT_MAX_OUTPUTS = 4
-"""How many images one request may make from a model whose row names no `max_outputs`."""
 TEXT_MODE_OFF = (
     "Text to Image needs a Hugging Face token (HF_TOKEN) or TEXT_TO_IMAGE_ENDPOINT_URL, and this app has neither."
 )
 
-
-@dataclass(frozen=True)
-class AvatarParams:
-    """What a user asked for, as typed values (from the page, the API or the CLI)."""
-
-    photos: tuple[PhotoUpload, ...]
-    prompt: str
-    tier: str = "pro"
-    style: str = DEFAULT_STYLE
-    style_strength: int | None = None
-    subject: Subject = "person"
-    negative_prompt: str = ""
-    num_images: int = 1
-    seed: int = -1
-    steps: int | None = None
-    guidance_scale: float | None = None
-    project: str = DEFAULT_PROJECT
+Asked = Callable[..., generations.Draft]
+"""What a request asked for, as a refusal records it: a Draft waiting for its user's id."""
 
 
 @dataclass(frozen=True)
-class TextParams:
-    """A Text to Image request, as typed values: no photos, a size instead of a tier."""
+class Prepared:
+    """A request that passed every check but the photos': all `run` needs."""
 
-    prompt: str
-    model: str | None = None
-    width: int = 1024
-    height: int = 1024
-    negative_prompt: str = ""
-    num_images: int = 1
-    seed: int = -1
-    project: str = DEFAULT_PROJECT
-
-
-@dataclass(frozen=True)
-class GenerationOutcome:
-    """A completed generation: its images on disk and the details shown to the user."""
-
-    generation_id: int
-    images: list[Path]
-    details: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Account:
     username: str
-    credits: int
+    model: AIModel
+    engine: Engine
+    request: GenerationRequest
+    run_params: RunParams
+    project: str
+    asked: Asked
 
 
-@dataclass(frozen=True)
-class Rating:
-    """A user's rating of one of their generations, and the one it replaced."""
-
-    generation_id: int
-    stars: int
-    previous: int | None
-
-
-@dataclass(frozen=True)
-class HistoryItem:
-    """One past avatar, for the history gallery."""
-
-    generation_id: int
-    image: Path
-    thumbnail: Path
-    caption: str
+def _asked(values: Mapping[str, Any], *, mode: str, engine: str, model: AIModel | None, **recorded: Any) -> Asked:
+    """What a refusal of these raw values records: the prompts cut to their limits, and `recorded`."""
+    return partial(
+        generations.Draft,
+        model_key=model.model_key if model else str(values.get("model") or "unknown"),
+        mode=mode,
+        engine=engine,
+        prompt=str(values.get("prompt") or "")[: prompts.MAX_PROMPT_CHARS],
+        negative_prompt=str(values.get("negative_prompt") or "")[: prompts.MAX_NEGATIVE_CHARS],
+        **recorded,
+    )
 
 
-def _in_range(name: str, value: float, bounds: tuple[float, float]) -> None:
-    low, high = bounds
-    if not low <= value <= high:
-        raise RefusedError("INVALID_PARAMS", f"{name} must be between {low:g} and {high:g}; you gave {value:g}.")
-
-
-def _whole(name: str, value: float | None) -> int | None:
-    if value is None:
-        return None
-    if float(value) != int(value):
-        raise RefusedError("INVALID_PARAMS", f"{name} must be a whole number; you gave {value}.")
-    return int(value)
-
-
-def _count_and_seed(model: AIModel, num_images: float, seed: float) -> tuple[int, int]:
-    """The number of images (within the model's limit) and the seed (-1 draws one)."""
-    count = _whole("Number of images", num_images)
-    _in_range("Number of images", count, (1, model.capabilities.get("max_outputs", DEFAULT_MAX_OUTPUTS)))
-    chosen = _whole("Seed", seed)
-    _in_range("Seed", chosen, (-1, MAX_SEED))
-    return count, random.randint(0, MAX_SEED) if chosen == -1 else chosen
-
-
-def _side(name: str, value: float) -> int:
-    """A Text to Image width or height: whole, in range, a multiple of 8 as diffusion models need."""
-    side = _whole(name, value)
-    _in_range(name, side, TEXT_SIDE_RANGE)
-    if side % 8:
-        raise RefusedError("INVALID_PARAMS", f"{name} must be a multiple of 8; you gave {side}.")
-    return side
-
-
-def _face_notes(located: Sequence[faces.FacePhoto]) -> list[str]:
-    return [
-        f"{item.photo.name}: found {item.faces_found} faces; used the largest."
-        for item in located
-        if item.faces_found > 1
-    ]
+def _max_images(model: AIModel) -> int:
+    return model.max_outputs or DEFAULT_MAX_OUTPUTS
 
 
 class GenerationService:
@@ -167,159 +89,75 @@ class GenerationService:
         self.text_engine = text_engine
         self.storage = storage
 
-    def _user(self, username: str) -> User:
-        with self.database.session() as session:
-            return accounts.get_or_create_user(
-                session,
-                username,
-                starting_credits=self.settings.starting_credits,
-                is_admin=username in self.settings.admin_users,
-            )
-
-    def account(self, username: str) -> Account:
-        """The user's balance (creating the account on first sight)."""
-        user = self._user(username)
-        return Account(username=user.username, credits=user.credits)
-
     def models(self, *, mode: str = "photo") -> list[AIModel]:
-        with self.database.session() as session:
+        """The enabled models of one mode, cheapest first."""
+        with self.database.reading() as session:
             return model_rows.list_models(session, mode=mode)
 
-    def projects(self, username: str) -> list[str]:
-        user = self._user(username)
-        with self.database.session() as session:
-            return accounts.list_projects(session, user_id=user.id) or [DEFAULT_PROJECT]
-
-    def history(self, username: str, *, limit: int = 24) -> list[HistoryItem]:
-        """The user's latest avatars, newest first."""
-        user = self._user(username)
-        with self.database.session() as session:
-            rows = generations.recent_avatars(session, user_id=user.id, limit=limit)
-        return [
-            HistoryItem(
-                generation_id=generation.id,
-                image=self.storage.path(avatar.image_path),
-                thumbnail=self.storage.path(avatar.thumbnail_path),
-                caption=f"#{generation.id} · {generation.params.get('style') or 'Text to Image'}"
-                + (" · preview" if generation.preview else ""),
-            )
-            for avatar, generation in rows
-        ]
-
-    def rate(self, username: str, generation_id: int, stars: int) -> Rating:
-        """Rate one of the user's completed generations 1-5 stars (again to change it); feeds satisfaction."""
-        user = self._user(username)
-        whole = _whole("Rating", stars)
-        with self.database.session() as session:
-            previous = generations.rate(session, generation_id, user_id=user.id, stars=whole)
-        return Rating(generation_id=generation_id, stars=whole, previous=previous)
-
-    @staticmethod
-    def _avatar_request(params: AvatarParams, model: AIModel) -> GenerationRequest:
-        """Every check of a photo request that does not read the photos; RefusedError before any charge."""
-        num_images, seed = _count_and_seed(model, params.num_images, params.seed)
-        steps = _whole("Steps", params.steps) or model.steps
-        _in_range("Steps", steps, STEPS_RANGE)
-        guidance = model.guidance_scale if params.guidance_scale is None else float(params.guidance_scale)
-        _in_range("Guidance scale", guidance, GUIDANCE_RANGE)
-        strength = _whole("Style strength", params.style_strength)
-        strength = model.default_style_strength if strength is None else strength
-        _in_range("Style strength", strength, STRENGTH_RANGE)
-        built = prompts.build(
-            params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
-        )
-        return GenerationRequest.from_prompts(
-            built,
-            mode="photo",
-            model_key=model.model_key,
-            style=prompts.get_style(params.style),
-            style_strength=strength,
-            width=model.width,
-            height=model.height,
-            num_images=num_images,
-            steps=steps,
-            guidance_scale=guidance,
-            seed=seed,
-        )
-
-    def _with_faces(
-        self, request: GenerationRequest, uploads: Sequence[PhotoUpload], progress: ProgressFn
-    ) -> tuple[GenerationRequest, list[str]]:
-        """The request with its photos checked and their faces found (the expensive checks, done last)."""
-        progress(0.05, "Checking your photos")
-        prepared = photos.prepare(uploads, max_bytes=self.settings.max_photo_bytes)
-        progress(0.12, "Finding your face")
-        located = faces.locate_all(prepared)
-        return replace(request, photos=tuple(located)), _face_notes(located)
-
     @contextmanager
-    def _recording_refusal(self, draft: generations.Draft) -> Iterator[None]:
+    def _recording_refusal(self, username: str, asked: Asked) -> Iterator[None]:
         """Record a refusal raised in the block as a `rejected` row (no credit moves), then re-raise it."""
         try:
             yield
         except RefusedError as error:
             with self.database.session() as session:
-                generations.reject(session, draft, error=error)
-            log.info("generation refused for user %s: %s", draft.user_id, error.code)
+                user = open_account(session, username, self.settings)
+                generations.reject(session, asked(user_id=user.id), error=error)
+            log.info("generation refused for user %s: %s", user.id, error.code)
             raise
 
-    def _photo_model(self, params: AvatarParams) -> AIModel | None:
-        with self.database.session() as session:
-            model = model_rows.find_model(session, tier=params.tier)
-        return model if model is not None and model.mode == "photo" else None
+    def prepare_avatar(self, username: str, values: Mapping[str, Any], *, photo_count: int) -> Prepared:
+        """Every check of a photo request that does not read the photos; a refusal is recorded and raised.
 
-    def _avatar_draft(self, user: User, params: AvatarParams, model: AIModel | None) -> generations.Draft:
-        """What a refused photo request records: what was asked, before any check."""
-        return generations.Draft(
-            user_id=user.id,
-            model_key=model.model_key if model else "unknown",
+        The page runs it before the photos are read, so that a mistake in the prompt or the options
+        does not use up the uploads (they are deleted once a generation has read them).
+        """
+        tier = given(PhotoParams, values, "tier")
+        with self.database.reading() as session:
+            found = model_rows.find_model(session, tier=str(tier))
+        model = found if found is not None and found.mode == "photo" else None
+        recorded = {key: given(PhotoParams, values, key) for key in ("style", "num_images")}
+        asked = _asked(
+            values,
             mode="photo",
             engine=self.engine.name,
-            prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
-            negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
-            params={"tier": params.tier, "style": params.style, "num_images": params.num_images},
-            photo_count=len(params.photos),
+            model=model,
+            params={"tier": tier, **recorded},
+            photo_count=photo_count,
         )
+        with self._recording_refusal(username, asked):
+            if model is None:
+                raise RefusedError("INVALID_PARAMS", f"Unknown tier {tier!r}; choose basic, pro or enterprise.")
+            params = parse(PhotoParams, values, max_images=_max_images(model))
+            built = prompts.build(
+                params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
+            )
+        run_params = RunParams.for_photo(params, model)
+        return self._prepared(username, model, self.engine, built, run_params, project=params.project, asked=asked)
 
-    @staticmethod
-    def _required(model: AIModel | None, params: AvatarParams) -> AIModel:
-        if model is None:
-            raise RefusedError("INVALID_PARAMS", f"Unknown tier {params.tier!r}; choose basic, pro or enterprise.")
-        return model
-
-    def check_avatar(self, username: str, params: AvatarParams) -> None:
-        """The checks of `generate_avatar` that do not read the photos; a refusal is recorded and raised.
-
-        The page runs them first, so that a mistake in the prompt or the options does not use up
-        the uploaded photos (they are deleted once a generation has read them).
-        """
-        user = self._user(username)
-        model = self._photo_model(params)
-        with self._recording_refusal(self._avatar_draft(user, params, model)):
-            self._avatar_request(params, self._required(model, params))
-
-    def generate_avatar(
-        self, username: str, params: AvatarParams, *, progress: ProgressFn = no_progress
-    ) -> GenerationOutcome:
-        """Make avatars from photos; raises RefusedError (nothing charged) or BackendError (refunded)."""
-        user = self._user(username)
-        found = self._photo_model(params)
-        with self._recording_refusal(self._avatar_draft(user, params, found)):
-            model = self._required(found, params)
-            request, notes = self._with_faces(self._avatar_request(params, model), params.photos, progress)
-        look = {"style": request.style.name, "style_strength": request.style_strength, "subject": params.subject}
-        return self._run(
-            user,
-            model,
-            request,
-            engine=self.engine,
-            record=self._record(model, request, requested_seed=params.seed, **look),
-            project=params.project,
-            notes=notes,
-            progress=progress,
+    def prepare_text(self, username: str, values: Mapping[str, Any]) -> Prepared:
+        """Every check of a Text to Image request; a refusal is recorded and raised."""
+        engine = self.text_engine
+        recorded = {key: given(TextParams, values, key) for key in ("width", "height", "num_images")}
+        asked = _asked(
+            values,
+            mode="text",
+            engine=engine.name if engine else "none",
+            model=None,
+            params=recorded,
         )
+        with self._recording_refusal(username, asked):
+            if engine is None:
+                raise RefusedError("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
+            model = self._text_model(values.get("model") or None)
+            params = parse(TextParams, values, max_images=_max_images(model))
+            built = prompts.build(
+                params.prompt, style=prompts.NO_STYLE, negative_prompt=params.negative_prompt, with_trigger=False
+            )
+        run_params = RunParams.for_text(params, model)
+        return self._prepared(username, model, engine, built, run_params, project=params.project, asked=asked)
 
-    def _text_model(self, key: str | None) -> AIModel:
+    def _text_model(self, key: Any) -> AIModel:
         """The text model called `key` (the cheapest when None), or INVALID_PARAMS naming the choices."""
         models = self.models(mode="text")
         found = next((model for model in models if key in (None, model.model_key)), None)
@@ -328,134 +166,108 @@ class GenerationService:
             raise RefusedError("INVALID_PARAMS", f"Unknown text model {key!r}; choose one of: {choices}.")
         return found
 
-    def _text_request(self, params: TextParams, model: AIModel) -> GenerationRequest:
-        """Every check of a Text to Image request; raises RefusedError before any charge."""
-        num_images, seed = _count_and_seed(model, params.num_images, params.seed)
-        width, height = _side("Width", params.width), _side("Height", params.height)
-        built = prompts.build(
-            params.prompt, style=prompts.NO_STYLE, negative_prompt=params.negative_prompt, with_trigger=False
-        )
-        return GenerationRequest.from_prompts(
+    @staticmethod
+    def _prepared(
+        username: str,
+        model: AIModel,
+        engine: Engine,
+        built: prompts.BuiltPrompt,
+        run_params: RunParams,
+        *,
+        project: str,
+        asked: Asked,
+    ) -> Prepared:
+        request = GenerationRequest.from_prompts(
             built,
-            mode="text",
+            mode=model.mode,
             model_key=model.model_key,
-            style=prompts.get_style(prompts.NO_STYLE),
-            style_strength=0,
-            width=width,
-            height=height,
-            num_images=num_images,
-            steps=model.steps,
-            guidance_scale=model.guidance_scale,
-            seed=seed,
+            style=prompts.get_style(run_params.style or prompts.NO_STYLE),
+            style_strength=run_params.style_strength or 0,
+            width=run_params.width,
+            height=run_params.height,
+            num_images=run_params.num_images,
+            steps=run_params.steps,
+            guidance_scale=run_params.guidance_scale,
+            seed=random.randint(0, MAX_SEED) if run_params.seed_requested == -1 else run_params.seed_requested,
         )
+        return Prepared(username, model, engine, request, run_params, project, asked)
+
+    def generate_avatar(
+        self,
+        username: str,
+        uploads: Sequence[PhotoUpload],
+        values: Mapping[str, Any],
+        *,
+        progress: ProgressFn = no_progress,
+    ) -> GenerationOutcome:
+        """Make avatars from photos; raises RefusedError (nothing charged) or BackendError (refunded)."""
+        prepared = self.prepare_avatar(username, values, photo_count=len(uploads))
+        return self.run(prepared, uploads, progress=progress)
 
     def generate_from_text(
-        self, username: str, params: TextParams, *, progress: ProgressFn = no_progress
+        self, username: str, values: Mapping[str, Any], *, progress: ProgressFn = no_progress
     ) -> GenerationOutcome:
         """Make images from a prompt alone; raises RefusedError (nothing charged) or BackendError (refunded)."""
-        user = self._user(username)
-        engine = self.text_engine
-        draft = generations.Draft(
-            user_id=user.id,
-            model_key=params.model or "unknown",
-            mode="text",
-            engine=engine.name if engine else "none",
-            prompt=params.prompt[: prompts.MAX_PROMPT_CHARS],
-            negative_prompt=params.negative_prompt[: prompts.MAX_NEGATIVE_CHARS],
-            params={"width": params.width, "height": params.height, "num_images": params.num_images},
-        )
-        with self._recording_refusal(draft):
-            if engine is None:
-                raise RefusedError("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
-            model = self._text_model(params.model)
-            request = self._text_request(params, model)
-        return self._run(
-            user,
-            model,
-            request,
-            engine=engine,
-            record=self._record(model, request, requested_seed=params.seed),
-            project=params.project,
-            notes=[],
-            progress=progress,
-        )
+        return self.run(self.prepare_text(username, values), progress=progress)
 
-    @staticmethod
-    def _record(model: AIModel, request: GenerationRequest, *, requested_seed: int, **extra: Any) -> dict[str, Any]:
-        """The parameters stored on the row (and shown in the details) for either mode."""
-        return {
-            "tier": model.tier,
-            **extra,
-            "num_images": request.num_images,
-            "steps": request.steps,
-            "guidance_scale": request.guidance_scale,
-            "width": request.width,
-            "height": request.height,
-            "seed_requested": requested_seed,
-        }
-
-    def _run(
-        self,
-        user: User,
-        model: AIModel,
-        request: GenerationRequest,
-        *,
-        engine: Engine,
-        record: dict[str, Any],
-        project: str,
-        notes: list[str],
-        progress: ProgressFn,
+    def run(
+        self, prepared: Prepared, uploads: Sequence[PhotoUpload] = (), *, progress: ProgressFn = no_progress
     ) -> GenerationOutcome:
-        """Charge, generate, save; on any failure after the charge, fail the row and refund once."""
-        cost = model.credit_cost * request.num_images
-        progress(0.2, f"Reserving {cost} credits")
-        draft = generations.Draft(
-            user_id=user.id,
-            model_key=model.model_key,
-            mode=request.mode,
-            engine=engine.name,
-            prompt=request.styled_prompt,
-            negative_prompt=request.styled_negative_prompt,
-            params=record,
-            photo_count=len(request.photos),
-            preview=engine.preview,
-        )
-        with self._recording_refusal(draft), self.database.session() as session:
-            folder = accounts.get_or_create_project(session, user_id=user.id, name=project)
-            generation = generations.start(
-                session,
-                replace(draft, project_id=folder.id),
-                cost=cost,
-                rate_limit_per_min=self.settings.user_rate_limit_per_min,
-            )
+        """Check the photos (if any), charge, generate, save; on any failure after the charge, refund once."""
+        request, notes = prepared.request, []
+        with self._recording_refusal(prepared.username, prepared.asked):
+            if request.mode == "photo":
+                progress(0.05, "Checking your photos")
+                prepared_photos = photos.prepare(uploads, max_bytes=self.settings.max_photo_bytes)
+                progress(0.12, "Finding your face")
+                located = faces.locate_all(prepared_photos)
+                request, notes = replace(request, photos=tuple(located)), faces.notes(located)
+        generation = self._start(prepared, request, progress)
         started = time.monotonic()
         try:
-            result = engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
+            result = prepared.engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
             progress(0.93, "Saving your avatars")
-            completed = self._save(user, generation, result, record=record, started=started)
+            outcome = self._save(prepared, generation, result, started=started, notes=notes)
         except Exception as exc:
-            self._fail(user, generation, exc, started=started)
+            self._fail(generation, exc, started=started)
             if isinstance(exc, PhotoMakerError):
                 raise
             raise PhotoMakerError("INTERNAL") from exc
         progress(1.0, "Done")
-        with self.database.session() as session:
-            saved = generations.avatars_of(session, completed.id)
-            remaining = ledger.balance(session, user.id)
-        details = self._details(completed, model, remaining=remaining, notes=notes)
-        return GenerationOutcome(
-            generation_id=completed.id,
-            images=[self.storage.path(avatar.image_path) for avatar in saved],
-            details=details,
-            notes=notes,
+        return outcome
+
+    def _start(self, prepared: Prepared, request: GenerationRequest, progress: ProgressFn) -> Generation:
+        """One transaction: the user's account (opened on a first charge), the project, rate limit, row and charge."""
+        cost = prepared.model.price(request.num_images)
+        progress(0.2, f"Reserving {cost} credits")
+        draft = partial(
+            generations.Draft,
+            model_key=prepared.model.model_key,
+            mode=request.mode,
+            engine=prepared.engine.name,
+            prompt=request.styled_prompt,
+            negative_prompt=request.styled_negative_prompt,
+            params=prepared.run_params.saved({}),
+            photo_count=len(request.photos),
+            preview=prepared.engine.preview,
         )
+        with self._recording_refusal(prepared.username, draft), self.database.session() as session:
+            user = open_account(session, prepared.username, self.settings)
+            folder = accounts.get_or_create_project(session, user_id=user.id, name=prepared.project)
+            return generations.start(
+                session,
+                draft(user_id=user.id, project_id=folder.id),
+                cost=cost,
+                rate_limit_per_min=self.settings.user_rate_limit_per_min,
+            )
 
     def _save(
-        self, user: User, generation: Generation, result: GenerationResult, *, record: dict[str, Any], started: float
-    ) -> Generation:
-        saved = self.storage.save(result.images, user_id=user.id, generation_id=generation.id)
+        self, prepared: Prepared, generation: Generation, result: GenerationResult, *, started: float, notes: list[str]
+    ) -> GenerationOutcome:
+        """Store the images, complete the row and read the new balance, in one transaction."""
+        saved = self.storage.save(result.images, user_id=generation.user_id, generation_id=generation.id)
         with self.database.session() as session:
-            return generations.complete(
+            completed = generations.complete(
                 session,
                 generation.id,
                 avatars=saved,
@@ -463,14 +275,22 @@ class GenerationService:
                 engine=result.engine,
                 attempts=result.attempts,
                 processing_ms=round((time.monotonic() - started) * 1000),
-                params={**record, **result.effective_params},
+                params=prepared.run_params.saved(result.effective_params),
             )
+            avatars = generations.avatars_of(session, completed.id)
+            remaining = ledger.balance(session, completed.user_id)
+        return GenerationOutcome(
+            images=[self.storage.path(avatar.image_path) for avatar in avatars],
+            details=GenerationDetails.of(
+                completed, prepared.model, prepared.run_params, remaining=remaining, notes=notes
+            ),
+        )
 
-    def _fail(self, user: User, generation: Generation, exc: Exception, *, started: float) -> None:
+    def _fail(self, generation: Generation, exc: Exception, *, started: float) -> None:
         error = exc if isinstance(exc, PhotoMakerError) else PhotoMakerError("INTERNAL")
         if not isinstance(exc, PhotoMakerError):
             log.exception("generation %s failed unexpectedly", generation.id)
-        self.storage.delete_generation(user_id=user.id, generation_id=generation.id)
+        self.storage.delete_generation(user_id=generation.user_id, generation_id=generation.id)
         with self.database.session() as session:
             refunded = generations.fail(
                 session,
@@ -481,32 +301,3 @@ class GenerationService:
                 processing_ms=round((time.monotonic() - started) * 1000),
             )
         log.warning("generation %s failed (%s); refunded %s credits", generation.id, error.code, refunded)
-
-    @staticmethod
-    def _details(generation: Generation, model: AIModel, *, remaining: int, notes: list[str]) -> dict[str, Any]:
-        params = generation.params
-        return {
-            "generation_id": generation.id,
-            "status": generation.status,
-            "engine": generation.engine,
-            "preview": generation.preview,
-            "model_key": generation.model_key,
-            "model_name": model.name,
-            "tier": model.tier,
-            "mode": generation.mode,
-            "prompt": generation.prompt,
-            "negative_prompt": generation.negative_prompt,
-            "style": params.get("style"),
-            "style_strength": params.get("style_strength"),
-            "seed": generation.seed,
-            "width": params.get("width"),
-            "height": params.get("height"),
-            "num_images": params.get("num_images"),
-            "steps": params.get("steps"),
-            "guidance_scale": params.get("guidance_scale"),
-            "credits_charged": generation.credits_charged,
-            "credits_remaining": remaining,
-            "processing_ms": generation.processing_ms,
-            "attempts": generation.attempts,
-            "notes": notes,
-        }

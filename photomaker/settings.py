@@ -12,9 +12,24 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 EngineChoice = Literal["auto", "preview", "space", "endpoint"]
 
 
+SPACE_DATA_DIR = Path("/data")
+"""Where a Hugging Face Space mounts its persistent storage."""
+CHECKOUT = Path(__file__).resolve().parents[1]
+"""The folder above the package: a clone's root when running from one (an editable install included)."""
+
+
 def _default_data_dir() -> Path:
-    """`/data` is the persistent disk on a Hugging Face Space; `./data` everywhere else."""
-    return Path("/data") if Path("/data").is_dir() else Path("data")
+    """An absolute folder, so the app, the CLI and `python -m seeds` share one database whatever folder they start in.
+
+    A Space's persistent storage when it is mounted; else the clone's `data/` (its `.gitignore` keeps it out
+    of git); else, for a package installed without a clone, the user's data folder (`XDG_DATA_HOME`).
+    """
+    if SPACE_DATA_DIR.is_dir() and os.access(SPACE_DATA_DIR, os.W_OK):
+        return SPACE_DATA_DIR
+    if (CHECKOUT / "pyproject.toml").is_file():
+        return CHECKOUT / "data"
+    xdg = Path(os.environ.get("XDG_DATA_HOME") or "~/.local/share").expanduser()
+    return (xdg if xdg.is_absolute() else Path.home() / ".local" / "share") / "photomaker-studio"
 
 
 class Settings(BaseSettings):

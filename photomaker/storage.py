@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -28,9 +28,6 @@ class SavedAvatar:
     thumbnail_path: str
     width: int
     height: int
-
-    def as_dict(self) -> dict[str, str | int]:
-        return asdict(self)
 
 
 def private_folder(path: Path) -> Path:

@@ -9,12 +9,26 @@ from typing import Any
 from PIL import Image
 from sqlalchemy import select
 
+from photomaker.accounts import Accounts
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.faces import FacePhoto, locate
+from photomaker.gallery import Gallery
 from photomaker.photos import PhotoUpload, prepare_one
 from photomaker.prompts import NO_STYLE, build, get_style
+from photomaker.service import GenerationService
 from photomaker.store import Database, Generation, rollups
 from photomaker.store.rollups import rollup_table
+
+
+def accounts_of(service: GenerationService) -> Accounts:
+    """The accounts beside a service a test built: the same settings, database and storage."""
+    return Accounts(settings=service.settings, database=service.database, storage=service.storage)
+
+
+def gallery_of(service: GenerationService) -> Gallery:
+    """The gallery beside a service a test built."""
+    return Gallery(database=service.database, storage=service.storage)
+
 
 FAKE_TOKEN = "hf_fake_test_token_6f1c2b"
 """The token tests give the remote engines; it must never show up in a message, a log line or the page."""

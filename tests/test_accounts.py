@@ -16,7 +16,6 @@ from photomaker.errors import PhotoMakerError, RefusedError
 from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime, start_runtime
-from photomaker.service import AvatarParams
 from photomaker.settings import Settings
 from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations
 from tests.helpers import snapshot
@@ -36,21 +35,21 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
 
 
 def _generate(app: Runtime, username: str, *, num_images: int = 1, project: str = "My avatars") -> int:
-    params = AvatarParams(
-        photos=(PhotoUpload.from_path(FIXTURES / "astronaut.png"),),
+    params = dict(
         prompt="a professional headshot, studio lighting",
         negative_prompt="sunglasses",
         tier="basic",
         num_images=num_images,
         project=project,
     )
-    return app.service.generate_avatar(username, params).generation_id
+    photos = [PhotoUpload.from_path(FIXTURES / "astronaut.png")]
+    return app.service.generate_avatar(username, photos, params).generation_id
 
 
 def _refused(app: Runtime, username: str) -> None:
-    params = AvatarParams(photos=(PhotoUpload.from_path(FIXTURES / "coffee.png"),), prompt="my cup, a still life")
+    photos = [PhotoUpload.from_path(FIXTURES / "coffee.png")]
     with pytest.raises(RefusedError):
-        app.service.generate_avatar(username, params)
+        app.service.generate_avatar(username, photos, {"prompt": "my cup, a still life"})
 
 
 def _count(app: Runtime, table: type) -> int:
@@ -84,10 +83,10 @@ def _files(app: Runtime, generation_id: int) -> list[Path]:
 
 
 def test_grant_and_take_back_write_ledger_lines_with_the_reason(app: Runtime) -> None:
-    app.service.account("alice")
+    app.accounts.sign_in("alice")
     assert app.accounts.grant("  alice ", 100, reason="  welcome \n back ", by=" ops ") == 350
     assert app.accounts.grant("alice", -350, reason="closing the account", by="ops") == 0
-    assert app.service.account("alice").credits == 0
+    assert app.accounts.account("alice").credits == 0
     entries = app.accounts.credit_history("alice")
     assert [(entry.kind, entry.delta, entry.balance_after, entry.note) for entry in entries] == [
         ("revoke", -350, 0, "closing the account (by ops)"),
@@ -118,11 +117,11 @@ def test_grant_to_an_unknown_user_is_refused_and_creates_nobody(app: Runtime) ->
     ],
 )
 def test_refused_grants_change_nothing(app: Runtime, amount: int, reason: str, says: str) -> None:
-    app.service.account("alice")
+    app.accounts.sign_in("alice")
     with pytest.raises(RefusedError) as caught:
         app.accounts.grant("alice", amount, reason=reason, by="ops")
     assert caught.value.code == "INVALID_PARAMS" and says in caught.value.message
-    assert app.service.account("alice").credits == 250
+    assert app.accounts.account("alice").credits == 250
     assert len(_ledger(app)) == 1
 
 
@@ -167,7 +166,7 @@ def _unzip(path: Path) -> tuple[dict[str, bytes], list[dict], list[dict]]:
 def test_export_holds_avatars_generations_and_credits_without_server_paths(app: Runtime, tmp_path: Path) -> None:
     made = _generate(app, "alice", num_images=2, project="Holiday")
     _refused(app, "alice")
-    app.service.rate("alice", made, 5)
+    app.gallery.rate("alice", made, 5)
     _generate(app, "bob")
     target = app.accounts.export_data(" alice ", tmp_path / "export" / "alice.zip")
     assert target == tmp_path / "export" / "alice.zip"
@@ -217,7 +216,7 @@ def test_export_of_a_stranger_is_a_valid_empty_zip(app: Runtime, tmp_path: Path)
 def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime) -> None:
     made = _generate(app, "alice", num_images=2, project="Holiday")
     _refused(app, "alice")
-    app.service.rate("alice", made, 4)
+    app.gallery.rate("alice", made, 4)
     theirs = _generate(app, "bob", project="Bob's")
     alice_files, bob_files = _files(app, made), _files(app, theirs)
     kept = {
@@ -252,7 +251,7 @@ def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime
     metrics.rebuild(app.database)
     assert snapshot(app.database) == rollups, "the blanked rows still add up to the same rollups"
     assert _ledger(app) == ledger
-    assert app.service.account("alice").credits == 250 - 36
+    assert app.accounts.account("alice").credits == 250 - 36
 
 
 def test_a_second_delete_finds_nothing_and_succeeds(app: Runtime, tmp_path: Path) -> None:
@@ -298,4 +297,4 @@ def test_delete_is_refused_while_a_generation_is_processing(app: Runtime) -> Non
     assert f"Generation #{busy} is still being made; wait for your generation to finish" in caught.value.message
     assert _dumps(app, "alice") == before and _ledger(app) == ledger
     assert all(path.exists() for path in files) and _count(app, Avatar) == 1
-    assert app.service.projects("alice") == ["Holiday"]
+    assert app.gallery.projects("alice") == ["Holiday"]

@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 
 from photomaker.cli import main
+from photomaker.runtime import start_runtime
+from photomaker.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -67,7 +69,7 @@ def test_stats_reports_the_four_spec_figures_then_the_rest(tmp_path: Path, capsy
     assert lines[0].startswith("Window: last 7 days (since ")
     assert lines[1:5] == ["Total generations: 2", lines[2], "Successful: 1", "Failed: 0"]
     assert lines[2].startswith("Average time: ") and lines[2].endswith(" s")
-    assert "Rejected: 1" in lines
+    assert "Refused: 1" in lines
     assert "  Success rate: 100.0% (target > 95.0%: met)" in lines
     assert "  Satisfaction: n/a (target > 4.50 / 5: no data)" in lines
     assert "Refused with NO_FACE: 1" in lines
@@ -102,9 +104,15 @@ def test_cleanup_reports_what_it_deleted(capsys: pytest.CaptureFixture[str]) -> 
     assert "deleted the avatars of 0 generations older than 7 days" in capsys.readouterr().out
 
 
+def _signed_in(username: str) -> None:
+    """`username` has opened the page once, which opens their account (reading a balance does not)."""
+    runtime = start_runtime(Settings())
+    runtime.accounts.sign_in(username)
+    runtime.database.dispose()
+
+
 def test_credits_grant_take_back_and_history(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["account", "--user", "alice"]) == 0
-    capsys.readouterr()
+    _signed_in("alice")
     assert main(["credits", "grant", "alice", "100", "--reason", "welcome back"]) == 0
     assert capsys.readouterr().out == "alice: +100 credits, the balance is now 350\n"
     assert main(["credits", "grant", "alice", "-30", "--reason", "refund of a test"]) == 0
@@ -128,8 +136,7 @@ def test_credits_grant_take_back_and_history(capsys: pytest.CaptureFixture[str])
 def test_credits_refusals_exit_2_and_change_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["credits", "grant", "nobody", "50", "--reason", "gift"]) == 2
     assert "error [INVALID_PARAMS]: There is no user 'nobody'" in capsys.readouterr().err
-    assert main(["account", "--user", "alice"]) == 0
-    capsys.readouterr()
+    _signed_in("alice")
     assert main(["credits", "grant", "alice", "-251", "--reason", "too much"]) == 2
     assert "the balance is 250" in capsys.readouterr().err
     assert main(["credits", "grant", "alice", "0", "--reason", "nothing"]) == 2

@@ -22,12 +22,12 @@ def test_recent_is_newest_first_and_filtered(history: Database) -> None:
     table = exports.recent(history, metrics.View(window="all"), limit=3, now=NOW)
     assert list(table.columns) == list(exports.RECENT_COLUMNS)
     assert len(table) == 3
-    assert table["status"].tolist() == ["rejected", "completed", "completed"]
+    assert table["status"].tolist() == ["refused", "completed", "completed"]
     assert table["tier"].tolist() == ["basic", "pro", "pro"]
     hidden = exports.recent(history, metrics.View(window="7d", include_synthetic=False), limit=50, now=NOW)
     assert "synthetic" not in hidden["engine"].tolist() and len(hidden) == 6
     basic = exports.recent(history, metrics.View(window="all", tier="basic"), limit=3, now=NOW)
-    assert basic["status"].tolist() == ["rejected", "completed", "failed"]  # the last one 40 days old
+    assert basic["status"].tolist() == ["refused", "completed", "failed"]  # the last one 40 days old
     enterprise = exports.recent(history, metrics.View(window="all", tier="enterprise"), limit=3, now=NOW)
     assert enterprise["engine"].tolist() == ["synthetic"]
     assert exports.recent(

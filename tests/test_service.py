@@ -17,17 +17,18 @@ from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime, expire_old_avatars, start_runtime
-from photomaker.service import AvatarParams, GenerationService
+from photomaker.service import GenerationService
 from photomaker.settings import Settings
 from photomaker.store import CreditTransaction, Generation, accounts
 from photomaker.store import generations as generation_rows
 from tests.helpers import CountingEngine
 
 
-def _params(*photos: Path, **options: object) -> AvatarParams:
+def _params(*photos: Path, **options: object) -> tuple[list[PhotoUpload], dict[str, object]]:
+    """The photos and fields of a request, as `generate_avatar` takes them after the username."""
     fields: dict[str, object] = {"prompt": "a professional headshot, studio lighting", "tier": "pro"}
     fields.update(options)
-    return AvatarParams(photos=tuple(PhotoUpload.from_path(p) for p in photos), **fields)  # type: ignore[arg-type]
+    return [PhotoUpload.from_path(p) for p in photos], fields
 
 
 def _rows(runtime: Runtime) -> list[Generation]:
@@ -36,13 +37,13 @@ def _rows(runtime: Runtime) -> list[Generation]:
 
 
 def _credits(runtime: Runtime) -> int:
-    return runtime.service.account("local").credits
+    return runtime.accounts.account("local").credits
 
 
 def test_happy_path_charges_the_tier_per_image(runtime: Runtime, face_photo: Path) -> None:
     assert _credits(runtime) == 250
-    outcome = runtime.service.generate_avatar("local", _params(face_photo, num_images=2, seed=7))
-    details = outcome.details
+    outcome = runtime.service.generate_avatar("local", *_params(face_photo, num_images=2, seed=7))
+    details = outcome.details.model_dump()
     assert details["status"] == "completed" and details["preview"] is True
     assert (details["credits_charged"], details["credits_remaining"]) == (50, 200)
     assert (details["width"], details["height"], details["seed"]) == (1024, 1024, 7)
@@ -65,8 +66,8 @@ def test_happy_path_charges_the_tier_per_image(runtime: Runtime, face_photo: Pat
 def test_each_tier_has_its_resolution_and_price(
     runtime: Runtime, face_photo: Path, tier: str, side: int, cost: int
 ) -> None:
-    outcome = runtime.service.generate_avatar("local", _params(face_photo, tier=tier))
-    assert (outcome.details["width"], outcome.details["credits_charged"]) == (side, cost)
+    outcome = runtime.service.generate_avatar("local", *_params(face_photo, tier=tier))
+    assert (outcome.details.width, outcome.details.credits_charged) == (side, cost)
     with Image.open(outcome.images[0]) as image:
         assert image.size == (side, side)
 
@@ -107,7 +108,7 @@ def test_each_refusal_charges_nothing_and_is_recorded(
     engine = CountingEngine()
     runtime.service.engine = engine
     with pytest.raises(RefusedError) as caught:
-        runtime.service.generate_avatar("local", make(face_photo, tmp_path))
+        runtime.service.generate_avatar("local", *make(face_photo, tmp_path))
     assert caught.value.code == code
     assert engine.requests == [], "a refused request never reaches the engine"
     assert _credits(runtime) == 250
@@ -121,7 +122,7 @@ def test_not_enough_credits_is_refused_before_generating(tmp_path: Path, face_ph
     engine = CountingEngine()
     runtime.service.engine = engine
     with pytest.raises(RefusedError) as caught:
-        runtime.service.generate_avatar("local", _params(face_photo, num_images=2))
+        runtime.service.generate_avatar("local", *_params(face_photo, num_images=2))
     assert caught.value.code == "INSUFFICIENT_CREDITS"
     assert "costs 50 credits and you have 49" in caught.value.message
     assert engine.requests == []
@@ -134,17 +135,17 @@ def test_not_enough_credits_is_refused_before_generating(tmp_path: Path, face_ph
 def test_credits_can_be_spent_down_to_exactly_zero(tmp_path: Path, face_photo: Path) -> None:
     runtime = start_runtime(Settings(data_dir=tmp_path / "data", starting_credits=36))
     runtime.service.engine = CountingEngine()
-    outcome = runtime.service.generate_avatar("local", _params(face_photo, tier="basic", num_images=2))
-    assert (outcome.details["credits_charged"], outcome.details["credits_remaining"]) == (36, 0)
+    outcome = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic", num_images=2))
+    assert (outcome.details.credits_charged, outcome.details.credits_remaining) == (36, 0)
     assert _credits(runtime) == 0
 
 
 def test_user_rate_limit(tmp_path: Path, face_photo: Path) -> None:
     runtime = start_runtime(Settings(data_dir=tmp_path / "data", user_rate_limit_per_min=2))
     for _ in range(2):
-        runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+        runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))
     with pytest.raises(RefusedError) as caught:
-        runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+        runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))
     assert caught.value.code == "USER_RATE_LIMITED"
     assert _credits(runtime) == 250 - 2 * 18
     assert [r.status for r in _rows(runtime)] == ["completed", "completed", "rejected"]
@@ -184,7 +185,7 @@ def test_engine_failure_refunds_exactly_what_was_charged(
 ) -> None:
     service = _with_engine(runtime, BrokenEngine(error))
     with pytest.raises(PhotoMakerError) as caught:
-        service.generate_avatar("local", _params(face_photo, num_images=3))
+        service.generate_avatar("local", *_params(face_photo, num_images=3))
     assert caught.value.code == code
     if code == "INTERNAL":
         assert caught.value.__cause__ is error
@@ -206,7 +207,7 @@ def test_storage_failure_refunds_and_leaves_no_files(runtime: Runtime, face_phot
     blocker.write_text("a file where a folder should be")
     runtime.service.storage.root = blocker
     with pytest.raises(PhotoMakerError) as caught:
-        runtime.service.generate_avatar("local", _params(face_photo))
+        runtime.service.generate_avatar("local", *_params(face_photo))
     assert caught.value.code == "INTERNAL"
     assert _credits(runtime) == 250
     assert _rows(runtime)[0].status == "failed"
@@ -223,7 +224,7 @@ class HalfSavableEngine(CountingEngine):
 def test_a_save_that_fails_half_way_leaves_no_file_and_refunds(runtime: Runtime, face_photo: Path) -> None:
     service = _with_engine(runtime, HalfSavableEngine())
     with pytest.raises(PhotoMakerError) as caught:
-        service.generate_avatar("local", _params(face_photo, num_images=2))
+        service.generate_avatar("local", *_params(face_photo, num_images=2))
     assert caught.value.code == "INTERNAL"
     assert [path for path in runtime.settings.avatars_dir.rglob("*") if path.is_file()] == []
     assert _credits(runtime) == 250
@@ -242,11 +243,11 @@ def test_crash_recovery_on_next_start(settings: Settings, face_photo: Path) -> N
             cost=25,
             rate_limit_per_min=10,
         )
-    assert first.service.account("local").credits == 225
+    assert first.accounts.account("local").credits == 225
     first.database.dispose()
 
     second = start_runtime(settings)
-    assert second.service.account("local").credits == 250
+    assert second.accounts.account("local").credits == 250
     row = _rows(second)[0]
     assert (row.id, row.status, row.error_code) == (stuck.id, "failed", "INTERRUPTED")
 
@@ -258,29 +259,29 @@ def test_several_faces_are_noted(runtime: Runtime, face_photo: Path, tmp_path: P
     group.paste(portrait.resize((384, 384)), (600, 64))
     path = tmp_path / "group.png"
     group.save(path)
-    outcome = runtime.service.generate_avatar("local", _params(path))
+    outcome = runtime.service.generate_avatar("local", *_params(path))
     assert outcome.notes == ["group.png: found 2 faces; used the largest."]
-    assert outcome.details["notes"] == outcome.notes
+    assert outcome.details.notes == outcome.notes
 
 
 def test_history_lists_the_users_avatars_newest_first(runtime: Runtime, face_photo: Path) -> None:
-    first = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
-    second = runtime.service.generate_avatar("local", _params(face_photo, tier="basic", style="Lowpoly", num_images=2))
-    history = runtime.service.history("local")
+    first = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))
+    second = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic", style="Lowpoly", num_images=2))
+    history = runtime.gallery.history("local")
     assert [item.generation_id for item in history] == [second.generation_id] * 2 + [first.generation_id]
     assert [item.image for item in history] == second.images[::-1] + first.images
     assert [item.thumbnail.name for item in history] == [f"avatar-{n}.thumb.webp" for n in (2, 1, 1)]
     assert all(item.thumbnail.exists() for item in history)
     assert history[0].caption == f"#{second.generation_id} · Lowpoly · preview"
     assert history[-1].caption == f"#{first.generation_id} · Photographic (Default) · preview"
-    assert len(runtime.service.history("local", limit=1)) == 1
-    assert runtime.service.history("someone-else") == []
+    assert len(runtime.gallery.history("local", limit=1)) == 1
+    assert runtime.gallery.history("someone-else") == []
 
 
 def test_progress_moves_forward_to_done_with_the_engines_own_steps(runtime: Runtime, face_photo: Path) -> None:
     seen: list[tuple[float, str]] = []
     params = _params(face_photo, tier="basic", num_images=2)
-    runtime.service.generate_avatar("local", params, progress=lambda f, m: seen.append((round(f, 4), m)))
+    runtime.service.generate_avatar("local", *params, progress=lambda f, m: seen.append((round(f, 4), m)))
     assert seen == [
         (0.05, "Checking your photos"),
         (0.12, "Finding your face"),
@@ -294,21 +295,21 @@ def test_progress_moves_forward_to_done_with_the_engines_own_steps(runtime: Runt
 
 
 def test_rating_through_the_service_feeds_satisfaction(runtime: Runtime, face_photo: Path) -> None:
-    outcome = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
-    first = runtime.service.rate("local", outcome.generation_id, 3)
-    again = runtime.service.rate("local", outcome.generation_id, 5.0)
+    outcome = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))
+    first = runtime.gallery.rate("local", outcome.generation_id, 3)
+    again = runtime.gallery.rate("local", outcome.generation_id, 5.0)
     assert (first.generation_id, first.previous, again.previous, again.stars) == (outcome.generation_id, None, 3, 5)
     with pytest.raises(RefusedError, match="not one of yours"):
-        runtime.service.rate("someone-else", outcome.generation_id, 4)
+        runtime.gallery.rate("someone-else", outcome.generation_id, 4)
     with pytest.raises(RefusedError, match=r"^Rating must be a whole number; you gave 4\.5\.$"):
-        runtime.service.rate("local", outcome.generation_id, 4.5)
+        runtime.gallery.rate("local", outcome.generation_id, 4.5)
     found = metrics.summary(runtime.database, metrics.View(window="24h"))
     assert (found["completed"], found["ratings"], found["avg_rating"]) == (1, 1, 5.0)
 
 
 def test_avatars_older_than_the_retention_are_deleted_rows_and_files(runtime: Runtime, face_photo: Path) -> None:
-    old = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
-    new = runtime.service.generate_avatar("local", _params(face_photo, tier="basic"))
+    old = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))
+    new = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))
     with runtime.database.session() as session:
         row = session.get(Generation, old.generation_id)
         row.completed_at = row.completed_at - timedelta(days=31)
@@ -317,7 +318,7 @@ def test_avatars_older_than_the_retention_are_deleted_rows_and_files(runtime: Ru
     assert expire_old_avatars(runtime.database, storage, days=30) == 1
     assert not any(path.exists() for path in old.images)
     assert all(path.exists() for path in new.images)
-    assert [item.generation_id for item in runtime.service.history("local")] == [new.generation_id]
+    assert [item.generation_id for item in runtime.gallery.history("local")] == [new.generation_id]
     assert [r.status for r in _rows(runtime)] == ["completed", "completed"], "generation rows stay for the metrics"
     assert expire_old_avatars(runtime.database, storage, days=30) == 0
 
@@ -342,9 +343,9 @@ def test_processing_time_is_the_engine_and_saving_time_in_milliseconds(
     if engine:
         monkeypatch.setattr(BrokenEngine, "WORK_S", 0)
         with pytest.raises(BackendError):
-            service.generate_avatar("local", _params(face_photo, tier="basic"))
+            service.generate_avatar("local", *_params(face_photo, tier="basic"))
     else:
-        assert service.generate_avatar("local", _params(face_photo, tier="basic")).details["processing_ms"] == 1235
+        assert service.generate_avatar("local", *_params(face_photo, tier="basic")).details.processing_ms == 1235
     assert _rows(runtime)[0].processing_ms == 1235
 
 
@@ -353,7 +354,7 @@ def test_failures_are_logged_with_the_generation_the_code_and_the_refund(
 ) -> None:
     for error in (BackendError("MODEL_LOADING"), RuntimeError("bug in an engine")):
         with pytest.raises(PhotoMakerError), caplog.at_level("INFO", logger="photomaker.service"):
-            _with_engine(runtime, BrokenEngine(error)).generate_avatar("local", _params(face_photo, tier="basic"))
+            _with_engine(runtime, BrokenEngine(error)).generate_avatar("local", *_params(face_photo, tier="basic"))
     first, second = (row.id for row in _rows(runtime))
     records = [
         (r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records if r.name == "photomaker.service"
@@ -369,7 +370,7 @@ def test_refusals_are_logged_with_their_code(
     runtime: Runtime, face_photo: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with pytest.raises(RefusedError), caplog.at_level("INFO", logger="photomaker.service"):
-        runtime.service.generate_avatar("local", _params(face_photo, steps=1))
+        runtime.service.generate_avatar("local", *_params(face_photo, steps=1))
     user_id = _rows(runtime)[0].user_id
     assert [r.getMessage() for r in caplog.records if r.name == "photomaker.service"] == [
         f"generation refused for user {user_id}: INVALID_PARAMS"

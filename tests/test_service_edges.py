@@ -1,6 +1,6 @@
 """The service's limits at their edges: each range's ends pass, one step past them is refused and recorded.
 
-The checks that do not read photos run through `check_avatar` (what the page runs first) and Text to Image
+The checks that do not read photos run through `prepare_avatar` (what the page runs first) and Text to Image
 through an engine that only counts, so every edge costs milliseconds. Limits come from the constants the
 service uses, so the tests move with them.
 """
@@ -17,24 +17,17 @@ from photomaker import service as service_module
 from photomaker.engines.base import MAX_SEED
 from photomaker.errors import RefusedError
 from photomaker.model_specs import load_seed_models
+from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds
 from photomaker.photos import PhotoUpload
 from photomaker.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
+from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
-from photomaker.service import (
-    DEFAULT_MAX_OUTPUTS,
-    GUIDANCE_RANGE,
-    STEPS_RANGE,
-    STRENGTH_RANGE,
-    TEXT_MODE_OFF,
-    TEXT_SIDE_RANGE,
-    AvatarParams,
-    GenerationOutcome,
-    GenerationService,
-    TextParams,
-)
+from photomaker.service import TEXT_MODE_OFF, GenerationService
 from photomaker.store import AIModel, CreditTransaction, Generation, accounts, ledger
-from tests.helpers import CountingEngine
+from tests.helpers import CountingEngine, accounts_of, gallery_of
 
+STEPS_RANGE, GUIDANCE_RANGE = bounds(PhotoParams, "steps"), bounds(PhotoParams, "guidance_scale")
+STRENGTH_RANGE, TEXT_SIDE_RANGE = bounds(PhotoParams, "style_strength"), bounds(TextParams, "width")
 MAX_OUTPUTS = {spec.tier: spec.capabilities["max_outputs"] for spec in load_seed_models()}
 """Each seeded tier's own limit on images per request."""
 
@@ -62,7 +55,7 @@ def _rows(runtime: Runtime) -> list[Generation]:
 
 def _check(service: GenerationService, face_photo: Path, **options: object) -> None:
     fields: dict[str, object] = {"prompt": "a headshot", "tier": "pro", **options}
-    service.check_avatar("local", AvatarParams(photos=(PhotoUpload.from_path(face_photo),), **fields))  # type: ignore[arg-type]
+    service.prepare_avatar("local", fields, photo_count=1)
 
 
 def _refused(service: GenerationService, face_photo: Path, **options: object) -> str:
@@ -98,7 +91,7 @@ def test_each_photo_option_accepts_its_ends_and_refuses_one_step_past(
     rows = _rows(runtime)
     assert [row.status for row in rows] == ["rejected", "rejected"]
     assert {row.error_code for row in rows} == {"INVALID_PARAMS"}
-    assert runtime.service.account("local").credits == runtime.settings.starting_credits
+    assert runtime.accounts.account("local").credits == runtime.settings.starting_credits
 
 
 @pytest.mark.parametrize(
@@ -150,7 +143,7 @@ def test_a_refusal_records_what_was_asked_cut_to_the_prompt_limits(
 
 def _text(service: GenerationService, **options: object) -> GenerationOutcome:
     fields: dict[str, object] = {"prompt": "a lighthouse at dusk", **options}
-    return service.generate_from_text("local", TextParams(**fields))  # type: ignore[arg-type]
+    return service.generate_from_text("local", fields)
 
 
 @pytest.mark.parametrize("side", ["width", "height"])
@@ -161,7 +154,7 @@ def test_text_sizes_accept_their_ends_and_refuse_one_multiple_of_8_past(
     label = side.capitalize()
     for inside, outside in ((low, low - 8), (high, high + 8)):
         outcome = _text(service, **{side: inside})
-        assert outcome.details[side] == inside
+        assert outcome.details.model_dump()[side] == inside
         with pytest.raises(RefusedError) as caught:
             _text(service, **{side: outside})
         assert caught.value.message == f"{label} must be between {low} and {high}; you gave {outside}."
@@ -193,7 +186,7 @@ def test_text_to_image_charges_the_model_per_image_and_keeps_its_settings(
         11,
     )
     assert request.negative_prompt.startswith("fog, ")
-    assert (outcome.details["credits_charged"], outcome.details["credits_remaining"]) == (40, 210)
+    assert (outcome.details.credits_charged, outcome.details.credits_remaining) == (40, 210)
     assert len(outcome.images) == MAX_OUTPUTS["text"]
     row = _rows(runtime)[-1]
     assert (row.mode, row.engine, row.photo_count, row.params["seed_requested"]) == ("text", "text", 0, 11)
@@ -209,7 +202,7 @@ def test_an_unknown_text_model_names_the_choices(runtime: Runtime, service: Gene
 
 def test_without_a_text_engine_text_to_image_is_refused_and_recorded(runtime: Runtime) -> None:
     with pytest.raises(RefusedError) as caught:
-        runtime.service.generate_from_text("local", TextParams(prompt="a lighthouse"))
+        runtime.service.generate_from_text("local", dict(prompt="a lighthouse"))
     assert (caught.value.code, caught.value.message) == ("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
     (row,) = _rows(runtime)
     assert (row.status, row.engine, row.model_key) == ("rejected", "none", "unknown")
@@ -221,7 +214,7 @@ def test_a_drawn_seed_is_in_range_and_recorded_next_to_the_request(
     outcome = _text(service, seed=-1)
     drawn = text_engine.requests[0].seed
     assert 0 <= drawn <= MAX_SEED
-    assert outcome.details["seed"] == drawn
+    assert outcome.details.seed == drawn
     assert _rows(runtime)[-1].params["seed_requested"] == -1
 
 
@@ -276,22 +269,22 @@ def test_the_catalogue_lists_photo_tiers_unless_asked_for_text(service: Generati
 
 def test_text_outcomes_carry_no_notes(service: GenerationService) -> None:
     outcome = _text(service)
-    assert outcome.notes == [] and outcome.details["notes"] == []
+    assert outcome.notes == [] and outcome.details.notes == []
 
 
 def test_history_is_a_page_of_the_24_newest_avatars(runtime: Runtime, service: GenerationService) -> None:
-    runtime.service.account("local")
+    runtime.accounts.sign_in("local")
     with runtime.database.session() as session:
         ledger.grant(session, user_id=accounts.find_user(session, "local").id, amount=100)
     made = [_text(service, num_images=MAX_OUTPUTS["text"]) for _ in range(7)]
     newest = [path for outcome in made for path in outcome.images][::-1]
-    assert [item.image for item in service.history("local")] == newest[:24]
-    assert [item.image for item in service.history("local", limit=30)] == newest
+    assert [item.image for item in gallery_of(service).history("local")] == newest[:24]
+    assert [item.image for item in gallery_of(service).history("local", limit=30)] == newest
 
 
 def test_the_details_of_a_generation_are_complete(runtime: Runtime, service: GenerationService) -> None:
     outcome = _text(service, width=512, height=768, seed=3, negative_prompt="fog")
-    details = outcome.details
+    details = outcome.details.model_dump()
     assert isinstance(details.pop("processing_ms"), int)
     assert details == {
         "generation_id": outcome.generation_id,
@@ -320,14 +313,8 @@ def test_the_details_of_a_generation_are_complete(runtime: Runtime, service: Gen
 
 
 def test_photo_details_name_the_style_and_its_strength(service: GenerationService, face_photo: Path) -> None:
-    params = AvatarParams(
-        photos=(PhotoUpload.from_path(face_photo),),
-        prompt="a headshot",
-        tier="basic",
-        style="Neonpunk",
-        style_strength=40,
-    )
-    details = service.generate_avatar("local", params).details
+    params = {"prompt": "a headshot", "tier": "basic", "style": "Neonpunk", "style_strength": 40}
+    details = service.generate_avatar("local", [PhotoUpload.from_path(face_photo)], params).details.model_dump()
     assert (details["style"], details["style_strength"], details["model_name"]) == (
         "Neonpunk",
         40,
@@ -336,7 +323,7 @@ def test_photo_details_name_the_style_and_its_strength(service: GenerationServic
 
 
 def test_an_account_is_its_name_and_balance(service: GenerationService) -> None:
-    account = service.account("local")
+    account = accounts_of(service).account("local")
     assert (account.username, account.credits) == ("local", 250)
 
 
@@ -377,14 +364,13 @@ def test_a_drawn_seed_can_be_any_seed(
     service: GenerationService, text_engine: CountingEngine, monkeypatch: pytest.MonkeyPatch, pick
 ) -> None:
     monkeypatch.setattr(service_module, "random", SimpleNamespace(randint=lambda low, high: pick(low, high)))
-    assert _text(service, seed=-1).details["seed"] == pick(0, MAX_SEED)
+    assert _text(service, seed=-1).details.seed == pick(0, MAX_SEED)
 
 
 def test_the_engine_gets_what_the_user_chose(runtime: Runtime, service: GenerationService, face_photo: Path) -> None:
     engine = CountingEngine()
     service.engine = engine
-    params = AvatarParams(
-        photos=(PhotoUpload.from_path(face_photo),) * 2,
+    params = dict(
         prompt="a portrait in a garden",
         tier="enterprise",
         style="Lowpoly",
@@ -396,7 +382,7 @@ def test_the_engine_gets_what_the_user_chose(runtime: Runtime, service: Generati
         steps=30,
         guidance_scale=3.5,
     )
-    service.generate_avatar("local", params)
+    service.generate_avatar("local", [PhotoUpload.from_path(face_photo)] * 2, params)
     (request,) = engine.requests
     assert (request.mode, request.model_key, request.width, request.height) == (
         "photo",
@@ -422,9 +408,7 @@ def test_a_refused_photo_request_of_a_known_tier_records_its_model(
     runtime: Runtime, service: GenerationService, face_photo: Path
 ) -> None:
     with pytest.raises(RefusedError):
-        service.generate_avatar(
-            "local", AvatarParams(photos=(PhotoUpload.from_path(face_photo),), prompt="", tier="basic")
-        )
+        service.generate_avatar("local", [PhotoUpload.from_path(face_photo)], {"prompt": "", "tier": "basic"})
     (row,) = _rows(runtime)
     assert (row.error_code, row.model_key) == ("INVALID_PROMPT", "avatar-creator:photomaker-basic")
 
@@ -436,8 +420,8 @@ def test_operators_are_marked_on_their_account_row(runtime: Runtime) -> None:
         engine=runtime.service.engine,
         storage=runtime.service.storage,
     )
-    service.account("ops")
-    service.account("local")
+    accounts_of(service).sign_in("ops")
+    accounts_of(service).sign_in("local")
     with runtime.database.session() as session:
         assert {name: accounts.find_user(session, name).is_admin for name in ("ops", "local")} == {
             "ops": True,

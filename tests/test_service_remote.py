@@ -16,10 +16,10 @@ from photomaker.engines.retry import RetryPolicy
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime
-from photomaker.service import AvatarParams, GenerationService, TextParams
+from photomaker.service import GenerationService
 from photomaker.store import CreditTransaction, Generation
 from tests.fakes.inference_server import Answer, FakeInferenceServer
-from tests.helpers import FAKE_TOKEN
+from tests.helpers import FAKE_TOKEN, accounts_of, gallery_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,9 +56,10 @@ def service(runtime: Runtime, fake_server: FakeInferenceServer, waits: list[floa
     )
 
 
-def _photo_params(**options: object) -> AvatarParams:
+def _photo_params(**options: object) -> tuple[list[PhotoUpload], dict[str, object]]:
+    """The photos and fields of a request, as `generate_avatar` takes them after the username."""
     fields: dict[str, object] = {"prompt": "a professional headshot", "tier": "pro", "seed": 5}
-    return AvatarParams(photos=(PhotoUpload.from_path(FIXTURES / "astronaut.png"),), **{**fields, **options})
+    return [PhotoUpload.from_path(FIXTURES / "astronaut.png")], {**fields, **options}
 
 
 def _rows(service: GenerationService) -> list[Generation]:
@@ -93,22 +94,22 @@ def test_each_answer_through_the_service(
     fake_server.script(*script)
     if default is not None:
         fake_server.default = default
-    before = service.account("local").credits
+    before = accounts_of(service).account("local").credits
     if status == "completed":
-        outcome = service.generate_avatar("local", _photo_params(num_images=2))
-        assert (outcome.details["engine"], outcome.details["preview"], outcome.details["attempts"]) == (
+        outcome = service.generate_avatar("local", *_photo_params(num_images=2))
+        assert (outcome.details.engine, outcome.details.preview, outcome.details.attempts) == (
             "endpoint",
             False,
             attempts,
         )
-        assert service.account("local").credits == before - 50
+        assert accounts_of(service).account("local").credits == before - 50
         assert all(path.exists() for path in outcome.images)
     else:
         with pytest.raises(BackendError) as caught:
-            service.generate_avatar("local", _photo_params(num_images=2))
+            service.generate_avatar("local", *_photo_params(num_images=2))
         assert (caught.value.code, caught.value.attempts) == (code, attempts)
         assert "refunded" in caught.value.message.lower()
-        assert service.account("local").credits == before, "refunded"
+        assert accounts_of(service).account("local").credits == before, "refunded"
     (row,) = _rows(service)
     assert (row.status, row.error_code, row.attempts, row.engine) == (status, code, attempts, "endpoint")
     expected = [("charge", -50)] + ([("refund", 50)] if status == "failed" else [])
@@ -123,7 +124,7 @@ def test_the_token_never_shows(
     caplog.set_level(logging.DEBUG)
     fake_server.script(Answer.error(400, f"token {FAKE_TOKEN} may not use this model"))
     with pytest.raises(PhotoMakerError) as caught:
-        service.generate_avatar("local", _photo_params())
+        service.generate_avatar("local", *_photo_params())
     (row,) = _rows(service)
     assert fake_server.posts()[0].headers["authorization"] == f"Bearer {FAKE_TOKEN}", "it was sent"
     for text in (str(caught.value), caught.value.message, row.error_message or "", str(row.params), caplog.text):
@@ -134,9 +135,9 @@ def test_the_token_never_shows(
 def test_text_to_image(service: GenerationService, fake_server: FakeInferenceServer) -> None:
     fake_server.default = Answer.image(width=768, height=512)
     outcome = service.generate_from_text(
-        "local", TextParams(prompt="a lighthouse at dusk", width=768, height=512, num_images=2, seed=11)
+        "local", dict(prompt="a lighthouse at dusk", width=768, height=512, num_images=2, seed=11)
     )
-    details = outcome.details
+    details = outcome.details.model_dump()
     assert (details["mode"], details["model_key"], details["tier"], details["engine"]) == (
         "text",
         "text-to-image:flux-schnell",
@@ -148,24 +149,24 @@ def test_text_to_image(service: GenerationService, fake_server: FakeInferenceSer
     (row,) = _rows(service)
     assert (row.mode, row.photo_count, row.status) == ("text", 0, "completed")
     assert fake_server.posts()[0].json["inputs"] == "a lighthouse at dusk"
-    assert service.history("local")[0].caption.endswith("Text to Image")
+    assert gallery_of(service).history("local")[0].caption.endswith("Text to Image")
 
 
 @pytest.mark.parametrize(
     ("params", "mention"),
     [
-        (TextParams(prompt=""), "Write a prompt"),
-        (TextParams(prompt="a cat", width=100), "Width must be between 256 and 2048"),
-        (TextParams(prompt="a cat", height=1020), "multiple of 8"),
-        (TextParams(prompt="a cat", num_images=5), "Number of images"),
-        (TextParams(prompt="a cat", model="text-to-image:nope"), "text-to-image:flux-schnell"),
+        (dict(prompt=""), "Write a prompt"),
+        (dict(prompt="a cat", width=100), "Width must be between 256 and 2048"),
+        (dict(prompt="a cat", height=1020), "multiple of 8"),
+        (dict(prompt="a cat", num_images=5), "Number of images"),
+        (dict(prompt="a cat", model="text-to-image:nope"), "text-to-image:flux-schnell"),
     ],
 )
-def test_text_refusals_cost_nothing(service: GenerationService, params: TextParams, mention: str) -> None:
+def test_text_refusals_cost_nothing(service: GenerationService, params: dict[str, object], mention: str) -> None:
     with pytest.raises(RefusedError) as caught:
         service.generate_from_text("local", params)
     assert mention in caught.value.message
-    assert service.account("local").credits == 250
+    assert accounts_of(service).account("local").credits == 250
     (row,) = _rows(service)
     assert (row.status, row.mode) == ("rejected", "text")
 
@@ -173,9 +174,9 @@ def test_text_refusals_cost_nothing(service: GenerationService, params: TextPara
 def test_text_mode_is_off_without_a_token_or_endpoint(runtime: Runtime) -> None:
     assert runtime.service.text_engine is None
     with pytest.raises(RefusedError) as caught:
-        runtime.service.generate_from_text("local", TextParams(prompt="a lighthouse"))
+        runtime.service.generate_from_text("local", dict(prompt="a lighthouse"))
     assert caught.value.code == "BACKEND_UNAVAILABLE" and "HF_TOKEN" in caught.value.message
-    assert runtime.service.account("local").credits == 250
+    assert runtime.accounts.account("local").credits == 250
     (row,) = _rows(runtime.service)
     assert (row.status, row.engine) == ("rejected", "none")
 
@@ -188,5 +189,5 @@ def test_photo_preview_and_remote_text_side_by_side(runtime: Runtime, service: G
         text_engine=service.text_engine,
         storage=service.storage,
     )
-    assert mixed.generate_avatar("local", _photo_params(tier="basic")).details["engine"] == "preview"
-    assert mixed.generate_from_text("local", TextParams(prompt="a cat")).details["engine"] == "text-endpoint"
+    assert mixed.generate_avatar("local", *_photo_params(tier="basic")).details.engine == "preview"
+    assert mixed.generate_from_text("local", dict(prompt="a cat")).details.engine == "text-endpoint"

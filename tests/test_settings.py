@@ -8,6 +8,7 @@ import pytest
 from annotated_types import Ge, Gt
 from pydantic import ValidationError
 
+from photomaker import settings as settings_module
 from photomaker.settings import Settings
 
 
@@ -22,6 +23,60 @@ def test_local_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     assert settings.photomaker_space == "TencentARC/PhotoMaker-V2"
     assert settings.resolved_database_url.startswith("sqlite:///")
     assert settings.resolved_database_url.endswith("photomaker.db")
+
+
+def test_the_default_data_dir_is_the_same_from_any_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "elsewhere").mkdir()
+    found = []
+    for folder in (settings_module.CHECKOUT, tmp_path, tmp_path / "elsewhere"):
+        monkeypatch.chdir(folder)
+        found.append((Settings().data_dir, Settings().resolved_database_url))
+    assert found[0][0].is_absolute()
+    assert found == [found[0]] * 3
+
+
+def test_from_a_clone_the_default_is_its_data_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(settings_module, "SPACE_DATA_DIR", tmp_path / "no-persistent-storage")
+    monkeypatch.chdir(tmp_path)
+    assert (settings_module.CHECKOUT / "pyproject.toml").is_file()
+    assert settings_module._default_data_dir() == settings_module.CHECKOUT / "data"
+
+
+def test_a_spaces_persistent_storage_comes_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(settings_module, "SPACE_DATA_DIR", tmp_path)
+    assert settings_module._default_data_dir() == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("xdg_data_home", "expected"),
+    [
+        ("{tmp}/xdg", "{tmp}/xdg/photomaker-studio"),
+        ("", "{tmp}/home/.local/share/photomaker-studio"),
+        ("relative/xdg", "{tmp}/home/.local/share/photomaker-studio"),  # ignored, as the XDG spec says
+    ],
+)
+def test_without_a_clone_the_default_is_the_users_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg_data_home: str, expected: str
+) -> None:
+    monkeypatch.setattr(settings_module, "SPACE_DATA_DIR", tmp_path / "no-persistent-storage")
+    monkeypatch.setattr(settings_module, "CHECKOUT", tmp_path / "site-packages")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", xdg_data_home.format(tmp=tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert settings_module._default_data_dir() == Path(expected.format(tmp=tmp_path))
+
+
+def test_a_relative_data_dir_given_by_the_user_is_relative_to_the_working_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATA_DIR", "mine")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.data_dir == Path("mine")
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve() / 'mine' / 'photomaker.db'}"
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

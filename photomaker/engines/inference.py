@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable
+from functools import partial
 
-from huggingface_hub import InferenceClient, whoami
+from huggingface_hub import ImageToImageTargetSize, InferenceClient, whoami
 from huggingface_hub.utils import get_session
 from PIL import Image
 
@@ -46,10 +47,15 @@ class InferenceEngine:
         self.token = token
         self.policy = policy
         self.is_url = target.startswith(("http://", "https://"))
-        location = {"base_url": target} if self.is_url else {"model": target}
         # Without a token of our own, send none: `None` removes the header InferenceClient would fill in.
-        auth = {"token": token} if token else {"headers": {"authorization": None}}
-        self.client = InferenceClient(**location, timeout=timeout_s, **auth)
+        no_auth = {"authorization": None}
+        self.client = InferenceClient(
+            model=None if self.is_url else target,
+            base_url=target if self.is_url else None,
+            token=token or None,
+            timeout=timeout_s,
+            headers=None if token else no_auth,  # type: ignore[arg-type]  # typed str-only; None drops the header
+        )
 
     @classmethod
     def for_endpoint(cls, settings: Settings, *, policy: RetryPolicy | None = None) -> InferenceEngine:
@@ -94,7 +100,7 @@ class InferenceEngine:
         for index in range(request.num_images):
             progress(index / request.num_images, f"Generating image {index + 1} of {request.num_images}")
             seed = (request.seed + index) % (MAX_SEED + 1)
-            images.append(retrier.call(lambda seed=seed: make(seed), fraction=index / request.num_images))
+            images.append(retrier.call(partial(make, seed), fraction=index / request.num_images))
         progress(1.0, "Images received")
         fitted, upscaled = fit_to_size(images, width=request.width, height=request.height)
         effective = {"backend_size": f"{images[0].width}x{images[0].height}", "upscaled": upscaled}
@@ -113,27 +119,40 @@ class InferenceEngine:
     def _photo_call(self, request: GenerationRequest) -> Callable[[int], Image.Image]:
         """One `image_to_image` call per seed, with the photos encoded once for all of them."""
         photos = [encode_photo(photo) for photo in request.photos]
-        parameters = {
-            "prompt": request.styled_prompt,
-            "negative_prompt": request.styled_negative_prompt,
-            "num_inference_steps": request.steps,
-            "guidance_scale": request.guidance_scale,
-            "target_size": {"width": request.width, "height": request.height},
-            "input_id_images": [base64.b64encode(photo).decode() for photo in photos],
-            "style_strength_ratio": style_strength_ratio(request.style_strength),
-            "style_name": request.style.space_name,
-        }
-        return lambda seed: transport.load_image(self.client.image_to_image(photos[0], seed=seed, **parameters))
+        input_id_images = [base64.b64encode(photo).decode() for photo in photos]
+        target_size = ImageToImageTargetSize(width=request.width, height=request.height)
+        ratio = style_strength_ratio(request.style_strength)
+
+        def call(seed: int) -> Image.Image:
+            image = self.client.image_to_image(
+                photos[0],
+                seed=seed,
+                prompt=request.styled_prompt,
+                negative_prompt=request.styled_negative_prompt,
+                num_inference_steps=request.steps,
+                guidance_scale=request.guidance_scale,
+                target_size=target_size,
+                input_id_images=input_id_images,
+                style_strength_ratio=ratio,
+                style_name=request.style.space_name,
+            )
+            return transport.load_image(image)
+
+        return call
 
     def _text_call(self, request: GenerationRequest) -> Callable[[int], Image.Image]:
         """One `text_to_image` call per seed."""
-        parameters = {
-            "negative_prompt": request.styled_negative_prompt or None,
-            "width": request.width,
-            "height": request.height,
-            "num_inference_steps": request.steps,
-            "guidance_scale": request.guidance_scale,
-        }
-        return lambda seed: transport.load_image(
-            self.client.text_to_image(request.styled_prompt, seed=seed, **parameters)
-        )
+
+        def call(seed: int) -> Image.Image:
+            image = self.client.text_to_image(
+                request.styled_prompt,
+                seed=seed,
+                negative_prompt=request.styled_negative_prompt or None,
+                width=request.width,
+                height=request.height,
+                num_inference_steps=request.steps,
+                guidance_scale=request.guidance_scale,
+            )
+            return transport.load_image(image)
+
+        return call

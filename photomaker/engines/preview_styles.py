@@ -150,7 +150,7 @@ def lowpoly(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     border = [(0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1)]
     corners = cv2.goodFeaturesToTrack(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), 400, 0.01, step / 2)
     points = [(max(0.0, x), max(0.0, y)) for x, y in grid] + border
-    points += [tuple(map(float, corner.ravel())) for corner in (corners if corners is not None else [])]
+    points += [(float(x), float(y)) for x, y in (corners.reshape(-1, 2) if corners is not None else [])]
     subdiv = cv2.Subdiv2D((0, 0, width, height))
     for point in points:
         subdiv.insert((float(point[0]), float(point[1])))
@@ -171,9 +171,9 @@ def line_art(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     dodge = cv2.divide(gray, 255 - cv2.GaussianBlur(255 - gray, (0, 0), 8), scale=256)
     lines = np.where(dodge < 235, np.clip(dodge.astype(np.float32) * 0.8 - 40, 0, 255), 255).astype(np.uint8)
-    lines = cv2.min(lines, _edges(image, block=11, c=7))
+    drawn = cv2.min(lines, _edges(image, block=11, c=7))
     paper = np.array([250, 246, 236], np.float32)
-    return _clip(lines[..., None].astype(np.float32) / 255 * paper)
+    return _clip(drawn[..., None].astype(np.float32) / 255 * paper)
 
 
 def no_style(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -73,11 +73,12 @@ def success_rate(points: Sequence[SuccessPoint], span: tuple[datetime, datetime]
     if not rated:
         return empty(title, "No completed or failed generations in this window yet")
     x = [point.start for point in rated]
+    rates = [rate for point in rated if (rate := point.rate) is not None]
     figure = go.Figure(
         [
             go.Scatter(
                 x=x,
-                y=[point.rate for point in rated],
+                y=rates,
                 mode="lines+markers",
                 name="Success rate",
                 line={"color": "#6366f1", "width": 2},
@@ -88,7 +89,7 @@ def success_rate(points: Sequence[SuccessPoint], span: tuple[datetime, datetime]
             _target_trace(span, SUCCESS_TARGET, f"Target {SUCCESS_TARGET:.0%}"),
         ]
     )
-    low = min(min(point.rate for point in rated), SUCCESS_TARGET)
+    low = min(min(rates), SUCCESS_TARGET)
     yaxis = {"tickformat": ".0%", "range": [max(0.0, low - 0.05), 1.01]}
     return _layout(figure, title, xaxis={"range": list(span)}, yaxis=yaxis)
 

@@ -62,13 +62,14 @@ def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share:
     draw = rng.random()
     status = "rejected" if draw < REJECTED_SHARE else "failed" if draw < REJECTED_SHARE + failed_share else "completed"
     code: ErrorCode | None = None
-    processing_ms: int | None = _processing_ms(rng, model)
+    expected_ms = _processing_ms(rng, model)
+    processing_ms: int | None = expected_ms
     if status == "rejected":
         code = _pick(rng, PHOTO_REFUSALS if model.mode == "photo" else TEXT_REFUSALS)
         processing_ms = None
     elif status == "failed":
         code = _pick(rng, FAILURES)
-        processing_ms = TIMEOUT_MS if code == "GENERATION_TIMEOUT" else rng.randint(1_000, processing_ms)
+        processing_ms = TIMEOUT_MS if code == "GENERATION_TIMEOUT" else rng.randint(1_000, expected_ms)
     rated = status == "completed" and rng.random() < RATED_SHARE
     return {
         "user_id": user_id,

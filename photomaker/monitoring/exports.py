@@ -28,6 +28,8 @@ RECENT_COLUMNS = (
     "credits charged",
     "rating",
 )
+STATUS_LABELS = {"rejected": "refused"}
+"""The table speaks to people, who read *refused*; the CSV keeps the stored status (`rejected`)."""
 NULLABLE_INTEGERS = {"processing_ms": "Int64", "rating": "Int64"}
 """Columns that pandas would otherwise write as floats (`4.0`) because some rows have none."""
 EXPORT_COLUMNS: list[str] = [*reports.COLUMNS[:4], "tier", *reports.COLUMNS[4:]]
@@ -47,7 +49,7 @@ def recent(database: Database, view: View, *, limit: int = RECENT_ROWS, now: dat
                 tier_of(models, row["model_key"]),
                 row["mode"],
                 row["engine"],
-                row["status"],
+                STATUS_LABELS.get(row["status"], row["status"]),
                 row["error_code"] or "",
                 None if row["processing_ms"] is None else round(row["processing_ms"] / 1000, 1),
                 row["credits_charged"],

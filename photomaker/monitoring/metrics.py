@@ -31,8 +31,8 @@ PERIOD_HOURS: dict[str, int] = {"24h": 1, "7d": 6, "30d": 24, "all": 24}
 """The width of one point on the charts over time."""
 ALL_TIERS = "all"
 DEFINITIONS: dict[str, str] = {
-    "total": "finished generations created in the window: completed + failed + rejected",
-    "success_rate": "completed / (completed + failed); rejected requests (refused before any charge, e.g. no "
+    "total": "finished generations created in the window: completed + failed + refused",
+    "success_rate": "completed / (completed + failed); refused requests (turned down before any charge, e.g. no "
     "face found) are counted apart and do not lower it",
     "processing_s": "processing time of completed generations; the average is exact, p50 and p95 come from a "
     "fixed histogram and are exact to within one bucket",
@@ -168,7 +168,7 @@ def _ratings(details: Mapping[str, int]) -> dict[str, Any]:
 
 
 def _outcomes(counts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    by_status = defaultdict(int)
+    by_status: defaultdict[str, int] = defaultdict(int)
     credits = 0
     for row in counts:
         by_status[row["status"]] += row["generations"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from photomaker.model_specs import ModelSpec
 from photomaker.store.models import AIModel, utcnow
@@ -31,7 +31,7 @@ def upsert_models(session: Session, specs: Iterable[ModelSpec]) -> tuple[int, in
 
 def list_models(session: Session, *, mode: str | None = None, enabled_only: bool = True) -> list[AIModel]:
     """Models in catalogue order (cheapest first)."""
-    statement = select(AIModel).order_by(AIModel.credit_cost, AIModel.id)
+    statement = select(AIModel).order_by(col(AIModel.credit_cost), col(AIModel.id))
     if mode is not None:
         statement = statement.where(AIModel.mode == mode)
     if enabled_only:
@@ -46,4 +46,4 @@ def find_model(session: Session, *, tier: str | None = None, model_key: str | No
         statement = statement.where(AIModel.model_key == model_key)
     if tier is not None:
         statement = statement.where(AIModel.tier == tier)
-    return session.exec(statement.order_by(AIModel.id)).first()
+    return session.exec(statement.order_by(col(AIModel.id))).first()

@@ -27,14 +27,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+READ_ONLY = {"postgresql_readonly": True}
+"""Execution options of a read-only transaction: PostgreSQL enforces them; `_sqlite_begin` reads them."""
+
+
 def _sqlite_begin(connection) -> None:
-    """Take the write lock when a transaction starts, not at its first write.
+    """Take the write lock when a writing transaction starts, not at its first write.
 
     A transaction that read first and then writes after another writer committed would fail
     at once in WAL mode; starting with the lock makes writers queue (up to the busy timeout)
-    instead, which is what a ledger needs.
+    instead, which is what a ledger needs. A read-only transaction takes no lock: in WAL mode it
+    reads a snapshot while a writer works.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get("postgresql_readonly", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _private_file(path: Path) -> None:
@@ -62,6 +68,7 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._reader = engine.execution_options(**READ_ONLY)
 
     @classmethod
     def connect(cls, url: str) -> Database:
@@ -84,6 +91,16 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """One read-only transaction: no write lock on SQLite, refused writes on PostgreSQL.
+
+        Closing the session ends the transaction (the pool rolls the connection back) and keeps
+        what was read usable, where a rollback would expire it.
+        """
+        with Session(self._reader) as session:
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

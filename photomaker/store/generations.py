@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from photomaker.errors import ErrorCode, RefusedError
@@ -71,6 +72,8 @@ def start(session: Session, draft: Draft, *, cost: int, rate_limit_per_min: int)
     generation = Generation(**asdict(draft), status="processing", credits_charged=cost, created_at=now, started_at=now)
     session.add(generation)
     session.flush()
+    if generation.id is None:
+        raise RuntimeError("the flushed generation has no id")
     ledger.charge(session, user_id=draft.user_id, generation_id=generation.id, amount=cost)
     return generation
 
@@ -94,12 +97,20 @@ def reject(session: Session, draft: Draft, *, error: RefusedError) -> Generation
 
 def _finish(session: Session, generation_id: int, **values: Any) -> bool:
     """Move a `processing` row to its final state; False if it had already left `processing`."""
-    result = session.execute(
+    result = session.exec(
         update(Generation)
         .where(col(Generation.id) == generation_id, col(Generation.status) == "processing")
         .values(completed_at=utcnow(), **values)
     )
     return result.rowcount == 1
+
+
+def _reread(session: Session, generation_id: int) -> Generation:
+    """The row as the database now holds it, after a Core `UPDATE` the session did not see."""
+    generation = session.get(Generation, generation_id, populate_existing=True)
+    if generation is None:
+        raise LookupError(f"generation {generation_id} is gone")
+    return generation
 
 
 def complete(
@@ -126,9 +137,17 @@ def complete(
     ):
         raise RuntimeError(f"generation {generation_id} is no longer processing")
     for avatar in avatars:
-        session.add(Avatar(generation_id=generation_id, **avatar.as_dict()))
+        session.add(
+            Avatar(
+                generation_id=generation_id,
+                image_path=avatar.image_path,
+                thumbnail_path=avatar.thumbnail_path,
+                width=avatar.width,
+                height=avatar.height,
+            )
+        )
     session.flush()
-    generation = session.get(Generation, generation_id, populate_existing=True)
+    generation = _reread(session, generation_id)
     rollups.add(session, generation)
     return generation
 
@@ -150,19 +169,20 @@ def fail(
         values["processing_ms"] = processing_ms
     if not _finish(session, generation_id, **values):
         return 0
-    rollups.add(session, session.get(Generation, generation_id, populate_existing=True))
+    rollups.add(session, _reread(session, generation_id))
     return ledger.refund(session, generation_id=generation_id)
 
 
 def recover_interrupted(session: Session) -> list[int]:
     """Fail and refund every row a dead process left `processing`; returns their ids."""
-    stuck = session.exec(select(Generation.id).where(Generation.status == "processing")).all()
+    rows = session.exec(select(col(Generation.id)).where(Generation.status == "processing")).all()
+    stuck = [generation_id for generation_id in rows if generation_id is not None]
     for generation_id in stuck:
         fail(session, generation_id, code="INTERRUPTED", message="The app stopped while this was generating.")
-    return list(stuck)
+    return stuck
 
 
-def rate(session: Session, generation_id: int, *, user_id: int, stars: int) -> int | None:
+def rate(session: Session, generation_id: int, *, user_id: int | None, stars: int) -> int | None:
     """Record the owner's 1-5 star rating of a completed generation; returns the rating it replaces.
 
     Only the owner may rate, and only a generation that made avatars; rating again changes
@@ -190,7 +210,9 @@ def get(session: Session, generation_id: int) -> Generation | None:
 
 
 def avatars_of(session: Session, generation_id: int) -> list[Avatar]:
-    return list(session.exec(select(Avatar).where(Avatar.generation_id == generation_id).order_by(Avatar.id)).all())
+    return list(
+        session.exec(select(Avatar).where(Avatar.generation_id == generation_id).order_by(col(Avatar.id))).all()
+    )
 
 
 def recent_avatars(session: Session, *, user_id: int, limit: int = 24) -> list[tuple[Avatar, Generation]]:
@@ -211,16 +233,17 @@ def forget_avatars(session: Session, *, before: datetime) -> list[tuple[int, int
     The generation rows stay, so the metrics keep their history; returns (user id, generation id)
     of every generation whose avatars went, so their files can be deleted too.
     """
-    expired = session.exec(
+    rows = session.exec(
         select(Generation.user_id, Generation.id)
         .join(Avatar, col(Avatar.generation_id) == col(Generation.id))
         .where(col(Generation.completed_at) < before)
         .distinct()
     ).all()
+    expired = [(user_id, generation_id) for user_id, generation_id in rows if generation_id is not None]
     ids = [generation_id for _, generation_id in expired]
     if ids:
         session.execute(delete(Avatar).where(col(Avatar.generation_id).in_(ids)))
-    return [(user_id, generation_id) for user_id, generation_id in expired]
+    return expired
 
 
 def of_user(session: Session, *, user_id: int) -> list[tuple[Generation, str | None]]:
@@ -286,18 +309,19 @@ def forget_user(session: Session, *, user_id: int) -> Forgotten:
             "INVALID_PARAMS",
             f"Generation #{busy} is still being made; wait for your generation to finish, then delete your data.",
         )
-    rows = session.exec(
-        select(
-            Generation.id,
-            Generation.prompt,
-            Generation.negative_prompt,
-            Generation.error_message,
-            Generation.project_id,
-            Generation.params,
-        ).where(Generation.user_id == user_id)
+    rows = session.execute(
+        # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+        select_columns(
+            col(Generation.id),
+            col(Generation.prompt),
+            col(Generation.negative_prompt),
+            col(Generation.error_message),
+            col(Generation.project_id),
+            col(Generation.params),
+        ).where(col(Generation.user_id) == user_id)
     ).all()
     ids = select(Generation.id).where(Generation.user_id == user_id)
-    avatars = session.execute(delete(Avatar).where(col(Avatar.generation_id).in_(ids))).rowcount
+    avatars = session.exec(delete(Avatar).where(col(Avatar.generation_id).in_(ids))).rowcount
     changes = [change for row in rows if (change := _anonymous(row)) is not None]
     if changes:
         session.execute(update(Generation), changes)

@@ -31,10 +31,11 @@ def _apply(
     note: str = "",
 ) -> int | None:
     """Move `delta` credits and write the ledger line; None if a debit would go below zero."""
-    statement = update(User).where(User.id == user_id).values(credits=User.credits + delta, updated_at=utcnow())
+    credits = col(User.credits)
+    statement = update(User).where(col(User.id) == user_id).values(credits=credits + delta, updated_at=utcnow())
     if delta < 0:
-        statement = statement.where(User.credits >= -delta)
-    balance = session.execute(statement.returning(User.credits)).scalar_one_or_none()
+        statement = statement.where(credits >= -delta)
+    balance = session.execute(statement.returning(credits)).scalar_one_or_none()
     if balance is None:
         return None
     session.add(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 GenerationStatus = Literal["processing", "completed", "failed", "rejected"]
@@ -46,6 +46,15 @@ class AIModel(SQLModel, table=True):
     features: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    def price(self, num_images: int) -> int:
+        """What `num_images` images cost, in credits: the page shows it, the service charges it."""
+        return self.credit_cost * num_images
+
+    @property
+    def max_outputs(self) -> int | None:
+        """The most images one request may make, when the catalogue says."""
+        return self.capabilities.get("max_outputs")
 
 
 class User(SQLModel, table=True):
@@ -121,6 +130,10 @@ class Generation(SQLModel, table=True):
     completed_at: datetime | None = None
     processing_ms: int | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
+
+
+generation_table: Table = Generation.__table__  # type: ignore[attr-defined]  # set by SQLModel, not declared
+"""The generations table itself, for bulk Core statements that skip the ORM."""
 
 
 class Avatar(SQLModel, table=True):

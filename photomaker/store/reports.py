@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlmodel import Session, col
 
 from photomaker.store import rollups
-from photomaker.store.models import Generation
+from photomaker.store.models import Generation, generation_table
 from photomaker.store.rollups import Scope, hour_start
 
 COLUMNS: tuple[str, ...] = (
@@ -37,7 +37,7 @@ COLUMNS: tuple[str, ...] = (
 
 
 def _rows(scope: Scope) -> Select:
-    table = Generation.__table__.c
+    table = generation_table.c
     statement = select(*(table[name] for name in COLUMNS)).where(*scope.filters(table))
     if scope.since_hour is not None:
         statement = statement.where(table.created_at >= hour_start(scope.since_hour))

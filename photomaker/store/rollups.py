@@ -33,12 +33,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from photomaker.monitoring import histogram
-from photomaker.store.models import FINAL_STATUSES, SYNTHETIC_ENGINE, Generation
+from photomaker.store.models import FINAL_STATUSES, SYNTHETIC_ENGINE, Generation, generation_table
 
 KEY: tuple[str, ...] = ("epoch_hour", "model_key", "mode", "status", "engine", "error_code")
 STARS = (1, 2, 3, 4, 5)
@@ -104,7 +105,7 @@ def hour_start(hour: int) -> datetime:
     return datetime.fromtimestamp(hour * 3600, UTC)
 
 
-def contribution(row: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, int]]:
+def contribution(row: Mapping[str, Any] | RowMapping) -> tuple[tuple[Any, ...], dict[str, int]]:
     """A finished generation's rollup key and the sums it adds (`row` holds `SOURCE_FIELDS`)."""
     key = (
         epoch_hour(row["created_at"]),
@@ -153,7 +154,7 @@ def _fields(generation: Generation) -> dict[str, Any]:
     return {name: getattr(generation, name) for name in SOURCE_FIELDS}
 
 
-def add_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
+def add_many(session: Session, rows: Iterable[Mapping[str, Any] | RowMapping]) -> int:
     """Add finished generations (mappings of `SOURCE_FIELDS`) in bulk; returns how many."""
     deltas: dict[tuple[Any, ...], dict[str, int]] = {}
     added = 0
@@ -195,8 +196,8 @@ def rebuild(session: Session) -> int:
     _lock_for_rebuild(session)
     session.execute(delete(rollup_table))
     source = (
-        select(*(Generation.__table__.c[name] for name in SOURCE_FIELDS))
-        .where(Generation.__table__.c.status.in_(FINAL_STATUSES))
+        select(*(generation_table.c[name] for name in SOURCE_FIELDS))
+        .where(generation_table.c.status.in_(FINAL_STATUSES))
         .execution_options(yield_per=20_000)
     )
     return add_many(session, session.execute(source).mappings())
@@ -211,7 +212,7 @@ def missing(session: Session) -> bool:
     """True when finished generations exist but no rollups do: a database from before rollups."""
     if session.execute(select(rollup_table.c.id).limit(1)).first() is not None:
         return False
-    finished = select(Generation.__table__.c.id).where(Generation.__table__.c.status.in_(FINAL_STATUSES))
+    finished = select(generation_table.c.id).where(generation_table.c.status.in_(FINAL_STATUSES))
     return session.execute(finished.limit(1)).first() is not None
 
 
@@ -252,7 +253,7 @@ def aggregate(
     With `period_hours`, `by` may name `period`: the first epoch hour of each period.
     """
     table = rollup_table.c
-    groups = []
+    groups: list[ColumnElement[Any]] = []
     for name in by:
         if name == "period":
             if not period_hours:

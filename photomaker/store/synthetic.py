@@ -11,17 +11,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from photomaker.store import accounts, rollups
-from photomaker.store.models import FINAL_STATUSES, SYNTHETIC_ENGINE, Generation
+from photomaker.store.models import FINAL_STATUSES, SYNTHETIC_ENGINE, Generation, generation_table
 
 DEMO_USER = "demo-history"
 
 
 def demo_user_id(session: Session) -> int:
     """The account synthetic generations belong to (it has no credits)."""
-    return accounts.get_or_create_user(session, DEMO_USER, starting_credits=0).id
+    user = accounts.get_or_create_user(session, DEMO_USER, starting_credits=0)
+    if user.id is None:
+        raise RuntimeError(f"the {DEMO_USER} account has no id")
+    return user.id
 
 
 def insert_finished(session: Session, rows: Sequence[dict[str, Any]]) -> int:
@@ -29,12 +32,12 @@ def insert_finished(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     if any(row["status"] not in FINAL_STATUSES for row in rows):
         raise ValueError("synthetic generations must be finished (completed, failed or rejected)")
     marked = [{**row, "engine": SYNTHETIC_ENGINE} for row in rows]
-    session.execute(insert(Generation.__table__), marked)
+    session.execute(insert(generation_table), marked)
     return rollups.add_many(session, marked)
 
 
 def delete_all(session: Session) -> int:
     """Delete every synthetic generation and its rollups; returns how many rows went."""
-    deleted = session.execute(delete(Generation).where(Generation.engine == SYNTHETIC_ENGINE)).rowcount
+    deleted = session.exec(delete(Generation).where(col(Generation.engine) == SYNTHETIC_ENGINE)).rowcount
     rollups.delete_engine(session, SYNTHETIC_ENGINE)
     return deleted

@@ -6,6 +6,7 @@ The only package that imports gradio, and the only place our errors become `gr.E
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -74,26 +75,24 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             who = gr.Markdown(elem_id="who")
         with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"):
-                refresh = build_generate_tab(runtime, engine_note=partial(engine_note, runtime))
+                generate = build_generate_tab(runtime, engine_note=partial(engine_note, runtime))
             # Only operators see Monitoring; its handlers check again, since events can be called directly.
             with gr.Tab("Monitoring", id="monitoring", visible=not runtime.identity.sign_in_required) as monitoring:
                 build_monitoring_tab(runtime, tab=monitoring, tabs=tabs)
         register_api(runtime)
 
-        # Gradio fills `profile` only in a positional parameter, so the inputs are named, not `*values`.
-        def on_load(
-            mode: str, tier: str, text_model: str | None, count: float, profile: gr.OAuthProfile | None = None
-        ) -> tuple[object, ...]:
+        form = generate.form
+
+        def on_load(data: dict[Any, Any], profile: gr.OAuthProfile | None = None) -> dict[Any, Any]:
             username = viewer(runtime, profile)
             signed_in = f"Signed in as **{username}**" if username else "Not signed in: sign in to make avatars."
             operates = username is not None and runtime.identity.is_operator(username)
-            page = refresh["fn"](mode, tier, text_model, count, profile=profile)
-            return (signed_in, gr.Tab(visible=operates), *page)
+            return {who: signed_in, monitoring: gr.Tab(visible=operates), **generate.on_load(data, username)}
 
         demo.load(
             on_load,
-            refresh["inputs"],
-            [who, monitoring, *refresh["outputs"]],
+            generate.choice,
+            [who, monitoring, form.cost, form.history, form.project, form.note, form.my_data],
             api_name="ui_load",
             api_visibility="private",
         )

@@ -3,14 +3,14 @@ export and deletion."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from photomaker.accounts import DeletionSummary
 from photomaker.engines.base import ProgressFn, no_progress
-from photomaker.errors import AccessError
+from photomaker.errors import AccessError, PhotoMakerError
+from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
-from photomaker.service import AvatarParams, GenerationOutcome, TextParams
 from photomaker.ui import uploads
 from photomaker.ui.cache import copies_of, served_download, withdraw
 
@@ -21,11 +21,11 @@ def generate_from_uploads(
     runtime: Runtime,
     asker: Callable[[], str],
     photo_items: Sequence[Any] | None,
+    values: Mapping[str, Any],
     *,
     uploader: str | None,
     progress: ProgressFn = no_progress,
     keep_photos_for_a_retry: bool = False,
-    **fields: Any,
 ) -> GenerationOutcome:
     """Generate for whoever `asker` says is asking, from files `uploader` sent, then delete those files.
 
@@ -37,24 +37,22 @@ def generate_from_uploads(
     """
     photos = uploads.claim(photo_items, owner=uploader)
     try:
-        username = asker()
-    except AccessError:
-        uploads.discard(photos)
+        prepared = runtime.service.prepare_avatar(asker(), values, photo_count=len(photos))
+    except PhotoMakerError as error:
+        if isinstance(error, AccessError) or not keep_photos_for_a_retry:
+            uploads.discard(photos)
         raise
-    params = AvatarParams(photos=photos, **fields)
-    if keep_photos_for_a_retry:
-        runtime.service.check_avatar(username, params)
     try:
-        return runtime.service.generate_avatar(username, params, progress=progress)
+        return runtime.service.run(prepared, photos, progress=progress)
     finally:
         uploads.discard(photos)
 
 
 def generate_from_text(
-    runtime: Runtime, username: str, *, progress: ProgressFn = no_progress, **fields: Any
+    runtime: Runtime, username: str, values: Mapping[str, Any], *, progress: ProgressFn = no_progress
 ) -> GenerationOutcome:
     """Generate from a prompt alone; raises our errors unchanged, like `generate_from_uploads`."""
-    return runtime.service.generate_from_text(username, TextParams(**fields), progress=progress)
+    return runtime.service.generate_from_text(username, values, progress=progress)
 
 
 def export_file(runtime: Runtime, username: str) -> str:

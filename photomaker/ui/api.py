@@ -11,13 +11,15 @@ from typing import Any
 
 import gradio as gr
 from gradio import FileData
+from pydantic import BaseModel
 
 from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import RefusedError
 from photomaker.monitoring import metrics
+from photomaker.params import PhotoParams, TextParams
 from photomaker.prompts import DEFAULT_STYLE
+from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
-from photomaker.service import GenerationOutcome
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions, uploads
 from photomaker.ui.cache import served_copy
@@ -28,7 +30,12 @@ from photomaker.ui.identity import caller, operator
 def as_files(outcome: GenerationOutcome) -> tuple[list[FileData], dict[str, Any]]:
     """What the generate endpoints return: served copies of the images, and the generation's details."""
     files = [FileData(path=served_copy(path), orig_name=path.name, mime_type="image/png") for path in outcome.images]
-    return files, outcome.details
+    return files, outcome.details.model_dump()
+
+
+def fields_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
+    """The model's fields among an endpoint's arguments (`locals()`): the signature test keeps the two in step."""
+    return {name: arguments[name] for name in model.model_fields}
 
 
 def register_api(runtime: Runtime) -> None:
@@ -53,23 +60,10 @@ def register_api(runtime: Runtime) -> None:
         request: gr.Request | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
         """Make 1-4 avatars from 1-4 photos of one person; returns the images and the generation's details."""
+        values = fields_of(PhotoParams, locals())
         with shown_to_user():
             outcome = actions.generate_from_uploads(
-                runtime,
-                lambda: caller(runtime, profile, token),
-                photos,
-                uploader=uploads.uploader(request),
-                prompt=prompt,
-                tier=tier,
-                style=style,
-                style_strength=style_strength,
-                subject=subject,
-                negative_prompt=negative_prompt or "",
-                num_images=num_images,
-                seed=seed,
-                steps=steps,
-                guidance_scale=guidance_scale,
-                project=project or DEFAULT_PROJECT,
+                runtime, lambda: caller(runtime, profile, token), photos, values, uploader=uploads.uploader(request)
             )
         return as_files(outcome)
 
@@ -86,25 +80,15 @@ def register_api(runtime: Runtime) -> None:
         token: gr.OAuthToken | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
         """Make 1-4 images from a text prompt alone (no photos); returns the images and the generation's details."""
+        values = fields_of(TextParams, locals())
         with shown_to_user():
-            outcome = actions.generate_from_text(
-                runtime,
-                caller(runtime, profile, token),
-                prompt=prompt,
-                model=model or None,
-                width=width,
-                height=height,
-                negative_prompt=negative_prompt or "",
-                num_images=num_images,
-                seed=seed,
-                project=project or DEFAULT_PROJECT,
-            )
+            outcome = actions.generate_from_text(runtime, caller(runtime, profile, token), values)
         return as_files(outcome)
 
     def account(profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> dict[str, Any]:
         """The caller's account: username, credit balance, and whether they operate this app."""
         with shown_to_user():
-            found = service.account(caller(runtime, profile, token))
+            found = runtime.accounts.account(caller(runtime, profile, token))
         return {
             "username": found.username,
             "credits": found.credits,
@@ -127,7 +111,7 @@ def register_api(runtime: Runtime) -> None:
         Returns generation_id, stars and previous_stars (None on a first rating).
         """
         with shown_to_user():
-            rating = service.rate(caller(runtime, profile, token), generation_id, stars)
+            rating = runtime.gallery.rate(caller(runtime, profile, token), generation_id, stars)
         return {"generation_id": rating.generation_id, "stars": rating.stars, "previous_stars": rating.previous}
 
     def export_my_data(profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> FileData:

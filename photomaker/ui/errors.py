@@ -13,7 +13,7 @@ from photomaker.errors import AccessError, PhotoMakerError, RefusedError
 def _title(error: PhotoMakerError) -> str:
     if isinstance(error, AccessError):
         return "Not allowed" if error.code == "FORBIDDEN" else "Sign in first"
-    return "Not generated" if isinstance(error, RefusedError) else "Generation failed"
+    return "Refused" if isinstance(error, RefusedError) else "Generation failed"
 
 
 def as_gr_error(error: PhotoMakerError) -> gr.Error:

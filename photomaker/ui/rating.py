@@ -26,19 +26,21 @@ class RatingWidgets:
     def outputs(self) -> list[gr.components.Component]:
         return [self.generation, self.stars, self.note]
 
-    @staticmethod
-    def offer(generation_id: int) -> tuple[Any, ...]:
-        """Values for `outputs` that offer a rating of a new generation."""
-        return generation_id, gr.update(visible=True, value=None), "How do you like them? Rate them 1-5 stars."
+    def offer(self, generation_id: int) -> dict[Any, Any]:
+        """Updates of `outputs` that offer a rating of a new generation."""
+        return {
+            self.generation: generation_id,
+            self.stars: gr.update(visible=True, value=None),
+            self.note: "How do you like them? Rate them 1-5 stars.",
+        }
 
-    @staticmethod
-    def withdraw() -> tuple[Any, ...]:
-        """Values for `outputs` that hide the rating row (nothing new to rate)."""
-        return None, gr.update(visible=False, value=None), ""
+    def withdraw(self) -> dict[Any, Any]:
+        """Updates of `outputs` that hide the rating row (nothing new to rate)."""
+        return {self.generation: None, self.stars: gr.update(visible=False, value=None), self.note: ""}
 
 
 def build_rating(runtime: Runtime) -> RatingWidgets:
-    """Lay out the (hidden until a result) rating row and wire it to the service."""
+    """Lay out the (hidden until a result) rating row and wire it to the gallery."""
     generation = gr.State(None)
     stars = gr.Radio(STAR_CHOICES, label="Rate this result", visible=False, elem_id="rating")
     note = gr.Markdown(elem_id="rating-note")
@@ -47,7 +49,7 @@ def build_rating(runtime: Runtime) -> RatingWidgets:
         if generation_id is None or value is None:
             return ""
         with shown_to_user():
-            rating = runtime.service.rate(caller(runtime, profile), generation_id, value)
+            rating = runtime.gallery.rate(caller(runtime, profile), generation_id, value)
         changed = "" if rating.previous is None else f" (was {'★' * rating.previous})"
         return f"Thanks! Generation #{rating.generation_id}: {'★' * rating.stars}{changed}. Pick again to change it."
 

@@ -119,5 +119,5 @@ def test_an_engine_that_is_not_there_still_lets_the_app_start(tmp_path: Path) ->
     (check,) = runtime.health
     assert check.wait(10)
     assert check.problem is not None and "BACKEND_UNAVAILABLE" in check.problem
-    assert runtime.service.account("local").credits == 250
+    assert runtime.accounts.account("local").credits == 250
     runtime.database.dispose()

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
 import pytest
 from pydantic import SecretStr
 from sqlmodel import select
@@ -16,20 +15,13 @@ from photomaker.runtime import Runtime, start_runtime
 from photomaker.settings import Settings
 from photomaker.store import Generation
 from photomaker.ui import build_app
-from photomaker.ui.generate_tab import cost_text
+from photomaker.ui.generate_handlers import cost_text
 from photomaker.ui.uploads import REGISTRY
 from tests.fakes.inference_server import FakeInferenceServer
 from tests.helpers import FAKE_TOKEN
+from tests.ui.page_events import PageEvents
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-
-
-def _no_progress(*args: object, **kwargs: object) -> None:
-    """Stands in for gr.Progress outside a request."""
-
-
-def _handler(demo: gr.Blocks, api_name: str) -> Callable[..., Any]:
-    return next(fn.fn for fn in demo.fns.values() if fn.api_name == api_name)
 
 
 def _uploaded(upload_dir: Path, name: str) -> str:
@@ -40,35 +32,39 @@ def _uploaded(upload_dir: Path, name: str) -> str:
 
 
 @pytest.fixture
-def generate(runtime: Runtime) -> Callable[..., tuple[Any, ...]]:
-    handler = _handler(build_app(runtime), "ui_generate")
+def generate(runtime: Runtime) -> Callable[..., dict[str, Any]]:
+    events = PageEvents(build_app(runtime))
 
-    def call(photos: list[str], prompt: str = "a professional headshot", count: int = 1) -> tuple[Any, ...]:
-        return handler(
-            [(path, None) for path in photos],
-            "woman",
-            "Cinematic",
-            prompt,
-            "basic",
-            40,
-            count,
-            "",
-            30,
-            6.0,
-            123,
-            False,
-            "Portraits",
-            progress=_no_progress,
+    def call(photos: list[str], prompt: str = "a professional headshot", count: int = 1) -> dict[str, Any]:
+        return events(
+            "ui_generate",
+            photos=[(path, None) for path in photos],
+            subject="woman",
+            style="Cinematic",
+            prompt=prompt,
+            tier="basic",
+            style_strength=40,
+            num_images=count,
+            negative_prompt="",
+            steps=30,
+            guidance_scale=6.0,
+            seed=123,
+            randomise=False,
+            project="Portraits",
         )
 
     return call
 
 
 def test_generate_shows_avatars_details_and_new_balance(
-    generate: Callable[..., tuple[Any, ...]], runtime: Runtime, upload_dir: Path
+    generate: Callable[..., dict[str, Any]], runtime: Runtime, upload_dir: Path
 ) -> None:
     photo = _uploaded(upload_dir, "astronaut.png")
-    gallery, details, details_json, history, cost, seed, photos, _, rated, stars, invite = generate([photo], count=2)
+    out = generate([photo], count=2)
+    gallery, details, details_json, history, cost, seed, photos = (
+        out[name] for name in ("results", "details", "details_json", "history", "cost", "seed", "photos")
+    )
+    rated, stars, invite = out["rating_generation"], out["rating_stars"], out["rating_note"]
     assert len(gallery) == 2 and all(caption.endswith("(preview)") for _, caption in gallery)
     assert "Generation #" in details and "**36 credits** charged" in details and "offline previews" in details
     assert details_json["seed"] == 123 == seed
@@ -77,38 +73,39 @@ def test_generate_shows_avatars_details_and_new_balance(
     assert "you have **214**" in cost
     assert photos is None, "the upload box is cleared: the photos are gone"
     assert not Path(photo).exists()
-    assert runtime.service.projects("local") == ["Portraits"]
+    assert runtime.gallery.projects("local") == ["Portraits"]
     assert rated == details_json["generation_id"] and stars["visible"] is True and "Rate them" in invite
 
 
 def test_a_refusal_is_shown_inline_and_charges_nothing(
-    generate: Callable[..., tuple[Any, ...]], runtime: Runtime, upload_dir: Path
+    generate: Callable[..., dict[str, Any]], runtime: Runtime, upload_dir: Path
 ) -> None:
     photo = _uploaded(upload_dir, "chelsea.png")
     outputs = generate([photo])
-    assert "Not generated" in outputs[1] and "chelsea.png" in outputs[1] and "Nothing was charged" in outputs[1]
-    assert outputs[2] == {"status": "rejected", "error_code": "NO_FACE"}
-    assert "you have **250**" in outputs[4]
-    assert runtime.service.account("local").credits == 250
+    said = outputs["details"]
+    assert "Refused" in said and "chelsea.png" in said and "Nothing was charged" in said
+    assert outputs["details_json"] == {"status": "rejected", "error_code": "NO_FACE"}
+    assert "you have **250**" in outputs["cost"]
+    assert runtime.accounts.account("local").credits == 250
     assert not Path(photo).exists()
-    assert outputs[6] is None, "the photo was read and deleted, so the upload box is cleared"
-    assert outputs[-3:][1]["visible"] is False, "no rating is offered for a refusal"
+    assert outputs["photos"] is None, "the photo was read and deleted, so the upload box is cleared"
+    assert outputs["rating_stars"]["visible"] is False, "no rating is offered for a refusal"
 
 
 def test_a_prompt_mistake_keeps_the_photos_for_the_next_try(
-    generate: Callable[..., tuple[Any, ...]], runtime: Runtime, upload_dir: Path
+    generate: Callable[..., dict[str, Any]], runtime: Runtime, upload_dir: Path
 ) -> None:
     photo = _uploaded(upload_dir, "astronaut.png")
     outputs = generate([photo], prompt="a woman img and a man img")
-    assert "INVALID_PROMPT" in outputs[1]
+    assert "INVALID_PROMPT" in outputs["details"]
     assert Path(photo).exists(), "the photos were not read, so they stay for the corrected try"
-    assert isinstance(outputs[6], type(gr.skip())), "the upload box keeps showing them"
-    assert runtime.service.account("local").credits == 250
+    assert "photos" not in outputs, "the upload box is left alone: it keeps showing them"
+    assert runtime.accounts.account("local").credits == 250
     with runtime.database.session() as session:
         refused = session.exec(select(Generation.status, Generation.error_code)).all()
     assert refused == [("rejected", "INVALID_PROMPT")], "the refusal is recorded once"
     retried = generate([photo])
-    assert "Generation #" in retried[1]
+    assert "Generation #" in retried["details"]
     assert not Path(photo).exists()
 
 
@@ -122,8 +119,8 @@ TEXT_KEY = "text-to-image:flux-schnell"
 
 
 @pytest.fixture
-def handlers(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """The tab's event functions by api_name, with the text engine on the fake server."""
+def events(tmp_path: Path) -> Iterator[PageEvents]:
+    """The tab's events, with the text engine on the fake server."""
     with FakeInferenceServer() as server:
         settings = Settings(
             data_dir=tmp_path,
@@ -133,42 +130,57 @@ def handlers(tmp_path: Path) -> Iterator[dict[str, Any]]:
         )
         runtime = start_runtime(settings)
         demo = build_app(runtime)
-        yield {fn.api_name: fn.fn for fn in demo.fns.values() if fn.api_name}
+        yield PageEvents(demo)
         runtime.database.dispose()
 
 
-def test_the_mode_switch_shows_the_right_controls_and_words(handlers: dict[str, Any]) -> None:
-    *visibility, prompt, results, cost = handlers["ui_mode"]("Text to Image", "pro", TEXT_KEY, 2)
-    assert [update["visible"] for update in visibility] == [False] * 5 + [True] * 3
-    assert "No photos" in prompt["info"] and "img" not in prompt["info"]
-    assert results["label"] == "Your images"
-    assert cost.startswith("**Cost: 20 credits** (2 × 10)")
-    *visibility, prompt, results, cost = handlers["ui_mode"]("Photo to Avatar", "pro", TEXT_KEY, 2)
-    assert [update["visible"] for update in visibility] == [True] * 5 + [False] * 3
-    assert "trigger word" in prompt["info"] and results["label"] == "Your avatars"
-    assert cost.startswith("**Cost: 50 credits** (2 × 25)")
+PHOTO_ONLY = ("photo_inputs", "tier_inputs", "photo_advanced", "generate", "photo_examples")
+TEXT_ONLY = ("text_inputs", "generate_text", "text_examples")
 
 
-def test_text_to_image_from_the_page(handlers: dict[str, Any]) -> None:
-    gallery, summary, details, history, cost, seed, photos, projects, *_ = handlers["ui_generate_text"](
-        "a lighthouse", TEXT_KEY, 512, 768, 1, "", 3, False, "Posters", progress=_no_progress
+def test_the_mode_switch_shows_the_right_controls_and_words(events: PageEvents) -> None:
+    out = events("ui_mode", mode="Text to Image", tier="pro", model=TEXT_KEY, num_images=2)
+    assert [out[name]["visible"] for name in PHOTO_ONLY + TEXT_ONLY] == [False] * 5 + [True] * 3
+    assert "No photos" in out["prompt"]["info"] and "img" not in out["prompt"]["info"]
+    assert out["results"]["label"] == "Your images"
+    assert out["cost"].startswith("**Cost: 20 credits** (2 × 10)")
+    out = events("ui_mode", mode="Photo to Avatar", tier="pro", model=TEXT_KEY, num_images=2)
+    assert [out[name]["visible"] for name in PHOTO_ONLY + TEXT_ONLY] == [True] * 5 + [False] * 3
+    assert "trigger word" in out["prompt"]["info"] and out["results"]["label"] == "Your avatars"
+    assert out["cost"].startswith("**Cost: 50 credits** (2 × 25)")
+
+
+def test_text_to_image_from_the_page(events: PageEvents) -> None:
+    out = events(
+        "ui_generate_text",
+        mode="Text to Image",
+        prompt="a lighthouse",
+        model=TEXT_KEY,
+        width=512,
+        height=768,
+        num_images=1,
+        seed=3,
+        randomise=False,
+        project="Posters",
     )
+    gallery, summary, details, history = out["results"], out["details"], out["details_json"], out["history"]
+    cost, seed, photos, projects = out["cost"], out["seed"], out["photos"], out["project"]
     assert [caption for _, caption in gallery] == ["Image 1"]
     assert "Text to Image · seed `3`" in summary and "512×768" in summary
     assert (details["mode"], details["credits_charged"], seed, photos) == ("text", 10, 3, None)
     assert "you have **240**" in cost and history and "Posters" in projects["choices"]
 
 
-def test_text_errors_reach_the_page(handlers: dict[str, Any]) -> None:
-    outputs = handlers["ui_generate_text"](
-        "a lighthouse", TEXT_KEY, 500, 512, 1, "", -1, True, None, progress=_no_progress
+def test_text_errors_reach_the_page(events: PageEvents) -> None:
+    outputs = events(
+        "ui_generate_text", mode="Text to Image", prompt="a lighthouse", model=TEXT_KEY, width=500, project=None
     )
-    assert "Not generated" in outputs[1] and "multiple of 8" in outputs[1]
-    assert outputs[2] == {"status": "rejected", "error_code": "INVALID_PARAMS"}
-    assert "you have **250**" in outputs[4]
+    assert "Refused" in outputs["details"] and "multiple of 8" in outputs["details"]
+    assert outputs["details_json"] == {"status": "rejected", "error_code": "INVALID_PARAMS"}
+    assert "you have **250**" in outputs["cost"]
 
 
-def test_the_engine_note_is_refreshed_on_load(handlers: dict[str, Any]) -> None:
-    *_, note, my_data = handlers["ui_load"]("Photo to Avatar", "pro", TEXT_KEY, 1)
-    assert "Preview engine (offline)" in note and "Text to Image: `text-endpoint`" in note
-    assert my_data.visible is True, "off a Space everyone has their credits and data"
+def test_the_engine_note_is_refreshed_on_load(events: PageEvents) -> None:
+    out = events("ui_load", mode="Photo to Avatar", tier="pro", model=TEXT_KEY, num_images=1)
+    assert "Preview engine (offline)" in out["note"] and "Text to Image: `text-endpoint`" in out["note"]
+    assert out["my_data"].visible is True, "off a Space everyone has their credits and data"

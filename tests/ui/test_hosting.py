@@ -30,6 +30,7 @@ from tests.databases import KINDS, fresh_database_url
 from tests.fakes.hub import FakeHub
 from tests.serving import ServedApp, serve
 from tests.signin import METRICS_TOKEN, session_cookie, space_settings
+from tests.ui.page_events import PageEvents
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 TOKENS = {"hf_alice_token_1234": "alice", "hf_bob_token_5678": "bob", "hf_carol_token_9012": "carol"}
@@ -163,14 +164,15 @@ def test_the_monitoring_tab_and_its_events_are_the_operators(space: ServedApp) -
     tab = next(block for block in demo.blocks.values() if isinstance(block, gr.Tab) and block.label == "Monitoring")
     assert tab.visible is False, "hidden until the page knows an operator is looking"
     handlers = {fn.api_name: fn.fn for fn in demo.fns.values()}
+    events = PageEvents(demo)
 
     def profile(username: str) -> gr.OAuthProfile:
         return gr.OAuthProfile({"preferred_username": username, "name": username, "profile": "", "picture": ""})
 
-    load_inputs = ("Photo to Avatar", "basic", None, 1)
-    assert handlers["ui_load"](*load_inputs, profile=profile("bob"))[1].visible is False
-    assert handlers["ui_load"](*load_inputs, profile=None)[1].visible is False
-    assert handlers["ui_load"](*load_inputs, profile=profile("carol"))[1].visible is True
+    load_inputs = {"mode": "Photo to Avatar", "tier": "basic", "model": None, "num_images": 1}
+    assert events("ui_load", **load_inputs, profile=profile("bob"))["monitoring"].visible is False
+    assert events("ui_load", **load_inputs, profile=None)["monitoring"].visible is False
+    assert events("ui_load", **load_inputs, profile=profile("carol"))["monitoring"].visible is True
     for name, arguments in {
         "ui_monitoring": ("24h", "all", False),
         "ui_export_csv": ("24h", "all", False),
@@ -321,30 +323,32 @@ def test_operators_grant_and_take_back_credits(space: ServedApp) -> None:
 
 
 def test_the_page_tells_a_visitor_to_sign_in_and_keeps_nothing(space: ServedApp, upload_dir: Path) -> None:
-    handlers = {fn.api_name: fn.fn for fn in build_app(space.runtime).fns.values()}
+    events = PageEvents(build_app(space.runtime))
     folder = upload_dir / "visitor"
     folder.mkdir(exist_ok=True)
     photo = REGISTRY.adopt(Path(shutil.copy(FIXTURES / "astronaut.png", folder / "me.png")), owner=None)
     before = _rows(space)
-    outcome = handlers["ui_generate"](
-        [(str(photo), None)],
-        "woman",
-        "Cinematic",
-        "a headshot",
-        "basic",
-        20,
-        1,
-        "",
-        30,
-        6.0,
-        1,
-        False,
-        "P",
-        progress=lambda *args, **kwargs: None,
+    outcome = events(
+        "ui_generate",
+        photos=[(str(photo), None)],
+        subject="woman",
+        style="Cinematic",
+        prompt="a headshot",
+        tier="basic",
+        style_strength=20,
+        num_images=1,
+        negative_prompt="",
+        steps=30,
+        guidance_scale=6.0,
+        seed=1,
+        randomise=False,
+        project="P",
     )
-    assert "Sign in" in outcome[1] and "SIGN_IN_REQUIRED" in outcome[1] and "Nothing was charged" in outcome[1]
-    assert "sign in to see your credits" in outcome[4]
+    said = outcome["details"]
+    assert "Sign in" in said and "SIGN_IN_REQUIRED" in said and "Nothing was charged" in said
+    assert "sign in to see your credits" in outcome["cost"]
     assert _rows(space) == before and not photo.exists()
-    who, tab, cost, history, *_ = handlers["ui_load"]("Photo to Avatar", "basic", None, 2, profile=None)
+    loaded = events("ui_load", mode="Photo to Avatar", tier="basic", model=None, num_images=2, profile=None)
+    who, tab, cost, history = loaded["who"], loaded["monitoring"], loaded["cost"], loaded["history"]
     assert "Not signed in" in who and history == [] and "sign in to see your credits" in cost
     assert tab.visible is False

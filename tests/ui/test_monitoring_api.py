@@ -15,7 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from photomaker.cli import main
 from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
-from photomaker.service import AvatarParams
 from tests.ui.conftest import ServedApp
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -104,7 +103,8 @@ def test_everything_reports_the_same_figures(
 def test_rate_generation_refuses_someone_elses(served_app: ServedApp) -> None:
     theirs = served_app.runtime.service.generate_avatar(
         "someone-else",
-        AvatarParams(photos=(PhotoUpload.from_path(FIXTURES / "astronaut.png"),), prompt="a headshot", tier="basic"),
+        [PhotoUpload.from_path(FIXTURES / "astronaut.png")],
+        {"prompt": "a headshot", "tier": "basic"},
     )
     with pytest.raises(AppError, match=r"not one of yours.*\[INVALID_PARAMS\]"):
         served_app.client().predict(generation_id=theirs.generation_id, stars=5, api_name="/rate_generation")

@@ -11,9 +11,9 @@ import pytest
 
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime
-from photomaker.service import AvatarParams
 from photomaker.ui import build_app
 from photomaker.ui.cache import cache_dir
+from tests.ui.page_events import PageEvents
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -26,9 +26,7 @@ def handlers(runtime: Runtime) -> dict[str, Callable[..., Any]]:
 @pytest.fixture
 def generation_id(runtime: Runtime) -> int:
     photo = PhotoUpload.from_path(FIXTURES / "astronaut.png")
-    return runtime.service.generate_avatar(
-        "local", AvatarParams(photos=(photo,), prompt="a headshot", tier="basic")
-    ).generation_id
+    return runtime.service.generate_avatar("local", [photo], {"prompt": "a headshot", "tier": "basic"}).generation_id
 
 
 def test_the_credit_history_table(handlers: dict[str, Callable[..., Any]], generation_id: int) -> None:
@@ -54,12 +52,13 @@ def test_delete_needs_the_box_ticked(
 ) -> None:
     _, said = handlers["ui_delete_my_data"](False)
     assert "Tick the box" in said
-    assert runtime.service.history("local"), "nothing deleted without the tick"
-    served = [Path(path) for path, _ in handlers["ui_load"]("Photo to Avatar", "basic", None, 1)[3]]
+    assert runtime.gallery.history("local"), "nothing deleted without the tick"
+    loaded = PageEvents(build_app(runtime))("ui_load", mode="Photo to Avatar", tier="basic", model=None, num_images=1)
+    served = [Path(path) for path, _ in loaded["history"]]
     assert served and all(path.is_relative_to(cache_dir()) and path.exists() for path in served)
     ticked, said = handlers["ui_delete_my_data"](True)
     assert ticked is False and "Deleted 1 avatar(s)" in said
-    assert runtime.service.history("local") == []
+    assert runtime.gallery.history("local") == []
     assert not any(path.exists() for path in served), "the copies served to the page go too"
 
 

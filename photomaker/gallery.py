@@ -1,0 +1,80 @@
+"""A user's past generations: the history gallery, their ratings, their projects.
+
+Reading never creates an account: a user the app has not met has no history and one project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from photomaker.errors import RefusedError
+from photomaker.params import RunParams
+from photomaker.storage import AvatarStorage
+from photomaker.store import Database, generations
+from photomaker.store import accounts as users
+from photomaker.store.accounts import DEFAULT_PROJECT
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A user's rating of one of their generations, and the one it replaced."""
+
+    generation_id: int
+    stars: int
+    previous: int | None
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One past avatar, for the history gallery."""
+
+    generation_id: int
+    image: Path
+    thumbnail: Path
+    caption: str
+
+
+def _whole(name: str, value: float) -> int:
+    """`value` as an int, or INVALID_PARAMS when it has a fractional part."""
+    if float(value) != int(value):
+        raise RefusedError("INVALID_PARAMS", f"{name} must be a whole number; you gave {value}.")
+    return int(value)
+
+
+class Gallery:
+    """What a user made: to look back at, rate and file."""
+
+    def __init__(self, *, database: Database, storage: AvatarStorage) -> None:
+        self.database = database
+        self.storage = storage
+
+    def projects(self, username: str) -> list[str]:
+        with self.database.reading() as session:
+            user = users.find_user(session, username)
+            names = [] if user is None else users.list_projects(session, user_id=user.id)
+        return names or [DEFAULT_PROJECT]
+
+    def history(self, username: str, *, limit: int = 24) -> list[HistoryItem]:
+        """The user's latest avatars, newest first."""
+        with self.database.reading() as session:
+            user = users.find_user(session, username)
+            rows = [] if user is None else generations.recent_avatars(session, user_id=user.id, limit=limit)
+        return [
+            HistoryItem(
+                generation_id=generation.id,
+                image=self.storage.path(avatar.image_path),
+                thumbnail=self.storage.path(avatar.thumbnail_path),
+                caption=f"#{generation.id} · {RunParams.style_of(generation.params) or 'Text to Image'}"
+                + (" · preview" if generation.preview else ""),
+            )
+            for avatar, generation in rows
+        ]
+
+    def rate(self, username: str, generation_id: int, stars: float) -> Rating:
+        """Rate one of the user's completed generations 1-5 stars (again to change it); feeds satisfaction."""
+        count = _whole("Rating", stars)
+        with self.database.session() as session:
+            user = users.find_user(session, username)
+            previous = generations.rate(session, generation_id, user_id=user.id if user else None, stars=count)
+        return Rating(generation_id=generation_id, stars=count, previous=previous)

@@ -1,0 +1,211 @@
+"""A generation's parameters, written once: each field's default, bounds, label and description.
+
+The API signatures, the CLI options, the page's sliders and the parameters saved on a generation's
+row all derive from these models; `tests/test_params.py` checks that the API keeps to them.
+Values arrive as people and programs send them (a slider's 30.0, a form's None) and are checked
+by `parse`, which turns pydantic's complaint into our INVALID_PARAMS message for the first bad field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import ErrorDetails, PydanticCustomError, PydanticUndefined
+
+from photomaker.engines.base import MAX_SEED
+from photomaker.errors import RefusedError
+from photomaker.prompts import DEFAULT_STYLE, Subject, get_style
+from photomaker.store import AIModel
+from photomaker.store.accounts import DEFAULT_PROJECT
+
+DEFAULT_MAX_OUTPUTS = 4
+"""How many images one request may make from a model whose row names no `max_outputs`."""
+
+# Fields both kinds of request take, defined once and placed in each model in the API's order.
+_PROMPT = Field(title="Prompt", description="what to make; for avatars the trigger word 'img' is placed for you")
+_NEGATIVE = Field("", title="Negative prompt", description="what to avoid, e.g. glasses, hat")
+_NUM_IMAGES = Field(1, ge=1, title="Number of images", description="from 1 to the model's limit")
+_SEED = Field(-1, ge=-1, le=MAX_SEED, title="Seed", description="-1 picks a random seed")
+_PROJECT = Field(DEFAULT_PROJECT, title="Save to project", description="the project the images are filed in")
+
+
+class _Params(BaseModel):
+    """Checked values of a request; a field sent as None takes its default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _none_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        return given(cls, {str(info.field_name): value}, str(info.field_name))
+
+    @field_validator("num_images", mode="after", check_fields=False)
+    @classmethod
+    def _within_the_models_limit(cls, value: int, info: ValidationInfo) -> int:
+        limit = (info.context or {}).get(MAX_IMAGES, DEFAULT_MAX_OUTPUTS)
+        if value > limit:
+            raise PydanticCustomError("less_than_equal", "Input should be at most {le}", {"le": limit})
+        return value
+
+
+class PhotoParams(_Params):
+    """A Photo to Avatar request (the photos travel beside it); a setting left None is the tier's own."""
+
+    prompt: str = _PROMPT
+    tier: str = Field("pro", title="Tier", description="basic, pro or enterprise")
+    style: str = Field(DEFAULT_STYLE, title="Style", description="one of the styles, or '(No style)'")
+    style_strength: int | None = Field(
+        None, ge=0, le=100, title="Style strength", description="higher means more style, less likeness"
+    )
+    subject: Subject = Field("person", title="Who is in the photos", description="person, man, woman, boy or girl")
+    negative_prompt: str = _NEGATIVE
+    num_images: int = _NUM_IMAGES
+    seed: int = _SEED
+    steps: int | None = Field(None, ge=20, le=100, title="Steps", description="more is slower and finer")
+    guidance_scale: float | None = Field(
+        None, ge=0.1, le=10.0, title="Guidance scale", description="how closely to follow the prompt"
+    )
+    project: str = _PROJECT
+
+
+class TextParams(_Params):
+    """A Text to Image request: no photos, a size instead of a tier."""
+
+    prompt: str = _PROMPT
+    model: str | None = Field(None, title="Model", description="a text model's key; the cheapest when left out")
+    width: int = Field(1024, ge=256, le=2048, multiple_of=8, title="Width", description="pixels, a multiple of 8")
+    height: int = Field(1024, ge=256, le=2048, multiple_of=8, title="Height", description="pixels, a multiple of 8")
+    negative_prompt: str = _NEGATIVE
+    num_images: int = _NUM_IMAGES
+    seed: int = _SEED
+    project: str = _PROJECT
+
+
+class RunParams(BaseModel):
+    """What a generation runs with once the tier's defaults fill the gaps: saved on its row, shown in its details."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tier: str
+    style: str | None = None
+    style_strength: int | None = None
+    subject: str | None = None
+    num_images: int
+    steps: int
+    guidance_scale: float
+    width: int
+    height: int
+    seed_requested: int
+
+    @classmethod
+    def for_photo(cls, params: PhotoParams, model: AIModel) -> RunParams:
+        """A photo request with the tier's defaults where it left a setting to the tier."""
+        return cls(
+            tier=model.tier,
+            style=get_style(params.style).name,
+            style_strength=model.default_style_strength if params.style_strength is None else params.style_strength,
+            subject=params.subject,
+            num_images=params.num_images,
+            steps=params.steps or model.steps,
+            guidance_scale=model.guidance_scale if params.guidance_scale is None else params.guidance_scale,
+            width=model.width,
+            height=model.height,
+            seed_requested=params.seed,
+        )
+
+    @classmethod
+    def for_text(cls, params: TextParams, model: AIModel) -> RunParams:
+        """A Text to Image request with the model's steps and guidance."""
+        return cls(
+            tier=model.tier,
+            num_images=params.num_images,
+            steps=model.steps,
+            guidance_scale=model.guidance_scale,
+            width=params.width,
+            height=params.height,
+            seed_requested=params.seed,
+        )
+
+    @staticmethod
+    def style_of(saved: Mapping[str, Any]) -> str | None:
+        """The style a row's saved params name; None for Text to Image and for synthetic rows."""
+        return saved.get("style")
+
+    def saved(self, effective: Mapping[str, Any]) -> dict[str, Any]:
+        """The row's `params`: these values (text requests have no style) and what the backend reports using."""
+        return {**self.model_dump(exclude_none=True), **effective}
+
+
+Params = TypeVar("Params", bound=_Params)
+MAX_IMAGES = "max_images"
+"""The validation context's key for the chosen model's limit on images per request."""
+
+
+def given(model: type[BaseModel], values: Mapping[str, Any], name: str) -> Any:
+    """The value sent for `name`, or the field's default when none was sent (None counts as none; text is empty)."""
+    value = values.get(name)
+    if value is not None:
+        return value
+    default = model.model_fields[name].default
+    return "" if default is PydanticUndefined else default
+
+
+def bounds(model: type[BaseModel], name: str, *, max_images: int = DEFAULT_MAX_OUTPUTS) -> tuple[float, float]:
+    """The lowest and highest value a numeric field takes (for sliders and messages)."""
+    found: dict[str, float] = {"le": max_images} if name == "num_images" else {}
+    for rule in model.model_fields[name].metadata:
+        found.update({key: getattr(rule, key) for key in ("ge", "le") if getattr(rule, key, None) is not None})
+    return found["ge"], found["le"]
+
+
+def label(model: type[BaseModel], name: str) -> str:
+    """A field's name as people read it."""
+    return model.model_fields[name].title or name
+
+
+def check_range(name: str, value: float, limits: tuple[float, float]) -> None:
+    """INVALID_PARAMS unless `value` lies within `limits`, both ends included."""
+    low, high = limits
+    if not low <= value <= high:
+        raise RefusedError("INVALID_PARAMS", f"{name} must be between {low:g} and {high:g}; you gave {value:g}.")
+
+
+_RANGE_ERRORS = ("greater_than_equal", "less_than_equal")
+"""Pydantic checks a multiple first, so a size off both is reported out of range here, as the bounds matter more."""
+
+
+def _message(model: type[BaseModel], error: ErrorDetails, *, max_images: int) -> str:
+    """Our sentence for pydantic's first complaint, about one field."""
+    name = str(error["loc"][0]) if error["loc"] else ""
+    if name not in model.model_fields:
+        return f"There is no setting {name!r}; the settings are: {', '.join(model.model_fields)}."
+    what, value, kind = label(model, name), error.get("input"), error["type"]
+    if kind in _RANGE_ERRORS or kind == "multiple_of":
+        low, high = bounds(model, name, max_images=max_images)
+        if not low <= float(value) <= high:
+            return f"{what} must be between {low:g} and {high:g}; you gave {float(value):g}."
+    if kind in ("int_from_float", "int_parsing", "int_type"):
+        return f"{what} must be a whole number; you gave {value}."
+    if kind in ("float_parsing", "float_type"):
+        return f"{what} must be a number; you gave {value}."
+    if kind == "multiple_of":
+        return f"{what} must be a multiple of {error.get('ctx', {}).get('multiple_of')}; you gave {value}."
+    if kind == "literal_error":
+        choices = ", ".join(get_args(model.model_fields[name].annotation))
+        return f"Unknown {name} {value!r}; choose one of: {choices}."
+    if kind == "missing":
+        return f"{what} is missing; fill it in."
+    return f"{what}: {error['msg']}; you gave {value!r}."
+
+
+def parse(model: type[Params], values: Mapping[str, Any], *, max_images: int = DEFAULT_MAX_OUTPUTS) -> Params:
+    """`values` checked into `model`, or RefusedError(INVALID_PARAMS) naming the first field at fault.
+
+    `max_images` is the chosen model's own limit on images per request.
+    """
+    try:
+        return model.model_validate(dict(values), context={MAX_IMAGES: max_images})
+    except ValidationError as error:
+        raise RefusedError("INVALID_PARAMS", _message(model, error.errors()[0], max_images=max_images)) from None

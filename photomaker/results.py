@@ -1,0 +1,90 @@
+"""What a finished generation gives back: its images and its details, typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from photomaker.model_specs import Mode
+from photomaker.params import RunParams
+from photomaker.store import AIModel, Generation
+
+
+class GenerationDetails(BaseModel):
+    """A completed generation as the user sees it; the API returns its `model_dump()` (keys as in the README)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    generation_id: int
+    status: str
+    engine: str
+    preview: bool
+    model_key: str
+    model_name: str
+    tier: str
+    mode: Mode
+    prompt: str
+    negative_prompt: str
+    style: str | None
+    style_strength: int | None
+    seed: int | None
+    width: int
+    height: int
+    num_images: int
+    steps: int
+    guidance_scale: float
+    credits_charged: int
+    credits_remaining: int
+    processing_ms: int | None
+    attempts: int | None
+    notes: list[str]
+    """Things the user should know, e.g. that a photo held several faces and the largest was used."""
+
+    @classmethod
+    def of(
+        cls, generation: Generation, model: AIModel, ran: RunParams, *, remaining: int, notes: list[str]
+    ) -> GenerationDetails:
+        """The details of a completed generation: its row as saved, its model, what it ran with."""
+        return cls(
+            generation_id=generation.id,
+            status=generation.status,
+            engine=generation.engine,
+            preview=generation.preview,
+            model_key=generation.model_key,
+            model_name=model.name,
+            tier=model.tier,
+            mode=generation.mode,
+            prompt=generation.prompt,
+            negative_prompt=generation.negative_prompt,
+            style=ran.style,
+            style_strength=ran.style_strength,
+            seed=generation.seed,
+            width=ran.width,
+            height=ran.height,
+            num_images=ran.num_images,
+            steps=ran.steps,
+            guidance_scale=ran.guidance_scale,
+            credits_charged=generation.credits_charged,
+            credits_remaining=remaining,
+            processing_ms=generation.processing_ms,
+            attempts=generation.attempts,
+            notes=notes,
+        )
+
+
+@dataclass(frozen=True)
+class GenerationOutcome:
+    """A completed generation: its images on disk and its details."""
+
+    images: list[Path]
+    details: GenerationDetails
+
+    @property
+    def generation_id(self) -> int:
+        return self.details.generation_id
+
+    @property
+    def notes(self) -> list[str]:
+        return self.details.notes

@@ -1,0 +1,300 @@
+"""The Generate tab's widgets, in one dataclass, laid out once; their bounds, labels and help come from `params`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+import gradio as gr
+from pydantic import BaseModel
+
+from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label
+from photomaker.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
+from photomaker.runtime import Runtime
+from photomaker.service import TEXT_MODE_OFF
+from photomaker.store import AIModel
+from photomaker.store.accounts import DEFAULT_PROJECT
+from photomaker.ui.my_data import build_my_data
+from photomaker.ui.rating import RatingWidgets, build_rating
+
+DEFAULT_TIER = PhotoParams.model_fields["tier"].default
+PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"
+PROMPT_EXAMPLES = {
+    PHOTO_MODE: [
+        "a professional headshot, studio lighting, neutral background",
+        "a woman img as a fantasy elf queen in a glowing forest",
+        "portrait of a man wearing a leather jacket, city lights at night",
+    ],
+    TEXT_MODE: [
+        "a lighthouse on a cliff at dusk, oil painting",
+        "a cosy reading nook with a cat, warm morning light",
+        "an isometric city block made of paper, pastel colours",
+    ],
+}
+PROMPT_HELP = {
+    PHOTO_MODE: (
+        "Describe the avatar. We place the trigger word 'img' after the person for you.",
+        "e.g. a professional headshot, studio lighting",
+    ),
+    TEXT_MODE: ("Describe the image. No photos are used in this mode.", "e.g. a lighthouse at dusk, oil painting"),
+}
+RESULTS_LABEL = {PHOTO_MODE: "Your avatars", TEXT_MODE: "Your images"}
+
+
+def text_model_label(model: AIModel) -> str:
+    return f"{model.name} · {model.credit_cost} credits/image · about {model.eta_min_s}-{model.eta_max_s} s"
+
+
+def tier_label(model: AIModel) -> str:
+    short = model.name.removeprefix("PhotoMaker V2 ")
+    return (
+        f"{short} · {model.width}×{model.height} · {model.credit_cost} credits/image · "
+        f"about {model.eta_min_s}-{model.eta_max_s} s"
+    )
+
+
+def field_slider(model: type[BaseModel], name: str, *, value: float, step: float, **options: Any) -> gr.Slider:
+    """A slider for one numeric field: its bounds, label and help from the model."""
+    low, high = bounds(model, name, max_images=options.pop("max_images", DEFAULT_MAX_OUTPUTS))
+    return gr.Slider(
+        low, high, value=value, step=step, label=label(model, name), info=options.pop("info", None), **options
+    )
+
+
+_NOT_WIDGETS = ("rating", "models", "text_models")
+
+
+@dataclass(frozen=True)
+class GenerateForm:
+    """Every widget of the Generate tab; a field named like a `PhotoParams`/`TextParams` field holds its value."""
+
+    mode: gr.Radio
+    photo_inputs: gr.Column
+    photos: gr.Gallery
+    subject: gr.Dropdown
+    style: gr.Dropdown
+    prompt: gr.Textbox
+    photo_examples: gr.Column
+    text_examples: gr.Column
+    tier_inputs: gr.Column
+    tier: gr.Radio
+    style_strength: gr.Slider
+    text_inputs: gr.Column
+    model: gr.Radio
+    width: gr.Slider
+    height: gr.Slider
+    num_images: gr.Slider
+    negative_prompt: gr.Textbox
+    photo_advanced: gr.Row
+    steps: gr.Slider
+    guidance_scale: gr.Slider
+    seed: gr.Number
+    randomise: gr.Checkbox
+    project: gr.Dropdown
+    cost: gr.Markdown
+    generate: gr.Button
+    generate_text: gr.Button
+    note: gr.Markdown
+    results: gr.Gallery
+    details: gr.Markdown
+    rating: RatingWidgets
+    details_json: gr.JSON
+    history: gr.Gallery
+    my_data: gr.Accordion
+    models: dict[str, AIModel]
+    """The photo models by tier."""
+    text_models: dict[str, AIModel]
+    """The text models by key."""
+
+    def named(self) -> dict[str, Any]:
+        """Each widget by its field name."""
+        return {
+            item.name: getattr(self, item.name)
+            for item in fields(self)
+            if item.name not in ("models", "text_models", "rating")
+        }
+
+    def chosen_model(self, data: dict[Any, Any]) -> AIModel | None:
+        """The model the form's values pick: a text model in Text to Image, else the tier's."""
+        if data[self.mode] == TEXT_MODE:
+            return self.text_models.get(data[self.model] or "")
+        return self.models.get(data[self.tier])
+
+
+def _photo_inputs(runtime: Runtime) -> dict[str, Any]:
+    with gr.Column() as photo_inputs:
+        photos = gr.Gallery(
+            label="Your photos: 1 to 4 of the same person",
+            type="filepath",
+            interactive=True,
+            columns=4,
+            height=220,
+            object_fit="cover",
+            elem_id="photos",
+        )
+        gr.Markdown(
+            "JPEG, PNG or WebP, up to "
+            f"{runtime.settings.max_photo_mb:g} MB each. For your privacy, photos are deleted as soon "
+            "as a generation ends: upload them again for the next one.",
+            elem_classes=["hint"],
+        )
+        with gr.Row():
+            subject = gr.Dropdown(list(SUBJECTS), value="person", label=label(PhotoParams, "subject"), scale=1)
+            style = gr.Dropdown([s.name for s in STYLES], value=DEFAULT_STYLE, label="Style", scale=2)
+    return {"photo_inputs": photo_inputs, "photos": photos, "subject": subject, "style": style}
+
+
+def _prompt() -> dict[str, Any]:
+    prompt = gr.Textbox(
+        label="Prompt",
+        info=PROMPT_HELP[PHOTO_MODE][0],
+        placeholder=PROMPT_HELP[PHOTO_MODE][1],
+        lines=2,
+        max_lines=4,
+        elem_id="prompt",
+    )
+    examples = {}
+    for name, texts in PROMPT_EXAMPLES.items():
+        with gr.Column(visible=name == PHOTO_MODE) as examples[name]:
+            gr.Examples(examples=[[text] for text in texts], inputs=[prompt], cache_examples=False)
+    return {"prompt": prompt, "photo_examples": examples[PHOTO_MODE], "text_examples": examples[TEXT_MODE]}
+
+
+def _model_inputs(
+    runtime: Runtime, models: dict[str, AIModel], text_models: dict[str, AIModel], default: AIModel
+) -> dict[str, Any]:
+    """The tier (photo mode) or the text model and size (text mode)."""
+    with gr.Column() as tier_inputs:
+        tier = gr.Radio(
+            [(tier_label(model), model.tier) for model in models.values()],
+            value=default.tier,
+            label="Tier",
+            elem_id="tier",
+        )
+        style_strength = field_slider(
+            PhotoParams,
+            "style_strength",
+            value=default.default_style_strength,
+            step=1,
+            info="Higher means more style, less likeness. Each tier has its own default.",
+        )
+    with gr.Column(visible=False) as text_inputs:
+        if runtime.service.text_engine is None:
+            gr.Markdown(f"⚠️ {TEXT_MODE_OFF}", elem_id="text-off")
+        model = gr.Radio(
+            [(text_model_label(model), key) for key, model in text_models.items()],
+            value=next(iter(text_models), None),
+            label="Model",
+            elem_id="text-model",
+        )
+        with gr.Row():
+            width = field_slider(TextParams, "width", value=TextParams.model_fields["width"].default, step=64)
+            height = field_slider(TextParams, "height", value=TextParams.model_fields["height"].default, step=64)
+    limit = max(model.max_outputs or DEFAULT_MAX_OUTPUTS for model in [*models.values(), *text_models.values()])
+    return {
+        "tier_inputs": tier_inputs,
+        "tier": tier,
+        "style_strength": style_strength,
+        "text_inputs": text_inputs,
+        "model": model,
+        "width": width,
+        "height": height,
+        "num_images": field_slider(PhotoParams, "num_images", value=1, step=1, max_images=limit),
+    }
+
+
+def _advanced(default: AIModel) -> dict[str, Any]:
+    with gr.Accordion("Advanced options", open=False):
+        negative_prompt = gr.Textbox(label="Negative prompt", placeholder="What to avoid, e.g. glasses, hat")
+        with gr.Row() as photo_advanced:
+            steps = field_slider(PhotoParams, "steps", value=default.steps, step=1)
+            guidance_scale = field_slider(PhotoParams, "guidance_scale", value=default.guidance_scale, step=0.1)
+        with gr.Row():
+            seed = gr.Number(
+                value=PhotoParams.model_fields["seed"].default,
+                precision=0,
+                label="Seed",
+                info=PhotoParams.model_fields["seed"].description,
+            )
+            randomise = gr.Checkbox(value=True, label="Randomise seed each time")
+        project = gr.Dropdown(
+            [DEFAULT_PROJECT], value=DEFAULT_PROJECT, allow_custom_value=True, label=label(PhotoParams, "project")
+        )
+    return {
+        "negative_prompt": negative_prompt,
+        "photo_advanced": photo_advanced,
+        "steps": steps,
+        "guidance_scale": guidance_scale,
+        "seed": seed,
+        "randomise": randomise,
+        "project": project,
+    }
+
+
+def _results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]:
+    note = gr.Markdown(engine_note(), elem_id="engine-note")
+    results = gr.Gallery(
+        label="Your avatars",
+        columns=2,
+        height=520,
+        object_fit="contain",
+        buttons=["download", "fullscreen"],
+        interactive=False,
+        elem_id="results",
+    )
+    details = gr.Markdown("Your avatars will appear here.", elem_id="details")
+    rating = build_rating(runtime)
+    with gr.Accordion("All details", open=False):
+        details_json = gr.JSON(label="Generation details")
+    gr.Markdown("**Your past avatars and images**")
+    history = gr.Gallery(
+        show_label=False,
+        buttons=[],
+        columns=6,
+        height=260,
+        object_fit="cover",
+        preview=False,
+        fit_columns=False,
+        interactive=False,
+        elem_id="history",
+    )
+    return {
+        "note": note,
+        "results": results,
+        "details": details,
+        "rating": rating,
+        "details_json": details_json,
+        "history": history,
+        "my_data": build_my_data(runtime),
+    }
+
+
+def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> GenerateForm:
+    """Lay out the tab's widgets inside the current Blocks."""
+    models = {model.tier: model for model in runtime.service.models(mode="photo")}
+    text_models = {model.model_key: model for model in runtime.service.models(mode="text")}
+    default = models.get(DEFAULT_TIER) or next(iter(models.values()))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            mode = gr.Radio(
+                [PHOTO_MODE, TEXT_MODE],
+                value=PHOTO_MODE,
+                label="Mode",
+                info="Avatars from your photos with PhotoMaker V2, or images from a prompt alone.",
+                elem_id="mode",
+            )
+            widgets = {**_photo_inputs(runtime), **_prompt(), **_model_inputs(runtime, models, text_models, default)}
+            widgets.update(_advanced(default))
+            widgets["cost"] = gr.Markdown(elem_id="cost")
+            widgets["generate"] = gr.Button("Generate avatars", variant="primary", elem_id="generate")
+            widgets["generate_text"] = gr.Button(
+                "Generate images",
+                variant="primary",
+                visible=False,
+                interactive=runtime.service.text_engine is not None,
+                elem_id="generate-text",
+            )
+        with gr.Column(scale=6):
+            widgets.update(_results(runtime, engine_note))
+    return GenerateForm(mode=mode, models=models, text_models=text_models, **widgets)

@@ -1,0 +1,248 @@
+"""The Generate tab's events: each takes the form's values keyed by widget and returns updates keyed by widget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+from pydantic import BaseModel
+
+from photomaker.engines.base import ProgressFn
+from photomaker.errors import AccessError, PhotoMakerError, RefusedError
+from photomaker.params import PhotoParams, TextParams
+from photomaker.results import GenerationOutcome
+from photomaker.runtime import Runtime
+from photomaker.store import AIModel
+from photomaker.store.accounts import DEFAULT_PROJECT
+from photomaker.ui import actions, uploads
+from photomaker.ui.cache import served_copy
+from photomaker.ui.errors import error_markdown, warn
+from photomaker.ui.generate_form import PROMPT_HELP, RESULTS_LABEL, TEXT_MODE, GenerateForm
+from photomaker.ui.identity import caller, viewer
+from photomaker.ui.sessions import OneAtATime
+
+Values = dict[Any, Any]
+"""The form's values (or updates) keyed by widget, as Gradio passes and takes them."""
+
+
+def cost_text(model: AIModel | None, num_images: int, credits: int | None) -> str:
+    """The price before generating, and whether the balance covers it (None: a visitor not signed in)."""
+    have = "sign in to see your credits" if credits is None else f"you have **{credits}**"
+    if model is None:
+        return have[0].upper() + have[1:] + "."
+    total = model.price(int(num_images))
+    line = f"**Cost: {total} credits** ({int(num_images)} × {model.credit_cost}) · {have}"
+    if credits is not None and total > credits:
+        line += " · not enough: choose fewer images or a lower tier"
+    return line
+
+
+def details_text(outcome: GenerationOutcome) -> str:
+    """A short summary of a finished generation."""
+    d = outcome.details
+    look = f"Style **{d.style}** (strength {d.style_strength})" if d.mode == "photo" else TEXT_MODE
+    lines = [
+        f"**Generation #{d.generation_id}** · {d.model_name} · {d.width}×{d.height} · {d.num_images} image(s)",
+        f"{look} · seed `{d.seed}` · {d.steps} steps · guidance {d.guidance_scale}",
+        f"**{d.credits_charged} credits** charged · **{d.credits_remaining}** left · "
+        f"{(d.processing_ms or 0) / 1000:.1f} s · engine `{d.engine}`",
+    ]
+    if d.preview:
+        lines.append("_These are offline previews of your framing and style, not PhotoMaker output._")
+    lines += [f"⚠️ {note}" for note in outcome.notes]
+    return "\n\n".join(lines)
+
+
+def reporting_to(progress: gr.Progress) -> ProgressFn:
+    """Our progress reports, shown on Gradio's progress bar."""
+    return lambda fraction, message: progress(fraction, desc=message)
+
+
+class GenerateHandlers:
+    """What the tab does when the user changes a choice, generates, or opens the page."""
+
+    def __init__(self, runtime: Runtime, form: GenerateForm, *, engine_note: Callable[[], str]) -> None:
+        self.runtime = runtime
+        self.form = form
+        self.engine_note = engine_note
+        self.running = OneAtATime()
+
+    def values(self, data: Values, model: type[BaseModel]) -> dict[str, Any]:
+        """The request's fields from the form; the seed is -1 (a fresh one) when randomising or left empty."""
+        named = {name: data[getattr(self.form, name)] for name in model.model_fields}
+        if data[self.form.randomise] or named["seed"] is None:
+            named["seed"] = -1
+        return named
+
+    def _credits(self, username: str | None) -> int | None:
+        return None if username is None else self.runtime.accounts.account(username).credits
+
+    def _cost(self, data: Values, credits: int | None) -> str:
+        return cost_text(self.form.chosen_model(data), int(data[self.form.num_images]), credits)
+
+    def on_cost(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
+        """A new number of images or text model: the price again."""
+        return {self.form.cost: self._cost(data, self._credits(viewer(self.runtime, profile)))}
+
+    def on_tier(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
+        """A new tier: its own style strength, and the price."""
+        model = self.form.models.get(data[self.form.tier])
+        strength = gr.update(value=model.default_style_strength) if model else gr.update()
+        return {self.form.style_strength: strength, **self.on_cost(data, profile)}
+
+    def on_mode(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
+        """The other mode: its controls and words, and the price."""
+        form = self.form
+        text = data[form.mode] == TEXT_MODE
+        info, placeholder = PROMPT_HELP[data[form.mode]]
+        return {
+            **{widget: gr.update(visible=not text) for widget in self.photo_only},
+            **{widget: gr.update(visible=text) for widget in self.text_only},
+            form.prompt: gr.update(info=info, placeholder=placeholder),
+            form.results: gr.update(label=RESULTS_LABEL[data[form.mode]]),
+            **self.on_cost(data, profile),
+        }
+
+    @property
+    def text_only(self) -> tuple[Any, ...]:
+        """What Text to Image shows and Photo to Avatar hides."""
+        return (self.form.text_inputs, self.form.generate_text, self.form.text_examples)
+
+    @property
+    def photo_only(self) -> tuple[Any, ...]:
+        """What Photo to Avatar shows and Text to Image hides."""
+        form = self.form
+        return (form.photo_inputs, form.tier_inputs, form.photo_advanced, form.generate, form.photo_examples)
+
+    @property
+    def choice(self) -> set[Any]:
+        """The inputs the price depends on."""
+        return {self.form.mode, self.form.tier, self.form.model, self.form.num_images}
+
+    def on_generate(
+        self,
+        data: Values,
+        profile: gr.OAuthProfile | None = None,
+        request: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(),
+    ) -> Values:
+        """Avatars from the uploaded photos; the photos stay for a retry when the options were at fault."""
+        photo_items = data[self.form.photos]
+        return self._shown(
+            lambda: actions.generate_from_uploads(
+                self.runtime,
+                lambda: caller(self.runtime, profile),
+                photo_items,
+                self.values(data, PhotoParams),
+                uploader=uploads.uploader(request),
+                progress=reporting_to(progress),
+                keep_photos_for_a_retry=True,
+            ),
+            data,
+            profile,
+            request=request,
+            kept=lambda: uploads.still_there(photo_items, owner=uploads.uploader(request)),
+        )
+
+    def on_generate_text(
+        self,
+        data: Values,
+        profile: gr.OAuthProfile | None = None,
+        request: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(),
+    ) -> Values:
+        """Images from the prompt alone."""
+        return self._shown(
+            lambda: actions.generate_from_text(
+                self.runtime,
+                caller(self.runtime, profile),
+                self.values(data, TextParams),
+                progress=reporting_to(progress),
+            ),
+            data,
+            profile,
+            request=request,
+            kept=lambda: False,
+        )
+
+    def _shown(
+        self,
+        action: Callable[[], GenerationOutcome],
+        data: Values,
+        profile: gr.OAuthProfile | None,
+        *,
+        request: gr.Request | None,
+        kept: Callable[[], bool],
+    ) -> Values:
+        """The page after a generation: results, details, history, the new balance and seed.
+
+        A refusal or failure (a visitor not signed in included) is shown where the results would
+        be, leaving the last results in place, and the uploaded photos too while `kept` says they
+        were not used up. A second click while this session is generating changes nothing.
+        """
+        form, username = self.form, viewer(self.runtime, profile)
+        with self.running.claim(request) as allowed:
+            if not allowed:
+                return gr.skip()
+            try:
+                outcome = action()
+            except PhotoMakerError as error:
+                warn(error)
+                status = "rejected" if isinstance(error, RefusedError | AccessError) else "failed"
+                cleared = {} if kept() else {form.photos: None}
+                return {
+                    form.details: error_markdown(error),
+                    form.details_json: {"status": status, "error_code": error.code},
+                    form.cost: self._cost(data, self._credits(username)),
+                    **cleared,
+                    **form.rating.withdraw(),
+                }
+        for message in outcome.notes:
+            gr.Warning(message, duration=6)
+        kind = "Avatar" if outcome.details.mode == "photo" else "Image"
+        suffix = " (preview)" if outcome.details.preview else ""
+        return {
+            form.results: [(served_copy(path), f"{kind} {n}{suffix}") for n, path in enumerate(outcome.images, 1)],
+            form.details: details_text(outcome),
+            form.details_json: outcome.details.model_dump(),
+            form.history: self.history_items(username),
+            form.cost: self._cost(data, outcome.details.credits_remaining),
+            form.seed: outcome.details.seed,
+            form.photos: None,
+            form.project: gr.update(choices=self.runtime.gallery.projects(username or "")),
+            **form.rating.offer(outcome.generation_id),
+        }
+
+    def history_items(self, username: str | None) -> list[tuple[str, str]]:
+        if username is None:
+            return []
+        return [(served_copy(item.thumbnail), item.caption) for item in self.runtime.gallery.history(username)]
+
+    def on_load(self, data: Values, username: str | None) -> Values:
+        """The page as `username` (None: a visitor not signed in) opens it; their account opens at sign-in."""
+        form = self.form
+        credits = None if username is None else self.runtime.accounts.sign_in(username).credits
+        return {
+            form.cost: self._cost(data, credits),
+            form.history: self.history_items(username),
+            form.project: gr.update(choices=self.runtime.gallery.projects(username) if username else [DEFAULT_PROJECT]),
+            form.note: self.engine_note(),
+            form.my_data: gr.Accordion(visible=username is not None),
+        }
+
+    @property
+    def outputs(self) -> list[Any]:
+        """What a generation updates."""
+        form = self.form
+        return [
+            form.results,
+            form.details,
+            form.details_json,
+            form.history,
+            form.cost,
+            form.seed,
+            form.photos,
+            form.project,
+            *form.rating.outputs,
+        ]

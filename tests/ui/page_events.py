@@ -1,0 +1,41 @@
+"""The page's events, called by field name as the browser sends the Generate form (no browser needed)."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import fields
+from typing import Any
+
+import gradio as gr
+
+from photomaker.ui.generate_form import GenerateForm
+
+
+def _no_progress(*args: object, **kwargs: object) -> None:
+    """Stands in for gr.Progress outside a request."""
+
+
+class PageEvents:
+    """`events("ui_generate", prompt=..., tier=...)`: the form's other widgets keep their initial values, and the
+    updates come back keyed by widget name (the form's field names; other widgets by `elem_id`)."""
+
+    def __init__(self, demo: gr.Blocks) -> None:
+        self.functions = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+        self.form: GenerateForm = self.functions["ui_generate"].fn.__self__.form
+        rating = {f"rating_{item.name}": getattr(self.form.rating, item.name) for item in fields(self.form.rating)}
+        self.widgets = {**self.form.named(), **rating}
+        self.names = {id(widget): name for name, widget in self.widgets.items()}
+
+    def name(self, widget: Any) -> str:
+        return self.names.get(id(widget)) or widget.elem_id or str(widget.label).lower()
+
+    def __call__(self, api_name: str, /, **values: Any) -> Any:
+        block = self.functions[api_name]
+        specials = {"profile": None, "request": None, "progress": _no_progress}
+        wanted = inspect.signature(block.fn).parameters
+        options = {key: values.pop(key, default) for key, default in specials.items() if key in wanted}
+        data = {widget: values.pop(self.name(widget), widget.value) for widget in block.inputs}
+        if values:
+            raise TypeError(f"{api_name} does not take {sorted(values)}")
+        result = block.fn(data, **options)
+        return {self.name(widget): value for widget, value in result.items()} if isinstance(result, dict) else result
