@@ -20,7 +20,7 @@ from sqlmodel import Session
 from photomaker.errors import RefusedError
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
-from photomaker.store import Avatar, CreditTransaction, Database, Generation, User, generations, ledger
+from photomaker.store import Avatar, CreditTransaction, Database, Generation, User, generations, ledger, row_id
 from photomaker.store import accounts as users
 
 AVATARS_FOLDER = "avatars"
@@ -154,7 +154,7 @@ class Accounts:
                 user = open_account(session, _name(username), self.settings)
         return Account(user.username, user.credits)
 
-    def grant(self, username: str, amount: int, *, reason: str, by: str) -> int:
+    def grant(self, username: str, amount: float, *, reason: str, by: str) -> int:
         """Give (positive) or take back (negative) credits with a reason; returns the new balance.
 
         Goes through the ledger, so the change is a ledger line saying why and who; a take-back
@@ -166,14 +166,18 @@ class Accounts:
         user = self._known(username)
         with self.database.session() as session:
             return ledger.adjust(
-                session, user_id=user.id, amount=int(amount), reason=" ".join((reason or "").split()), by=by.strip()
+                session,
+                user_id=row_id(user),
+                amount=int(amount),
+                reason=" ".join((reason or "").split()),
+                by=by.strip(),
             )
 
     def credit_history(self, username: str, *, limit: int = 200) -> list[CreditEntry]:
         """The user's ledger lines, newest first; empty for a user the app has not met yet."""
         with self.database.reading() as session:
             user = users.find_user(session, _name(username))
-            lines = [] if user is None else ledger.history(session, user_id=user.id, limit=limit)
+            lines = [] if user is None else ledger.history(session, user_id=row_id(user), limit=limit)
         return [CreditEntry.of(line) for line in lines]
 
     def export_data(self, username: str, target: Path) -> Path:
@@ -186,12 +190,12 @@ class Accounts:
         """
         with self.database.reading() as session:
             user = users.find_user(session, _name(username))
-            rows = [] if user is None else generations.of_user(session, user_id=user.id)
-            avatars = [] if user is None else generations.avatars_of_user(session, user_id=user.id)
-            lines = [] if user is None else ledger.history(session, user_id=user.id)
+            rows = [] if user is None else generations.of_user(session, user_id=row_id(user))
+            avatars = [] if user is None else generations.avatars_of_user(session, user_id=row_id(user))
+            lines = [] if user is None else ledger.history(session, user_id=row_id(user))
         files = _avatar_names(avatars, self.storage)
         records = [
-            _generation_record(generation, project, [name for _, name in files.get(generation.id, [])])
+            _generation_record(generation, project, [name for _, name in files.get(row_id(generation), [])])
             for generation, project in rows
         ]
         history = [CreditEntry.of(line).as_dict() for line in lines]
@@ -213,7 +217,7 @@ class Accounts:
         """Every avatar image and thumbnail of the user still on disk (for the callers that copied them)."""
         with self.database.reading() as session:
             user = users.find_user(session, _name(username))
-            avatars = [] if user is None else generations.avatars_of_user(session, user_id=user.id)
+            avatars = [] if user is None else generations.avatars_of_user(session, user_id=row_id(user))
         paths = (self.storage.path(name) for avatar in avatars for name in (avatar.image_path, avatar.thumbnail_path))
         return [path for path in paths if path.is_file()]
 
@@ -232,10 +236,10 @@ class Accounts:
             user = users.find_user(session, _name(username))
             if user is None:
                 return DeletionSummary()
-            forgotten = generations.forget_user(session, user_id=user.id)
-            projects = users.delete_projects(session, user_id=user.id)
+            forgotten = generations.forget_user(session, user_id=row_id(user))
+            projects = users.delete_projects(session, user_id=row_id(user))
         for generation_id in forgotten.generation_ids:
-            self.storage.delete_generation(user_id=user.id, generation_id=generation_id)
+            self.storage.delete_generation(user_id=row_id(user), generation_id=generation_id)
         return DeletionSummary(
             generations_anonymised=forgotten.generations_anonymised,
             avatars_deleted=forgotten.avatars_deleted,

@@ -74,7 +74,7 @@ def _add_param_options(parser: argparse.ArgumentParser, model: type[BaseModel]) 
         default = f" (default: {field.default!r})" if default is None else default
         parser.add_argument(
             f"--{name.replace('_', '-')}",
-            type=None if literal else kinds[0],
+            type=str if literal else kinds[0],
             choices=literal or CHOICES.get(name),
             required=field.is_required(),
             default=argparse.SUPPRESS,

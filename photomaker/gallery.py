@@ -11,7 +11,7 @@ from pathlib import Path
 from photomaker.errors import RefusedError
 from photomaker.params import RunParams
 from photomaker.storage import AvatarStorage
-from photomaker.store import Database, generations
+from photomaker.store import Database, generations, row_id
 from photomaker.store import accounts as users
 from photomaker.store.accounts import DEFAULT_PROJECT
 
@@ -52,20 +52,20 @@ class Gallery:
     def projects(self, username: str) -> list[str]:
         with self.database.reading() as session:
             user = users.find_user(session, username)
-            names = [] if user is None else users.list_projects(session, user_id=user.id)
+            names = [] if user is None else users.list_projects(session, user_id=row_id(user))
         return names or [DEFAULT_PROJECT]
 
     def history(self, username: str, *, limit: int = 24) -> list[HistoryItem]:
         """The user's latest avatars, newest first."""
         with self.database.reading() as session:
             user = users.find_user(session, username)
-            rows = [] if user is None else generations.recent_avatars(session, user_id=user.id, limit=limit)
+            rows = [] if user is None else generations.recent_avatars(session, user_id=row_id(user), limit=limit)
         return [
             HistoryItem(
-                generation_id=generation.id,
+                generation_id=row_id(generation),
                 image=self.storage.path(avatar.image_path),
                 thumbnail=self.storage.path(avatar.thumbnail_path),
-                caption=f"#{generation.id} · {RunParams.style_of(generation.params) or 'Text to Image'}"
+                caption=f"#{row_id(generation)} · {RunParams.style_of(generation.params) or 'Text to Image'}"
                 + (" · preview" if generation.preview else ""),
             )
             for avatar, generation in rows
@@ -76,5 +76,5 @@ class Gallery:
         count = _whole("Rating", stars)
         with self.database.session() as session:
             user = users.find_user(session, username)
-            previous = generations.rate(session, generation_id, user_id=user.id if user else None, stars=count)
+            previous = generations.rate(session, generation_id, user_id=row_id(user) if user else None, stars=count)
         return Rating(generation_id=generation_id, stars=count, previous=previous)

@@ -28,7 +28,7 @@ from photomaker.photos import PhotoUpload
 from photomaker.results import GenerationDetails, GenerationOutcome
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
-from photomaker.store import AIModel, Database, Generation, accounts, generations, ledger
+from photomaker.store import AIModel, Database, Generation, accounts, generations, ledger, row_id
 from photomaker.store import catalog as model_rows
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,8 @@ class GenerationService:
         except RefusedError as error:
             with self.database.session() as session:
                 user = open_account(session, username, self.settings)
-                generations.reject(session, asked(user_id=user.id), error=error)
-            log.info("generation refused for user %s: %s", user.id, error.code)
+                generations.reject(session, asked(user_id=row_id(user)), error=error)
+            log.info("generation refused for user %s: %s", row_id(user), error.code)
             raise
 
     def prepare_avatar(self, username: str, values: Mapping[str, Any], *, photo_count: int) -> Prepared:
@@ -253,10 +253,10 @@ class GenerationService:
         )
         with self._recording_refusal(prepared.username, draft), self.database.session() as session:
             user = open_account(session, prepared.username, self.settings)
-            folder = accounts.get_or_create_project(session, user_id=user.id, name=prepared.project)
+            folder = accounts.get_or_create_project(session, user_id=row_id(user), name=prepared.project)
             return generations.start(
                 session,
-                draft(user_id=user.id, project_id=folder.id),
+                draft(user_id=row_id(user), project_id=row_id(folder)),
                 cost=cost,
                 rate_limit_per_min=self.settings.user_rate_limit_per_min,
             )
@@ -265,11 +265,11 @@ class GenerationService:
         self, prepared: Prepared, generation: Generation, result: GenerationResult, *, started: float, notes: list[str]
     ) -> GenerationOutcome:
         """Store the images, complete the row and read the new balance, in one transaction."""
-        saved = self.storage.save(result.images, user_id=generation.user_id, generation_id=generation.id)
+        saved = self.storage.save(result.images, user_id=generation.user_id, generation_id=row_id(generation))
         with self.database.session() as session:
             completed = generations.complete(
                 session,
-                generation.id,
+                row_id(generation),
                 avatars=saved,
                 seed=result.seed,
                 engine=result.engine,
@@ -277,7 +277,7 @@ class GenerationService:
                 processing_ms=round((time.monotonic() - started) * 1000),
                 params=prepared.run_params.saved(result.effective_params),
             )
-            avatars = generations.avatars_of(session, completed.id)
+            avatars = generations.avatars_of(session, row_id(completed))
             remaining = ledger.balance(session, completed.user_id)
         return GenerationOutcome(
             images=[self.storage.path(avatar.image_path) for avatar in avatars],
@@ -289,15 +289,15 @@ class GenerationService:
     def _fail(self, generation: Generation, exc: Exception, *, started: float) -> None:
         error = exc if isinstance(exc, PhotoMakerError) else PhotoMakerError("INTERNAL")
         if not isinstance(exc, PhotoMakerError):
-            log.exception("generation %s failed unexpectedly", generation.id)
-        self.storage.delete_generation(user_id=generation.user_id, generation_id=generation.id)
+            log.exception("generation %s failed unexpectedly", row_id(generation))
+        self.storage.delete_generation(user_id=generation.user_id, generation_id=row_id(generation))
         with self.database.session() as session:
             refunded = generations.fail(
                 session,
-                generation.id,
+                row_id(generation),
                 code=error.code,
                 message=error.message,
                 attempts=exc.attempts if isinstance(exc, BackendError) else None,
                 processing_ms=round((time.monotonic() - started) * 1000),
             )
-        log.warning("generation %s failed (%s); refunded %s credits", generation.id, error.code, refunded)
+        log.warning("generation %s failed (%s); refunded %s credits", row_id(generation), error.code, refunded)

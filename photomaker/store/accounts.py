@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from photomaker.store import ledger
-from photomaker.store.models import Project, User
+from photomaker.store.models import Project, User, row_id
 
 DEFAULT_PROJECT = "My avatars"
 MAX_PROJECT_NAME = 100
@@ -32,7 +32,7 @@ def get_or_create_user(session: Session, username: str, *, starting_credits: int
             session.add(user)
             session.flush()
             if starting_credits > 0:
-                ledger.grant(session, user_id=user.id, amount=starting_credits, note="starting credits")
+                ledger.grant(session, user_id=row_id(user), amount=starting_credits, note="starting credits")
     except IntegrityError:
         return session.exec(select(User).where(User.username == username)).one()
     session.refresh(user)
@@ -62,9 +62,9 @@ def get_or_create_project(session: Session, *, user_id: int, name: str = DEFAULT
 
 def list_projects(session: Session, *, user_id: int) -> list[str]:
     """The names of the user's projects, oldest first."""
-    return list(session.exec(select(Project.name).where(Project.user_id == user_id).order_by(Project.id)).all())
+    return list(session.exec(select(Project.name).where(Project.user_id == user_id).order_by(col(Project.id))).all())
 
 
 def delete_projects(session: Session, *, user_id: int) -> int:
     """Delete every project of the user (no generation may point at them); returns how many."""
-    return session.execute(delete(Project).where(Project.user_id == user_id)).rowcount
+    return session.exec(delete(Project).where(col(Project.user_id) == user_id)).rowcount

@@ -16,6 +16,13 @@ SYNTHETIC_ENGINE = "synthetic"
 """The engine name of demo-history rows, so that they can be hidden and deleted."""
 
 
+def row_id(row: User | Generation | Project) -> int:
+    """The id of a stored row; SQLModel types ids `int | None` because a row has none until it is added."""
+    if row.id is None:
+        raise LookupError(f"this {type(row).__name__} has not been stored yet")
+    return row.id
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC, as SQLModel stores datetimes."""
     return datetime.now(UTC)

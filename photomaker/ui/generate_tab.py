@@ -18,17 +18,22 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
     """Lay out the tab inside the current Blocks and wire its events; returns its handlers (for the app's load)."""
     form = build_generate_form(runtime, engine_note=engine_note)
     handlers = GenerateHandlers(runtime, form, engine_note=engine_note)
-    private = {"api_visibility": "private"}
     form.mode.change(
         handlers.on_mode,
         handlers.choice,
         [*handlers.photo_only, *handlers.text_only, form.prompt, form.results, form.cost],
         api_name="ui_mode",
-        **private,
+        api_visibility="private",
     )
-    form.tier.change(handlers.on_tier, handlers.choice, [form.style_strength, form.cost], api_name="ui_tier", **private)
+    form.tier.change(
+        handlers.on_tier,
+        handlers.choice,
+        [form.style_strength, form.cost],
+        api_name="ui_tier",
+        api_visibility="private",
+    )
     for control, name in ((form.num_images, "ui_cost"), (form.model, "ui_text_model")):
-        control.change(handlers.on_cost, handlers.choice, [form.cost], api_name=name, **private)
+        control.change(handlers.on_cost, handlers.choice, [form.cost], api_name=name, api_visibility="private")
     named = form.named()
     form.generate.click(
         handlers.on_generate,
@@ -38,7 +43,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
         show_progress_on=[form.results],
         concurrency_limit=concurrency_limit(runtime.service.engine, runtime.settings),
         concurrency_id="generate",
-        **private,
+        api_visibility="private",
     )
     form.generate_text.click(
         handlers.on_generate_text,
@@ -48,6 +53,6 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
         show_progress_on=[form.results],
         concurrency_limit=runtime.settings.remote_concurrency,
         concurrency_id="generate-text",
-        **private,
+        api_visibility="private",
     )
     return handlers
