@@ -9,7 +9,25 @@ from pydantic import BaseModel, ConfigDict
 
 from photomaker.model_specs import Mode
 from photomaker.params import RunParams
-from photomaker.store import AIModel, Generation
+from photomaker.store import AIModel, Generation, row_id
+
+
+_ROW_SHOWS = {
+    "status",
+    "engine",
+    "preview",
+    "model_key",
+    "mode",
+    "prompt",
+    "negative_prompt",
+    "seed",
+    "credits_charged",
+    "processing_ms",
+    "attempts",
+}
+"""What the details take from the generation's row."""
+_RAN_WITH = {"style", "style_strength", "width", "height", "num_images", "steps", "guidance_scale"}
+"""What the details take from the parameters a generation ran with."""
 
 
 class GenerationDetails(BaseModel):
@@ -48,28 +66,12 @@ class GenerationDetails(BaseModel):
     ) -> GenerationDetails:
         """The details of a completed generation: its row as saved, its model, what it ran with."""
         return cls(
-            generation_id=generation.id,
-            status=generation.status,
-            engine=generation.engine,
-            preview=generation.preview,
-            model_key=generation.model_key,
+            generation_id=row_id(generation),
+            **generation.model_dump(include=_ROW_SHOWS),
             model_name=model.name,
             tier=model.tier,
-            mode=generation.mode,
-            prompt=generation.prompt,
-            negative_prompt=generation.negative_prompt,
-            style=ran.style,
-            style_strength=ran.style_strength,
-            seed=generation.seed,
-            width=ran.width,
-            height=ran.height,
-            num_images=ran.num_images,
-            steps=ran.steps,
-            guidance_scale=ran.guidance_scale,
-            credits_charged=generation.credits_charged,
+            **ran.model_dump(include=_RAN_WITH),
             credits_remaining=remaining,
-            processing_ms=generation.processing_ms,
-            attempts=generation.attempts,
             notes=notes,
         )
 

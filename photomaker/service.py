@@ -139,13 +139,7 @@ class GenerationService:
         """Every check of a Text to Image request; a refusal is recorded and raised."""
         engine = self.text_engine
         recorded = {key: given(TextParams, values, key) for key in ("width", "height", "num_images")}
-        asked = _asked(
-            values,
-            mode="text",
-            engine=engine.name if engine else "none",
-            model=None,
-            params=recorded,
-        )
+        asked = _asked(values, mode="text", engine=engine.name if engine else "none", model=None, params=recorded)
         with self._recording_refusal(username, asked):
             if engine is None:
                 raise RefusedError("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)

@@ -40,7 +40,13 @@ def fields_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, An
 
 def register_api(runtime: Runtime) -> None:
     """Add the API endpoints to the current Blocks."""
-    service = runtime.service
+    _register_generation(runtime)
+    _register_account(runtime)
+    _register_operations(runtime)
+
+
+def _register_generation(runtime: Runtime) -> None:
+    """The two ways to generate: from photos, and from a prompt alone."""
 
     def generate_avatar(
         photos: list[FileData],
@@ -84,6 +90,23 @@ def register_api(runtime: Runtime) -> None:
         with shown_to_user():
             outcome = actions.generate_from_text(runtime, caller(runtime, profile, token), values)
         return as_files(outcome)
+
+    gr.api(
+        generate_avatar,
+        api_name="generate_avatar",
+        concurrency_limit=concurrency_limit(runtime.service.engine, runtime.settings),
+        concurrency_id="generate",
+    )
+    gr.api(
+        generate_from_text,
+        api_name="generate_from_text",
+        concurrency_limit=runtime.settings.remote_concurrency,
+        concurrency_id="generate-text",
+    )
+
+
+def _register_account(runtime: Runtime) -> None:
+    """The caller's own account: balance, credit history, ratings, their data."""
 
     def account(profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> dict[str, Any]:
         """The caller's account: username, credit balance, and whether they operate this app."""
@@ -132,6 +155,13 @@ def register_api(runtime: Runtime) -> None:
             summary = actions.delete_data(runtime, username)
         return {"username": username, **summary.as_dict()}
 
+    for endpoint in (account, credit_history, rate_generation, export_my_data, delete_my_data):
+        gr.api(endpoint, api_name=endpoint.__name__)
+
+
+def _register_operations(runtime: Runtime) -> None:
+    """Operators only: credits for anyone, and how generation is going."""
+
     def grant_credits(
         username: str,
         amount: int,
@@ -165,25 +195,5 @@ def register_api(runtime: Runtime) -> None:
             view = metrics.View(window=window, tier=tier, include_synthetic=include_synthetic)
             return metrics.summary(runtime.database, view)
 
-    gr.api(
-        generate_avatar,
-        api_name="generate_avatar",
-        concurrency_limit=concurrency_limit(service.engine, runtime.settings),
-        concurrency_id="generate",
-    )
-    gr.api(
-        generate_from_text,
-        api_name="generate_from_text",
-        concurrency_limit=runtime.settings.remote_concurrency,
-        concurrency_id="generate-text",
-    )
-    for endpoint in (
-        account,
-        credit_history,
-        rate_generation,
-        export_my_data,
-        delete_my_data,
-        grant_credits,
-        metrics_summary,
-    ):
+    for endpoint in (grant_credits, metrics_summary):
         gr.api(endpoint, api_name=endpoint.__name__)

@@ -15,51 +15,32 @@ from photomaker.runtime import Runtime
 from photomaker.service import TEXT_MODE_OFF
 from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT
+from photomaker.ui.generate_words import (
+    PHOTO_MODE,
+    PROMPT_EXAMPLES,
+    PROMPT_HELP,
+    TEXT_MODE,
+    text_model_label,
+    tier_label,
+)
 from photomaker.ui.my_data import build_my_data
 from photomaker.ui.rating import RatingWidgets, build_rating
 
 DEFAULT_TIER = PhotoParams.model_fields["tier"].default
-PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"
-PROMPT_EXAMPLES = {
-    PHOTO_MODE: [
-        "a professional headshot, studio lighting, neutral background",
-        "a woman img as a fantasy elf queen in a glowing forest",
-        "portrait of a man wearing a leather jacket, city lights at night",
-    ],
-    TEXT_MODE: [
-        "a lighthouse on a cliff at dusk, oil painting",
-        "a cosy reading nook with a cat, warm morning light",
-        "an isometric city block made of paper, pastel colours",
-    ],
-}
-PROMPT_HELP = {
-    PHOTO_MODE: (
-        "Describe the avatar. We place the trigger word 'img' after the person for you.",
-        "e.g. a professional headshot, studio lighting",
-    ),
-    TEXT_MODE: ("Describe the image. No photos are used in this mode.", "e.g. a lighthouse at dusk, oil painting"),
-}
-RESULTS_LABEL = {PHOTO_MODE: "Your avatars", TEXT_MODE: "Your images"}
 
 
-def text_model_label(model: AIModel) -> str:
-    return f"{model.name} · {model.credit_cost} credits/image · about {model.eta_min_s}-{model.eta_max_s} s"
-
-
-def tier_label(model: AIModel) -> str:
-    short = model.name.removeprefix("PhotoMaker V2 ")
-    return (
-        f"{short} · {model.width}×{model.height} · {model.credit_cost} credits/image · "
-        f"about {model.eta_min_s}-{model.eta_max_s} s"
-    )
-
-
-def field_slider(model: type[BaseModel], name: str, *, value: float, step: float, **options: Any) -> gr.Slider:
-    """A slider for one numeric field: its bounds, label and help from the model."""
-    low, high = bounds(model, name, max_images=options.pop("max_images", DEFAULT_MAX_OUTPUTS))
-    return gr.Slider(
-        low, high, value=value, step=step, label=label(model, name), info=options.pop("info", None), **options
-    )
+def field_slider(
+    model: type[BaseModel],
+    name: str,
+    *,
+    value: float,
+    step: float,
+    max_images: int = DEFAULT_MAX_OUTPUTS,
+    **options: Any,
+) -> gr.Slider:
+    """A slider for one numeric field: its bounds and label from the model."""
+    low, high = bounds(model, name, max_images=max_images)
+    return gr.Slider(low, high, value=value, step=step, label=label(model, name), **options)
 
 
 _NOT_WIDGETS = ("rating", "models", "text_models")

@@ -13,45 +13,17 @@ from photomaker.errors import AccessError, PhotoMakerError, RefusedError
 from photomaker.params import PhotoParams, TextParams
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
-from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions, uploads
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown, warn
-from photomaker.ui.generate_form import PROMPT_HELP, RESULTS_LABEL, TEXT_MODE, GenerateForm
+from photomaker.ui.generate_form import GenerateForm
+from photomaker.ui.generate_words import PROMPT_HELP, RESULTS_LABEL, TEXT_MODE, cost_text, details_text
 from photomaker.ui.identity import caller, viewer
 from photomaker.ui.sessions import OneAtATime
 
 Values = dict[Any, Any]
 """The form's values (or updates) keyed by widget, as Gradio passes and takes them."""
-
-
-def cost_text(model: AIModel | None, num_images: int, credits: int | None) -> str:
-    """The price before generating, and whether the balance covers it (None: a visitor not signed in)."""
-    have = "sign in to see your credits" if credits is None else f"you have **{credits}**"
-    if model is None:
-        return have[0].upper() + have[1:] + "."
-    total = model.price(int(num_images))
-    line = f"**Cost: {total} credits** ({int(num_images)} × {model.credit_cost}) · {have}"
-    if credits is not None and total > credits:
-        line += " · not enough: choose fewer images or a lower tier"
-    return line
-
-
-def details_text(outcome: GenerationOutcome) -> str:
-    """A short summary of a finished generation."""
-    d = outcome.details
-    look = f"Style **{d.style}** (strength {d.style_strength})" if d.mode == "photo" else TEXT_MODE
-    lines = [
-        f"**Generation #{d.generation_id}** · {d.model_name} · {d.width}×{d.height} · {d.num_images} image(s)",
-        f"{look} · seed `{d.seed}` · {d.steps} steps · guidance {d.guidance_scale}",
-        f"**{d.credits_charged} credits** charged · **{d.credits_remaining}** left · "
-        f"{(d.processing_ms or 0) / 1000:.1f} s · engine `{d.engine}`",
-    ]
-    if d.preview:
-        lines.append("_These are offline previews of your framing and style, not PhotoMaker output._")
-    lines += [f"⚠️ {note}" for note in outcome.notes]
-    return "\n\n".join(lines)
 
 
 def reporting_to(progress: gr.Progress) -> ProgressFn:
@@ -127,7 +99,21 @@ class GenerateHandlers:
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),
     ) -> Values:
-        """Avatars from the uploaded photos; the photos stay for a retry when the options were at fault."""
+        """Avatars from the uploaded photos (which stay for a retry when the options were at fault), or in Text to
+        Image, images from the prompt alone."""
+        if data[self.form.mode] == TEXT_MODE:
+            return self._shown(
+                lambda: actions.generate_from_text(
+                    self.runtime,
+                    caller(self.runtime, profile),
+                    self.values(data, TextParams),
+                    progress=reporting_to(progress),
+                ),
+                data,
+                profile,
+                request=request,
+                kept=lambda: False,
+            )
         photo_items = data[self.form.photos]
         return self._shown(
             lambda: actions.generate_from_uploads(
@@ -143,27 +129,6 @@ class GenerateHandlers:
             profile,
             request=request,
             kept=lambda: uploads.still_there(photo_items, owner=uploads.uploader(request)),
-        )
-
-    def on_generate_text(
-        self,
-        data: Values,
-        profile: gr.OAuthProfile | None = None,
-        request: gr.Request | None = None,
-        progress: gr.Progress = gr.Progress(),
-    ) -> Values:
-        """Images from the prompt alone."""
-        return self._shown(
-            lambda: actions.generate_from_text(
-                self.runtime,
-                caller(self.runtime, profile),
-                self.values(data, TextParams),
-                progress=reporting_to(progress),
-            ),
-            data,
-            profile,
-            request=request,
-            kept=lambda: False,
         )
 
     def _shown(

@@ -46,7 +46,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
         api_visibility="private",
     )
     form.generate_text.click(
-        handlers.on_generate_text,
+        handlers.on_generate,
         {named[name] for name in ("randomise", "mode", *TextParams.model_fields)},
         handlers.outputs,
         api_name="ui_generate_text",

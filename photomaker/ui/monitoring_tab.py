@@ -94,6 +94,40 @@ def definitions_markdown() -> str:
     return "\n".join(f"- **{DEFINITION_LABELS.get(key, key)}**: {text}" for key, text in metrics.DEFINITIONS.items())
 
 
+def build_grant_form(runtime: Runtime) -> None:
+    """The operators' form to grant or take back a user's credits, laid out and wired."""
+    with gr.Accordion("Grant or take back credits", open=False):
+        with gr.Row():
+            grantee = gr.Textbox(label="Username", scale=2, elem_id="grant-user")
+            amount = gr.Number(
+                label="Credits", info="negative takes back", precision=0, scale=1, elem_id="grant-amount"
+            )
+            reason = gr.Textbox(label="Reason", scale=3, elem_id="grant-reason")
+        grant = gr.Button("Apply", size="sm", scale=0, min_width=120, elem_id="grant")
+        granted = gr.Markdown(elem_id="grant-outcome")
+
+    def on_grant(username: str, credits: float | None, why: str, profile: gr.OAuthProfile | None = None) -> str:
+        change = int(credits or 0)
+        with shown_to_user():
+            admin = operator(runtime, profile)
+            balance = runtime.accounts.grant(username, change, reason=why, by=admin)
+        return f"**{username.strip()}** now has **{balance:,} credits** ({change:+,})."
+
+    grant.click(on_grant, [grantee, amount, reason], granted, api_name="ui_grant", api_visibility="private")
+
+
+def _tick_while_open(timer: gr.Timer, *, auto_refresh: gr.Checkbox, tab: gr.Tab, tabs: gr.Tabs) -> None:
+    """Auto-refresh runs only while the tab is open and the box is ticked."""
+
+    def on_select(auto: bool, event: gr.SelectData) -> gr.Timer:
+        return gr.Timer(active=auto and event.value == tab.label)
+
+    tabs.select(on_select, auto_refresh, timer, api_name="ui_monitoring_timer", api_visibility="private")
+    auto_refresh.change(
+        lambda on: gr.Timer(active=on), auto_refresh, timer, api_name="ui_auto_refresh", api_visibility="private"
+    )
+
+
 def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> None:
     """Lay out the tab inside `tab` (one of `tabs`) and wire its refreshes."""
     database = runtime.database
@@ -124,15 +158,7 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         exported = gr.File(label="CSV export", visible=False, scale=1)
     with gr.Accordion("How these figures are measured", open=False):
         gr.Markdown(definitions_markdown())
-    with gr.Accordion("Grant or take back credits", open=False):
-        with gr.Row():
-            grantee = gr.Textbox(label="Username", scale=2, elem_id="grant-user")
-            amount = gr.Number(
-                label="Credits", info="negative takes back", precision=0, scale=1, elem_id="grant-amount"
-            )
-            reason = gr.Textbox(label="Reason", scale=3, elem_id="grant-reason")
-        grant = gr.Button("Apply", size="sm", scale=0, min_width=120, elem_id="grant")
-        granted = gr.Markdown(elem_id="grant-outcome")
+    build_grant_form(runtime)
     timer = gr.Timer(REFRESH_SECONDS, active=False)
 
     def view_of(window_value: str, tier_value: str, hide: bool) -> metrics.View:
@@ -163,13 +189,6 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         gr.Info(f"Exported {rows:,} generations.")
         return gr.update(value=served, visible=True)
 
-    def on_grant(username: str, credits: float | None, why: str, profile: gr.OAuthProfile | None = None) -> str:
-        change = int(credits or 0)
-        with shown_to_user():
-            admin = operator(runtime, profile)
-            balance = runtime.accounts.grant(username, change, reason=why, by=admin)
-        return f"**{username.strip()}** now has **{balance:,} credits** ({change:+,})."
-
     filters = [window, tier, hide_synthetic]
     gr.on(
         [tab.select, refresh.click, window.change, tier.change, hide_synthetic.change, timer.tick],
@@ -185,12 +204,5 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         concurrency_id="monitoring",
     )
 
-    def tick_while_open(auto: bool, event: gr.SelectData) -> gr.Timer:
-        return gr.Timer(active=auto and event.value == tab.label)
-
-    tabs.select(tick_while_open, auto_refresh, timer, api_name="ui_monitoring_timer", api_visibility="private")
-    auto_refresh.change(
-        lambda on: gr.Timer(active=on), auto_refresh, timer, api_name="ui_auto_refresh", api_visibility="private"
-    )
+    _tick_while_open(timer, auto_refresh=auto_refresh, tab=tab, tabs=tabs)
     export.click(export_csv, filters, exported, api_name="ui_export_csv", api_visibility="private")
-    grant.click(on_grant, [grantee, amount, reason], granted, api_name="ui_grant", api_visibility="private")

@@ -15,7 +15,7 @@ from photomaker.runtime import Runtime, start_runtime
 from photomaker.settings import Settings
 from photomaker.store import Generation
 from photomaker.ui import build_app
-from photomaker.ui.generate_handlers import cost_text
+from photomaker.ui.generate_words import cost_text
 from photomaker.ui.uploads import REGISTRY
 from tests.fakes.inference_server import FakeInferenceServer
 from tests.helpers import FAKE_TOKEN

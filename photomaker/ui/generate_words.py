@@ -1,0 +1,68 @@
+"""What the Generate tab says: its modes, examples and help, the model labels, the price and a result's summary."""
+
+from __future__ import annotations
+
+from photomaker.results import GenerationOutcome
+from photomaker.store import AIModel
+
+PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"
+PROMPT_EXAMPLES = {
+    PHOTO_MODE: [
+        "a professional headshot, studio lighting, neutral background",
+        "a woman img as a fantasy elf queen in a glowing forest",
+        "portrait of a man wearing a leather jacket, city lights at night",
+    ],
+    TEXT_MODE: [
+        "a lighthouse on a cliff at dusk, oil painting",
+        "a cosy reading nook with a cat, warm morning light",
+        "an isometric city block made of paper, pastel colours",
+    ],
+}
+PROMPT_HELP = {
+    PHOTO_MODE: (
+        "Describe the avatar. We place the trigger word 'img' after the person for you.",
+        "e.g. a professional headshot, studio lighting",
+    ),
+    TEXT_MODE: ("Describe the image. No photos are used in this mode.", "e.g. a lighthouse at dusk, oil painting"),
+}
+RESULTS_LABEL = {PHOTO_MODE: "Your avatars", TEXT_MODE: "Your images"}
+
+
+def text_model_label(model: AIModel) -> str:
+    return f"{model.name} · {model.credit_cost} credits/image · about {model.eta_min_s}-{model.eta_max_s} s"
+
+
+def tier_label(model: AIModel) -> str:
+    short = model.name.removeprefix("PhotoMaker V2 ")
+    return (
+        f"{short} · {model.width}×{model.height} · {model.credit_cost} credits/image · "
+        f"about {model.eta_min_s}-{model.eta_max_s} s"
+    )
+
+
+def cost_text(model: AIModel | None, num_images: int, credits: int | None) -> str:
+    """The price before generating, and whether the balance covers it (None: a visitor not signed in)."""
+    have = "sign in to see your credits" if credits is None else f"you have **{credits}**"
+    if model is None:
+        return have[0].upper() + have[1:] + "."
+    total = model.price(int(num_images))
+    line = f"**Cost: {total} credits** ({int(num_images)} × {model.credit_cost}) · {have}"
+    if credits is not None and total > credits:
+        line += " · not enough: choose fewer images or a lower tier"
+    return line
+
+
+def details_text(outcome: GenerationOutcome) -> str:
+    """A short summary of a finished generation."""
+    d = outcome.details
+    look = f"Style **{d.style}** (strength {d.style_strength})" if d.mode == "photo" else TEXT_MODE
+    lines = [
+        f"**Generation #{d.generation_id}** · {d.model_name} · {d.width}×{d.height} · {d.num_images} image(s)",
+        f"{look} · seed `{d.seed}` · {d.steps} steps · guidance {d.guidance_scale}",
+        f"**{d.credits_charged} credits** charged · **{d.credits_remaining}** left · "
+        f"{(d.processing_ms or 0) / 1000:.1f} s · engine `{d.engine}`",
+    ]
+    if d.preview:
+        lines.append("_These are offline previews of your framing and style, not PhotoMaker output._")
+    lines += [f"⚠️ {note}" for note in outcome.notes]
+    return "\n\n".join(lines)
