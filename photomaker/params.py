@@ -165,11 +165,9 @@ def label(model: type[BaseModel], name: str) -> str:
     return model.model_fields[name].title or name
 
 
-def check_range(name: str, value: float, limits: tuple[float, float]) -> None:
-    """INVALID_PARAMS unless `value` lies within `limits`, both ends included."""
-    low, high = limits
-    if not low <= value <= high:
-        raise RefusedError("INVALID_PARAMS", f"{name} must be between {low:g} and {high:g}; you gave {value:g}.")
+def number(value: float) -> str:
+    """A number as people write it: whole numbers in full (a seed's 2147483647), others as short as they go."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 _RANGE_ERRORS = ("greater_than_equal", "less_than_equal")
@@ -185,7 +183,7 @@ def _message(model: type[BaseModel], error: ErrorDetails, *, max_images: int) ->
     if kind in _RANGE_ERRORS or kind == "multiple_of":
         low, high = bounds(model, name, max_images=max_images)
         if not low <= float(value) <= high:
-            return f"{what} must be between {low:g} and {high:g}; you gave {float(value):g}."
+            return f"{what} must be between {number(low)} and {number(high)}; you gave {number(float(value))}."
     if kind in ("int_from_float", "int_parsing", "int_type"):
         return f"{what} must be a whole number; you gave {value}."
     if kind in ("float_parsing", "float_type"):

@@ -11,7 +11,6 @@ from photomaker.model_specs import Mode
 from photomaker.params import RunParams
 from photomaker.store import AIModel, Generation, row_id
 
-
 _ROW_SHOWS = {
     "status",
     "engine",

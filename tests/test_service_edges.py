@@ -65,6 +65,11 @@ def _refused(service: GenerationService, face_photo: Path, **options: object) ->
     return caught.value.message
 
 
+def _written(value: float) -> str:
+    """A number as the messages write it: whole ones in full, others as short as they go."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
 def _ends(bounds: tuple[float, float], step: float) -> list[tuple[float, float]]:
     """Each end of a range with the value one step outside it."""
     low, high = bounds
@@ -87,7 +92,8 @@ def test_each_photo_option_accepts_its_ends_and_refuses_one_step_past(
     for inside, outside in _ends(bounds, step):
         _check(service, face_photo, **{field: inside})
         message = _refused(service, face_photo, **{field: round(outside, 6)})
-        assert message == f"{label} must be between {bounds[0]:g} and {bounds[1]:g}; you gave {round(outside, 6):g}."
+        low, high, given = (_written(value) for value in (*bounds, round(outside, 6)))
+        assert message == f"{label} must be between {low} and {high}; you gave {given}."
     rows = _rows(runtime)
     assert [row.status for row in rows] == ["rejected", "rejected"]
     assert {row.error_code for row in rows} == {"INVALID_PARAMS"}

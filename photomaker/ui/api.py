@@ -17,7 +17,7 @@ from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import RefusedError
 from photomaker.monitoring import metrics
 from photomaker.params import PhotoParams, TextParams
-from photomaker.prompts import DEFAULT_STYLE
+from photomaker.prompts import DEFAULT_STYLE, Subject
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
 from photomaker.store.accounts import DEFAULT_PROJECT
@@ -54,7 +54,7 @@ def _register_generation(runtime: Runtime) -> None:
         tier: str = "pro",
         style: str = DEFAULT_STYLE,
         style_strength: int | None = None,
-        subject: str = "person",
+        subject: Subject = "person",
         negative_prompt: str = "",
         num_images: int = 1,
         seed: int = -1,
