@@ -77,3 +77,14 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     started = start_runtime(settings)
     yield started
     started.database.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    """A whole app on each database: SQLite, and PostgreSQL when it answers."""
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=database_url, user_rate_limit_per_min=100, hf_token=None
+    )
+    started = start_runtime(settings)
+    yield started
+    started.database.dispose()

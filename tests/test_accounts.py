@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,23 +14,11 @@ from sqlmodel import select
 from photomaker.errors import PhotoMakerError, RefusedError
 from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
-from photomaker.runtime import Runtime, start_runtime
-from photomaker.settings import Settings
+from photomaker.runtime import Runtime
 from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations
 from tests.helpers import snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    """A whole app on each database, so deletion and export run on both."""
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=database_url, user_rate_limit_per_min=100, hf_token=None
-    )
-    started = start_runtime(settings)
-    yield started
-    started.database.dispose()
 
 
 def _generate(app: Runtime, username: str, *, num_images: int = 1, project: str = "My avatars") -> int:

@@ -16,8 +16,7 @@ from sqlmodel import select
 
 from photomaker.errors import RefusedError
 from photomaker.photos import PhotoUpload
-from photomaker.runtime import Runtime, start_runtime
-from photomaker.settings import Settings
+from photomaker.runtime import Runtime
 from photomaker.store import Database, User
 from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY
@@ -63,25 +62,14 @@ def counted(database: Database) -> Iterator[Transactions]:
         event.remove(database.engine, "before_cursor_execute", executing)
 
 
-@pytest.fixture
-def runtime(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    """The app on a fresh SQLite file or PostgreSQL schema."""
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=database_url, user_rate_limit_per_min=100, hf_token=None
-    )
-    started = start_runtime(settings)
-    yield started
-    started.database.dispose()
-
-
-def _users(runtime: Runtime) -> int:
-    with runtime.database.reading() as session:
+def _users(app: Runtime) -> int:
+    with app.database.reading() as session:
         return session.exec(select(func.count()).select_from(User)).one()
 
 
-def test_a_generation_reads_once_and_writes_twice(runtime: Runtime, face_photo: Path) -> None:
-    with counted(runtime.database) as seen:
-        outcome = runtime.service.generate_avatar(
+def test_a_generation_reads_once_and_writes_twice(app: Runtime, face_photo: Path) -> None:
+    with counted(app.database) as seen:
+        outcome = app.service.generate_avatar(
             "ada", [PhotoUpload.from_path(face_photo)], {"prompt": "a headshot", "tier": "basic"}
         )
     assert outcome.details.status == "completed"
@@ -97,11 +85,11 @@ def test_a_generation_reads_once_and_writes_twice(runtime: Runtime, face_photo: 
     ],
 )
 def test_a_refusal_reads_once_and_writes_its_row_once(
-    runtime: Runtime, face_photo: Path, photo: str, values: dict[str, Any], code: str
+    app: Runtime, face_photo: Path, photo: str, values: dict[str, Any], code: str
 ) -> None:
     upload = PhotoUpload.from_path(face_photo.parent / photo)
-    with counted(runtime.database) as seen, pytest.raises(RefusedError) as caught:
-        runtime.service.generate_avatar("ada", [upload], {"prompt": "a headshot", "tier": "basic", **values})
+    with counted(app.database) as seen, pytest.raises(RefusedError) as caught:
+        app.service.generate_avatar("ada", [upload], {"prompt": "a headshot", "tier": "basic", **values})
     assert caught.value.code == code
     assert (seen.reading, seen.writing) == (1, 1)
 
@@ -110,29 +98,29 @@ def test_a_refusal_reads_once_and_writes_its_row_once(
 @pytest.mark.parametrize(
     "look", ["account", "history", "projects", "credit_history"], ids=lambda look: f"reading {look}"
 )
-def test_looking_writes_nothing_and_creates_no_user(runtime: Runtime, look: str, known: bool) -> None:
+def test_looking_writes_nothing_and_creates_no_user(app: Runtime, look: str, known: bool) -> None:
     if known:
-        runtime.accounts.sign_in("ada")
-    before = _users(runtime)
+        app.accounts.sign_in("ada")
+    before = _users(app)
     reads = {
-        "account": runtime.accounts.account,
-        "history": runtime.gallery.history,
-        "projects": runtime.gallery.projects,
-        "credit_history": runtime.accounts.credit_history,
+        "account": app.accounts.account,
+        "history": app.gallery.history,
+        "projects": app.gallery.projects,
+        "credit_history": app.accounts.credit_history,
     }
-    with counted(runtime.database) as seen:
+    with counted(app.database) as seen:
         reads[look]("ada")
     assert (seen.reading, seen.writing, seen.writes) == (1, 0, [])
-    assert _users(runtime) == before
+    assert _users(app) == before
 
 
-def test_a_click_on_generate_stays_within_its_budget(runtime: Runtime, upload_dir: Path) -> None:
-    events = PageEvents(build_app(runtime))
+def test_a_click_on_generate_stays_within_its_budget(app: Runtime, upload_dir: Path) -> None:
+    events = PageEvents(build_app(app))
     folder = upload_dir / "transactions"
     folder.mkdir(exist_ok=True)
     source = Path(__file__).parent / "fixtures" / "astronaut.png"
     photo = str(REGISTRY.adopt(Path(shutil.copy(source, folder / source.name)), owner=None))
-    with counted(runtime.database) as seen:
+    with counted(app.database) as seen:
         out = events("ui_generate", photos=[(photo, None)], prompt="a professional headshot", tier="basic")
     assert "Generation #" in out["details"]
     assert seen.reading + seen.writing <= CLICK_BUDGET and seen.writing <= 2, seen

@@ -122,13 +122,15 @@ def _photo_inputs(runtime: Runtime) -> dict[str, Any]:
         )
         with gr.Row():
             subject = gr.Dropdown(list(SUBJECTS), value="person", label=label(PhotoParams, "subject"), scale=1)
-            style = gr.Dropdown([s.name for s in STYLES], value=DEFAULT_STYLE, label="Style", scale=2)
+            style = gr.Dropdown(
+                [s.name for s in STYLES], value=DEFAULT_STYLE, label=label(PhotoParams, "style"), scale=2
+            )
     return {"photo_inputs": photo_inputs, "photos": photos, "subject": subject, "style": style}
 
 
 def _prompt() -> dict[str, Any]:
     prompt = gr.Textbox(
-        label="Prompt",
+        label=label(PhotoParams, "prompt"),
         info=PROMPT_HELP[PHOTO_MODE][0],
         placeholder=PROMPT_HELP[PHOTO_MODE][1],
         lines=2,
@@ -150,7 +152,7 @@ def _model_inputs(
         tier = gr.Radio(
             [(tier_label(model), model.tier) for model in models.values()],
             value=default.tier,
-            label="Tier",
+            label=label(PhotoParams, "tier"),
             elem_id="tier",
         )
         style_strength = field_slider(
@@ -166,7 +168,7 @@ def _model_inputs(
         model = gr.Radio(
             [(text_model_label(model), key) for key, model in text_models.items()],
             value=next(iter(text_models), None),
-            label="Model",
+            label=label(TextParams, "model"),
             elem_id="text-model",
         )
         with gr.Row():
@@ -187,7 +189,10 @@ def _model_inputs(
 
 def _advanced(default: AIModel) -> dict[str, Any]:
     with gr.Accordion("Advanced options", open=False):
-        negative_prompt = gr.Textbox(label="Negative prompt", placeholder="What to avoid, e.g. glasses, hat")
+        negative_prompt = gr.Textbox(
+            label=label(PhotoParams, "negative_prompt"),
+            placeholder=str(PhotoParams.model_fields["negative_prompt"].description).capitalize(),
+        )
         with gr.Row() as photo_advanced:
             steps = field_slider(PhotoParams, "steps", value=default.steps, step=1)
             guidance_scale = field_slider(PhotoParams, "guidance_scale", value=default.guidance_scale, step=0.1)
@@ -195,7 +200,7 @@ def _advanced(default: AIModel) -> dict[str, Any]:
             seed = gr.Number(
                 value=PhotoParams.model_fields["seed"].default,
                 precision=0,
-                label="Seed",
+                label=label(PhotoParams, "seed"),
                 info=PhotoParams.model_fields["seed"].description,
             )
             randomise = gr.Checkbox(value=True, label="Randomise seed each time")
