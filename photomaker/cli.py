@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from photomaker.accounts import CreditEntry
 from photomaker.errors import PhotoMakerError
@@ -43,13 +44,14 @@ def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
     username = args.user or runtime.settings.local_username
     photos = [PhotoUpload.from_path(path) for path in args.photo]
     outcome = runtime.service.generate_avatar(username, photos, values, progress=progress)
-    if args.out is not None:
+    if args.out is None:
+        targets = outcome.images
+    else:
         args.out.mkdir(parents=True, exist_ok=True)
-    for path in outcome.images:
-        target = path if args.out is None else args.out / f"generation-{outcome.generation_id}-{path.name}"
-        if args.out is not None:
+        targets = [args.out / f"generation-{outcome.generation_id}-{path.name}" for path in outcome.images]
+        for path, target in zip(outcome.images, targets, strict=True):
             shutil.copyfile(path, target)
-        print(target)
+    print("\n".join(str(target) for target in targets))
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
     print(outcome.details.model_dump_json(indent=2), file=sys.stderr)
@@ -58,6 +60,13 @@ def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
 
 CHOICES: dict[str, Sequence[str]] = {"tier": PHOTO_TIERS, "style": list(STYLES_BY_NAME)}
 """Choices the CLI offers for fields the database checks (an operator may turn a tier off)."""
+
+
+def _default_text(field: FieldInfo) -> str:
+    """What an option's help says of its default: None leaves the setting to the tier."""
+    if field.is_required():
+        return ""
+    return " (default: the tier's)" if field.default is None else f" (default: {field.default!r})"
 
 
 def _add_param_options(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
@@ -70,15 +79,13 @@ def _add_param_options(parser: argparse.ArgumentParser, model: type[BaseModel]) 
         literal = kinds if all(isinstance(kind, str) for kind in kinds) else None
         limits = {key: getattr(rule, key) for rule in field.metadata for key in ("ge", "le") if hasattr(rule, key)}
         span = f", {limits['ge']} to {limits['le']}" if len(limits) == 2 else ""
-        default = "" if field.is_required() else " (default: the tier's)" if field.default is None else None
-        default = f" (default: {field.default!r})" if default is None else default
         parser.add_argument(
             f"--{name.replace('_', '-')}",
             type=str if literal else kinds[0],
             choices=literal or CHOICES.get(name),
             required=field.is_required(),
             default=argparse.SUPPRESS,
-            help=f"{field.title}: {field.description}{span}{default}",
+            help=f"{field.title}: {field.description}{span}{_default_text(field)}",
         )
 
 

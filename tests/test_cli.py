@@ -150,3 +150,16 @@ def test_credits_history_of_a_stranger_says_so(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().out == "no credit history for 'stranger'\n"
     assert main(["credits", "history", "stranger", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_generate_without_out_writes_nowhere_but_the_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    here = tmp_path / "checkout"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["generate", "--photo", str(FIXTURES / "astronaut.png"), "--prompt", "a headshot"]) == 0
+    printed = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(printed) == 1 and printed[0].is_file()
+    assert printed[0].is_relative_to(tmp_path / "data"), "the avatar stays where the app keeps it"
+    assert list(here.iterdir()) == [], "nothing is written in the folder the command runs from"

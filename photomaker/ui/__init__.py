@@ -81,8 +81,6 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                 build_monitoring_tab(runtime, tab=monitoring, tabs=tabs)
         register_api(runtime)
 
-        form = generate.form
-
         def on_load(data: dict[Any, Any], profile: gr.OAuthProfile | None = None) -> dict[Any, Any]:
             username = viewer(runtime, profile)
             signed_in = f"Signed in as **{username}**" if username else "Not signed in: sign in to make avatars."
@@ -92,7 +90,7 @@ def build_app(runtime: Runtime) -> gr.Blocks:
         demo.load(
             on_load,
             generate.choice,
-            [who, monitoring, form.cost, form.history, form.project, form.note, form.my_data],
+            [who, monitoring, *generate.load_outputs],
             api_name="ui_load",
             api_visibility="private",
         )

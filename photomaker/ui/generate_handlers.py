@@ -197,6 +197,12 @@ class GenerateHandlers:
         }
 
     @property
+    def load_outputs(self) -> list[Any]:
+        """What opening the page updates (see `on_load`)."""
+        form = self.form
+        return [form.cost, form.history, form.project, form.note, form.my_data]
+
+    @property
     def outputs(self) -> list[Any]:
         """What a generation updates."""
         form = self.form
