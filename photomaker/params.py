@@ -154,10 +154,9 @@ def given(model: type[BaseModel], values: Mapping[str, Any], name: str) -> Any:
 
 def bounds(model: type[BaseModel], name: str, *, max_images: int = DEFAULT_MAX_OUTPUTS) -> tuple[float, float]:
     """The lowest and highest value a numeric field takes (for sliders and messages)."""
-    found: dict[str, float] = {"le": max_images} if name == "num_images" else {}
-    for rule in model.model_fields[name].metadata:
-        found.update({key: getattr(rule, key) for key in ("ge", "le") if getattr(rule, key, None) is not None})
-    return found["ge"], found["le"]
+    rules = model.model_fields[name].metadata
+    found = {key: getattr(rule, key) for rule in rules for key in ("ge", "le") if getattr(rule, key, None) is not None}
+    return found["ge"], found.get("le", max_images)
 
 
 def label(model: type[BaseModel], name: str) -> str:
@@ -176,7 +175,7 @@ _RANGE_ERRORS = ("greater_than_equal", "less_than_equal")
 
 def _message(model: type[BaseModel], error: ErrorDetails, *, max_images: int) -> str:
     """Our sentence for pydantic's first complaint, about one field."""
-    name = str(error["loc"][0]) if error["loc"] else ""
+    name = str(error["loc"][0])
     if name not in model.model_fields:
         return f"There is no setting {name!r}; the settings are: {', '.join(model.model_fields)}."
     what, value, kind = label(model, name), error.get("input"), error["type"]

@@ -143,6 +143,9 @@ def _refusal(model: type[BaseModel], values: dict[str, Any], **options: Any) -> 
         (PhotoParams, {"steps": 30.5}, "Steps must be a whole number; you gave 30.5."),
         (PhotoParams, {"steps": "thirty"}, "Steps must be a whole number; you gave thirty."),
         (PhotoParams, {"guidance_scale": "lots"}, "Guidance scale must be a number; you gave lots."),
+        (PhotoParams, {"steps": [30]}, "Steps must be a whole number; you gave [30]."),
+        (PhotoParams, {"guidance_scale": [6.5]}, "Guidance scale must be a number; you gave [6.5]."),
+        (PhotoParams, {"tier": 5}, "Tier: Input should be a valid string; you gave 5."),
         (TextParams, {"width": 1001}, "Width must be a multiple of 8; you gave 1001."),
         (TextParams, {"height": 2049}, "Height must be between 256 and 2048; you gave 2049."),
         (TextParams, {"width": 4096}, "Width must be between 256 and 2048; you gave 4096."),
@@ -160,6 +163,11 @@ def test_each_bad_value_gets_one_sentence(model: type[BaseModel], values: dict[s
 def test_an_unknown_setting_is_named_with_the_settings(model: type[BaseModel]) -> None:
     message = _refusal(model, {"prompt": "a headshot", "colour": "red"})
     assert message == f"There is no setting 'colour'; the settings are: {', '.join(model.model_fields)}."
+
+
+@pytest.mark.parametrize("model", [PhotoParams, TextParams])
+def test_a_prompt_sent_as_none_is_empty_so_the_prompt_rules_ask_for_one(model: type[BaseModel]) -> None:
+    assert parse(model, {"prompt": None}).prompt == ""
 
 
 @pytest.mark.parametrize("model", [PhotoParams, TextParams])

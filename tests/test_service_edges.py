@@ -433,3 +433,44 @@ def test_operators_are_marked_on_their_account_row(runtime: Runtime) -> None:
             "ops": True,
             "local": False,
         }
+
+
+def test_a_request_without_a_prompt_is_recorded_with_empty_prompts(
+    runtime: Runtime, service: GenerationService
+) -> None:
+    with pytest.raises(RefusedError) as caught:
+        service.prepare_avatar("local", {"tier": "basic"}, photo_count=1)
+    assert (caught.value.code, caught.value.message) == ("INVALID_PARAMS", "Prompt is missing; fill it in.")
+    (row,) = _rows(runtime)
+    assert (row.prompt, row.negative_prompt) == ("", "")
+
+
+def test_a_refusal_records_how_many_photos_were_sent(
+    runtime: Runtime, service: GenerationService, face_photo: Path
+) -> None:
+    with pytest.raises(RefusedError):
+        service.generate_avatar("local", [PhotoUpload.from_path(face_photo)] * 2, {"prompt": "a headshot", "steps": 10})
+    assert [row.photo_count for row in _rows(runtime)] == [2]
+
+
+def test_text_to_image_reports_its_progress(service: GenerationService) -> None:
+    seen: list[str] = []
+    service.generate_from_text(
+        "local", {"prompt": "a lighthouse"}, progress=lambda fraction, message: seen.append(message)
+    )
+    assert seen[0] == "Reserving 10 credits" and seen[-1] == "Done"
+
+
+def test_the_text_models_own_limit_caps_the_number_of_images(runtime: Runtime, service: GenerationService) -> None:
+    _set_capabilities(runtime, "text", {"max_outputs": 2})
+    assert _text(service, num_images=2).details.num_images == 2
+    with pytest.raises(RefusedError) as caught:
+        _text(service, num_images=3)
+    assert caught.value.message == "Number of images must be between 1 and 2; you gave 3."
+
+
+def test_a_text_row_saves_no_photo_settings(runtime: Runtime, service: GenerationService) -> None:
+    _text(service)
+    saved = _rows(runtime)[-1].params
+    assert {"style", "style_strength", "subject"}.isdisjoint(saved)
+    assert {"tier", "num_images", "steps", "guidance_scale", "width", "height", "seed_requested"} <= set(saved)
