@@ -3,9 +3,10 @@
 For each size, a fresh SQLite database is filled with demo history (30 days), then:
 - `refresh_ms`: the summary, both series, every chart figure and the recent-generations
   table, exactly what one refresh of the tab computes (median of 15 runs);
-- `pandas_ms`: the same headline figures computed by loading the generations table with
-  pandas and aggregating it (median of a few runs);
-- the two summaries are compared (counts exactly, percentiles within one histogram bucket).
+- `pandas_ms`: the same headline figures, likeness included, computed by loading the generations
+  table with pandas and aggregating it (median of a few runs);
+- the two summaries are compared (counts exactly, percentiles within one histogram bucket), the
+  likeness figures among them.
 
 Prints JSON. Not part of the test run: `python benchmarks/dashboard.py [--sizes 10000 100000 1000000]`.
 """
@@ -24,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from photomaker.likeness import Likeness
 from photomaker.monitoring import charts, demo_history, exports, histogram, metrics, prometheus
 from photomaker.runtime import start_runtime
 from photomaker.settings import Settings
@@ -50,12 +52,26 @@ def refresh(database: Any) -> dict[str, Any]:
     return board.summary
 
 
+def pandas_likeness(completed: pd.DataFrame) -> dict[str, Any]:
+    """The likeness figures from the completed rows' lists of scores (None: no face found)."""
+    images = completed["likeness"].dropna().explode()
+    scored = images.dropna().astype(float)
+    return {
+        "avatars_scored": len(scored),
+        "avatars_without_face": int(images.isna().sum()),
+        "likeness_ok_rate": float(scored.map(lambda score: Likeness(score).ok).mean()) if len(scored) else None,
+        "avg_likeness": float(scored.mean()) if len(scored) else None,
+        # the nearest rank, as the rollups' histogram reads it
+        "likeness_p50": float(scored.quantile(0.5, interpolation="lower")) if len(scored) else None,
+    }
+
+
 def pandas_summary(engine: Any) -> dict[str, Any]:
     """The headline figures from the raw rows, the way one would without rollups."""
     frame = pd.read_sql_table(
         "generations",
         engine,
-        columns=["model_key", "mode", "status", "error_code", "processing_ms", "credits_charged", "rating"],
+        columns=["model_key", "mode", "status", "error_code", "processing_ms", "credits_charged", "rating", "likeness"],
     )
     frame = frame[frame["status"] != "processing"]
     completed = frame[frame["status"] == "completed"]
@@ -77,6 +93,7 @@ def pandas_summary(engine: Any) -> dict[str, Any]:
         "credits_spent": int(completed["credits_charged"].sum()),
         "by_model": frame.groupby(["model_key", "status"]).size().to_dict(),
         "failures_by_code": frame[frame["status"] == "failed"]["error_code"].value_counts().to_dict(),
+        **pandas_likeness(completed),
     }
 
 
@@ -89,8 +106,15 @@ def agree(rollup: dict[str, Any], raw: dict[str, Any]) -> bool:
         for key in ("success_rate", "avg_processing_s", "adoption_rate", "avg_rating")
     )
     for key in ("p50_processing_s", "p95_processing_s"):
-        lower, upper = histogram.bucket_range_s(histogram.bucket_of(round(raw[key] * 1000)))
+        lower, upper = histogram.LATENCY.bucket_range(histogram.LATENCY.bucket_of(raw[key]))
         same &= lower <= rollup[key] <= upper
+    same &= all(rollup[key] == raw[key] for key in ("avatars_scored", "avatars_without_face"))
+    if raw["avatars_scored"]:
+        same &= all(math.isclose(rollup[key], raw[key], rel_tol=1e-9) for key in ("likeness_ok_rate", "avg_likeness"))
+        lower, upper = histogram.LIKENESS.bucket_range(histogram.LIKENESS.bucket_of(raw["likeness_p50"]))
+        same &= lower <= rollup["likeness_p50"] <= upper
+    else:
+        same &= all(rollup[key] is None for key in ("likeness_ok_rate", "avg_likeness", "likeness_p50"))
     by_model = {
         (key, status): figures[status]
         for key, figures in rollup["by_model"].items()
@@ -117,9 +141,11 @@ def measure(size: int, folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     metrics.rebuild(database)
     rebuild_s = time.perf_counter() - started
+    rebuilt = metrics.summary(database, VIEW)
     database.dispose()
     return {
         "generations": added,
+        "avatars_scored": summary["avatars_scored"],
         "rollup_rows": len(rollup_rows),
         "fill_s": round(fill_s, 1),
         "refresh_ms": refresh_ms,
@@ -129,6 +155,7 @@ def measure(size: int, folder: Path) -> dict[str, Any]:
         "pandas_over_refresh": round(pandas_ms / refresh_ms, 1),
         "rebuild_s": round(rebuild_s, 1),
         "figures_agree_with_raw_rows": agree(summary, raw),
+        "rebuild_gives_the_same_figures": {**rebuilt, "until": None} == {**summary, "until": None},
     }
 
 

@@ -1,34 +1,54 @@
-"""Find the face in each photo with OpenCV's bundled Haar cascades (no downloads, CPU only).
+"""Find, align and describe faces, for photos and avatars alike: on the CPU, with nothing to download.
 
-A frontal detector runs first; only when it finds nothing does a profile detector, on the photo
-and its mirror, look for faces turned to the side. Faces smaller than a tenth of the photo's short
-side are ignored: too small to carry a likeness, and skipping them makes detection fast. A photo
-with no face is refused before any credit moves; with several faces the largest is used and the
-caller is told.
+- **Detect.** dlib's HOG detector runs first: it is precise (a crop of one person is one face).
+  It finds faces from 80 px, so it looks at a grey copy scaled to make a tenth of the short side
+  80 px: faces smaller than that are ignored, too small to carry a likeness. Only when it finds
+  nothing do OpenCV's Haar cascades look again, frontal and then profile on the photo and its
+  mirror: they find faces turned to the side that HOG misses.
+- **Align.** dlib's 5-point landmarks (the corners of both eyes and the nose) place the face.
+- **Describe.** dlib's ResNet turns the aligned face into a 128-d descriptor; two faces of one
+  person lie close together (`photomaker.likeness` judges how close). Its weights ship in the
+  `face-recognition-models` wheel.
+
+A photo with no face that can be described is refused before any credit moves; with several
+faces the largest is used and the caller is told.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import cv2.data
+import dlib
+import face_recognition_models
 import numpy as np
 from PIL import Image
 
 from photomaker.errors import RefusedError
 from photomaker.photos import PreparedPhoto
 
-DETECT_SIDE = 640
 MIN_FACE_SHARE = 0.1
+HOG_WINDOW_PX = 80
+"""The smallest face dlib's HOG detector finds without upsampling."""
+HOG_MIN_SCORE = 0.5
+"""Faces score 1 to 3; the badge on an astronaut's suit scores 0.1 to 0.2 and is not a second face."""
+MAX_DETECT_SIDE = 1600
+"""A bound on HOG's copy of a long, thin image."""
+HAAR_SIDE = 640
+"""The cascades look at a copy at most this long: larger, they take blurred detail for faces."""
+SMALL_FACE_PX = 256
+"""A face narrower than this in the photo the engines receive gives them little to keep a likeness from."""
+EDGE_MARGIN = 0.05
+"""How far inside the image, as a share of the face's width, its landmarks must lie to describe it."""
 _local = threading.local()
 
 
 @dataclass(frozen=True)
 class FaceBox:
-    """A face's box in the photo's pixel coordinates."""
+    """A face's box in the image's pixel coordinates."""
 
     x: int
     y: int
@@ -48,71 +68,136 @@ class FaceBox:
 
 
 @dataclass(frozen=True)
+class Face:
+    """A face found and described: where it is and its 128-d descriptor."""
+
+    box: FaceBox
+    descriptor: np.ndarray = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class FacePhoto:
     """A prepared photo with the face the engines should use."""
 
     photo: PreparedPhoto
     face: FaceBox
     faces_found: int
+    descriptor: np.ndarray = field(compare=False, repr=False)
 
 
-def _cascades() -> tuple[cv2.CascadeClassifier, cv2.CascadeClassifier]:
-    """Classifiers per thread: OpenCV's cascades are not safe to share between threads."""
-    if not hasattr(_local, "cascades"):
-        root = cv2.data.haarcascades
-        _local.cascades = (
-            cv2.CascadeClassifier(root + "haarcascade_frontalface_default.xml"),
-            cv2.CascadeClassifier(root + "haarcascade_profileface.xml"),
+@dataclass(frozen=True)
+class _Models:
+    detector: dlib.fhog_object_detector
+    landmarks: dlib.shape_predictor
+    recognizer: dlib.face_recognition_model_v1
+    frontal: cv2.CascadeClassifier
+    profile: cv2.CascadeClassifier
+
+
+def _models() -> _Models:
+    """The models, per thread: neither dlib's networks nor OpenCV's cascades are safe to share between threads."""
+    if not hasattr(_local, "models"):
+        cascades = cv2.data.haarcascades
+        _local.models = _Models(
+            detector=dlib.get_frontal_face_detector(),
+            landmarks=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
+            recognizer=dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location()),
+            frontal=cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml"),
+            profile=cv2.CascadeClassifier(cascades + "haarcascade_profileface.xml"),
         )
-    return _local.cascades
+    return _local.models
 
 
-def _boxes(
-    found: np.ndarray | Sequence[Sequence[int]], scale: float, *, mirror_width: int | None = None
-) -> list[FaceBox]:
-    boxes = []
-    for x, y, w, h in found:
-        if mirror_width is not None:
-            x = mirror_width - x - w
-        boxes.append(FaceBox(round(x * scale), round(y * scale), round(w * scale), round(h * scale)))
-    return boxes
+def _copy(gray: Image.Image, scale: float) -> np.ndarray:
+    """`gray` shrunk (or enlarged) `scale` times, as pixels."""
+    size = (max(1, round(gray.width / scale)), max(1, round(gray.height / scale)))
+    return np.asarray(gray.resize(size, Image.Resampling.BILINEAR))
+
+
+def _boxes(found: Sequence[Sequence[int]], scale: float) -> list[FaceBox]:
+    return [FaceBox(*(round(value * scale) for value in box)) for box in found]
+
+
+def hog_faces(gray: Image.Image) -> list[FaceBox]:
+    """dlib's HOG boxes in a grey image, on a copy where a tenth of its short side is the detector's window."""
+    scale = max(min(gray.size) * MIN_FACE_SHARE / HOG_WINDOW_PX, max(gray.size) / MAX_DETECT_SIDE)
+    found, _, _ = _models().detector.run(_copy(gray, scale), 0, HOG_MIN_SCORE)
+    return _boxes([(r.left(), r.top(), r.width(), r.height()) for r in found], scale)
+
+
+def haar_faces(gray: Image.Image) -> list[FaceBox]:
+    """OpenCV's Haar boxes in a grey image, for faces turned too far for HOG: frontal first, then profile both ways."""
+    models = _models()
+    scale = max(1.0, max(gray.size) / HAAR_SIDE)
+    pixels = cv2.equalizeHist(_copy(gray, scale))
+    side = max(20, round(min(pixels.shape) * MIN_FACE_SHARE))
+
+    def find(cascade: cv2.CascadeClassifier, frame: np.ndarray) -> list[Sequence[int]]:
+        return list(cascade.detectMultiScale(frame, scaleFactor=1.1, minNeighbors=5, minSize=(side, side)))
+
+    found = find(models.frontal, pixels)
+    if not found:
+        width = pixels.shape[1]
+        mirrored = find(models.profile, np.ascontiguousarray(pixels[:, ::-1]))
+        found = find(models.profile, pixels) + [(width - x - w, y, w, h) for x, y, w, h in mirrored]
+    return _boxes(found, scale)
 
 
 def detect_faces(image: Image.Image) -> list[FaceBox]:
-    """Every distinct face in `image`, largest first."""
+    """Every distinct face in `image` at least a tenth of its short side, largest first."""
     gray = image.convert("L")
-    scale = max(gray.size) / DETECT_SIDE if max(gray.size) > DETECT_SIDE else 1.0
-    if scale > 1:
-        gray = gray.resize((round(gray.width / scale), round(gray.height / scale)), Image.Resampling.BILINEAR)
-    pixels = cv2.equalizeHist(np.asarray(gray))
-    side = max(20, round(min(pixels.shape) * MIN_FACE_SHARE))
-    frontal, profile = _cascades()
-
-    def find(cascade: cv2.CascadeClassifier, frame: np.ndarray) -> Sequence[Sequence[int]]:
-        return cascade.detectMultiScale(frame, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
-
-    candidates = _boxes(find(frontal, pixels), scale)
-    if not candidates:
-        candidates += _boxes(find(profile, pixels), scale)
-        mirrored = np.ascontiguousarray(pixels[:, ::-1])
-        candidates += _boxes(find(profile, mirrored), scale, mirror_width=pixels.shape[1])
+    smallest = min(gray.size) * MIN_FACE_SHARE
+    found = [box for box in hog_faces(gray) if min(box.w, box.h) >= smallest] or haar_faces(gray)
     faces: list[FaceBox] = []
-    for box in sorted(candidates, key=lambda b: b.area, reverse=True):
+    for box in sorted(found, key=lambda b: b.area, reverse=True):
         if not any(kept.contains(box.center) or box.contains(kept.center) for kept in faces):
             faces.append(box)
     return faces
 
 
+def describe(image: Image.Image, box: FaceBox) -> np.ndarray | None:
+    """The 128-d descriptor of the face in `box`, aligned by its landmarks; None when the face is cut off.
+
+    A face whose eyes or nose lie at or beyond the image's edge would be described from the black
+    padding around it, which says little about the person.
+    """
+    models = _models()
+    pixels = np.asarray(image.convert("RGB"))
+    shape = models.landmarks(pixels, dlib.rectangle(box.x, box.y, box.x + box.w, box.y + box.h))
+    points = np.array([(point.x, point.y) for point in shape.parts()], dtype=float)
+    margin = EDGE_MARGIN * box.w
+    height, width = pixels.shape[:2]
+    inside = (points >= margin).all() and (points[:, 0] <= width - 1 - margin).all()
+    if not inside or not (points[:, 1] <= height - 1 - margin).all():
+        return None
+    return np.array(models.recognizer.compute_face_descriptor(pixels, shape))
+
+
+def find_face(image: Image.Image) -> Face | None:
+    """The largest face in `image` that can be described, or None (line art, a faceless landscape)."""
+    for box in detect_faces(image):
+        descriptor = describe(image, box)
+        if descriptor is not None:
+            return Face(box=box, descriptor=descriptor)
+    return None
+
+
 def locate(photo: PreparedPhoto) -> FacePhoto:
-    """The largest face in `photo`, or NO_FACE naming the file."""
-    faces = detect_faces(photo.image)
-    if not faces:
+    """The largest face in `photo`, described, or NO_FACE naming the file."""
+    boxes = detect_faces(photo.image)
+    if not boxes:
         raise RefusedError(
             "NO_FACE",
             f"We could not find a face in {photo.name}; "
             "upload a clear, well-lit close-up of one person facing the camera.",
         )
-    return FacePhoto(photo=photo, face=faces[0], faces_found=len(faces))
+    descriptor = describe(photo.image, boxes[0])
+    if descriptor is None:
+        raise RefusedError(
+            "NO_FACE",
+            f"The face in {photo.name} is cut off at the edge of the photo; upload a photo with the whole face in it.",
+        )
+    return FacePhoto(photo=photo, face=boxes[0], faces_found=len(boxes), descriptor=descriptor)
 
 
 def locate_all(photos: Sequence[PreparedPhoto]) -> list[FacePhoto]:
@@ -121,9 +206,14 @@ def locate_all(photos: Sequence[PreparedPhoto]) -> list[FacePhoto]:
 
 
 def notes(located: Sequence[FacePhoto]) -> list[str]:
-    """What the user should know about the faces found: photos where the largest of several was used."""
-    return [
-        f"{item.photo.name}: found {item.faces_found} faces; used the largest."
-        for item in located
-        if item.faces_found > 1
-    ]
+    """What the user should know about the faces found: several faces in a photo, or a small face."""
+    said = []
+    for item in located:
+        if item.faces_found > 1:
+            said.append(f"{item.photo.name}: found {item.faces_found} faces; used the largest.")
+        if item.face.w < SMALL_FACE_PX:
+            said.append(
+                f"{item.photo.name}: the face is only {item.face.w} px wide; avatars keep a likeness best from "
+                f"faces at least {SMALL_FACE_PX} px wide, so crop the photo around the face or take a closer one."
+            )
+    return said

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from photomaker import likeness
 from photomaker.errors import RefusedError
 from photomaker.params import RunParams
 from photomaker.storage import AvatarStorage
-from photomaker.store import Database, generations, row_id
+from photomaker.store import Avatar, Database, Generation, generations, row_id
 from photomaker.store import accounts as users
 from photomaker.store.accounts import DEFAULT_PROJECT
 
@@ -42,6 +43,16 @@ def _whole(name: str, value: float) -> int:
     return int(value)
 
 
+def _caption(generation: Generation, avatar: Avatar) -> str:
+    """What a history thumbnail says: the generation, its style (or Text to Image), preview, likeness."""
+    parts = [f"#{row_id(generation)}", RunParams.style_of(generation.params) or "Text to Image"]
+    if generation.preview:
+        parts.append("preview")
+    if generation.mode == "photo":
+        parts.append(likeness.label(avatar.likeness))
+    return " · ".join(parts)
+
+
 class Gallery:
     """What a user made: to look back at, rate and file."""
 
@@ -65,8 +76,7 @@ class Gallery:
                 generation_id=row_id(generation),
                 image=self.storage.path(avatar.image_path),
                 thumbnail=self.storage.path(avatar.thumbnail_path),
-                caption=f"#{row_id(generation)} · {RunParams.style_of(generation.params) or 'Text to Image'}"
-                + (" · preview" if generation.preview else ""),
+                caption=_caption(generation, avatar),
             )
             for avatar, generation in rows
         ]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from photomaker.likeness import Likeness
 from photomaker.model_specs import Mode
 from photomaker.params import RunParams
 from photomaker.store import AIModel, Generation, row_id
@@ -56,6 +57,11 @@ class GenerationDetails(BaseModel):
     credits_remaining: int
     processing_ms: int | None
     attempts: int | None
+    likeness: list[float | None]
+    """Per image, how alike its face is to the photos' (0 to 1; `photomaker.likeness`); None where no face
+    was found. Empty for Text to Image, which has no person to compare with."""
+    likeness_ok: list[bool | None]
+    """Per image, whether it shows the same person as the photos, by the face model's threshold."""
     notes: list[str]
     """Things the user should know, e.g. that a photo held several faces and the largest was used."""
 
@@ -64,6 +70,7 @@ class GenerationDetails(BaseModel):
         cls, generation: Generation, model: AIModel, ran: RunParams, *, remaining: int, notes: list[str]
     ) -> GenerationDetails:
         """The details of a completed generation: its row as saved, its model, what it ran with."""
+        scores = generation.likeness or []
         return cls(
             generation_id=row_id(generation),
             **generation.model_dump(include=_ROW_SHOWS),
@@ -71,6 +78,8 @@ class GenerationDetails(BaseModel):
             tier=model.tier,
             **ran.model_dump(include=_RAN_WITH),
             credits_remaining=remaining,
+            likeness=scores,
+            likeness_ok=[None if score is None else Likeness(score).ok for score in scores],
             notes=notes,
         )
 

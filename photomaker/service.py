@@ -1,10 +1,11 @@
 """One generation, end to end: the only place that orders the steps of a generation.
 
 1. `prepare_*`: check the parameters and the prompt against the chosen model (one read);
-2. `run`: check the photos and find the faces (refusals so far charge nothing and are recorded
-   as `rejected` rows); then in one transaction: the account, rate limit, a `processing` row,
-   the charge;
-3. generate; 4. save the avatars and complete the row, reading the new balance in the same transaction;
+2. `run`: check the photos, find the faces and that they are one person's (refusals so far
+   charge nothing and are recorded as `rejected` rows); then in one transaction: the account,
+   rate limit, a `processing` row, the charge;
+3. generate, and measure each avatar's likeness to the photos;
+4. save the avatars and complete the row, reading the new balance in the same transaction;
 5. on any failure after the charge: fail the row and refund exactly once.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from photomaker import faces, photos, prompts
+from photomaker import face_match, faces, likeness, photos, prompts
 from photomaker.accounts import open_account
 from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
@@ -215,13 +216,20 @@ class GenerationService:
                 prepared_photos = photos.prepare(uploads, max_bytes=self.settings.max_photo_bytes)
                 progress(0.12, "Finding your face")
                 located = faces.locate_all(prepared_photos)
+                face_match.check_same_person(located)
                 request, notes = replace(request, photos=tuple(located)), faces.notes(located)
         generation = self._start(prepared, request, progress)
         started = time.monotonic()
         try:
             result = prepared.engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
+            measured = None
+            if request.photos:
+                progress(0.91, "Checking the likeness")
+                measured = face_match.measure(result.images, face_match.reference(request.photos))
             progress(0.93, "Saving your avatars")
-            outcome = self._save(prepared, generation, result, started=started, notes=notes)
+            outcome = self._save(
+                prepared, generation, result, measured, started=started, notes=notes + likeness.notes(measured or [])
+            )
         except Exception as exc:
             self._fail(generation, exc, started=started)
             if isinstance(exc, PhotoMakerError):
@@ -256,7 +264,14 @@ class GenerationService:
             )
 
     def _save(
-        self, prepared: Prepared, generation: Generation, result: GenerationResult, *, started: float, notes: list[str]
+        self,
+        prepared: Prepared,
+        generation: Generation,
+        result: GenerationResult,
+        measured: list[float | None] | None,
+        *,
+        started: float,
+        notes: list[str],
     ) -> GenerationOutcome:
         """Store the images, complete the row and read the new balance, in one transaction."""
         saved = self.storage.save(result.images, user_id=generation.user_id, generation_id=row_id(generation))
@@ -270,6 +285,7 @@ class GenerationService:
                 attempts=result.attempts,
                 processing_ms=round((time.monotonic() - started) * 1000),
                 params=prepared.run_params.saved(result.effective_params),
+                likeness=measured,
             )
             avatars = generations.avatars_of(session, row_id(completed))
             remaining = ledger.balance(session, completed.user_id)

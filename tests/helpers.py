@@ -16,7 +16,7 @@ from photomaker.gallery import Gallery
 from photomaker.photos import PhotoUpload, prepare_one
 from photomaker.prompts import NO_STYLE, build, get_style
 from photomaker.service import GenerationService
-from photomaker.store import Database, Generation, rollups
+from photomaker.store import Avatar, Database, Generation, rollups, row_id
 from photomaker.store.rollups import rollup_table
 
 
@@ -97,15 +97,21 @@ def processing_generation(database: Database, user_id: int) -> int:
         return row.id
 
 
-def add_finished(database: Database, user_id: int, **fields: Any) -> int:
-    """A finished generation with any created time, counted in the rollups as the lifecycle would."""
+def add_finished(database: Database, user_id: int, *, avatars: int = 0, **fields: Any) -> int:
+    """A finished generation with any created time, counted in the rollups as the lifecycle would,
+    and `avatars` avatar rows (without files) for retention or a user's deletion to remove."""
     values = {"engine": "preview", "credits_charged": 0, "processing_ms": None, "error_code": None, **fields}
     with database.session() as session:
         row = Generation(user_id=user_id, **values)
         session.add(row)
         session.flush()
+        generation_id = row_id(row)
+        session.add_all(
+            Avatar(generation_id=generation_id, image_path=f"{n}.png", thumbnail_path=f"{n}.webp", width=8, height=8)
+            for n in range(avatars)
+        )
         rollups.add(session, row)
-        return row.id
+        return generation_id
 
 
 def snapshot(database: Database) -> list[tuple[Any, ...]]:

@@ -1,11 +1,11 @@
-"""A small history with known figures, shared by the metrics, charts and Prometheus tests."""
+"""A small history with known figures, shared by the metrics, charts, Prometheus and export tests."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from photomaker.runtime import seed_models
-from photomaker.store import Database, accounts, generations
+from photomaker.store import Database, accounts, generations, row_id
 from tests.helpers import add_finished
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
@@ -14,32 +14,38 @@ BASIC = "avatar-creator:photomaker-basic"
 ENTERPRISE = "avatar-creator:photomaker-enterprise"
 TEXT = "text-to-image:flux-schnell"
 
-ROWS = [
-    # (hours ago, model key, mode, status, error code, seconds, credits, stars, engine)
-    (2, PRO, "photo", "completed", None, 100, 25, 5, "preview"),
-    (3, PRO, "photo", "completed", None, 130, 50, 4, "preview"),
-    (5, BASIC, "photo", "completed", None, 60, 18, None, "preview"),
-    (6, TEXT, "text", "completed", None, 10, 10, 3, "preview"),
-    (4, PRO, "photo", "failed", "GENERATION_TIMEOUT", 600, 25, None, "preview"),
-    (1, BASIC, "photo", "rejected", "NO_FACE", None, 0, None, "preview"),
-    (72, ENTERPRISE, "photo", "completed", None, 150, 35, None, "synthetic"),
-    (40 * 24, BASIC, "photo", "failed", "BACKEND_UNAVAILABLE", 5, 18, None, "preview"),
+Row = tuple[int, str, str, str, str | None, int | None, int, int | None, str, list[float | None] | None]
+ROWS: list[Row] = [
+    # (hours ago, model key, mode, status, error code, seconds, credits, stars, engine, likeness)
+    (2, PRO, "photo", "completed", None, 100, 25, 5, "preview", [0.82]),
+    (3, PRO, "photo", "completed", None, 130, 50, 4, "preview", [0.74, 0.41]),
+    (5, BASIC, "photo", "completed", None, 60, 18, None, "preview", [None]),
+    (6, TEXT, "text", "completed", None, 10, 10, 3, "preview", None),
+    (4, PRO, "photo", "failed", "GENERATION_TIMEOUT", 600, 25, None, "preview", None),
+    (1, BASIC, "photo", "rejected", "NO_FACE", None, 0, None, "preview", None),
+    (72, ENTERPRISE, "photo", "completed", None, 150, 35, None, "synthetic", [0.9]),
+    (40 * 24, BASIC, "photo", "failed", "BACKEND_UNAVAILABLE", 5, 18, None, "preview", None),
 ]
 """In the last 24 h: 6 generations (4 completed, 1 failed, 1 refused), 103 credits spent,
-times 10/60/100/130 s, 3 of 4 completed from photos, ratings 5/4/3. A synthetic enterprise
-generation 3 days ago, and a failure 40 days ago."""
+times 10/60/100/130 s, 3 of 4 completed from photos, ratings 5/4/3; 3 images scored (0.82 and
+0.74 look like the person, 0.41 does not), a basic image with no face found, and a text image
+(never scored). A synthetic enterprise generation 3 days ago (scored 0.9), and a failure 40 days ago.
+Each completed generation has one avatar row per image."""
+ENGINE = 8
+"""The index of the engine in a row of ROWS."""
 
 
 def make_known_history(database: Database) -> int:
     """Write ROWS (ratings through the real rating function); returns the owner's user id."""
     seed_models(database)
     with database.session() as session:
-        user_id = accounts.get_or_create_user(session, "ops", starting_credits=0).id
-    for hours, model_key, mode, status, code, seconds, credits, stars, engine in ROWS:
+        user_id = row_id(accounts.get_or_create_user(session, "ops", starting_credits=0))
+    for hours, model_key, mode, status, code, seconds, credits, stars, engine, likeness in ROWS:
         created = NOW - timedelta(hours=hours)
         generation_id = add_finished(
             database,
             user_id,
+            avatars=len(likeness or [None]) if status == "completed" else 0,  # the text generation made one
             model_key=model_key,
             mode=mode,
             status=status,
@@ -47,6 +53,7 @@ def make_known_history(database: Database) -> int:
             processing_ms=None if seconds is None else seconds * 1000,
             credits_charged=credits,
             engine=engine,
+            likeness=likeness,
             created_at=created,
             completed_at=created,
         )

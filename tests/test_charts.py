@@ -27,7 +27,7 @@ def _names(figure: go.Figure) -> list[str]:
 def test_every_chart_of_a_known_history(database: Database) -> None:
     make_known_history(database)
     figures = charts.all_figures(metrics.dashboard(database, metrics.View(window="24h"), now=NOW))
-    assert list(figures) == ["success", "latency", "failures", "volume", "ratings"]
+    assert list(figures) == ["success", "latency", "likeness", "failures", "volume", "ratings"]
 
     success = figures["success"]
     assert _names(success) == ["Success rate", "Target 95%"]
@@ -40,6 +40,14 @@ def test_every_chart_of_a_known_history(database: Database) -> None:
     assert list(latency.data[2].y) == [135.0, 105.0]
     assert list(latency.data[-1].y) == [120, 120]
     assert [trace.visible for trace in latency.data[:2]] == [True, "legendonly"], "p50 is a legend click away"
+
+    likeness = figures["likeness"]
+    assert _names(likeness) == ["Pro · preview", "Same person from 50%"]
+    assert list(likeness.data[0].y) == [0.575, 0.82]  # 0.74 and 0.41, then 0.82; the basic avatar had no face
+    assert [list(row) for row in likeness.data[0].customdata] == [[0.5, 2], [1.0, 1]]
+    assert list(likeness.data[-1].y) == [0.5, 0.5] and list(likeness.data[-1].x) == list(success.layout.xaxis.range)
+    assert likeness.data[-1].line.dash == "dash" and likeness.layout.yaxis.tickformat == ".0%"
+    assert list(likeness.layout.yaxis.range) == [0.45, 1.01]  # down to the threshold, with a margin
 
     failures = figures["failures"]
     assert _names(failures) == ["Failed (refunded)", "Refused"]
@@ -54,6 +62,21 @@ def test_every_chart_of_a_known_history(database: Database) -> None:
     assert list(ratings.data[0].y) == [0, 0, 1, 1, 1]
     assert list(ratings.data[0].x) == ["★", "★★", "★★★", "★★★★", "★★★★★"]
     assert (ratings.layout.yaxis.dtick, failures.layout.xaxis.dtick) == (1, 1), "counts have whole-number ticks"
+
+
+def test_each_engine_of_a_tier_has_its_own_dash_and_the_axis_reaches_the_lowest_mean(database: Database) -> None:
+    make_known_history(database)
+    week = charts.all_figures(metrics.dashboard(database, metrics.View(window="7d"), now=NOW))["likeness"]
+    assert _names(week) == ["Pro · preview", "Enterprise · synthetic", "Same person from 50%"]
+    assert [trace.line.dash for trace in week.data[:2]] == ["solid", "dot"]
+    assert [trace.line.color for trace in week.data[:2]] == [
+        charts.TIER_COLORS["pro"],
+        charts.TIER_COLORS["enterprise"],
+    ]
+    low = metrics.LikenessPoint(start=NOW, scored=1, mean=0.2, ok_rate=0.0)
+    figure = charts.likeness({("basic", "space"): [low]}, (NOW, NOW))
+    assert figure.data[0].line.dash == "dash"  # an engine with no dash of its own
+    assert figure.layout.yaxis.range[0] == pytest.approx(0.15)
 
 
 def test_an_empty_database_gives_empty_states_not_broken_charts(database: Database) -> None:

@@ -55,6 +55,24 @@ def test_refusal_exits_2_with_the_message(tmp_path: Path, capsys: pytest.Capture
     assert "error [NO_FACE]" in capsys.readouterr().err
 
 
+def test_generate_reports_each_avatars_likeness(capsys: pytest.CaptureFixture[str]) -> None:
+    views = ["--photo", str(FIXTURES / "newton-1689.jpg"), "--photo", str(FIXTURES / "newton-1702.jpg")]
+    assert main(["generate", *views, "--prompt", "a headshot", "--tier", "basic", "--num-images", "2"]) == 0
+    err = capsys.readouterr().err
+    details = json.loads(err[err.index("{") :])
+    assert details["likeness_ok"] == [True, True] and len(details["likeness"]) == 2
+
+
+def test_photos_of_two_people_are_refused_naming_the_odd_one(capsys: pytest.CaptureFixture[str]) -> None:
+    people = ["--photo", str(FIXTURES / "newton-1702.jpg"), "--photo", str(FIXTURES / "astronaut.png")]
+    assert main(["generate", *people, "--prompt", "a headshot"]) == 2
+    assert "error [DIFFERENT_PEOPLE]: astronaut.png does not show the same person as newton-1702.jpg" in (
+        capsys.readouterr().err
+    )
+    assert main(["account"]) == 0
+    assert json.loads(capsys.readouterr().out)["credits"] == 250
+
+
 def _stats(capsys: pytest.CaptureFixture[str], *options: str) -> list[str]:
     capsys.readouterr()
     assert main(["stats", *options]) == 0

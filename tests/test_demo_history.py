@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from photomaker.monitoring import demo_history, metrics
 from photomaker.runtime import seed_models
-from photomaker.store import Database, Generation, accounts, rollups
+from photomaker.store import Avatar, Database, Generation, accounts, rollups
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO
 
@@ -54,3 +54,33 @@ def test_the_same_seed_gives_the_same_history(database: Database) -> None:
     demo_history.clear(database)
     demo_history.fill(database, days=2, per_day=25, seed=3, now=NOW)
     assert metrics.summary(database, metrics.View(window="all"), now=NOW) == first
+
+
+def test_demo_images_mostly_look_like_the_person_better_on_dearer_tiers(database: Database) -> None:
+    seed_models(database)
+    demo_history.fill(database, days=4, per_day=100, seed=11, now=NOW)
+    with database.session() as session:
+        rows = session.exec(select(Generation)).all()
+    scored_rows = [row for row in rows if row.likeness is not None]
+    assert scored_rows and all(row.status == "completed" and row.mode == "photo" for row in scored_rows)
+    assert all(row.likeness is not None for row in rows if row.status == "completed" and row.mode == "photo")
+    assert all(len(row.likeness) == row.params["num_images"] for row in scored_rows)
+    images = [score for row in scored_rows for score in row.likeness]
+    assert all(score is None or (0 <= score <= 1 and round(score, 3) == score) for score in images)
+    found = metrics.summary(database, metrics.View(window="7d"), now=NOW)
+    assert found["avatars_scored"] + found["avatars_without_face"] == len(images)
+    assert 0 < found["avatars_without_face"] < 0.1 * len(images)
+    assert 0.88 < found["likeness_ok_rate"] < 0.98
+    assert 0.6 < found["likeness_p50"] < 0.8
+    by_tier = {
+        tier: metrics.summary(database, metrics.View(window="7d", tier=tier), now=NOW)["avg_likeness"]
+        for tier in ("basic", "pro", "enterprise")
+    }
+    assert by_tier["basic"] < by_tier["pro"] < by_tier["enterprise"]
+    assert set(metrics.dashboard(database, metrics.View(window="7d"), now=NOW).likeness) == {
+        ("basic", "synthetic"),
+        ("pro", "synthetic"),
+        ("enterprise", "synthetic"),
+    }
+    with database.session() as session:
+        assert session.exec(select(Avatar)).all() == [], "demo history has no avatar rows"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from photomaker.monitoring import exports, metrics
-from photomaker.store import Database, generations, ledger
+from photomaker.store import Database, accounts, generations, ledger, row_id
+from tests.helpers import add_finished
 from tests.known_history import NOW, PRO, make_known_history
 
 
@@ -59,3 +63,51 @@ def test_csv_export_has_every_generation_of_the_window(history: Database, tmp_pa
     empty = tmp_path / "empty.csv"
     assert exports.export_csv(history, metrics.View(window="24h", tier="enterprise"), empty, now=NOW) == 0
     assert empty.read_text().strip() == ",".join(exports.EXPORT_COLUMNS)
+
+
+def _likeness_columns(history: Database, path: Path) -> list[tuple[str, str, str, str]]:
+    exports.export_csv(history, metrics.View(window="7d"), path, now=NOW)
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[-2:] == ["likeness", "likeness_ok"]
+    return [(row["tier"], row["status"], row["likeness"], row["likeness_ok"]) for row in rows]
+
+
+def test_csv_export_lists_each_image_s_likeness_from_the_generation_row(history: Database, tmp_path: Path) -> None:
+    with history.session() as session:
+        user_id = row_id(accounts.get_or_create_user(session, "ops", starting_credits=0))
+    completed_photo: dict[str, Any] = {
+        "model_key": PRO,
+        "mode": "photo",
+        "status": "completed",
+        "created_at": NOW,
+        "avatars": 3,
+    }
+    add_finished(history, user_id, likeness=[0.5, None, 0.499], **completed_photo)
+    add_finished(history, user_id, likeness=None, **completed_photo)  # made before likeness was measured
+    expected = [
+        ("enterprise", "completed", "0.9", "True"),
+        ("text", "completed", "", ""),  # text to image: never scored
+        ("basic", "completed", "-", "-"),  # no face found in its one image
+        ("pro", "failed", "", ""),
+        ("pro", "completed", "0.74;0.41", "True;False"),  # in the order the images were made
+        ("pro", "completed", "0.82", "True"),
+        ("basic", "rejected", "", ""),
+        ("pro", "completed", "0.5;-;0.499", "True;-;False"),  # 0.5 is the same person, 0.499 is not
+        ("pro", "completed", "", ""),
+    ]
+    assert _likeness_columns(history, tmp_path / "before.csv") == expected
+
+    statements: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    with history.session() as session:
+        assert generations.forget_avatars(session, before=NOW + timedelta(days=1))  # retention takes every avatar
+    event.listen(history.engine, "before_cursor_execute", count)
+    try:
+        assert _likeness_columns(history, tmp_path / "after.csv") == expected
+    finally:
+        event.remove(history.engine, "before_cursor_execute", count)
+    assert statements and not [statement for statement in statements if "avatars" in statement]

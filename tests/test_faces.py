@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -70,3 +71,28 @@ def test_a_face_too_small_to_carry_a_likeness_is_not_used(tmp_path: Path) -> Non
     tiny.save(path)
     photo = prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20)
     assert detect_faces(photo.image) == [], "a 30 px face in a 1024 px photo is below a tenth of its side"
+
+
+def test_a_face_cut_off_at_the_edge_is_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cut.png"
+    Image.open(FIXTURES / "astronaut.png").convert("RGB").crop((200, 0, 512, 512)).save(path)
+    photo = prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20)
+    assert detect_faces(photo.image), "her face is found, with one eye's corner on the edge"
+    with pytest.raises(RefusedError) as caught:
+        locate(photo)
+    assert caught.value.code == "NO_FACE"
+    assert caught.value.message == (
+        "The face in cut.png is cut off at the edge of the photo; upload a photo with the whole face in it."
+    )
+
+
+def test_a_face_well_inside_the_photo_is_described() -> None:
+    located = locate(_prepared("astronaut.png"))
+    assert located.descriptor.shape == (128,)
+    assert 0.2 < float(np.linalg.norm(located.descriptor)) < 2, "dlib's descriptors are close to unit length"
+
+
+def test_a_crop_of_one_person_is_one_face() -> None:
+    """Haar cascades alone found 2 faces here (her face and her suit's badge); HOG finds one."""
+    crop = _prepared("astronaut.png").image.crop((32, 32, 416, 416))
+    assert len(detect_faces(crop)) == 1

@@ -1,4 +1,4 @@
-"""The fixed latency histogram: bucket edges and percentiles within one bucket."""
+"""The fixed histograms: bucket edges and percentiles within one bucket, for generation time and likeness."""
 
 from __future__ import annotations
 
@@ -10,111 +10,183 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from photomaker.monitoring import histogram
+from photomaker.monitoring.histogram import LATENCY, LIKENESS, Histogram
 
 
-def test_bounds_are_inclusive_upper_edges_like_prometheus_le() -> None:
-    assert histogram.bucket_of(0) == 0
-    assert histogram.bucket_of(1000) == 0
-    assert histogram.bucket_of(1001) == 1
-    assert histogram.bucket_of(120_000) == histogram.BOUNDS_S.index(120)
-    assert histogram.bucket_of(600_000) == len(histogram.BOUNDS_S) - 1
-    assert histogram.bucket_of(600_001) == len(histogram.BOUNDS_S)
-    assert len(histogram.COLUMNS) == histogram.BUCKETS
-    assert histogram.bucket_range_s(histogram.BUCKETS - 1) == (600.0, math.inf)
+def _ms(milliseconds: int) -> int:
+    """The latency bucket of a time in whole milliseconds, as the rollups count it."""
+    return LATENCY.bucket_of(milliseconds / 1000)
+
+
+def test_latency_bounds_are_inclusive_upper_edges_like_prometheus_le() -> None:
+    assert _ms(0) == 0
+    assert _ms(1000) == 0
+    assert _ms(1001) == 1
+    assert _ms(120_000) == histogram.LATENCY_BOUNDS_S.index(120)
+    assert _ms(600_000) == len(histogram.LATENCY_BOUNDS_S) - 1
+    assert _ms(600_001) == len(histogram.LATENCY_BOUNDS_S)
+    assert LATENCY.buckets == len(LATENCY.columns) == len(histogram.LATENCY_BOUNDS_S) + 1
+    assert LATENCY.bucket_range(LATENCY.buckets - 1) == (600.0, math.inf)
+    assert LATENCY.columns[0] == "le_1s" and LATENCY.columns[-1] == "le_inf"
+
+
+def test_likeness_has_20_closed_buckets_of_0_05_with_the_threshold_on_a_bound() -> None:
+    assert LIKENESS.buckets == len(LIKENESS.columns) == 20
+    assert LIKENESS.bounds[0] == 0.05 and LIKENESS.bounds[-1] == 1.0
+    assert 0.5 in LIKENESS.bounds
+    assert all(math.isclose(upper - lower, 0.05) for lower, upper in itertools.pairwise(LIKENESS.bounds))
+    assert (LIKENESS.columns[0], LIKENESS.columns[9], LIKENESS.columns[-1]) == (
+        "likeness_le_005",
+        "likeness_le_050",
+        "likeness_le_100",
+    )
+    assert not set(LIKENESS.columns) & set(LATENCY.columns)
+
+
+@pytest.mark.parametrize("index", range(20))
+def test_a_score_on_a_bound_is_counted_below_it_and_a_thousandth_more_above_it(index: int) -> None:
+    bound = LIKENESS.bounds[index]
+    assert LIKENESS.bucket_of(round(bound, 3)) == index  # as a stored score, rounded to three decimals
+    assert LIKENESS.bucket_of(round(bound - 0.001, 3)) == index
+    if index < 19:
+        assert LIKENESS.bucket_of(round(bound + 0.001, 3)) == index + 1
+
+
+def test_a_closed_histogram_refuses_a_value_above_its_last_bound() -> None:
+    assert LIKENESS.bucket_of(0.0) == 0
+    assert LIKENESS.bucket_of(1.0) == 19
+    with pytest.raises(ValueError, match=r"above this histogram's last bound, 1\.0"):
+        LIKENESS.bucket_of(1.001)
+    assert LIKENESS.bucket_range(19) == (0.95, 1.0)
+
+
+def test_a_histogram_needs_a_column_per_bucket_and_rising_bounds() -> None:
+    with pytest.raises(ValueError, match="one column per bound"):
+        Histogram(bounds=(1.0, 2.0), columns=("a", "b"), open_ended=True)
+    with pytest.raises(ValueError, match="one column per bound"):
+        Histogram(bounds=(1.0, 2.0), columns=("a",), open_ended=False)
+    for bounds in ((2.0, 1.0), (1.0, 1.0), (0.0, 1.0)):
+        with pytest.raises(ValueError, match="must rise from above 0"):
+            Histogram(bounds=bounds, columns=("a", "b"), open_ended=False)
+    shape = Histogram(bounds=(1.0, 2.0), columns=("a", "b"), open_ended=False)
+    assert (shape.buckets, shape.quantile([1, 1], 1.0)) == (2, 2.0)
 
 
 def test_quantile_of_nothing_is_none() -> None:
-    assert histogram.quantile_s([0] * histogram.BUCKETS, 0.5) is None
-    assert histogram.quantile_s([], 0.5) is None
+    for shape in (LATENCY, LIKENESS):
+        assert shape.quantile([0] * shape.buckets, 0.5) is None
+        assert shape.quantile([], 0.5) is None
 
 
 def test_quantile_interpolates_inside_the_bucket() -> None:
-    counts = [0] * histogram.BUCKETS
-    counts[histogram.bucket_of(100_000)] = 4  # four times in (90, 105] s
-    assert histogram.quantile_s(counts, 0.5) == pytest.approx(90 + 15 * 2 / 4)
-    assert histogram.quantile_s(counts, 1.0) == pytest.approx(105)
+    counts = [0] * LATENCY.buckets
+    counts[_ms(100_000)] = 4  # four times in (90, 105] s
+    assert LATENCY.quantile(counts, 0.5) == pytest.approx(90 + 15 * 2 / 4)
+    assert LATENCY.quantile(counts, 1.0) == pytest.approx(105)
+    scores = [0] * LIKENESS.buckets
+    scores[LIKENESS.bucket_of(0.72)] = 4  # four scores in (0.70, 0.75]
+    assert LIKENESS.quantile(scores, 0.5) == pytest.approx(0.70 + 0.05 * 2 / 4)
 
 
 @given(st.lists(st.integers(min_value=0, max_value=900_000), min_size=1, max_size=300), st.sampled_from([0.5, 0.95]))
 def test_quantile_is_within_the_bucket_of_the_exact_value(times_ms: list[int], q: float) -> None:
-    counts = [0] * histogram.BUCKETS
+    counts = [0] * LATENCY.buckets
     for value in times_ms:
-        counts[histogram.bucket_of(value)] += 1
+        counts[_ms(value)] += 1
     exact = sorted(times_ms)[max(1, math.ceil(q * len(times_ms))) - 1]
-    lower, upper = histogram.bucket_range_s(histogram.bucket_of(exact))
-    estimate = histogram.quantile_s(counts, q)
+    lower, upper = LATENCY.bucket_range(_ms(exact))
+    estimate = LATENCY.quantile(counts, q)
     assert lower <= estimate <= upper
+
+
+@given(st.lists(st.integers(min_value=0, max_value=1000).map(lambda n: n / 1000), min_size=1, max_size=300))
+def test_the_likeness_median_is_within_the_bucket_of_the_exact_median(scores: list[float]) -> None:
+    counts = [0] * LIKENESS.buckets
+    for score in scores:
+        counts[LIKENESS.bucket_of(score)] += 1
+    exact = sorted(scores)[max(1, math.ceil(0.5 * len(scores))) - 1]
+    lower, upper = LIKENESS.bucket_range(LIKENESS.bucket_of(exact))
+    assert lower <= LIKENESS.quantile(counts, 0.5) <= upper
 
 
 def _counts(*times_s: float) -> list[int]:
     """A histogram of these times (in seconds), built the way the rollups build it."""
-    counts = [0] * histogram.BUCKETS
+    counts = [0] * LATENCY.buckets
     for seconds in times_s:
-        counts[histogram.bucket_of(round(seconds * 1000))] += 1
+        counts[_ms(round(seconds * 1000))] += 1
     return counts
 
 
-@pytest.mark.parametrize("index", range(len(histogram.BOUNDS_MS)))
+@pytest.mark.parametrize("index", range(len(histogram.LATENCY_BOUNDS_S)))
 def test_a_time_exactly_on_a_bound_is_counted_below_it_and_one_ms_more_above_it(index: int) -> None:
-    bound = histogram.BOUNDS_MS[index]
-    assert histogram.bucket_of(bound) == index
-    assert histogram.bucket_of(bound - 1) == index
-    assert histogram.bucket_of(bound + 1) == index + 1
+    bound = histogram.LATENCY_BOUNDS_S[index] * 1000
+    assert _ms(bound) == index
+    assert _ms(bound - 1) == index
+    assert _ms(bound + 1) == index + 1
 
 
-def test_the_buckets_tile_the_time_line_from_zero_up() -> None:
-    ranges = [histogram.bucket_range_s(index) for index in range(histogram.BUCKETS)]
-    assert ranges[0][0] == 0.0
-    assert [upper for _, upper in ranges] == [*map(float, histogram.BOUNDS_S), math.inf]
-    assert all(lower == previous_upper for (_, previous_upper), (lower, _) in itertools.pairwise(ranges))
+def test_the_buckets_tile_the_line_from_zero_up() -> None:
+    for shape, top in ((LATENCY, [math.inf]), (LIKENESS, [])):
+        ranges = [shape.bucket_range(index) for index in range(shape.buckets)]
+        assert ranges[0][0] == 0.0
+        assert [upper for _, upper in ranges] == [*shape.bounds, *top]
+        assert all(lower == previous_upper for (_, previous_upper), (lower, _) in itertools.pairwise(ranges))
 
 
-@pytest.mark.parametrize("index", range(len(histogram.BOUNDS_MS)))
+@pytest.mark.parametrize("index", range(len(histogram.LATENCY_BOUNDS_S)))
 def test_the_quantile_of_a_time_on_a_bound_is_that_bound_and_one_ms_more_reads_the_next_bucket(index: int) -> None:
-    on_bound = [0] * histogram.BUCKETS
-    on_bound[histogram.bucket_of(histogram.BOUNDS_MS[index])] = 1
-    past_bound = [0] * histogram.BUCKETS
-    past_bound[histogram.bucket_of(histogram.BOUNDS_MS[index] + 1)] = 1
-    assert histogram.quantile_s(on_bound, 0.5) == histogram.BOUNDS_S[index]
+    bound_ms = histogram.LATENCY_BOUNDS_S[index] * 1000
+    on_bound = [0] * LATENCY.buckets
+    on_bound[_ms(bound_ms)] = 1
+    past_bound = [0] * LATENCY.buckets
+    past_bound[_ms(bound_ms + 1)] = 1
+    assert LATENCY.quantile(on_bound, 0.5) == histogram.LATENCY_BOUNDS_S[index]
     # the next bucket's top, or for the last bound the open-ended bucket, read as its lower bound
-    expected = histogram.BOUNDS_S[min(index + 1, len(histogram.BOUNDS_S) - 1)]
-    assert histogram.quantile_s(past_bound, 0.5) == expected
+    expected = histogram.LATENCY_BOUNDS_S[min(index + 1, len(histogram.LATENCY_BOUNDS_S) - 1)]
+    assert LATENCY.quantile(past_bound, 0.5) == expected
 
 
 def test_the_open_ended_last_bucket_reads_as_its_lower_bound() -> None:
-    counts = [0] * histogram.BUCKETS
+    counts = [0] * LATENCY.buckets
     counts[-1] = 3
-    largest = float(histogram.BOUNDS_S[-1])
-    assert histogram.bucket_of(histogram.BOUNDS_MS[-1] + 1) == histogram.BUCKETS - 1
-    assert histogram.quantile_s(counts, 0.5) == largest
-    assert histogram.quantile_s(counts, 0.95) == largest
+    largest = float(histogram.LATENCY_BOUNDS_S[-1])
+    assert _ms(histogram.LATENCY_BOUNDS_S[-1] * 1000 + 1) == LATENCY.buckets - 1
+    assert LATENCY.quantile(counts, 0.5) == largest
+    assert LATENCY.quantile(counts, 0.95) == largest
     # a p95 in the last bucket while the p50 is below it
     below = _counts(*[100] * 19, 700)
-    assert histogram.quantile_s(below, 0.95) == pytest.approx(105.0)  # rank 19 of 20: still the (90, 105] bucket
+    assert LATENCY.quantile(below, 0.95) == pytest.approx(105.0)  # rank 19 of 20: still the (90, 105] bucket
     below[-1] += 1
-    assert histogram.quantile_s(below, 0.95) == largest  # rank 20 of 21: the 600 s or more bucket
+    assert LATENCY.quantile(below, 0.95) == largest  # rank 20 of 21: the 600 s or more bucket
+
+
+def test_a_closed_histogram_s_last_bucket_interpolates_up_to_its_bound() -> None:
+    counts = [0] * LIKENESS.buckets
+    counts[-1] = 2
+    assert LIKENESS.quantile(counts, 0.5) == pytest.approx(0.975)
+    assert LIKENESS.quantile(counts, 1.0) == 1.0
 
 
 def test_a_single_time_has_quantiles() -> None:
     one = _counts(50)  # the (45, 60] bucket
-    assert histogram.quantile_s(one, 0.5) == 60.0
-    assert histogram.quantile_s(one, 0.95) == 60.0
-    assert histogram.quantile_s(one, 0.0) == 60.0  # the rank is at least 1
+    assert LATENCY.quantile(one, 0.5) == 60.0
+    assert LATENCY.quantile(one, 0.95) == 60.0
+    assert LATENCY.quantile(one, 0.0) == 60.0  # the rank is at least 1
 
 
 def test_p50_and_p95_of_known_counts() -> None:
     # 10 times in (45, 60] s, 9 in (105, 120] s, 1 in (120, 135] s
     counts = _counts(*[50] * 10, *[110] * 9, 130)
-    assert histogram.quantile_s(counts, 0.5) == pytest.approx(60.0)  # rank 10: the top of (45, 60]
-    assert histogram.quantile_s(counts, 0.95) == pytest.approx(120.0)  # rank 19: the top of (105, 120]
-    assert histogram.quantile_s(counts, 1.0) == pytest.approx(135.0)
+    assert LATENCY.quantile(counts, 0.5) == pytest.approx(60.0)  # rank 10: the top of (45, 60]
+    assert LATENCY.quantile(counts, 0.95) == pytest.approx(120.0)  # rank 19: the top of (105, 120]
+    assert LATENCY.quantile(counts, 1.0) == pytest.approx(135.0)
 
 
 def test_quantiles_interpolate_above_the_times_before_their_bucket() -> None:
     counts = _counts(1.5, 1.5, 100, 100, 100, 100)  # 2 in (1, 2] s, 4 in (90, 105] s
-    assert histogram.quantile_s(counts, 0.5) == pytest.approx(90 + 15 * 1 / 4)  # rank 3, the 1st of 4 in the bucket
-    assert histogram.quantile_s(counts, 0.95) == pytest.approx(105.0)  # rank 6, the 4th of 4
-    assert histogram.quantile_s(counts, 0.3) == pytest.approx(2.0)  # rank 2, the 2nd of 2 in (1, 2]
+    assert LATENCY.quantile(counts, 0.5) == pytest.approx(90 + 15 * 1 / 4)  # rank 3, the 1st of 4 in the bucket
+    assert LATENCY.quantile(counts, 0.95) == pytest.approx(105.0)  # rank 6, the 4th of 4
+    assert LATENCY.quantile(counts, 0.3) == pytest.approx(2.0)  # rank 2, the 2nd of 2 in (1, 2]
 
 
 @pytest.mark.parametrize(
@@ -133,4 +205,4 @@ def test_quantiles_interpolate_above_the_times_before_their_bucket() -> None:
     ],
 )
 def test_the_rank_is_rounded_up(times_s: tuple[float, ...], q: float, expected: float) -> None:
-    assert histogram.quantile_s(_counts(*times_s), q) == pytest.approx(expected)
+    assert LATENCY.quantile(_counts(*times_s), q) == pytest.approx(expected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete
@@ -14,7 +15,7 @@ from photomaker.store import Database, Generation, generations
 from photomaker.store.models import SYNTHETIC_ENGINE
 from photomaker.store.rollups import rollup_table
 from tests.helpers import snapshot
-from tests.known_history import NOW, PRO, ROWS, make_known_history
+from tests.known_history import BASIC, ENGINE, NOW, PRO, ROWS, TEXT, make_known_history
 
 
 @pytest.fixture
@@ -47,8 +48,14 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
         "until": NOW.isoformat(),
         "include_synthetic": True,
         "completed_by_mode": {"photo": 3, "text": 1},
+        # 0.82 and 0.74 look like the person, 0.41 does not; the basic avatar had no face, the text one is not scored
+        "avatars_scored": 3,
+        "avatars_without_face": 1,
+        "likeness_ok_rate": 2 / 3,
+        "likeness_p50": 0.75,  # the 2nd of 0.41/0.74/0.82: the (0.70, 0.75] bucket's top
     }
     assert {key: found[key] for key in expected} == expected
+    assert found["avg_likeness"] == pytest.approx((0.82 + 0.74 + 0.41) / 3)
     assert found["definitions"] == metrics.DEFINITIONS
     assert {key: (target["value"], target["met"]) for key, target in found["targets"].items()} == {
         "success_rate": (0.8, False),
@@ -56,7 +63,9 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
         "p95_processing_s": (135.0, False),
         "adoption_rate": (0.75, True),
         "avg_rating": (4.0, False),
+        "likeness_ok_rate": (2 / 3, False),
     }
+    assert found["targets"]["likeness_ok_rate"]["comparison"] == ">="
     pro = found["by_model"][PRO]
     assert (pro["name"], pro["tier"], pro["mode"], pro["completed"], pro["failed"], pro["credits_spent"]) == (
         "PhotoMaker V2 Pro",
@@ -69,6 +78,10 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
     # its own completed times (100 and 130 s) and ratings (5 and 4), not the whole window's
     assert (pro["avg_processing_s"], pro["p50_processing_s"], pro["p95_processing_s"]) == (115.0, 105.0, 135.0)
     assert (pro["avg_rating"], pro["ratings"], pro["success_rate"]) == (4.5, 2, 2 / 3)
+    assert (pro["avatars_scored"], pro["likeness_ok_rate"], pro["avatars_without_face"]) == (3, 2 / 3, 0)
+    basic, text = found["by_model"][BASIC], found["by_model"][TEXT]
+    assert (basic["avatars_scored"], basic["avatars_without_face"], basic["likeness_ok_rate"]) == (0, 1, None)
+    assert (text["avatars_scored"], text["avatars_without_face"], text["likeness_p50"]) == (0, 0, None)
     assert list(found["by_model"]) == [
         "avatar-creator:photomaker-basic",
         "avatar-creator:photomaker-pro",
@@ -120,7 +133,7 @@ def test_each_tier_shows_only_its_own_models(history: Database) -> None:
 
 
 def test_demo_rows_are_left_out_on_request(history: Database) -> None:
-    synthetic = [row for row in ROWS if row[-1] == SYNTHETIC_ENGINE]
+    synthetic = [row for row in ROWS if row[ENGINE] == SYNTHETIC_ENGINE]
     assert synthetic  # the known history holds a synthetic generation
     found = metrics.summary(history, metrics.View(window="all", include_synthetic=False), now=NOW)
     assert found["include_synthetic"] is False
@@ -134,9 +147,11 @@ def test_an_empty_database_has_no_figures_and_no_verdicts(database: Database) ->
     found = metrics.summary(database)
     assert found["total"] == 0
     assert found["success_rate"] is None and found["p95_processing_s"] is None and found["avg_rating"] is None
+    assert found["likeness_p50"] is None and found["likeness_ok_rate"] is None and found["avg_likeness"] is None
+    assert (found["avatars_scored"], found["avatars_without_face"]) == (0, 0)
     assert all(target["met"] is None for target in found["targets"].values())
     board = metrics.dashboard(database, metrics.View(window="all"))
-    assert board.success == [] and board.latency == {}
+    assert board.success == [] and board.latency == {} and board.likeness == {}
 
 
 def test_series_over_time(history: Database) -> None:
@@ -151,6 +166,15 @@ def test_series_over_time(history: Database) -> None:
     ]
     assert set(board.latency) == {"basic", "pro", "text"}
     assert [(point.completed, point.p95_s) for point in board.latency["pro"]] == [(1, 135.0), (1, 105.0)]
+    assert board.likeness == {  # the basic avatar had no face and the text one is never scored: no line for them
+        ("pro", "preview"): [
+            metrics.LikenessPoint(start=NOW.replace(minute=0) - timedelta(hours=3), scored=2, mean=0.575, ok_rate=0.5),
+            metrics.LikenessPoint(start=NOW.replace(minute=0) - timedelta(hours=2), scored=1, mean=0.82, ok_rate=1.0),
+        ]
+    }
+    week = metrics.dashboard(history, metrics.View(window="7d"), now=NOW).likeness
+    assert list(week) == [("pro", "preview"), ("enterprise", "synthetic")]
+    assert [(point.scored, point.mean) for point in week["enterprise", "synthetic"]] == [(1, 0.9)]
 
 
 def test_rollups_are_rebuilt_from_the_rows_and_built_once_when_missing(

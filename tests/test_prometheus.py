@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from photomaker.monitoring import prometheus
+from photomaker.monitoring import histogram, prometheus
 from photomaker.store import Database, generations
 from tests.helpers import add_finished
-from tests.known_history import PRO, make_known_history
+from tests.known_history import BASIC, ENTERPRISE, PRO, make_known_history
 
 
 def _samples(database: Database) -> dict[str, list]:
@@ -47,9 +48,48 @@ def test_counters_and_histogram_agree_with_the_history(database: Database) -> No
     ]
 
 
+def test_the_likeness_histogram_and_counts_per_model_and_engine(database: Database) -> None:
+    make_known_history(database)
+    text = prometheus.exposition(prometheus.registry_for(database)).decode()
+    assert "# TYPE photomaker_avatar_likeness histogram" in text
+    assert "# TYPE photomaker_avatars_likeness_ok_total counter" in text
+    families = _samples(database)
+    likeness = families["photomaker_avatar_likeness"]
+    pro = {"model_key": PRO, "mode": "photo", "engine": "preview"}
+    buckets = {
+        s.labels["le"]: s.value
+        for s in likeness
+        if s.name.endswith("_bucket") and s.labels == {**pro, "le": s.labels["le"]}
+    }
+    assert list(buckets) == [*(str(bound) for bound in histogram.LIKENESS.bounds), "+Inf"]
+    assert (buckets["0.4"], buckets["0.45"], buckets["0.7"], buckets["0.75"], buckets["0.8"], buckets["0.85"]) == (
+        0,
+        1,
+        1,
+        2,
+        2,
+        3,
+    )
+    assert buckets["1.0"] == buckets["+Inf"] == 3
+    totals = {
+        (s.name, s.labels["model_key"], s.labels["engine"]): s.value for s in likeness if not s.name.endswith("_bucket")
+    }
+    assert totals == {
+        ("photomaker_avatar_likeness_count", PRO, "preview"): 3,
+        ("photomaker_avatar_likeness_sum", PRO, "preview"): pytest.approx(0.82 + 0.74 + 0.41),
+        ("photomaker_avatar_likeness_count", ENTERPRISE, "synthetic"): 1,
+        ("photomaker_avatar_likeness_sum", ENTERPRISE, "synthetic"): pytest.approx(0.9),
+    }
+    alike = {(s.labels["model_key"], s.labels["engine"]): s.value for s in families["photomaker_avatars_likeness_ok"]}
+    assert alike == {(PRO, "preview"): 2, (ENTERPRISE, "synthetic"): 1}
+    faceless = {s.labels["model_key"]: s.value for s in families["photomaker_avatars_without_face"]}
+    assert faceless == {BASIC: 1}  # the text avatar is never scored, so never counted as faceless
+
+
 def test_an_empty_database_is_still_valid_exposition(database: Database) -> None:
     families = _samples(database)
     assert families["photomaker_generations"] == []
+    assert families["photomaker_avatar_likeness"] == [] and families["photomaker_avatars_without_face"] == []
 
 
 def test_a_changed_rating_moves_between_stars_as_a_gauge(database: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -48,7 +49,15 @@ def test_happy_path_charges_the_tier_per_image(runtime: Runtime, face_photo: Pat
     assert (details["credits_charged"], details["credits_remaining"]) == (50, 200)
     assert (details["width"], details["height"], details["seed"]) == (1024, 1024, 7)
     assert details["prompt"].startswith("cinematic photo a person img, a professional headshot")
-    assert outcome.notes == [] and details["notes"] == [], "one face found: nothing to note"
+    assert (
+        outcome.notes
+        == details["notes"]
+        == [
+            "astronaut.png: the face is only 97 px wide; avatars keep a likeness best from faces at least 256 px wide, "
+            "so crop the photo around the face or take a closer one."
+        ]
+    )
+    assert details["likeness_ok"] == [True, True] and all(0.5 < score <= 1 for score in details["likeness"])
     assert _credits(runtime) == 200
     assert len(outcome.images) == 2
     for path in outcome.images:
@@ -260,7 +269,7 @@ def test_several_faces_are_noted(runtime: Runtime, face_photo: Path, tmp_path: P
     path = tmp_path / "group.png"
     group.save(path)
     outcome = runtime.service.generate_avatar("local", *_params(path))
-    assert outcome.notes == ["group.png: found 2 faces; used the largest."]
+    assert outcome.notes[0] == "group.png: found 2 faces; used the largest."
     assert outcome.details.notes == outcome.notes
 
 
@@ -272,8 +281,10 @@ def test_history_lists_the_users_avatars_newest_first(runtime: Runtime, face_pho
     assert [item.image for item in history] == second.images[::-1] + first.images
     assert [item.thumbnail.name for item in history] == [f"avatar-{n}.thumb.webp" for n in (2, 1, 1)]
     assert all(item.thumbnail.exists() for item in history)
-    assert history[0].caption == f"#{second.generation_id} · Lowpoly · preview"
-    assert history[-1].caption == f"#{first.generation_id} · Photographic (Default) · preview"
+    assert history[0].caption.startswith(f"#{second.generation_id} · Lowpoly · preview · ")
+    assert re.fullmatch(
+        rf"#{first.generation_id} · Photographic \(Default\) · preview · Likeness \d+% ✓", history[-1].caption
+    )
     assert len(runtime.gallery.history("local", limit=1)) == 1
     assert runtime.gallery.history("someone-else") == []
 
@@ -289,6 +300,7 @@ def test_progress_moves_forward_to_done_with_the_engines_own_steps(runtime: Runt
         (0.25, "Styling image 1 of 2 (preview)"),
         (0.575, "Styling image 2 of 2 (preview)"),
         (0.9, "Preview ready"),
+        (0.91, "Checking the likeness"),
         (0.93, "Saving your avatars"),
         (1.0, "Done"),
     ]

@@ -314,6 +314,8 @@ def test_the_details_of_a_generation_are_complete(runtime: Runtime, service: Gen
         "credits_charged": 10,
         "credits_remaining": 240,
         "attempts": 1,
+        "likeness": [],
+        "likeness_ok": [],
         "notes": [],
     }
 

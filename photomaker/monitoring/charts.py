@@ -14,12 +14,15 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from photomaker.monitoring.metrics import TARGETS, Dashboard, LatencyPoint, SuccessPoint
+from photomaker.likeness import ALIKE_SCORE
+from photomaker.monitoring.metrics import TARGETS, Dashboard, LatencyPoint, LikenessPoint, SuccessPoint
 
 TARGET_BY_KEY = {target.key: target for target in TARGETS}
 SUCCESS_TARGET = TARGET_BY_KEY["success_rate"].threshold
 TIME_TARGET_S = TARGET_BY_KEY["p95_processing_s"].threshold
 TIER_COLORS = {"basic": "#0ea5e9", "pro": "#6366f1", "enterprise": "#a855f7", "text": "#f59e0b"}
+ENGINE_DASHES = {"preview": "solid", "synthetic": "dot"}
+"""Likeness lines: the tier gives the colour, the engine the dash (any other engine: dashed)."""
 MODE_NAMES = {"photo": "Photo to avatar", "text": "Text to image"}
 MODE_COLORS = {"photo": "#6366f1", "text": "#f59e0b"}
 STATUS_COLORS = {"failed": "#ef4444", "rejected": "#f59e0b"}
@@ -127,6 +130,32 @@ def latency(series: Mapping[str, Sequence[LatencyPoint]], span: tuple[datetime, 
     return _layout(go.Figure(traces), title, xaxis={"range": list(span)}, yaxis=yaxis)
 
 
+def likeness(series: Mapping[tuple[str, str], Sequence[LikenessPoint]], span: tuple[datetime, datetime]) -> go.Figure:
+    """Mean likeness per tier and engine per period, with the same-person threshold's line."""
+    title = "Likeness per tier and engine (mean score)"
+    if not any(series.values()):
+        return empty(title, "No scored avatars in this window yet")
+    traces = []
+    for (tier, engine), points in series.items():
+        traces.append(
+            go.Scatter(
+                x=[point.start for point in points],
+                y=[point.mean for point in points],
+                mode="lines+markers",
+                name=f"{tier.capitalize()} · {engine}",
+                line={"color": TIER_COLORS.get(tier, "#64748b"), "dash": ENGINE_DASHES.get(engine, "dash"), "width": 2},
+                marker={"size": 7},
+                customdata=[[point.ok_rate, point.scored] for point in points],
+                hovertemplate=f"{tier} · {engine}: %{{y:.0%}} (%{{customdata[0]:.0%}} of %{{customdata[1]}} avatars "
+                "look like the person)<extra></extra>",
+            )
+        )
+    traces.append(_target_trace(span, ALIKE_SCORE, f"Same person from {ALIKE_SCORE:.0%}"))
+    low = min(ALIKE_SCORE, *(point.mean for points in series.values() for point in points))
+    yaxis = {"tickformat": ".0%", "range": [max(0.0, low - 0.05), 1.01]}
+    return _layout(go.Figure(traces), title, xaxis={"range": list(span)}, yaxis=yaxis)
+
+
 def failures(failed: Mapping[str, int], rejected: Mapping[str, int]) -> go.Figure:
     """Failures (after the charge, refunded) and refusals (before it) per error code."""
     title = "Failures and refusals by error code"
@@ -194,6 +223,7 @@ def all_figures(board: Dashboard) -> dict[str, go.Figure]:
     return {
         "success": success_rate(board.success, board.span),
         "latency": latency(board.latency, board.span),
+        "likeness": likeness(board.likeness, board.span),
         "failures": failures(summary["failures_by_code"], summary["rejections_by_code"]),
         "volume": volume(summary["by_model"]),
         "ratings": ratings(summary["rating_distribution"]),

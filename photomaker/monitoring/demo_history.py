@@ -2,8 +2,10 @@
 
 Each tier takes about its catalogue's expected time; a few requests are refused or fail
 with realistic codes (more on an occasional bad day); about a third of the avatars are
-rated, mostly well. The rows are written through `store.synthetic`, marked with the engine
-name `synthetic`, so the dashboard can hide them and `--delete` removes them.
+rated, mostly well. Most Photo to Avatar images look like the person, fewer the cheaper the
+tier, and a few have no face to score: the rows carry the likeness list a real generation's
+row does. The rows are written through `store.synthetic`, marked with the engine name
+`synthetic`, so the dashboard can hide them and `--delete` removes them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from itertools import islice
 from typing import Any
 
 from photomaker.errors import DEFAULT_MESSAGES, ErrorCode
+from photomaker.likeness import Likeness
 from photomaker.store import AIModel, Database, synthetic
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow
@@ -45,6 +48,13 @@ PHOTO_REFUSALS: dict[ErrorCode, float] = {
 }
 TEXT_REFUSALS: dict[ErrorCode, float] = {"INSUFFICIENT_CREDITS": 3, "INVALID_PROMPT": 2, "USER_RATE_LIMITED": 1}
 TIMEOUT_MS = 600_000
+NO_FACE_SHARE = 0.03
+"""Photo to Avatar images in which no face can be found (a strong style, a face turned away)."""
+DRIFT: dict[str, tuple[float, float]] = {"basic": (0.42, 0.09), "pro": (0.37, 0.06), "enterprise": (0.33, 0.04)}
+"""Per tier: the usual face-descriptor distance of an image to the person's photos, and the share of
+images whose face drifts to someone else's (a bigger, slower model keeps the face better)."""
+DRIFTED_DISTANCE = 0.72
+DISTANCE_SPREAD = 0.07
 
 
 def _pick(rng: random.Random, weights: dict[Any, float]) -> Any:
@@ -55,6 +65,15 @@ def _processing_ms(rng: random.Random, model: AIModel) -> int:
     """About the model's expected time: log-normal around the middle of its range."""
     middle = (model.eta_min_s + model.eta_max_s) / 2
     return max(200, round(rng.lognormvariate(math.log(middle), 0.22) * 1000))
+
+
+def _score(rng: random.Random, model: AIModel) -> float | None:
+    """One Photo to Avatar image's likeness score: mostly alike, sometimes drifted, now and then no face."""
+    if rng.random() < NO_FACE_SHARE:
+        return None
+    usual, drifting = DRIFT.get(model.tier, DRIFT["pro"])
+    middle = DRIFTED_DISTANCE if rng.random() < drifting else usual
+    return Likeness.from_distance(max(0.0, rng.gauss(middle, DISTANCE_SPREAD))).score
 
 
 def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share: float, user_id: int) -> dict[str, Any]:
@@ -71,6 +90,7 @@ def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share:
         code = _pick(rng, FAILURES)
         processing_ms = TIMEOUT_MS if code == "GENERATION_TIMEOUT" else rng.randint(1_000, expected_ms)
     rated = status == "completed" and rng.random() < RATED_SHARE
+    scored = status == "completed" and model.mode == "photo"
     return {
         "user_id": user_id,
         "model_key": model.model_key,
@@ -91,6 +111,7 @@ def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share:
         "completed_at": created + timedelta(milliseconds=processing_ms or 0),
         "processing_ms": processing_ms,
         "rating": _pick(rng, STAR_WEIGHTS) if rated else None,
+        "likeness": [_score(rng, model) for _ in range(images)] if scored else None,
     }
 
 

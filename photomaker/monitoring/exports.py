@@ -2,6 +2,11 @@
 
 Both read generation rows (not rollups) through `store.reports`; the table is bounded so a
 refresh stays flat, the export streams in chunks so a window of a million rows fits in memory.
+The export's `likeness` and `likeness_ok` columns list each image's score and verdict, separated
+by `;` in the order the images were made, with `-` for an image in which no face was found
+(`0.87;0.91;-;0.42` and `True;True;-;False`). Both come from the generation row, so they outlive
+its avatars; they are empty where the row has no likeness: Text to Image, failed or refused
+generations, and those made before likeness was measured.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from photomaker.likeness import Likeness
 from photomaker.monitoring.metrics import View, catalogue, scope_for, tier_of
 from photomaker.store import Database, reports
 from photomaker.store.models import utcnow
@@ -32,7 +38,17 @@ STATUS_LABELS = {"rejected": "refused"}
 """The table speaks to people, who read *refused*; the CSV keeps the stored status (`rejected`)."""
 NULLABLE_INTEGERS = {"processing_ms": "Int64", "rating": "Int64"}
 """Columns that pandas would otherwise write as floats (`4.0`) because some rows have none."""
-EXPORT_COLUMNS: list[str] = [*reports.COLUMNS[:4], "tier", *reports.COLUMNS[4:]]
+EXPORT_COLUMNS: list[str] = [*reports.COLUMNS[:4], "tier", *reports.COLUMNS[4:], "likeness_ok"]
+NO_FACE = "-"
+LIST_SEPARATOR = ";"
+
+
+def _listed(scores: list[float | None] | None, *, verdicts: bool = False) -> str:
+    """One entry per image, its score (or with `verdicts`, whether it looks like the person), `NO_FACE`
+    where no face was found; empty when the generation has no likeness."""
+    return LIST_SEPARATOR.join(
+        NO_FACE if score is None else str(Likeness(score).ok if verdicts else score) for score in scores or ()
+    )
 
 
 def recent(database: Database, view: View, *, limit: int = RECENT_ROWS, now: datetime | None = None) -> pd.DataFrame:
@@ -70,6 +86,8 @@ def export_csv(database: Database, view: View, path: Path, *, now: datetime | No
         for chunk in reports.stream(session, scope_for(view, models, now or utcnow())):
             frame = pd.DataFrame(chunk, columns=list(reports.COLUMNS)).astype(NULLABLE_INTEGERS)
             frame["tier"] = [tier_of(models, key) for key in frame["model_key"]]
+            frame["likeness_ok"] = [_listed(scores, verdicts=True) for scores in frame["likeness"]]
+            frame["likeness"] = [_listed(scores) for scores in frame["likeness"]]
             frame[EXPORT_COLUMNS].to_csv(out, header=False, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
             written += len(frame)
     return written

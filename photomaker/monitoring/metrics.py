@@ -16,11 +16,12 @@ from typing import Any
 from sqlmodel import Session
 
 from photomaker.errors import RefusedError
+from photomaker.likeness import ALIKE_SCORE, SAME_PERSON_DISTANCE
 from photomaker.monitoring import histogram
 from photomaker.store import AIModel, Database, rollups
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow
-from photomaker.store.rollups import RATING_COLUMNS, STARS, Scope
+from photomaker.store.rollups import LIKENESS_COLUMNS, RATING_COLUMNS, STARS, Scope
 
 log = logging.getLogger(__name__)
 
@@ -40,28 +41,44 @@ DEFINITIONS: dict[str, str] = {
     "across all tiers only (none when one tier is chosen, as a tier has one mode)",
     "avg_rating": "mean stars (1-5) over rated generations",
     "credits_spent": "credits charged for completed generations (failures are refunded, refusals cost nothing)",
+    "likeness_ok_rate": "share of scored avatars that look like the person: after a photo to avatar generation, "
+    "the face found in each avatar is compared with the mean face of the photos (dlib's face descriptors), and it "
+    f"looks like the person when its likeness is at least {ALIKE_SCORE:.0%}, i.e. within the model's same-person "
+    f"distance ({SAME_PERSON_DISTANCE}); avatars in which no face can be found are counted apart "
+    "(avatars_without_face) and do not lower it; text to image avatars, and photo to avatar generations made "
+    "before likeness was measured, count in neither. Counted from the generation rows, which outlive their "
+    "avatars: retention and a user's deletion change nothing, and a rebuild gives the same figures",
+    "likeness_p50": "median likeness score of the scored avatars, 0-100%: 1 - distance / "
+    f"{2 * SAME_PERSON_DISTANCE}, clipped, so the same-person threshold scores {ALIKE_SCORE:.0%}; from a fixed "
+    f"histogram of {histogram.LIKENESS.bounds[0]:.0%} buckets, exact to within one bucket (avg_likeness is the "
+    "exact mean)",
 }
 
 COUNT_SUMS = ("generations", "credits")
-DETAIL_SUMS = ("latency_count", "latency_sum_ms", *RATING_COLUMNS, *histogram.COLUMNS)
+DETAIL_SUMS = ("latency_count", "latency_sum_ms", *RATING_COLUMNS, *histogram.LATENCY.columns, *LIKENESS_COLUMNS)
+LIKENESS_SERIES_SUMS = ("likeness_scored", "likeness_sum_milli", "likeness_ok")
+SERIES_SUMS = (*histogram.LATENCY.columns, *LIKENESS_SERIES_SUMS)
 
 
 @dataclass(frozen=True)
 class Target:
-    """A figure the product promises: above or below a threshold."""
+    """A figure the product promises: above or below a threshold, or (`inclusive`) at least or at most it."""
 
     key: str
     label: str
     threshold: float
     above: bool
+    inclusive: bool = False
 
     @property
     def comparison(self) -> str:
-        return ">" if self.above else "<"
+        return (">" if self.above else "<") + ("=" if self.inclusive else "")
 
     def check(self, value: float | None) -> dict[str, Any]:
         """The value against the target; `met` is None while there is nothing to measure."""
-        met = None if value is None else (value > self.threshold if self.above else value < self.threshold)
+        met = None
+        if value is not None:
+            met = self.inclusive if value == self.threshold else (value > self.threshold) == self.above
         return {"value": value, "target": self.threshold, "comparison": self.comparison, "met": met}
 
 
@@ -71,7 +88,10 @@ TARGETS: tuple[Target, ...] = (
     Target("p95_processing_s", "p95 time", 120, above=False),
     Target("adoption_rate", "Photo-to-avatar adoption", 0.30, above=True),
     Target("avg_rating", "Satisfaction", 4.5, above=True),
+    Target("likeness_ok_rate", "Looks like the person", 0.90, above=True, inclusive=True),
 )
+LIKENESS_SCORES = ("likeness_p50", "avg_likeness")
+"""Summary figures that are likeness scores, read in percent like the scores under each avatar."""
 
 
 def display(key: str, value: float | None) -> str:
@@ -80,6 +100,8 @@ def display(key: str, value: float | None) -> str:
         return "n/a"
     if key.endswith("_rate"):
         return f"{value:.1%}"
+    if key in LIKENESS_SCORES:
+        return f"{value:.0%}"
     if key.endswith("_s"):
         return f"{value:.1f} s"
     if key == "avg_rating":
@@ -121,12 +143,23 @@ class LatencyPoint:
 
 
 @dataclass(frozen=True)
+class LikenessPoint:
+    start: datetime
+    scored: int
+    """Avatars scored in the period."""
+    mean: float
+    ok_rate: float
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """Everything the Monitoring tab draws, from one read of the rollups."""
 
     summary: dict[str, Any]
     success: list[SuccessPoint]
     latency: dict[str, list[LatencyPoint]]
+    likeness: dict[tuple[str, str], list[LikenessPoint]]
+    """Per (tier, engine), the periods in which avatars were scored."""
     period_hours: int
     span: tuple[datetime, datetime]
     """The time the charts over time cover: the window (or, for all time, from the first point) up to now."""
@@ -151,12 +184,24 @@ def _sum_rows(rows: Iterable[Mapping[str, Any]], names: Iterable[str]) -> dict[s
 
 
 def _timing(details: Mapping[str, int]) -> dict[str, float | None]:
-    buckets = [details[name] for name in histogram.COLUMNS]
+    buckets = [details[name] for name in histogram.LATENCY.columns]
     average = _ratio(details["latency_sum_ms"], details["latency_count"])
     return {
         "avg_processing_s": None if average is None else average / 1000,
-        "p50_processing_s": histogram.quantile_s(buckets, 0.50),
-        "p95_processing_s": histogram.quantile_s(buckets, 0.95),
+        "p50_processing_s": histogram.LATENCY.quantile(buckets, 0.50),
+        "p95_processing_s": histogram.LATENCY.quantile(buckets, 0.95),
+    }
+
+
+def _likeness(details: Mapping[str, int]) -> dict[str, Any]:
+    scored = details["likeness_scored"]
+    mean_milli = _ratio(details["likeness_sum_milli"], scored)
+    return {
+        "likeness_p50": histogram.LIKENESS.quantile([details[name] for name in histogram.LIKENESS.columns], 0.50),
+        "avg_likeness": None if mean_milli is None else mean_milli / 1000,
+        "likeness_ok_rate": _ratio(details["likeness_ok"], scored),
+        "avatars_scored": scored,
+        "avatars_without_face": details["likeness_no_face"],
     }
 
 
@@ -209,6 +254,7 @@ def _by_model(
             **_outcomes(row for row in counts if row["model_key"] == key),
             **_timing(detail),
             **_ratings(detail),
+            **_likeness(detail),
         }
     return result
 
@@ -234,7 +280,13 @@ def _summarise(
     now: datetime,
 ) -> dict[str, Any]:
     detail = _sum_rows(details, DETAIL_SUMS)
-    figures = {**_outcomes(counts), **_timing(detail), **_adoption(counts, tier=view.tier), **_ratings(detail)}
+    figures = {
+        **_outcomes(counts),
+        **_timing(detail),
+        **_adoption(counts, tier=view.tier),
+        **_ratings(detail),
+        **_likeness(detail),
+    }
     return {
         "window": view.window,
         "tier": view.tier,
@@ -284,7 +336,7 @@ def summary(database: Database, view: View = View(), *, now: datetime | None = N
 
 
 def dashboard(database: Database, view: View, *, now: datetime | None = None, series: bool = True) -> Dashboard:
-    """The summary and (with `series`) the success and latency series of a view."""
+    """The summary and (with `series`) the success, latency and likeness series of a view."""
     now = now or utcnow()
     with database.session() as session:
         models = catalogue(session)
@@ -294,24 +346,31 @@ def dashboard(database: Database, view: View, *, now: datetime | None = None, se
         completed = replace(scope, statuses=("completed",))
         details = rollups.aggregate(session, completed, by=("model_key",), sums=DETAIL_SUMS)
         outcome_series: list[dict[str, Any]] = []
-        histogram_series: list[dict[str, Any]] = []
+        completed_series: list[dict[str, Any]] = []
         if series:
             settled = replace(scope, statuses=("completed", "failed"))
             outcome_series = rollups.aggregate(
                 session, settled, by=("period", "status"), sums=("generations",), period_hours=period
             )
-            histogram_series = rollups.aggregate(
-                session, completed, by=("period", "model_key"), sums=histogram.COLUMNS, period_hours=period
+            completed_series = rollups.aggregate(
+                session, completed, by=("period", "model_key", "engine"), sums=SERIES_SUMS, period_hours=period
             )
     result = _summarise(counts, details, models, view=view, since_hour=scope.since_hour, now=now)
     success = _success_points(outcome_series)
-    latency = _latency_points(histogram_series, models)
+    latency = _latency_points(completed_series, models)
     starts = [point.start for point in success] + [point.start for points in latency.values() for point in points]
     if scope.since_hour is not None:
         first = rollups.hour_start(scope.since_hour)
     else:
         first = min(starts, default=now - timedelta(hours=period))
-    return Dashboard(summary=result, success=success, latency=latency, period_hours=period, span=(first, now))
+    return Dashboard(
+        summary=result,
+        success=success,
+        latency=latency,
+        likeness=_likeness_points(completed_series, models),
+        period_hours=period,
+        span=(first, now),
+    )
 
 
 def _success_points(rows: Iterable[Mapping[str, Any]]) -> list[SuccessPoint]:
@@ -325,26 +384,59 @@ def _success_points(rows: Iterable[Mapping[str, Any]]) -> list[SuccessPoint]:
 
 
 def _latency_points(rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIModel]) -> dict[str, list[LatencyPoint]]:
-    """p50 and p95 per tier per period, from the sum of the tier's histograms."""
+    """p50 and p95 per tier per period, from the sum of the tier's histograms (over its engines)."""
+    latency = histogram.LATENCY
     sums: dict[str, dict[int, list[int]]] = defaultdict(dict)
     for row in rows:
         tier = tier_of(models, row["model_key"])
-        buckets = sums[tier].setdefault(row["period"], [0] * histogram.BUCKETS)
-        for index, name in enumerate(histogram.COLUMNS):
+        buckets = sums[tier].setdefault(row["period"], [0] * latency.buckets)
+        for index, name in enumerate(latency.columns):
             buckets[index] += row[name]
-    order = list(dict.fromkeys([*(model.tier for model in models.values()), *sums]))
     return {
         tier: [
             LatencyPoint(
                 start=rollups.hour_start(period),
                 completed=sum(buckets),
-                p50_s=histogram.quantile_s(buckets, 0.50),
-                p95_s=histogram.quantile_s(buckets, 0.95),
+                p50_s=latency.quantile(buckets, 0.50),
+                p95_s=latency.quantile(buckets, 0.95),
             )
             for period, buckets in sorted(sums[tier].items())
         ]
-        for tier in order
-        if tier in sums
+        for tier in _tier_order(models, sums)
+    }
+
+
+def _tier_order(models: Mapping[str, AIModel], found: Iterable[str]) -> list[str]:
+    """The tiers `found`, in catalogue order, then any unknown."""
+    present = set(found)
+    every = dict.fromkeys([*(model.tier for model in models.values()), *sorted(present)])
+    return [tier for tier in every if tier in present]
+
+
+def _likeness_points(
+    rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIModel]
+) -> dict[tuple[str, str], list[LikenessPoint]]:
+    """Mean likeness and the share that looks like the person, per tier and engine per period."""
+    sums: dict[tuple[str, str], dict[int, dict[str, int]]] = defaultdict(dict)
+    for row in rows:
+        if not row["likeness_scored"]:
+            continue
+        key = tier_of(models, row["model_key"]), row["engine"]
+        totals = sums[key].setdefault(row["period"], dict.fromkeys(LIKENESS_SERIES_SUMS, 0))
+        for name in LIKENESS_SERIES_SUMS:
+            totals[name] += row[name]
+    tiers = _tier_order(models, (tier for tier, _ in sums))
+    return {
+        key: [
+            LikenessPoint(
+                start=rollups.hour_start(period),
+                scored=totals["likeness_scored"],
+                mean=totals["likeness_sum_milli"] / 1000 / totals["likeness_scored"],
+                ok_rate=totals["likeness_ok"] / totals["likeness_scored"],
+            )
+            for period, totals in sorted(sums[key].items())
+        ]
+        for key in sorted(sums, key=lambda key: (tiers.index(key[0]), key[1]))
     }
 
 

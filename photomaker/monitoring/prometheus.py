@@ -9,24 +9,65 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from itertools import accumulate
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
+from photomaker.likeness import ALIKE_SCORE
 from photomaker.monitoring import histogram
+from photomaker.monitoring.histogram import Histogram
 from photomaker.store import Database, rollups
-from photomaker.store.rollups import RATING_COLUMNS, STARS, Scope
+from photomaker.store.rollups import LIKENESS_COLUMNS, RATING_COLUMNS, STARS, Scope
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LABELS = ("model_key", "mode", "status", "engine", "error_code")
 LATENCY_LABELS = ("model_key", "mode", "status", "engine")
-SUMS = ("generations", "credits", "latency_count", "latency_sum_ms", *RATING_COLUMNS, *histogram.COLUMNS)
+MODEL_LABELS = ("model_key", "mode", "engine")
+SUMS = (
+    "generations",
+    "credits",
+    "latency_count",
+    "latency_sum_ms",
+    *RATING_COLUMNS,
+    *histogram.LATENCY.columns,
+    *LIKENESS_COLUMNS,
+)
+
+
+class _Histograms:
+    """One histogram's bucket counts and sum per label values, summed over rollup rows."""
+
+    def __init__(self, shape: Histogram, labels: tuple[str, ...], *, sum_column: str, per_unit: int) -> None:
+        self.shape, self.labels, self.sum_column, self.per_unit = shape, labels, sum_column, per_unit
+        self.counts: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0] * shape.buckets)
+        self.sums: dict[tuple[str, ...], int] = defaultdict(int)
+
+    def add(self, row: dict[str, Any]) -> None:
+        key = tuple(row[label] for label in self.labels)
+        for index, name in enumerate(self.shape.columns):
+            self.counts[key][index] += row[name]
+        self.sums[key] += row[self.sum_column]
+
+    def family(self, name: str, documentation: str) -> HistogramMetricFamily:
+        """In Prometheus' form: cumulative `le` buckets ending at `+Inf` (a closed histogram's total), and the sum."""
+        family = HistogramMetricFamily(name, documentation, labels=self.labels)
+        edges = [*(floatToGoString(bound) for bound in self.shape.bounds), "+Inf"]
+        for labels, counts in self.counts.items():
+            if any(counts):
+                cumulative = list(accumulate(counts))
+                if not self.shape.open_ended:
+                    cumulative.append(cumulative[-1])
+                family.add_metric(
+                    list(labels), list(zip(edges, cumulative, strict=True)), sum_value=self.sums[labels] / self.per_unit
+                )
+        return family
 
 
 class RollupCollector(Collector):
-    """Generation counters, a latency histogram, credits and ratings, all time, from the rollups."""
+    """Generation counters, latency and likeness histograms, credits and ratings, all time, from the rollups."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -42,47 +83,51 @@ class RollupCollector(Collector):
         credits = CounterMetricFamily(
             "photomaker_credits_spent",
             "Credits charged for completed generations.",
-            labels=("model_key", "mode", "engine"),
+            labels=MODEL_LABELS,
         )
         ratings = GaugeMetricFamily(
             "photomaker_rated_generations",
             "Generations whose current rating has this many stars (a gauge: changing a rating moves it).",
-            labels=("model_key", "mode", "engine", "stars"),
+            labels=(*MODEL_LABELS, "stars"),
         )
-        buckets: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0] * histogram.BUCKETS)
-        sums_ms: dict[tuple[str, ...], int] = defaultdict(int)
+        alike = CounterMetricFamily(
+            "photomaker_avatars_likeness_ok",
+            "Scored avatars that look like the person in the photos (the face model's same-person threshold).",
+            labels=MODEL_LABELS,
+        )
+        faceless = CounterMetricFamily(
+            "photomaker_avatars_without_face",
+            "Photo to Avatar avatars in which no face could be found, so not scored for likeness.",
+            labels=MODEL_LABELS,
+        )
+        latency = _Histograms(histogram.LATENCY, LATENCY_LABELS, sum_column="latency_sum_ms", per_unit=1000)
+        likeness = _Histograms(histogram.LIKENESS, MODEL_LABELS, sum_column="likeness_sum_milli", per_unit=1000)
         for row in rows:
             generations.add_metric([row[label] for label in LABELS], row["generations"])
-            model = [row["model_key"], row["mode"], row["engine"]]
+            model = [row[label] for label in MODEL_LABELS]
             if row["status"] == "completed":
                 credits.add_metric(model, row["credits"])
                 for stars in STARS:
                     if row[f"rating_{stars}"]:
                         ratings.add_metric([*model, str(stars)], row[f"rating_{stars}"])
-            key = tuple(row[label] for label in LATENCY_LABELS)
-            for index, name in enumerate(histogram.COLUMNS):
-                buckets[key][index] += row[name]
-            sums_ms[key] += row["latency_sum_ms"]
+                if row["likeness_scored"]:
+                    alike.add_metric(model, row["likeness_ok"])
+                if row["likeness_no_face"]:
+                    faceless.add_metric(model, row["likeness_no_face"])
+            latency.add(row)
+            likeness.add(row)
         yield generations
         yield credits
         yield ratings
-        yield _latency_family(buckets, sums_ms)
-
-
-def _latency_family(
-    buckets: dict[tuple[str, ...], list[int]], sums_ms: dict[tuple[str, ...], int]
-) -> HistogramMetricFamily:
-    family = HistogramMetricFamily(
-        "photomaker_generation_duration_seconds",
-        "Processing time of finished generations (refusals have none).",
-        labels=LATENCY_LABELS,
-    )
-    bounds = (*(floatToGoString(float(bound)) for bound in histogram.BOUNDS_S), "+Inf")
-    for labels, counts in buckets.items():
-        if any(counts):
-            cumulative = list(zip(bounds, accumulate(counts), strict=True))
-            family.add_metric(list(labels), cumulative, sum_value=sums_ms[labels] / 1000)
-    return family
+        yield latency.family(
+            "photomaker_generation_duration_seconds", "Processing time of finished generations (refusals have none)."
+        )
+        yield likeness.family(
+            "photomaker_avatar_likeness",
+            f"Likeness of each scored avatar to the person in its photos, 0 to 1 (the same person from {ALIKE_SCORE}).",
+        )
+        yield alike
+        yield faceless
 
 
 def registry_for(database: Database) -> CollectorRegistry:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -63,6 +63,27 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """`ALTER TABLE ... ADD COLUMN` for each column a table gained since its database was made.
+
+    A column added later must be nullable or have a server default, so that the rows already
+    there get a value: new columns hold facts older rows never had (NULL) or counts that were 0.
+    """
+    ddl = engine.dialect.ddl_compiler(engine.dialect, None)  # type: ignore[arg-type]  # used for one column at a time
+    with engine.begin() as connection:
+        existing = inspect(connection)
+        for table in SQLModel.metadata.sorted_tables:
+            present = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not column.nullable and column.server_default is None:
+                    raise RuntimeError(f"{table.name}.{column.name} was added without a server default")
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {table.name} ADD COLUMN {ddl.get_column_specification(column)}"
+                )
+
+
 class Database:
     """The app's database: a SQLAlchemy engine and transactions on it."""
 
@@ -75,8 +96,9 @@ class Database:
         return cls(make_engine(url))
 
     def create_all(self) -> None:
-        """Create missing tables, and indexes added to tables that already exist."""
+        """Create missing tables, and the columns and indexes added to tables that already exist."""
         SQLModel.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         for table in SQLModel.metadata.sorted_tables:
             for index in table.indexes:
                 index.create(self.engine, checkfirst=True)

@@ -18,6 +18,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from photomaker.errors import ErrorCode, RefusedError
+from photomaker.likeness import Likeness
 from photomaker.storage import SavedAvatar
 from photomaker.store import ledger, rollups
 from photomaker.store.models import Avatar, Generation, Project, User, utcnow
@@ -123,8 +124,12 @@ def complete(
     attempts: int,
     processing_ms: int,
     params: dict[str, Any],
+    likeness: Sequence[float | None] | None = None,
 ) -> Generation:
-    """Mark the row `completed` with its timings and outputs, and add its avatars."""
+    """Mark the row `completed` with its timings and outputs, and add its avatars.
+
+    `likeness` has each avatar's likeness score when it was measured (Photo to Avatar), None when not.
+    """
     if not _finish(
         session,
         generation_id,
@@ -134,18 +139,23 @@ def complete(
         attempts=attempts,
         processing_ms=processing_ms,
         params=params,
+        likeness=None if likeness is None else list(likeness),
     ):
         raise RuntimeError(f"generation {generation_id} is no longer processing")
-    for avatar in avatars:
-        session.add(
-            Avatar(
-                generation_id=generation_id,
-                image_path=avatar.image_path,
-                thumbnail_path=avatar.thumbnail_path,
-                width=avatar.width,
-                height=avatar.height,
-            )
+    scores = [None] * len(avatars) if likeness is None else likeness
+    rows = [
+        Avatar(
+            generation_id=generation_id,
+            image_path=avatar.image_path,
+            thumbnail_path=avatar.thumbnail_path,
+            width=avatar.width,
+            height=avatar.height,
+            likeness=score,
+            likeness_ok=None if score is None else Likeness(score).ok,
         )
+        for avatar, score in zip(avatars, scores, strict=True)
+    ]
+    session.add_all(rows)
     session.flush()
     generation = _reread(session, generation_id)
     rollups.add(session, generation)

@@ -137,6 +137,9 @@ class Generation(SQLModel, table=True):
     completed_at: datetime | None = None
     processing_ms: int | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
+    likeness: list[float | None] | None = Field(default=None, sa_type=JSON)
+    """Per image of a completed Photo to Avatar generation, its likeness score (`photomaker.likeness`), None
+    where no face was found; None for the rest. Kept with the row for the metrics after the avatars are gone."""
 
 
 generation_table: Table = Generation.__table__  # type: ignore[attr-defined]  # set by SQLModel, not declared
@@ -154,4 +157,9 @@ class Avatar(SQLModel, table=True):
     thumbnail_path: str
     width: int
     height: int
+    likeness: float | None = None
+    """How alike the avatar's face is to the person in the photos, 0 to 1 (`photomaker.likeness`);
+    None when no face could be found in the avatar, or when it was made from text alone."""
+    likeness_ok: bool | None = None
+    """Whether the avatar looks like the person: its likeness is at least `likeness.ALIKE_SCORE`."""
     created_at: datetime = Field(default_factory=utcnow)

@@ -33,7 +33,9 @@ COLUMNS: tuple[str, ...] = (
     "photo_count",
     "rating",
     "preview",
+    "likeness",
 )
+"""`likeness` is the row's list of its images' likeness scores (None where no face was found), or None."""
 
 
 def _rows(scope: Scope) -> Select:

@@ -2,10 +2,18 @@
 
 One row per (hour, model key, mode, status, engine, error code) holds sums: generations,
 credits charged, latency count and sum, one column per latency bucket and one per star
-rating. A generation is added in the transaction that gives it its final status, and a
-rating moves it between star columns in the transaction that records the rating, so the
-rollups never disagree with the rows. Updates are `INSERT ... ON CONFLICT DO UPDATE` with
-increments, which is atomic on SQLite and PostgreSQL alike.
+rating, and the likeness of the avatars: how many were scored, how many look like the person,
+the sum of their scores, one column per likeness bucket, and how many had no face to score.
+A generation is added in the transaction that gives it its final status, and a rating moves
+it between star columns in the transaction that records the rating, so the rollups never
+disagree with the rows. Updates are `INSERT ... ON CONFLICT DO UPDATE` with increments, which
+is atomic on SQLite and PostgreSQL alike.
+
+Everything is read from the generation row, likeness included (its `likeness` list, one entry
+per image), and generation rows are kept for ever: retention and a user's deletion remove
+avatar rows only, so a rebuild gives exactly the rollups that were counted as the rows
+finished. Rows without a likeness list (Text to Image, failures, refusals, and Photo to Avatar
+generations made before likeness was measured) add no likeness figures at all.
 
 The hour is an integer (hours since the Unix epoch, UTC, of the generation's `created_at`)
 so that grouping by day or by six hours is plain integer arithmetic on both databases.
@@ -38,19 +46,31 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
+from photomaker.likeness import Likeness
 from photomaker.monitoring import histogram
 from photomaker.store.models import FINAL_STATUSES, SYNTHETIC_ENGINE, Generation, generation_table
 
 KEY: tuple[str, ...] = ("epoch_hour", "model_key", "mode", "status", "engine", "error_code")
 STARS = (1, 2, 3, 4, 5)
 RATING_COLUMNS: tuple[str, ...] = tuple(f"rating_{stars}" for stars in STARS)
+LIKENESS_COLUMNS: tuple[str, ...] = (
+    "likeness_scored",
+    "likeness_ok",
+    "likeness_sum_milli",
+    "likeness_no_face",
+    *histogram.LIKENESS.columns,
+)
+"""Avatars with a likeness score, those that look like the person (`Likeness.ok`), the sum of their
+scores in thousandths (scores are stored to three decimals, so the sum is an exact integer), the
+avatars in which no face could be found, and the likeness histogram."""
 SUM_COLUMNS: tuple[str, ...] = (
     "generations",
     "credits",
     "latency_count",
     "latency_sum_ms",
     *RATING_COLUMNS,
-    *histogram.COLUMNS,
+    *histogram.LATENCY.columns,
+    *LIKENESS_COLUMNS,
 )
 SOURCE_FIELDS: tuple[str, ...] = (
     "created_at",
@@ -62,6 +82,7 @@ SOURCE_FIELDS: tuple[str, ...] = (
     "processing_ms",
     "credits_charged",
     "rating",
+    "likeness",
 )
 """The Generation columns a rollup is made of."""
 
@@ -75,7 +96,8 @@ rollup_table = Table(
     Column("status", String(20), nullable=False),
     Column("engine", String(40), nullable=False),
     Column("error_code", String(40), nullable=False),
-    *(Column(name, BigInteger, nullable=False, default=0) for name in SUM_COLUMNS),
+    # A server default too, so that a column added since a database was made starts at 0 there.
+    *(Column(name, BigInteger, nullable=False, default=0, server_default="0") for name in SUM_COLUMNS),
     UniqueConstraint(*KEY, name="uq_generation_rollups_key"),
     Index(
         "ix_generation_rollups_counts",
@@ -119,10 +141,27 @@ def contribution(row: Mapping[str, Any] | RowMapping) -> tuple[tuple[Any, ...], 
     if row["processing_ms"] is not None:
         sums["latency_count"] = 1
         sums["latency_sum_ms"] = row["processing_ms"]
-        sums[histogram.COLUMNS[histogram.bucket_of(row["processing_ms"])]] = 1
+        sums[histogram.LATENCY.columns[histogram.LATENCY.bucket_of(row["processing_ms"] / 1000)]] = 1
     if row["rating"] is not None:
         sums[f"rating_{row['rating']}"] = 1
+    if row["likeness"] is not None:
+        sums.update(_likeness_sums(row["likeness"]))
     return key, sums
+
+
+def _likeness_sums(scores: Sequence[float | None]) -> dict[str, int]:
+    """The likeness sums of a generation's images: each score, or (None) an image with no face found."""
+    scored = [score for score in scores if score is not None]
+    sums = {
+        "likeness_scored": len(scored),
+        "likeness_ok": sum(Likeness(score).ok for score in scored),
+        "likeness_sum_milli": sum(round(score * 1000) for score in scored),
+        "likeness_no_face": len(scores) - len(scored),
+    }
+    for score in scored:
+        column = histogram.LIKENESS.columns[histogram.LIKENESS.bucket_of(score)]
+        sums[column] = sums.get(column, 0) + 1
+    return sums
 
 
 def _upsert_statement(session: Session):
@@ -155,7 +194,7 @@ def _fields(generation: Generation) -> dict[str, Any]:
 
 
 def add_many(session: Session, rows: Iterable[Mapping[str, Any] | RowMapping]) -> int:
-    """Add finished generations (mappings of `SOURCE_FIELDS`) in bulk; returns how many."""
+    """Add finished generations (mappings of `SOURCE_FIELDS`) in bulk, in one statement; returns how many."""
     deltas: dict[tuple[Any, ...], dict[str, int]] = {}
     added = 0
     for row in rows:

@@ -18,7 +18,7 @@ from photomaker.ui import actions, uploads
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown, warn
 from photomaker.ui.generate_form import GenerateForm
-from photomaker.ui.generate_words import PROMPT_HELP, RESULTS_LABEL, TEXT_MODE, cost_text, details_text
+from photomaker.ui.generate_words import PROMPT_HELP, RESULTS_LABEL, TEXT_MODE, cost_text, details_text, result_captions
 from photomaker.ui.identity import caller, viewer
 from photomaker.ui.sessions import OneAtATime
 
@@ -165,10 +165,11 @@ class GenerateHandlers:
                 }
         for message in outcome.notes:
             gr.Warning(message, duration=6)
-        kind = "Avatar" if outcome.details.mode == "photo" else "Image"
-        suffix = " (preview)" if outcome.details.preview else ""
         return {
-            form.results: [(served_copy(path), f"{kind} {n}{suffix}") for n, path in enumerate(outcome.images, 1)],
+            form.results: [
+                (served_copy(path), caption)
+                for path, caption in zip(outcome.images, result_captions(outcome), strict=True)
+            ],
             form.details: details_text(outcome),
             form.details_json: outcome.details.model_dump(),
             form.history: self.history_items(username),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from photomaker import likeness
 from photomaker.results import GenerationOutcome
 from photomaker.store import AIModel
 
@@ -52,6 +53,17 @@ def cost_text(model: AIModel | None, num_images: int, credits: int | None) -> st
     return line
 
 
+def result_captions(outcome: GenerationOutcome) -> list[str]:
+    """Under each result: what it is, and for an avatar how much it looks like the person."""
+    d = outcome.details
+    kind = "Avatar" if d.mode == "photo" else "Image"
+    suffix = " (preview)" if d.preview else ""
+    captions = [f"{kind} {number}{suffix}" for number in range(1, len(outcome.images) + 1)]
+    if d.mode != "photo":
+        return captions
+    return [f"{caption} · {likeness.label(score)}" for caption, score in zip(captions, d.likeness, strict=True)]
+
+
 def details_text(outcome: GenerationOutcome) -> str:
     """A short summary of a finished generation."""
     d = outcome.details
@@ -62,6 +74,11 @@ def details_text(outcome: GenerationOutcome) -> str:
         f"**{d.credits_charged} credits** charged · **{d.credits_remaining}** left · "
         f"{(d.processing_ms or 0) / 1000:.1f} s · engine `{d.engine}`",
     ]
+    if d.likeness:
+        lines.append(
+            "**Looks like you?** "
+            + " · ".join(f"{n}: {likeness.label(score)}" for n, score in enumerate(d.likeness, start=1))
+        )
     if d.preview:
         lines.append("_These are offline previews of your framing and style, not PhotoMaker output._")
     lines += [f"⚠️ {note}" for note in outcome.notes]

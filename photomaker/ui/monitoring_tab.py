@@ -45,6 +45,20 @@ def _card(title: str, value: str, detail: str, *, badge: str = "") -> str:
     )
 
 
+def _target_detail(target: metrics.Target, summary: dict[str, Any]) -> str:
+    """The line under a target's value: the target, and what the figure was made of where it helps."""
+    detail = f"target {metrics.target_text(target)}"
+    if target.key == "avg_rating":
+        return f"{detail} · {summary['ratings']:,} ratings"
+    if target.key == "likeness_ok_rate":
+        median = metrics.display("likeness_p50", summary["likeness_p50"])
+        faceless = summary["avatars_without_face"]
+        return f"of {summary['avatars_scored']:,} avatars scored · median likeness {median} · {detail}" + (
+            f" · {faceless:,} with no face found" if faceless else ""
+        )
+    return detail
+
+
 def headline_html(summary: dict[str, Any]) -> str:
     """The row of headline cards: totals, then each target with its value and verdict."""
     cards = [
@@ -56,11 +70,8 @@ def headline_html(summary: dict[str, Any]) -> str:
     ]
     for target in metrics.TARGETS:
         checked = summary["targets"][target.key]
-        detail = f"target {metrics.target_text(target)}"
-        if target.key == "avg_rating":
-            detail += f" · {summary['ratings']:,} ratings"
         value = metrics.display(target.key, checked["value"])
-        cards.append(_card(target.label, value, detail, badge=_badge(checked["met"])))
+        cards.append(_card(target.label, value, _target_detail(target, summary), badge=_badge(checked["met"])))
     cards.append(_card("Credits spent", f"{summary['credits_spent']:,}", "on completed generations"))
     return f'<div id="headline" style="display:flex;flex-wrap:wrap;gap:10px">{"".join(cards)}</div>'
 
@@ -86,6 +97,8 @@ DEFINITION_LABELS = {
     "adoption_rate": "Photo-to-avatar adoption",
     "avg_rating": "Satisfaction",
     "credits_spent": "Credits spent",
+    "likeness_ok_rate": "Looks like the person",
+    "likeness_p50": "Median likeness",
 }
 
 
@@ -148,6 +161,7 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
     with gr.Row():
         success_plot = gr.Plot(show_label=False, elem_id="chart-success")
         latency_plot = gr.Plot(show_label=False, elem_id="chart-latency")
+        likeness_plot = gr.Plot(show_label=False, elem_id="chart-likeness")
     with gr.Row():
         failures_plot = gr.Plot(show_label=False, elem_id="chart-failures")
         volume_plot = gr.Plot(show_label=False, elem_id="chart-volume")
@@ -194,7 +208,7 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         [tab.select, refresh.click, window.change, tier.change, hide_synthetic.change, timer.tick],
         show,
         filters,
-        [note, headline, success_plot, latency_plot, failures_plot, volume_plot, ratings_plot, recent],
+        [note, headline, success_plot, latency_plot, likeness_plot, failures_plot, volume_plot, ratings_plot, recent],
         api_name="ui_monitoring",
         api_visibility="private",
         show_progress="hidden",

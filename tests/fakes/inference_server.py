@@ -14,6 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -37,6 +38,14 @@ class Answer:
     @classmethod
     def image(cls, *, width: int = 64, height: int = 64, delay_s: float = 0.0) -> Answer:
         return cls(200, png_bytes(width=width, height=height), {"Content-Type": "image/png"}, delay_s)
+
+    @classmethod
+    def image_file(cls, path: Path) -> Answer:
+        """A real picture (a photo of someone, say), sent as PNG."""
+        buffer = io.BytesIO()
+        with Image.open(path) as image:
+            image.convert("RGB").save(buffer, "PNG")
+        return cls(200, buffer.getvalue(), {"Content-Type": "image/png"})
 
     @classmethod
     def json(cls, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Answer:

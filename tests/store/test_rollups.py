@@ -8,19 +8,24 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlmodel import col
 
 from photomaker.errors import RefusedError
+from photomaker.likeness import Likeness
 from photomaker.monitoring import histogram, metrics
 from photomaker.runtime import seed_models
 from photomaker.storage import SavedAvatar
-from photomaker.store import Database, Generation, accounts, generations, rollups
+from photomaker.store import Avatar, Database, Generation, accounts, generations, rollups
+from photomaker.store.models import generation_table
 from photomaker.store.rollups import rollup_table
 from tests.helpers import add_finished, snapshot
 
@@ -45,17 +50,21 @@ def _start(database: Database, user_id: int, *, model_key: str = "avatar-creator
         return generations.start(session, draft, cost=25, rate_limit_per_min=10_000).id
 
 
-def _complete(database: Database, generation_id: int, processing_ms: int) -> None:
+def _complete(
+    database: Database, generation_id: int, processing_ms: int, *, likeness: Sequence[float | None] | None = None
+) -> None:
+    """Complete a generation with one avatar per `likeness` entry (one avatar, not scored, without any)."""
     with database.session() as session:
         generations.complete(
             session,
             generation_id,
-            avatars=[SavedAvatar("a.png", "a.webp", 64, 64)],
+            avatars=[SavedAvatar(f"{n}.png", f"{n}.webp", 64, 64) for n in range(len(likeness or [None]))],
             seed=1,
             engine="preview",
             attempts=1,
             processing_ms=processing_ms,
             params={},
+            likeness=likeness,
         )
 
 
@@ -88,7 +97,7 @@ def test_each_final_status_is_counted_once_in_its_transaction(database: Database
     assert sums["generations"] == 3
     assert sums["latency_count"] == 2 and sums["latency_sum_ms"] == 98_000
     assert sums["credits"] == 50  # the raw charge of the completed and the failed row
-    assert sums[histogram.COLUMNS[histogram.bucket_of(95_000)]] == 1
+    assert sums[histogram.LATENCY.columns[histogram.LATENCY.bucket_of(95)]] == 1
     with database.session() as session:
         by_status = rollups.aggregate(session, rollups.Scope(), by=("status", "error_code"), sums=("generations",))
     assert {(row["status"], row["error_code"]): row["generations"] for row in by_status} == {
@@ -100,6 +109,82 @@ def test_each_final_status_is_counted_once_in_its_transaction(database: Database
     with database.session() as session:
         assert rollups.rebuild(session) == 3
     assert snapshot(database) == before
+
+
+def test_a_completion_counts_its_images_likeness_in_the_same_transaction(database: Database) -> None:
+    user_id = _user(database)
+    _complete(database, _start(database, user_id), 1_000, likeness=[0.85, None, 0.45, 0.5])
+    text = _start(database, user_id, model_key="text-to-image:flux-schnell")
+    _complete(database, text, 1_000)  # a text image: never scored, not a missing face
+    _complete(database, _start(database, user_id), 1_000)  # no likeness measured: counts in neither
+    sums = _rollup_sums(database)
+    assert {
+        name: sums[name] for name in ("likeness_scored", "likeness_ok", "likeness_sum_milli", "likeness_no_face")
+    } == {
+        "likeness_scored": 3,
+        "likeness_ok": 2,  # 0.85, and 0.5 exactly: the same person
+        "likeness_sum_milli": 1_800,
+        "likeness_no_face": 1,
+    }
+    assert {name: sums[name] for name in histogram.LIKENESS.columns if sums[name]} == {
+        "likeness_le_045": 1,
+        "likeness_le_050": 1,
+        "likeness_le_085": 1,
+    }
+    broken = _start(database, user_id)
+    with database.session() as session:
+        generations.fail(session, broken, code="INTERNAL", message="x")
+    assert _rollup_sums(database) == sums | {"generations": 4, "credits": 100}
+    before = snapshot(database)
+    with database.session() as session:
+        assert rollups.rebuild(session) == 4
+    assert snapshot(database) == before
+
+
+def test_retention_and_a_user_s_deletion_change_no_rollup_and_a_rebuild_gives_the_same(database: Database) -> None:
+    """Both delete avatar rows and keep the generation rows, which hold the likeness the rollups count."""
+    user_id, other = _user(database), _user(database, "other")
+    old, kept, theirs = _start(database, user_id), _start(database, user_id), _start(database, other)
+    _complete(database, old, 1_000, likeness=[0.9, None])
+    _complete(database, kept, 1_000, likeness=[0.3])
+    _complete(database, theirs, 1_000, likeness=[0.7, 0.6])
+    incremental = snapshot(database)
+    with database.session() as session:
+        session.get(Generation, old).completed_at = NOW - timedelta(days=90)
+    with database.session() as session:
+        assert [generation_id for _, generation_id in generations.forget_avatars(session, before=NOW)] == [old]
+    with database.session() as session:
+        assert generations.forget_user(session, user_id=other).avatars_deleted == 2
+        assert session.execute(select(col(Avatar.generation_id))).scalars().all() == [kept]
+        assert session.get(Generation, old).likeness == [0.9, None]
+    assert snapshot(database) == incremental
+    with database.session() as session:
+        assert rollups.rebuild(session) == 3
+    assert snapshot(database) == incremental
+    sums = _rollup_sums(database)
+    assert (sums["likeness_scored"], sums["likeness_ok"], sums["likeness_no_face"]) == (4, 3, 1)
+
+
+def test_a_database_from_before_likeness_gains_its_columns_at_zero(tmp_path: Path) -> None:
+    """`create_all` adds the columns a table gained since: an old rollup row reads 0 scored avatars."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    database = Database.connect(url)
+    database.create_all()
+    with database.engine.begin() as connection:
+        for name in rollups.LIKENESS_COLUMNS:
+            connection.exec_driver_sql(f"ALTER TABLE generation_rollups DROP COLUMN {name}")
+        connection.exec_driver_sql(
+            "INSERT INTO generation_rollups (epoch_hour, model_key, mode, status, engine, error_code, "
+            + ", ".join(name for name in rollups.SUM_COLUMNS if name not in rollups.LIKENESS_COLUMNS)
+            + ") VALUES (1, 'k', 'photo', 'completed', 'preview', '', "
+            + ", ".join("1" for name in rollups.SUM_COLUMNS if name not in rollups.LIKENESS_COLUMNS)
+            + ")"
+        )
+    database.create_all()
+    sums = _rollup_sums(database)
+    assert (sums["generations"], sums["likeness_scored"], sums["likeness_no_face"]) == (1, 0, 0)
+    assert all(sums[name] == 0 for name in histogram.LIKENESS.columns)
+    database.dispose()
 
 
 def test_a_changed_rating_moves_between_star_columns(database: Database) -> None:
@@ -179,14 +264,17 @@ def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
     rows = []
     for _ in range(draw(st.integers(min_value=0, max_value=40))):
         model_key = draw(st.sampled_from(sorted(MODELS)))
+        mode = MODELS[model_key][0]
         status = draw(st.sampled_from(["completed", "completed", "completed", "failed", "rejected"]))
         processing_ms = None
         if status == "completed" or (status == "failed" and draw(st.booleans())):
             processing_ms = draw(st.integers(min_value=0, max_value=800_000))
+        likeness = draw(likeness_lists()) if status == "completed" and mode == "photo" else None
+        created = NOW - timedelta(minutes=draw(st.integers(min_value=0, max_value=45 * 24 * 60)))
         rows.append(
             {
                 "model_key": model_key,
-                "mode": MODELS[model_key][0],
+                "mode": mode,
                 "status": status,
                 "engine": draw(st.sampled_from(["preview", "synthetic"])),
                 "error_code": None
@@ -194,28 +282,51 @@ def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
                 else draw(st.sampled_from(["NO_FACE", "INTERNAL", "GENERATION_TIMEOUT"])),
                 "processing_ms": processing_ms,
                 "credits_charged": 0 if status == "rejected" else draw(st.integers(min_value=1, max_value=140)),
-                "created_at": NOW - timedelta(minutes=draw(st.integers(min_value=0, max_value=45 * 24 * 60))),
+                "created_at": created,
+                "completed_at": created,
                 "ratings": draw(st.lists(st.integers(min_value=1, max_value=5), max_size=2))
                 if status == "completed"
                 else [],
+                "likeness": likeness,
+                "avatars": len(likeness or [None]) if status == "completed" else 0,
             }
         )
     return rows
 
 
-def _load(database: Database, user_id: int, history: list[dict[str, Any]]) -> list[Generation]:
-    """Write the rows as the lifecycle would (row, then its rollup, then each rating)."""
+def likeness_lists() -> st.SearchStrategy[list[float | None] | None]:
+    """A completed Photo to Avatar row's likeness as stored: per image a score to three decimals (often on
+    a bucket bound, the same-person threshold among them) or None (no face found); or None for the whole
+    row, made before likeness was measured."""
+    scores = st.one_of(
+        st.sampled_from(histogram.LIKENESS.bounds), st.integers(min_value=0, max_value=1000).map(lambda n: n / 1000)
+    )
+    return st.one_of(st.none(), st.lists(st.one_of(st.none(), scores), min_size=1, max_size=4))
+
+
+def _load(database: Database, user_id: int, history: list[dict[str, Any]]) -> None:
+    """Write the rows as the lifecycle would (row and its avatars, then its rollup, then each rating)."""
     with database.session() as session:
         session.execute(delete(rollup_table))
+        session.execute(delete(Avatar))
         session.execute(delete(Generation))
-    saved = []
     for spec in history:
         fields = {key: value for key, value in spec.items() if key != "ratings"}
         generation_id = add_finished(database, user_id, **fields)
         for stars in spec["ratings"]:
             _rate(database, generation_id, user_id, stars)
-        saved.append({**spec, "rating": spec["ratings"][-1] if spec["ratings"] else None})
-    return saved
+
+
+def _raw_rows(database: Database) -> list[dict[str, Any]]:
+    """The finished generation rows as stored, what every figure must agree with."""
+    with database.session() as session:
+        rows = session.execute(select(*(generation_table.c[name] for name in rollups.SOURCE_FIELDS))).mappings()
+        return [{**row, "created_at": _utc(row["created_at"])} for row in rows]
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives naive UTC times back, PostgreSQL aware ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _in_view(row: dict[str, Any], view: metrics.View) -> bool:
@@ -232,7 +343,7 @@ def _assert_within_bucket(estimate: float | None, times_ms: list[int], q: float)
         assert estimate is None
         return
     exact = sorted(times_ms)[max(1, math.ceil(q * len(times_ms))) - 1]
-    lower, upper = histogram.bucket_range_s(histogram.bucket_of(exact))
+    lower, upper = histogram.LATENCY.bucket_range(histogram.LATENCY.bucket_of(exact / 1000))
     assert lower <= estimate <= upper
 
 
@@ -267,6 +378,7 @@ def _check_view(database: Database, rows: list[dict[str, Any]], view: metrics.Vi
     assert {key: model["total"] for key, model in found["by_model"].items()} == dict(
         Counter(row["model_key"] for row in seen)
     )
+    _check_likeness(board, seen)
     period = board.period_hours * 3600
     per_period = Counter(
         (int(row["created_at"].timestamp()) // period, row["status"]) for row in seen if row["status"] != "rejected"
@@ -279,21 +391,76 @@ def _check_view(database: Database, rows: list[dict[str, Any]], view: metrics.Vi
     } == dict(per_period)
 
 
+def _check_likeness(board: metrics.Dashboard, seen: list[dict[str, Any]]) -> None:
+    """The likeness figures against the rows' likeness lists: counts and means exactly, p50 within a bucket."""
+    images = [score for row in seen for score in row["likeness"] or ()]
+    scored = [score for score in images if score is not None]
+    found = board.summary
+    assert (found["avatars_scored"], found["avatars_without_face"]) == (len(scored), len(images) - len(scored))
+    alike = sum(1 for score in scored if Likeness(score).ok)
+    assert found["likeness_ok_rate"] == (alike / len(scored) if scored else None)
+    mean = sum(scored) / len(scored) if scored else None
+    assert found["avg_likeness"] == (None if mean is None else pytest.approx(mean))
+    if not scored:
+        assert found["likeness_p50"] is None
+    else:
+        exact = sorted(scored)[math.ceil(0.5 * len(scored)) - 1]
+        lower, upper = histogram.LIKENESS.bucket_range(histogram.LIKENESS.bucket_of(exact))
+        assert lower <= found["likeness_p50"] <= upper
+    per_model = Counter(row["model_key"] for row in seen for score in row["likeness"] or () if score is not None)
+    by_model = {key: model["avatars_scored"] for key, model in found["by_model"].items() if model["avatars_scored"]}
+    assert by_model == dict(per_model)
+    period = board.period_hours * 3600
+    lines: dict[tuple[str, str, int], list[float]] = {}
+    for row in seen:
+        for score in row["likeness"] or ():
+            if score is not None:
+                key = (MODELS[row["model_key"]][1], row["engine"], int(row["created_at"].timestamp()) // period)
+                lines.setdefault(key, []).append(score)
+    assert {
+        (tier, engine, int(point.start.timestamp()) // period): (point.scored, point.ok_rate, point.mean)
+        for (tier, engine), points in board.likeness.items()
+        for point in points
+    } == {
+        key: (
+            len(scores),
+            sum(Likeness(score).ok for score in scores) / len(scores),
+            pytest.approx(sum(scores) / len(scores)),
+        )
+        for key, scores in lines.items()
+    }
+
+
+VIEWS = (
+    metrics.View(window="all"),
+    metrics.View(window="24h"),
+    metrics.View(window="7d", tier="pro"),
+    metrics.View(window="30d", include_synthetic=False),
+    metrics.View(window="all", tier="text", include_synthetic=False),
+)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=histories())
 def test_rollup_figures_equal_figures_from_raw_rows(database: Database, history: list[dict[str, Any]]) -> None:
+    """Incremental rollups equal a rebuild and the figures computed from the raw generation rows, and stay
+    so after retention and a user's deletion have removed every avatar row."""
     seed_models(database)
     user_id = _user(database)
-    rows = _load(database, user_id, history)
+    _load(database, user_id, history)
     incremental = snapshot(database)
     with database.session() as session:
-        assert rollups.rebuild(session) == len(rows)
+        assert rollups.rebuild(session) == len(history)
     assert snapshot(database) == incremental
-    for view in (
-        metrics.View(window="all"),
-        metrics.View(window="24h"),
-        metrics.View(window="7d", tier="pro"),
-        metrics.View(window="30d", include_synthetic=False),
-        metrics.View(window="all", tier="text", include_synthetic=False),
-    ):
+    rows = _raw_rows(database)
+    for view in VIEWS:
         _check_view(database, rows, view)
+    with database.session() as session:
+        generations.forget_avatars(session, before=NOW - timedelta(days=10))
+        generations.forget_user(session, user_id=user_id)
+        assert session.execute(select(col(Avatar.id))).first() is None
+    assert snapshot(database) == incremental
+    with database.session() as session:
+        rollups.rebuild(session)
+    assert snapshot(database) == incremental
+    assert _raw_rows(database) == rows

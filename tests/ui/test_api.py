@@ -82,6 +82,8 @@ def test_generate_avatar_with_a_real_face(served_app: ServedApp, upload_dir: Pat
         "style": "Comic book",
     }
     assert {key: details[key] for key in expected} == expected
+    assert details["likeness_ok"] == [True, True], "one entry per image"
+    assert all(0.5 < score <= 1 for score in details["likeness"])
     for key in ("generation_id", "prompt", "negative_prompt", "seed", "processing_ms"):
         assert details[key] is not None
     assert "a woman img" in details["prompt"]
@@ -105,6 +107,12 @@ CASES = {
     "cat": (lambda tmp: [FIXTURES / "chelsea.png"], "a headshot", "NO_FACE", "chelsea.png"),
     "text-as-jpg": (lambda tmp: [_text_jpg(tmp)], "a headshot", "INVALID_PHOTO", "letter.jpg"),
     "six-mb": (lambda tmp: [_six_mb(tmp)], "a headshot", "PHOTO_TOO_LARGE", "six.jpg"),
+    "two-people": (
+        lambda tmp: [FIXTURES / "astronaut.png", FIXTURES / "camera.png"],
+        "a headshot",
+        "DIFFERENT_PEOPLE",
+        "camera.png does not show the same person as astronaut.png",
+    ),
     "five-photos": (lambda tmp: [FIXTURES / "astronaut.png"] * 5, "a headshot", "TOO_MANY_PHOTOS", "at most 4"),
     "two-img": (lambda tmp: [FIXTURES / "astronaut.png"], "a woman img and a man img", "INVALID_PROMPT", "2 times"),
 }

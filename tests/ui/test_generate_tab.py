@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,8 +66,10 @@ def test_generate_shows_avatars_details_and_new_balance(
         out[name] for name in ("results", "details", "details_json", "history", "cost", "seed", "photos")
     )
     rated, stars, invite = out["rating_generation"], out["rating_stars"], out["rating_note"]
-    assert len(gallery) == 2 and all(caption.endswith("(preview)") for _, caption in gallery)
+    assert [caption.split(" · ")[0] for _, caption in gallery] == ["Avatar 1 (preview)", "Avatar 2 (preview)"]
+    assert all(re.fullmatch(r"Likeness \d+% ✓", caption.split(" · ")[1]) for _, caption in gallery)
     assert "Generation #" in details and "**36 credits** charged" in details and "offline previews" in details
+    assert re.search(r"\*\*Looks like you\?\*\* 1: Likeness \d+% ✓ · 2: Likeness \d+% ✓\n", details)
     assert details_json["seed"] == 123 == seed
     assert details_json["style_strength"] == 40 and details_json["steps"] == 30
     assert len(history) == 2

@@ -78,6 +78,16 @@ def test_everything_reports_the_same_figures(
     assert summary["targets"]["avg_rating"]["met"] is True
     assert set(summary["by_model"]) == {"avatar-creator:photomaker-basic", "avatar-creator:photomaker-pro"}
     assert summary["by_model"]["avatar-creator:photomaker-basic"]["rejected"] == 0  # the refusal was a pro request
+    # each of the 3 avatars scored against the photo, or counted as having no face; as the details said
+    scores = [score for details in (basic, pro) for score in details["likeness"]]
+    verdicts = [verdict for details in (basic, pro) for verdict in details["likeness_ok"] if verdict is not None]
+    scored = [score for score in scores if score is not None]
+    assert len(scores) == 3
+    assert (summary["avatars_scored"], summary["avatars_without_face"]) == (len(scored), 3 - len(scored))
+    assert summary["likeness_ok_rate"] == (sum(verdicts) / len(verdicts) if verdicts else None)
+    assert summary["targets"]["likeness_ok_rate"]["value"] == summary["likeness_ok_rate"]
+    assert summary["avg_likeness"] == (pytest.approx(sum(scored) / len(scored)) if scored else None)
+    assert (summary["likeness_p50"] is None) == (not scored)
 
     board = metrics.dashboard(served_app.runtime.database, metrics.View(window="24h"))
     assert _without_clock(board.summary) == _without_clock(summary)
@@ -93,6 +103,8 @@ def test_everything_reports_the_same_figures(
     durations = [s for s in families["photomaker_generation_duration_seconds"].samples if s.name.endswith("_count")]
     assert sum(s.value for s in durations) == 2
     assert sum(s.value for s in families["photomaker_rated_generations"].samples) == 1
+    likeness = [s for s in families["photomaker_avatar_likeness"].samples if s.name.endswith("_count")]
+    assert sum(s.value for s in likeness) == summary["avatars_scored"]
 
     monkeypatch.setenv("DATA_DIR", str(served_app.runtime.settings.data_dir))
     capsys.readouterr()

@@ -94,6 +94,23 @@ def test_same_details_as_generate_avatar(remote_app: ServedApp) -> None:
     assert (photo_details["engine"], photo_details["preview"], photo_details["width"]) == ("endpoint", False, 512)
 
 
+def test_an_endpoint_that_returns_another_persons_face_is_flagged_and_counted(
+    remote_app: ServedApp, fake_server: FakeInferenceServer
+) -> None:
+    client = remote_app.client()
+    fake_server.script(Answer.image_file(FIXTURES / "astronaut.png"))
+    _, details = client.predict(
+        photos=[handle_file(FIXTURES / "newton-1689.jpg"), handle_file(FIXTURES / "newton-1702.jpg")],
+        prompt="a headshot",
+        tier="basic",
+        api_name="/generate_avatar",
+    )
+    assert details["likeness_ok"] == [False] and details["likeness"][0] < 0.5
+    assert details["notes"] == ["Image 1 may not look like you: try a lower style strength."]
+    summary = client.predict(window="24h", tier="all", include_synthetic=False, api_name="/metrics_summary")
+    assert summary["likeness_ok_rate"] < 1 and summary["likeness_p50"] is not None
+
+
 def test_a_rejected_request_fails_at_once_and_refunds(remote_app: ServedApp, fake_server: FakeInferenceServer) -> None:
     before = _balance(remote_app)
     fake_server.script(Answer.error(400, f"bad request from {FAKE_TOKEN}"))
