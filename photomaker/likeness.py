@@ -33,7 +33,13 @@ class Likeness:
 
     @classmethod
     def from_distance(cls, distance: float) -> Likeness:
-        return cls(score=round(min(1.0, max(0.0, 1 - distance * (1 - ALIKE_SCORE) / SAME_PERSON_DISTANCE)), 3))
+        """A distance is never negative, so the score is at most 1; past twice the threshold it is 0."""
+        return cls(score=round(max(0.0, 1 - distance * (1 - ALIKE_SCORE) / SAME_PERSON_DISTANCE), 3))
+
+
+def verdict(score: float | None) -> bool | None:
+    """`likeness_ok` of an image: whether it looks like the person; None where no face was found."""
+    return None if score is None else Likeness(score).ok
 
 
 def _images(numbers: Sequence[int]) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from photomaker.likeness import Likeness
+from photomaker.likeness import verdict
 from photomaker.model_specs import Mode
 from photomaker.params import RunParams
 from photomaker.store import AIModel, Generation, row_id
@@ -79,7 +79,7 @@ class GenerationDetails(BaseModel):
             **ran.model_dump(include=_RAN_WITH),
             credits_remaining=remaining,
             likeness=scores,
-            likeness_ok=[None if score is None else Likeness(score).ok for score in scores],
+            likeness_ok=[verdict(score) for score in scores],
             notes=notes,
         )
 

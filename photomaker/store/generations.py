@@ -18,7 +18,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from photomaker.errors import ErrorCode, RefusedError
-from photomaker.likeness import Likeness
+from photomaker.likeness import verdict
 from photomaker.storage import SavedAvatar
 from photomaker.store import ledger, rollups
 from photomaker.store.models import Avatar, Generation, Project, User, utcnow
@@ -151,7 +151,7 @@ def complete(
             width=avatar.width,
             height=avatar.height,
             likeness=score,
-            likeness_ok=None if score is None else Likeness(score).ok,
+            likeness_ok=verdict(score),
         )
         for avatar, score in zip(avatars, scores, strict=True)
     ]
