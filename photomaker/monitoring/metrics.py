@@ -49,7 +49,8 @@ DEFINITIONS: dict[str, str] = {
     "before likeness was measured, count in neither. Counted from the generation rows, which outlive their "
     "avatars: retention and a user's deletion change nothing, and a rebuild gives the same figures",
     "likeness_p50": "median likeness score of the scored avatars, 0-100%: 1 - distance / "
-    f"{2 * SAME_PERSON_DISTANCE}, clipped, so the same-person threshold scores {ALIKE_SCORE:.0%}; from a fixed "
+    f"{SAME_PERSON_DISTANCE / (1 - ALIKE_SCORE):g}, clipped, so the same-person threshold scores "
+    f"{ALIKE_SCORE:.0%}; from a fixed "
     f"histogram of {histogram.LIKENESS.bounds[0]:.0%} buckets, exact to within one bucket (avg_likeness is the "
     "exact mean)",
 }
