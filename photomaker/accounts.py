@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from photomaker import text
 from photomaker.errors import RefusedError
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
@@ -162,14 +163,17 @@ class Accounts:
         """
         whole = (isinstance(amount, float) and amount.is_integer()) or type(amount) is int
         if not whole:
-            raise RefusedError("INVALID_PARAMS", f"Credits are whole numbers, like 100 or -30; you gave {amount!r}.")
-        user = self._known(username)
+            raise RefusedError(
+                "INVALID_PARAMS", f"Credits are whole numbers, like 100 or -30; you gave {text.quoted(amount)}."
+            )
+        reason = text.checked(reason or "", what="The reason")
+        user = self._known(text.checked(username, what="The username"))
         with self.database.session() as session:
             return ledger.adjust(
                 session,
                 user_id=row_id(user),
                 amount=int(amount),
-                reason=" ".join((reason or "").split()),
+                reason=" ".join(reason.split()),
                 by=by.strip(),
             )
 

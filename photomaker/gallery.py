@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from photomaker import likeness
-from photomaker.errors import RefusedError
-from photomaker.params import RunParams
+from photomaker.params import RatingParams, RunParams, parse
 from photomaker.storage import AvatarStorage
 from photomaker.store import Avatar, Database, Generation, generations, row_id
 from photomaker.store import accounts as users
@@ -34,13 +34,6 @@ class HistoryItem:
     image: Path
     thumbnail: Path
     caption: str
-
-
-def _whole(name: str, value: float) -> int:
-    """`value` as an int, or INVALID_PARAMS when it has a fractional part."""
-    if float(value) != int(value):
-        raise RefusedError("INVALID_PARAMS", f"{name} must be a whole number; you gave {value}.")
-    return int(value)
 
 
 def _caption(generation: Generation, avatar: Avatar) -> str:
@@ -81,10 +74,15 @@ class Gallery:
             for avatar, generation in rows
         ]
 
-    def rate(self, username: str, generation_id: int, stars: float) -> Rating:
-        """Rate one of the user's completed generations 1-5 stars (again to change it); feeds satisfaction."""
-        count = _whole("Rating", stars)
+    def rate(self, username: str, generation_id: Any, stars: Any) -> Rating:
+        """Rate one of the user's completed generations 1-5 stars (again to change it); feeds satisfaction.
+
+        Both values arrive as programs send them (text, fractions, huge numbers) and are checked first.
+        """
+        asked = parse(RatingParams, {"generation_id": generation_id, "stars": stars})
         with self.database.session() as session:
             user = users.find_user(session, username)
-            previous = generations.rate(session, generation_id, user_id=row_id(user) if user else None, stars=count)
-        return Rating(generation_id=generation_id, stars=count, previous=previous)
+            previous = generations.rate(
+                session, asked.generation_id, user_id=row_id(user) if user else None, stars=asked.stars
+            )
+        return Rating(generation_id=asked.generation_id, stars=asked.stars, previous=previous)

@@ -19,6 +19,7 @@ from photomaker.errors import RefusedError
 from photomaker.prompts import DEFAULT_STYLE, Subject, get_style
 from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT
+from photomaker.text import RECORDED_CHARS, quoted, storable, unstorable, unstorable_message
 
 DEFAULT_MAX_OUTPUTS = 4
 """How many images one request may make from a model whose row names no `max_outputs`."""
@@ -40,6 +41,13 @@ class _Params(BaseModel):
     @classmethod
     def _none_is_default(cls, value: Any, info: ValidationInfo) -> Any:
         return given(cls, {str(info.field_name): value}, str(info.field_name))
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, str) and (character := unstorable(value)):
+            raise PydanticCustomError("unstorable", "contains {character}", {"character": character})
+        return value
 
     @field_validator("num_images", mode="after", check_fields=False)
     @classmethod
@@ -81,6 +89,17 @@ class TextParams(_Params):
     num_images: int = _NUM_IMAGES
     seed: int = _SEED
     project: str = _PROJECT
+
+
+MAX_ROW_ID = 2**31 - 1
+"""The largest id a row can have (PostgreSQL's `integer`): a larger one names nothing."""
+
+
+class RatingParams(_Params):
+    """A rating of one of the user's generations."""
+
+    generation_id: int = Field(ge=1, le=MAX_ROW_ID, title="Generation", description="the generation's number")
+    stars: int = Field(ge=1, le=5, title="Rating", description="1 to 5 stars")
 
 
 class RunParams(BaseModel):
@@ -166,7 +185,25 @@ def label(model: type[BaseModel], name: str) -> str:
 
 def number(value: float) -> str:
     """A number as people write it: whole numbers in full (a seed's 2147483647), others as short as they go."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def _numeric(value: Any) -> float | None:
+    """What a value sent for a number field reads as, if it reads as a number at all."""
+    if isinstance(value, int | float):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _given(value: Any) -> str:
+    """A value as a message repeats it: numbers as written, the rest as text that can be stored, cut short."""
+    numeric = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return storable(str(value) if numeric is None else number(numeric))[:RECORDED_CHARS]
 
 
 _RANGE_ERRORS = ("greater_than_equal", "less_than_equal")
@@ -177,24 +214,27 @@ def _message(model: type[BaseModel], error: ErrorDetails, *, max_images: int) ->
     """Our sentence for pydantic's first complaint, about one field."""
     name = str(error["loc"][0])
     if name not in model.model_fields:
-        return f"There is no setting {name!r}; the settings are: {', '.join(model.model_fields)}."
+        return f"There is no setting {quoted(name)}; the settings are: {', '.join(model.model_fields)}."
     what, value, kind = label(model, name), error.get("input"), error["type"]
-    if kind in _RANGE_ERRORS or kind == "multiple_of":
+    if kind == "unstorable":
+        return unstorable_message(what, error.get("ctx", {}).get("character", ""))
+    numeric = _numeric(value)
+    if (kind in _RANGE_ERRORS or kind == "multiple_of") and numeric is not None:
         low, high = bounds(model, name, max_images=max_images)
-        if not low <= float(value) <= high:
-            return f"{what} must be between {number(low)} and {number(high)}; you gave {number(float(value))}."
-    if kind in ("int_from_float", "int_parsing", "int_type"):
-        return f"{what} must be a whole number; you gave {value}."
-    if kind in ("float_parsing", "float_type"):
-        return f"{what} must be a number; you gave {value}."
+        if not low <= numeric <= high:
+            return f"{what} must be between {number(low)} and {number(high)}; you gave {_given(numeric)}."
+    if kind == "missing" or (value in (None, "") and kind.startswith(("int", "float"))):
+        return f"{what} is missing; fill it in."
+    if kind in ("int_from_float", "int_parsing", "int_type", "int_parsing_size"):
+        return f"{what} must be a whole number; you gave {_given(value)}."
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"{what} must be a number; you gave {_given(value)}."
     if kind == "multiple_of":
-        return f"{what} must be a multiple of {error.get('ctx', {}).get('multiple_of')}; you gave {value}."
+        return f"{what} must be a multiple of {error.get('ctx', {}).get('multiple_of')}; you gave {_given(value)}."
     if kind == "literal_error":
         choices = ", ".join(get_args(model.model_fields[name].annotation))
-        return f"Unknown {name} {value!r}; choose one of: {choices}."
-    if kind == "missing":
-        return f"{what} is missing; fill it in."
-    return f"{what}: {error['msg']}; you gave {value!r}."
+        return f"Unknown {name} {quoted(value)}; choose one of: {choices}."
+    return f"{what}: {error['msg']}; you gave {quoted(value)}."
 
 
 def parse(model: type[Params], values: Mapping[str, Any], *, max_images: int = DEFAULT_MAX_OUTPUTS) -> Params:

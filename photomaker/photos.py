@@ -23,6 +23,8 @@ MAX_PHOTOS = 4
 MAX_SIDE = 1024
 MAX_PIXELS = 50_000_000
 """A bound on decoded size: a small file that claims more pixels is a decompression bomb."""
+MAX_ASPECT_RATIO = 4
+"""The longest side at most this many times the shortest: a narrower strip holds no usable face."""
 
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 
@@ -77,7 +79,7 @@ def _shrink(image: Image.Image, max_side: int) -> Image.Image:
     long_side = max(image.size)
     if long_side <= max_side:
         return image
-    size = (round(image.width * max_side / long_side), round(image.height * max_side / long_side))
+    size = (max(1, round(image.width * max_side / long_side)), max(1, round(image.height * max_side / long_side)))
     return Image.fromarray(cv2.resize(np.asarray(image), size, interpolation=cv2.INTER_AREA))
 
 
@@ -110,6 +112,12 @@ def prepare_one(upload: PhotoUpload, *, max_bytes: int, max_side: int = MAX_SIDE
                     "Resize it and upload it again.",
                 )
             long_side = max(width, height)
+            if long_side > MAX_ASPECT_RATIO * min(width, height):
+                raise RefusedError(
+                    "INVALID_PHOTO",
+                    f"{name} is {width}x{height} pixels, too long and thin to hold a face; "
+                    f"crop it to at most {MAX_ASPECT_RATIO}:1 around your face and upload it again.",
+                )
             if image.format == "JPEG" and long_side > max_side:
                 image.draft("RGB", (width * max_side // long_side, height * max_side // long_side))
             image.load()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from photomaker import face_match, faces, likeness, photos, prompts
+from photomaker import face_match, faces, likeness, photos, prompts, text
 from photomaker.accounts import open_account
 from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
@@ -55,16 +55,26 @@ class Prepared:
     asked: Asked
 
 
-def _asked(values: Mapping[str, Any], *, mode: str, engine: str, model: AIModel | None, **recorded: Any) -> Asked:
-    """What a refusal of these raw values records: the prompts cut to their limits, and `recorded`."""
+def _asked(
+    values: Mapping[str, Any],
+    *,
+    mode: str,
+    engine: str,
+    model: AIModel | None,
+    params: Mapping[str, Any],
+    photo_count: int = 0,
+) -> Asked:
+    """What a refusal of these raw values records: the prompts cut to their limits, and `params` and
+    `photo_count`, every value made storable (a refusal of text that cannot be stored is recorded too)."""
     return partial(
         generations.Draft,
-        model_key=model.model_key if model else str(values.get("model") or "unknown"),
+        model_key=model.model_key if model else "unknown",
         mode=mode,
         engine=engine,
-        prompt=str(values.get("prompt") or "")[: prompts.MAX_PROMPT_CHARS],
-        negative_prompt=str(values.get("negative_prompt") or "")[: prompts.MAX_NEGATIVE_CHARS],
-        **recorded,
+        prompt=text.storable(str(values.get("prompt") or ""))[: prompts.MAX_PROMPT_CHARS],
+        negative_prompt=text.storable(str(values.get("negative_prompt") or ""))[: prompts.MAX_NEGATIVE_CHARS],
+        params={key: text.recordable(value) for key, value in params.items()},
+        photo_count=photo_count,
     )
 
 
@@ -107,16 +117,21 @@ class GenerationService:
             log.info("generation refused for user %s: %s", row_id(user), error.code)
             raise
 
-    def prepare_avatar(self, username: str, values: Mapping[str, Any], *, photo_count: int) -> Prepared:
+    def prepare_avatar(
+        self,
+        username: str,
+        values: Mapping[str, Any],
+        *,
+        photo_count: int,
+        upload_problem: RefusedError | None = None,
+    ) -> Prepared:
         """Every check of a photo request that does not read the photos; a refusal is recorded and raised.
 
-        The page runs it before the photos are read, so that a mistake in the prompt or the options
-        does not use up the uploads (they are deleted once a generation has read them).
+        `upload_problem` is a refusal of the uploads found before (a file this caller did not upload):
+        recorded like the others.
         """
         tier = given(PhotoParams, values, "tier")
-        with self.database.reading() as session:
-            found = model_rows.find_model(session, tier=str(tier))
-        model = found if found is not None and found.mode == "photo" else None
+        model = self._photo_model(tier) if isinstance(tier, str) and not text.unstorable(tier) else None
         recorded = {key: given(PhotoParams, values, key) for key in ("style", "num_images")}
         asked = _asked(
             values,
@@ -127,8 +142,13 @@ class GenerationService:
             photo_count=photo_count,
         )
         with self._recording_refusal(username, asked):
+            if upload_problem is not None:
+                raise upload_problem
             if model is None:
-                raise RefusedError("INVALID_PARAMS", f"Unknown tier {tier!r}; choose basic, pro or enterprise.")
+                raise RefusedError(
+                    "INVALID_PARAMS",
+                    f"Unknown tier {text.quoted(tier)}; choose basic, pro or enterprise.",
+                )
             params = parse(PhotoParams, values, max_images=_max_images(model))
             built = prompts.build(
                 params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
@@ -136,30 +156,38 @@ class GenerationService:
         run_params = RunParams.for_photo(params, model)
         return self._prepared(username, model, self.engine, built, run_params, project=params.project, asked=asked)
 
+    def _photo_model(self, tier: str) -> AIModel | None:
+        with self.database.reading() as session:
+            found = model_rows.find_model(session, tier=tier)
+        return found if found is not None and found.mode == "photo" else None
+
     def prepare_text(self, username: str, values: Mapping[str, Any]) -> Prepared:
-        """Every check of a Text to Image request; a refusal is recorded and raised."""
+        """Every check of a Text to Image request; a refusal is recorded and raised, with the model asked for
+        (the default one when none or an unknown one was)."""
         engine = self.text_engine
-        recorded = {key: given(TextParams, values, key) for key in ("width", "height", "num_images")}
-        asked = _asked(values, mode="text", engine=engine.name if engine else "none", model=None, params=recorded)
+        models = self.models(mode="text")
+        key = values.get("model") or None
+        model = next((model for model in models if key in (None, model.model_key)), None)
+        recorded = {name: given(TextParams, values, name) for name in ("width", "height", "num_images")}
+        if key is not None:
+            recorded["model"] = key
+        default = model or (models[0] if models else None)
+        asked = _asked(values, mode="text", engine=engine.name if engine else "none", model=default, params=recorded)
         with self._recording_refusal(username, asked):
             if engine is None:
                 raise RefusedError("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
-            model = self._text_model(values.get("model") or None)
+            if model is None:
+                choices = ", ".join(model.model_key for model in models) or "none"
+                raise RefusedError(
+                    "INVALID_PARAMS",
+                    f"Unknown text model {text.quoted(key)}; choose one of: {choices}.",
+                )
             params = parse(TextParams, values, max_images=_max_images(model))
             built = prompts.build(
                 params.prompt, style=prompts.NO_STYLE, negative_prompt=params.negative_prompt, with_trigger=False
             )
         run_params = RunParams.for_text(params, model)
         return self._prepared(username, model, engine, built, run_params, project=params.project, asked=asked)
-
-    def _text_model(self, key: Any) -> AIModel:
-        """The text model called `key` (the cheapest when None), or INVALID_PARAMS naming the choices."""
-        models = self.models(mode="text")
-        found = next((model for model in models if key in (None, model.model_key)), None)
-        if found is None:
-            choices = ", ".join(model.model_key for model in models) or "none"
-            raise RefusedError("INVALID_PARAMS", f"Unknown text model {key!r}; choose one of: {choices}.")
-        return found
 
     @staticmethod
     def _prepared(
@@ -194,9 +222,10 @@ class GenerationService:
         values: Mapping[str, Any],
         *,
         progress: ProgressFn = no_progress,
+        upload_problem: RefusedError | None = None,
     ) -> GenerationOutcome:
         """Make avatars from photos; raises RefusedError (nothing charged) or BackendError (refunded)."""
-        prepared = self.prepare_avatar(username, values, photo_count=len(uploads))
+        prepared = self.prepare_avatar(username, values, photo_count=len(uploads), upload_problem=upload_problem)
         return self.run(prepared, uploads, progress=progress)
 
     def generate_from_text(

@@ -16,6 +16,7 @@ from photomaker import photos
 from photomaker.errors import RefusedError
 from photomaker.photos import (
     ACCEPTED_FORMATS,
+    MAX_ASPECT_RATIO,
     MAX_PHOTOS,
     MAX_PIXELS,
     MAX_SIDE,
@@ -218,8 +219,31 @@ def test_our_pixel_limit_is_below_pillows_bomb_limit() -> None:
 
 def test_image_of_exactly_max_pixels_passes_the_pixel_check(tmp_path: Path) -> None:
     # The header claims MAX_PIXELS pixels and there is no pixel data: past the pixel check, decoding fails.
-    error = _refusal(_claiming(tmp_path, MAX_PIXELS, 1))
+    assert 10_000 * 5_000 == MAX_PIXELS
+    error = _refusal(_claiming(tmp_path, 10_000, 5_000))
     assert (error.code, error.message) == ("INVALID_PHOTO", f"claim.png is damaged or incomplete{INSTEAD}")
+
+
+@pytest.mark.parametrize(("width", "height"), [(4 * 250, 250), (250, 4 * 250)])
+def test_a_photo_of_exactly_the_widest_shape_passes_the_shape_check(tmp_path: Path, width: int, height: int) -> None:
+    assert max(width, height) == MAX_ASPECT_RATIO * min(width, height)
+    error = _refusal(_claiming(tmp_path, width, height))
+    assert (error.code, error.message) == ("INVALID_PHOTO", f"claim.png is damaged or incomplete{INSTEAD}")
+
+
+@pytest.mark.parametrize(("width", "height"), [(4 * 250 + 1, 250), (250, 4 * 250 + 1), (1, 60_000), (65_000, 10)])
+def test_a_photo_too_long_and_thin_for_a_face_is_refused(tmp_path: Path, width: int, height: int) -> None:
+    error = _refusal(_claiming(tmp_path, width, height))
+    assert (error.code, error.message) == (
+        "INVALID_PHOTO",
+        f"claim.png is {width}x{height} pixels, too long and thin to hold a face; "
+        f"crop it to at most {MAX_ASPECT_RATIO}:1 around your face and upload it again.",
+    )
+
+
+def test_a_thin_strip_that_passes_the_checks_still_shrinks_to_at_least_one_pixel() -> None:
+    strip = Image.new("RGB", (5000, 1))
+    assert _shrink(strip, MAX_SIDE).size == (MAX_SIDE, 1)
 
 
 @pytest.mark.parametrize(
@@ -377,7 +401,7 @@ def test_image_of_exactly_max_side_is_not_resized() -> None:
 
 @pytest.mark.parametrize(
     ("size", "expected"),
-    [((MAX_SIDE + 1, 100), (MAX_SIDE, 100)), ((100, MAX_SIDE + 1), (100, MAX_SIDE)), ((MAX_SIDE, 5), (MAX_SIDE, 5))],
+    [((MAX_SIDE + 1, 300), (MAX_SIDE, 300)), ((300, MAX_SIDE + 1), (300, MAX_SIDE)), ((MAX_SIDE, 256), (MAX_SIDE, 256))],
 )
 def test_png_is_shrunk_to_max_side(tmp_path: Path, size: tuple[int, int], expected: tuple[int, int]) -> None:
     path = _save(Image.new("RGB", size, (90, 90, 90)), tmp_path / "wide.png", "PNG")
@@ -412,9 +436,9 @@ def drafts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
 @pytest.mark.parametrize(
     ("size", "request_size", "expected"),
     [
-        # 10 * MAX_SIDE / (MAX_SIDE + 1) is just under 10: the request rounds down, the result to the nearest.
-        ((MAX_SIDE + 1, 10), (MAX_SIDE, 9), (MAX_SIDE, 10)),
-        ((10, MAX_SIDE + 1), (9, MAX_SIDE), (10, MAX_SIDE)),
+        # 300 * MAX_SIDE / (MAX_SIDE + 1) is just under 300: the request rounds down, the result to the nearest.
+        ((MAX_SIDE + 1, 300), (MAX_SIDE, 299), (MAX_SIDE, 300)),
+        ((300, MAX_SIDE + 1), (299, MAX_SIDE), (300, MAX_SIDE)),
     ],
 )
 def test_jpeg_over_max_side_is_drafted_and_shrunk_to_max_side(
@@ -432,22 +456,22 @@ def test_jpeg_over_max_side_is_drafted_and_shrunk_to_max_side(
 
 
 def test_large_jpeg_is_decoded_small(tmp_path: Path, drafts: list[tuple[object, ...]]) -> None:
-    gradient = np.linspace(0, 255, 4 * MAX_SIDE, dtype=np.uint8)[None, :, None].repeat(24, 0).repeat(3, 2)
+    gradient = np.linspace(0, 255, 4 * MAX_SIDE, dtype=np.uint8)[None, :, None].repeat(MAX_SIDE, 0).repeat(3, 2)
     big = _save(Image.fromarray(gradient), tmp_path / "wide.jpg", "JPEG", quality=85)
     photo = prepare_one(_upload(big), max_bytes=FIVE_MB)
     # Decoded at a quarter of its size by the JPEG decoder itself, never at full size.
-    assert drafts == [("RGB", (MAX_SIDE, 6), (MAX_SIDE, 6))]
-    assert photo.image.size == (MAX_SIDE, 6)
-    assert photo.original_size == (4 * MAX_SIDE, 24)
+    assert drafts == [("RGB", (MAX_SIDE, MAX_SIDE // 4), (MAX_SIDE, MAX_SIDE // 4))]
+    assert photo.image.size == (MAX_SIDE, MAX_SIDE // 4)
+    assert photo.original_size == (4 * MAX_SIDE, MAX_SIDE)
 
 
 def test_jpeg_of_exactly_max_side_and_other_formats_are_not_drafted(
     tmp_path: Path, drafts: list[tuple[object, ...]]
 ) -> None:
-    edge = _save(Image.new("RGB", (MAX_SIDE, 8)), tmp_path / "edge.jpg", "JPEG")
-    assert prepare_one(_upload(edge), max_bytes=FIVE_MB).image.size == (MAX_SIDE, 8)
-    wide = _save(Image.new("RGB", (MAX_SIDE + 1, 8)), tmp_path / "wide.png", "PNG")
-    assert prepare_one(_upload(wide), max_bytes=FIVE_MB).image.size == (MAX_SIDE, 8)
+    edge = _save(Image.new("RGB", (MAX_SIDE, 256)), tmp_path / "edge.jpg", "JPEG")
+    assert prepare_one(_upload(edge), max_bytes=FIVE_MB).image.size == (MAX_SIDE, 256)
+    wide = _save(Image.new("RGB", (MAX_SIDE + 1, 300)), tmp_path / "wide.png", "PNG")
+    assert prepare_one(_upload(wide), max_bytes=FIVE_MB).image.size == (MAX_SIDE, 300)
     assert drafts == []
 
 
@@ -487,5 +511,5 @@ def test_every_photo_gets_the_limits_given(tmp_path: Path) -> None:
 
 
 def test_prepare_shrinks_to_max_side_by_default(tmp_path: Path) -> None:
-    upload = _upload(_small_png(tmp_path / "wide.png", (MAX_SIDE + 1, 2)))
-    assert prepare([upload], max_bytes=FIVE_MB)[0].image.size == (MAX_SIDE, 2)
+    upload = _upload(_small_png(tmp_path / "wide.png", (MAX_SIDE + 1, 300)))
+    assert prepare([upload], max_bytes=FIVE_MB)[0].image.size == (MAX_SIDE, 300)

@@ -203,7 +203,8 @@ def test_an_unknown_text_model_names_the_choices(runtime: Runtime, service: Gene
         _text(service, model="dall-e")
     assert caught.value.message == "Unknown text model 'dall-e'; choose one of: text-to-image:flux-schnell."
     (row,) = _rows(runtime)
-    assert (row.model_key, row.engine, row.mode) == ("dall-e", "text", "text")
+    assert (row.model_key, row.engine, row.mode) == ("text-to-image:flux-schnell", "text", "text")
+    assert row.params["model"] == "dall-e", "the default model is counted; the name asked for is kept beside it"
 
 
 def test_without_a_text_engine_text_to_image_is_refused_and_recorded(runtime: Runtime) -> None:
@@ -211,7 +212,8 @@ def test_without_a_text_engine_text_to_image_is_refused_and_recorded(runtime: Ru
         runtime.service.generate_from_text("local", dict(prompt="a lighthouse"))
     assert (caught.value.code, caught.value.message) == ("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
     (row,) = _rows(runtime)
-    assert (row.status, row.engine, row.model_key) == ("rejected", "none", "unknown")
+    assert (row.status, row.engine, row.model_key) == ("rejected", "none", "text-to-image:flux-schnell")
+    assert "model" not in row.params, "none was asked for"
 
 
 def test_a_drawn_seed_is_in_range_and_recorded_next_to_the_request(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from photomaker import text
 from photomaker.errors import RefusedError
 from photomaker.likeness import ALIKE_SCORE, SAME_PERSON_DISTANCE
 from photomaker.monitoring import histogram
@@ -312,14 +313,20 @@ def tiers(database: Database) -> list[str]:
 
 def scope_for(view: View, models: Mapping[str, AIModel], now: datetime) -> Scope:
     """The rollups a view reads; an unknown window or tier is refused with the valid choices."""
-    if view.window not in WINDOWS:
-        raise RefusedError("INVALID_PARAMS", f"Unknown window {view.window!r}; choose one of {', '.join(WINDOWS)}.")
+    if not isinstance(view.window, str) or view.window not in WINDOWS:
+        raise RefusedError(
+            "INVALID_PARAMS", f"Unknown window {text.quoted(view.window)}; choose one of {', '.join(WINDOWS)}."
+        )
+    if not isinstance(view.include_synthetic, bool):
+        raise RefusedError(
+            "INVALID_PARAMS", f"include_synthetic is true or false; you gave {text.quoted(view.include_synthetic)}."
+        )
     model_keys = None
     if view.tier != ALL_TIERS:
         model_keys = tuple(key for key, model in models.items() if model.tier == view.tier)
         if not model_keys:
             known = ", ".join(dict.fromkeys(model.tier for model in models.values()))
-            raise RefusedError("INVALID_PARAMS", f"Unknown tier {view.tier!r}; choose all, {known}.")
+            raise RefusedError("INVALID_PARAMS", f"Unknown tier {text.quoted(view.tier)}; choose all, {known}.")
     hours = WINDOWS[view.window]
     since_hour = None if hours is None else rollups.epoch_hour(now) - hours
     return Scope(since_hour=since_hour, model_keys=model_keys, include_synthetic=view.include_synthetic)

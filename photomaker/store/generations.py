@@ -22,6 +22,7 @@ from photomaker.likeness import verdict
 from photomaker.storage import SavedAvatar
 from photomaker.store import ledger, rollups
 from photomaker.store.models import Avatar, Generation, Project, User, utcnow
+from photomaker.text import storable
 
 RATE_WINDOW = timedelta(minutes=1)
 KEPT_PARAMS: tuple[str, ...] = ("tier", "width", "height", "num_images", "steps", "guidance_scale")
@@ -86,7 +87,7 @@ def reject(session: Session, draft: Draft, *, error: RefusedError) -> Generation
         **asdict(draft),
         status="rejected",
         error_code=error.code,
-        error_message=error.message,
+        error_message=storable(error.message),
         created_at=now,
         completed_at=now,
     )
@@ -172,7 +173,7 @@ def fail(
     processing_ms: int | None = None,
 ) -> int:
     """Mark the row `failed` and refund its charge, once; returns the credits refunded."""
-    values: dict[str, Any] = {"status": "failed", "error_code": code, "error_message": message}
+    values: dict[str, Any] = {"status": "failed", "error_code": code, "error_message": storable(message)}
     if attempts is not None:
         values["attempts"] = attempts
     if processing_ms is not None:

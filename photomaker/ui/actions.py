@@ -3,12 +3,11 @@ export and deletion."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from photomaker.accounts import DeletionSummary
 from photomaker.engines.base import ProgressFn, no_progress
-from photomaker.errors import AccessError, PhotoMakerError
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
 from photomaker.ui import uploads
@@ -20,32 +19,26 @@ DATA_EXPORT_NAME = "my-photomaker-data.zip"
 def generate_from_uploads(
     runtime: Runtime,
     asker: Callable[[], str],
-    photo_items: Sequence[Any] | None,
+    photo_items: Any,
     values: Mapping[str, Any],
     *,
     uploader: str | None,
     progress: ProgressFn = no_progress,
-    keep_photos_for_a_retry: bool = False,
 ) -> GenerationOutcome:
     """Generate for whoever `asker` says is asking, from files `uploader` sent, then delete those files.
 
-    Only this client's own uploads are read (anything else is refused and left alone). A caller
-    who is nobody (not signed in on a Space) is refused, and their photos deleted. With
-    `keep_photos_for_a_retry` (the page, where the upload box still shows them), a mistake in the
-    prompt or the options is refused before the photos are read, and they stay for the corrected
-    try. Raises our errors unchanged: the API turns them into `gr.Error`, the page shows them inline.
+    Only this client's own uploads are read: naming anything else is refused (and that file left
+    alone). Whatever becomes of the request, a refusal (a caller who is nobody included) or a
+    failure, the uploads it claimed are deleted. Raises our errors unchanged: the API turns them into
+    `gr.Error`, the page shows them inline.
     """
-    photos = uploads.claim(photo_items, owner=uploader)
+    claimed = uploads.claim(photo_items, owner=uploader)
     try:
-        prepared = runtime.service.prepare_avatar(asker(), values, photo_count=len(photos))
-    except PhotoMakerError as error:
-        if isinstance(error, AccessError) or not keep_photos_for_a_retry:
-            uploads.discard(photos)
-        raise
-    try:
-        return runtime.service.run(prepared, photos, progress=progress)
+        return runtime.service.generate_avatar(
+            asker(), claimed.photos, values, progress=progress, upload_problem=claimed.problem
+        )
     finally:
-        uploads.discard(photos)
+        uploads.discard(claimed.photos)
 
 
 def generate_from_text(

@@ -99,8 +99,8 @@ class GenerateHandlers:
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),
     ) -> Values:
-        """Avatars from the uploaded photos (which stay for a retry when the options were at fault), or in Text to
-        Image, images from the prompt alone."""
+        """Avatars from the uploaded photos (used up whatever the outcome), or in Text to Image, images from the
+        prompt alone."""
         if data[self.form.mode] == TEXT_MODE:
             return self._shown(
                 lambda: actions.generate_from_text(
@@ -112,7 +112,6 @@ class GenerateHandlers:
                 data,
                 profile,
                 request=request,
-                kept=lambda: False,
             )
         photo_items = data[self.form.photos]
         return self._shown(
@@ -123,12 +122,10 @@ class GenerateHandlers:
                 self.values(data, PhotoParams),
                 uploader=uploads.uploader(request),
                 progress=reporting_to(progress),
-                keep_photos_for_a_retry=True,
             ),
             data,
             profile,
             request=request,
-            kept=lambda: uploads.still_there(photo_items, owner=uploads.uploader(request)),
         )
 
     def _shown(
@@ -138,13 +135,12 @@ class GenerateHandlers:
         profile: gr.OAuthProfile | None,
         *,
         request: gr.Request | None,
-        kept: Callable[[], bool],
     ) -> Values:
         """The page after a generation: results, details, history, the new balance and seed.
 
         A refusal or failure (a visitor not signed in included) is shown where the results would
-        be, leaving the last results in place, and the uploaded photos too while `kept` says they
-        were not used up. A second click while this session is generating changes nothing.
+        be, leaving the last results in place; the upload box is emptied, as the photos were deleted.
+        A second click while this session is generating changes nothing.
         """
         form, username = self.form, viewer(self.runtime, profile)
         with self.running.claim(request) as allowed:
@@ -155,12 +151,11 @@ class GenerateHandlers:
             except PhotoMakerError as error:
                 warn(error)
                 status = "rejected" if isinstance(error, RefusedError | AccessError) else "failed"
-                cleared = {} if kept() else {form.photos: None}
                 return {
                     form.details: error_markdown(error),
                     form.details_json: {"status": status, "error_code": error.code},
                     form.cost: self._cost(data, self._credits(username)),
-                    **cleared,
+                    form.photos: None,
                     **form.rating.withdraw(),
                 }
         for message in outcome.notes:

@@ -19,7 +19,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -29,12 +29,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from photomaker.errors import RefusedError
 from photomaker.photos import PhotoUpload
+from photomaker.text import RECORDED_CHARS, storable
 from photomaker.ui.cache import cache_dir
 
 UPLOADER_COOKIE = "photomaker_uploader"
 UPLOAD_ROUTE = "/gradio_api/upload"
-FORGET_AFTER_S = 2 * 3600
-"""Uploads never used are forgotten after this (Gradio's hourly cache cleaning deletes their files)."""
+PRIVATE_PREFIX = "private-"
+"""The folders uploads move into (`PrivateUploads`): Gradio's own cache cleaning never sees them; `sweep` does."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,8 @@ class UploadRegistry:
         comes second finds it already moved and links the first one's copy (the same bytes).
         """
         with self._lock:
-            now = time.monotonic()
-            self._uploads = {path: up for path, up in self._uploads.items() if now - up.received < FORGET_AFTER_S}
             source = shared if shared.exists() else self._twin(shared)
-            folder = cache_dir() / f"private-{secrets.token_hex(16)}"
+            folder = cache_dir() / f"{PRIVATE_PREFIX}{secrets.token_hex(16)}"
             folder.mkdir(mode=0o700)
             private = folder / shared.name
             try:
@@ -69,7 +68,7 @@ class UploadRegistry:
             except OSError:
                 shutil.copyfile(source, private)
             _remove(shared)
-            self._uploads[private] = _Upload(owner=owner, origin=shared, received=now)
+            self._uploads[private] = _Upload(owner=owner, origin=shared, received=time.time())
             return private
 
     def _twin(self, shared: Path) -> Path:
@@ -87,6 +86,11 @@ class UploadRegistry:
         with self._lock:
             self._uploads.pop(path, None)
 
+    def forget_older(self, cutoff: float) -> None:
+        """Forget uploads received before `cutoff` (a `time.time()`): their files are being swept."""
+        with self._lock:
+            self._uploads = {path: up for path, up in self._uploads.items() if up.received >= cutoff}
+
 
 REGISTRY = UploadRegistry()
 """One per process, like Gradio's upload folder."""
@@ -101,36 +105,54 @@ def _remove(path: Path) -> None:
 
 
 def _path_and_name(item: Any) -> tuple[Path, str]:
-    if isinstance(item, tuple):
+    if isinstance(item, tuple | list) and item:
         item = item[0]
     if isinstance(item, dict):
         path = str(item.get("path") or "")
-        return Path(path), item.get("orig_name") or Path(path).name
+        return Path(path), str(item.get("orig_name") or Path(path).name)
     return Path(str(item)), Path(str(item)).name
 
 
-def claim(items: Sequence[Any] | None, *, owner: str | None) -> tuple[PhotoUpload, ...]:
-    """The photos of a request (paths, `(path, caption)` pairs or FileData dicts), each one a file that
-    this client uploaded; anything else is refused (INVALID_PHOTO) and left alone."""
-    photos = []
-    for item in items or ():
-        path, name = _path_and_name(item)
-        if not REGISTRY.owned(path.resolve(), owner):
-            raise RefusedError(
-                "INVALID_PHOTO",
-                f"{name or 'A photo'} was not uploaded with this request; upload it again "
-                "(from a program, send files with gradio_client.handle_file()).",
-            )
-        photos.append(PhotoUpload(path=path.resolve(), name=name))
-    return tuple(photos)
+@dataclass(frozen=True)
+class Claimed:
+    """What a request named as its photos: the files this client uploaded, how many it named, and the
+    refusal of anything else (None when every one was its own)."""
+
+    photos: tuple[PhotoUpload, ...]
+    named: int
+    problem: RefusedError | None = None
 
 
-def still_there(items: Iterable[Any] | None, *, owner: str | None) -> bool:
-    """Whether every uploaded photo is still on disk (so the upload box can keep showing them)."""
+def _own(item: Any, owner: str | None) -> PhotoUpload | RefusedError:
+    """One named photo: a file this client uploaded, or the refusal of it."""
+    path, name = _path_and_name(item)
     try:
-        return all(photo.path.exists() for photo in claim(list(items or ()), owner=owner))
-    except RefusedError:
-        return False
+        resolved = path.resolve()
+    except (OSError, ValueError):
+        resolved = None
+    if resolved is None or not REGISTRY.owned(resolved, owner):
+        return RefusedError(
+            "INVALID_PHOTO",
+            f"{storable(name)[:RECORDED_CHARS] or 'A photo'} was not uploaded with this request; upload it again "
+            "(from a program, send a list of files made with gradio_client.handle_file()).",
+        )
+    return PhotoUpload(path=resolved, name=storable(name))
+
+
+def claim(items: Any, *, owner: str | None) -> Claimed:
+    """The photos of a request (a list of paths, `(path, caption)` pairs or FileData dicts): each file this
+    client uploaded is claimed; anything else is refused (INVALID_PHOTO) and left alone."""
+    if items is None:
+        return Claimed(photos=(), named=0)
+    if not isinstance(items, list | tuple):
+        problem = RefusedError(
+            "INVALID_PHOTO", "Send the photos as a list of files (gradio_client.handle_file() for each one)."
+        )
+        return Claimed(photos=(), named=1, problem=problem)
+    found = [_own(item, owner) for item in items]
+    photos = tuple(item for item in found if isinstance(item, PhotoUpload))
+    refused = [item for item in found if isinstance(item, RefusedError)]
+    return Claimed(photos=photos, named=len(items), problem=refused[0] if refused else None)
 
 
 def discard(photos: Iterable[PhotoUpload]) -> None:
@@ -138,6 +160,21 @@ def discard(photos: Iterable[PhotoUpload]) -> None:
     for photo in photos:
         REGISTRY.forget(photo.path)
         _remove(photo.path)
+
+
+def sweep(*, older_than_s: float) -> int:
+    """Delete uploads older than `older_than_s` (longer than any request takes), whoever left them: a
+    page closed before Generate, a request naming a file that was not its own, a process that died
+    while reading one. Returns how many were deleted."""
+    cutoff = time.time() - older_than_s
+    REGISTRY.forget_older(cutoff)
+    swept = 0
+    for folder in cache_dir().glob(f"{PRIVATE_PREFIX}*"):
+        with contextlib.suppress(FileNotFoundError):
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                swept += 1
+    return swept
 
 
 def uploader(request: Any) -> str | None:

@@ -95,21 +95,18 @@ def test_a_refusal_is_shown_inline_and_charges_nothing(
     assert outputs["rating_stars"]["visible"] is False, "no rating is offered for a refusal"
 
 
-def test_a_prompt_mistake_keeps_the_photos_for_the_next_try(
+def test_a_prompt_mistake_deletes_the_photos_and_empties_the_upload_box(
     generate: Callable[..., dict[str, Any]], runtime: Runtime, upload_dir: Path
 ) -> None:
     photo = _uploaded(upload_dir, "astronaut.png")
     outputs = generate([photo], prompt="a woman img and a man img")
     assert "INVALID_PROMPT" in outputs["details"]
-    assert Path(photo).exists(), "the photos were not read, so they stay for the corrected try"
-    assert "photos" not in outputs, "the upload box is left alone: it keeps showing them"
+    assert not Path(photo).exists(), "a refusal deletes its uploads, whatever the reason"
+    assert outputs["photos"] is None, "the upload box no longer shows photos that are gone"
     assert runtime.accounts.account("local").credits == 250
     with runtime.database.session() as session:
         refused = session.exec(select(Generation.status, Generation.error_code)).all()
     assert refused == [("rejected", "INVALID_PROMPT")], "the refusal is recorded once"
-    retried = generate([photo])
-    assert "Generation #" in retried["details"]
-    assert not Path(photo).exists()
 
 
 def test_cost_text_warns_when_the_balance_is_short(runtime: Runtime) -> None:

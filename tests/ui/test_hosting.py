@@ -261,7 +261,11 @@ def test_a_photo_must_be_uploaded_by_the_caller(space: ServedApp, upload_dir: Pa
     own_avatar = next(Path(space.runtime.settings.data_dir).rglob("avatar-1.png"))
     assert "event: error" in _raw_generate(space, str(own_avatar), token=BOB, cookies={}), "Gradio blocks DATA_DIR"
     assert Path(uploaded).exists(), "a refused path is left alone"
-    assert _rows(space) == before, "nothing recorded, nothing charged"
+    users, rows = before
+    assert _rows(space) == (users, rows + 1), "one refusal recorded (Gradio refused the other itself)"
+    with space.runtime.database.session() as session:
+        last = session.exec(select(Generation).order_by(Generation.id.desc())).first()
+    assert last is not None and (last.status, last.error_code, last.credits_charged) == ("rejected", "INVALID_PHOTO", 0)
     used = _raw_generate(space, uploaded, token=ALICE, cookies=alice_cookies)
     assert "event: complete" in used, used
     assert not Path(uploaded).exists(), "used, then deleted"
