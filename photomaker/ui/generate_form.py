@@ -232,7 +232,7 @@ def _results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]
     details = gr.Markdown("Your avatars will appear here.", elem_id="details")
     rating = build_rating(runtime)
     with gr.Accordion("All details", open=False):
-        details_json = gr.JSON(label="Generation details")
+        details_json = gr.JSON(label="Generation details", elem_id="details-json")
     gr.Markdown("**Your past avatars and images**")
     history = gr.Gallery(
         show_label=False,

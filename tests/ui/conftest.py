@@ -1,13 +1,18 @@
-"""A real app served on 127.0.0.1 for API tests, with its own data folder."""
+"""A real app served on 127.0.0.1 for API tests, with its own data folder; a browser for the browser tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from photomaker.settings import Settings
 from tests.serving import ServedApp, serve
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="module")
@@ -15,3 +20,20 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("app") / "data", user_rate_limit_per_min=100, hf_token=None)
     with serve(settings) as app:
         yield app
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module."""
+    # Imported here, not above: importing `browsing` skips a module without Playwright or Chromium, and the other
+    # UI tests need neither.
+    from tests.ui.browsing import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a module's screenshots go (see `browsing.shoot`)."""
+    return tmp_path_factory.mktemp("screenshots")
