@@ -5,7 +5,7 @@ python -m photomaker account
 python -m photomaker stats --window 7d
 python -m photomaker metrics rebuild
 python -m photomaker demo-history --days 30 --per-day 200   (--delete removes it)
-python -m photomaker cleanup --days 30
+python -m photomaker cleanup --days 30   (refunds dead generations, deletes leftover files and old avatars)
 python -m photomaker credits grant alice 100 --reason "welcome back"   (a negative amount takes back)
 python -m photomaker credits history alice --json
 """
@@ -31,7 +31,7 @@ from photomaker.monitoring import demo_history, metrics
 from photomaker.params import PhotoParams
 from photomaker.photos import PhotoUpload
 from photomaker.prompts import STYLES_BY_NAME
-from photomaker.runtime import Runtime, expire_old_avatars, start_runtime
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.settings import Settings
 
 
@@ -148,8 +148,11 @@ def _demo_history(runtime: Runtime, args: argparse.Namespace) -> int:
 
 def _cleanup(runtime: Runtime, args: argparse.Namespace) -> int:
     days = args.days or runtime.settings.retention_days
-    expired = expire_old_avatars(runtime.database, runtime.service.storage, days=days)
-    print(f"deleted the avatars of {expired:,} generations older than {days} days")
+    tidied = runtime.housekeeping.tidy(retention_days=days)
+    print(f"refunded {tidied.recovered:,} generations left unfinished by a process that stopped")
+    print(f"deleted {tidied.orphan_files:,} avatar files that no avatar row named")
+    print(f"deleted the avatars of {tidied.expired:,} generations older than {days} days")
+    print(f"deleted {tidied.downloads:,} leftover downloads")
     return 0
 
 
@@ -229,7 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="the same seed gives the same history")
     demo.add_argument("--delete", action="store_true", help="delete every synthetic generation instead")
     demo.set_defaults(run=_demo_history)
-    cleanup = commands.add_parser("cleanup", help="delete avatars older than RETENTION_DAYS (also done on start)")
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="refund dead generations, delete leftover files and avatars older than RETENTION_DAYS (done on start)",
+    )
     cleanup.add_argument("--days", type=int, help="keep this many days instead of RETENTION_DAYS")
     cleanup.set_defaults(run=_cleanup)
     _add_credits(commands)
@@ -239,11 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    runtime = start_runtime(Settings())
+    # No command tidies on start: reading must never touch a live generation, and `cleanup` tidies on purpose.
+    runtime = start_runtime(Settings(), tidy=False)
     try:
         return args.run(runtime, args)
     except PhotoMakerError as error:
         print(f"error [{error.code}]: {error.message}", file=sys.stderr)
         return 2
     finally:
-        runtime.database.dispose()
+        runtime.close()

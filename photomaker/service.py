@@ -24,6 +24,7 @@ from photomaker import face_match, faces, likeness, photos, prompts, text
 from photomaker.accounts import open_account
 from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
+from photomaker.leases import Leases
 from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, RunParams, TextParams, given, parse
 from photomaker.photos import PhotoUpload
 from photomaker.results import GenerationDetails, GenerationOutcome
@@ -93,12 +94,14 @@ class GenerationService:
         engine: Engine,
         storage: AvatarStorage,
         text_engine: Engine | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.engine = engine
         self.text_engine = text_engine
         self.storage = storage
+        self.leases = leases or Leases(database, lease_s=settings.generation_lease_s)
 
     def models(self, *, mode: str = "photo") -> list[AIModel]:
         """The enabled models of one mode, cheapest first."""
@@ -250,15 +253,21 @@ class GenerationService:
         generation = self._start(prepared, request, progress)
         started = time.monotonic()
         try:
-            result = prepared.engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
-            measured = None
-            if request.photos:
-                progress(0.91, "Checking the likeness")
-                measured = face_match.measure(result.images, face_match.reference(request.photos))
-            progress(0.93, "Saving your avatars")
-            outcome = self._save(
-                prepared, generation, result, measured, started=started, notes=notes + likeness.notes(measured or [])
-            )
+            with self.leases.holding(row_id(generation)):
+                result = prepared.engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
+                measured = None
+                if request.photos:
+                    progress(0.91, "Checking the likeness")
+                    measured = face_match.measure(result.images, face_match.reference(request.photos))
+                progress(0.93, "Saving your avatars")
+                outcome = self._save(
+                    prepared,
+                    generation,
+                    result,
+                    measured,
+                    started=started,
+                    notes=notes + likeness.notes(measured or []),
+                )
         except Exception as exc:
             self._fail(generation, exc, started=started)
             if isinstance(exc, PhotoMakerError):
@@ -290,6 +299,8 @@ class GenerationService:
                 draft(user_id=row_id(user), project_id=row_id(folder)),
                 cost=cost,
                 rate_limit_per_min=self.settings.user_rate_limit_per_min,
+                owner=str(self.leases.owner),
+                lease_until=self.leases.until(),
             )
 
     def _save(

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     retry_max_wait_s: float = Field(default=180, ge=0)
     retry_backoff_s: float = Field(default=2, ge=0)
     retry_backoff_max_s: float = Field(default=30, ge=0)
+    generation_lease_s: float = Field(default=60, gt=0)
     metrics_token: SecretStr | None = None
     space_id: str | None = None
     oauth_client_id: str | None = None
@@ -96,6 +97,17 @@ class Settings(BaseSettings):
     @property
     def avatars_dir(self) -> Path:
         return self.data_dir / "avatars"
+
+    @property
+    def longest_request_s(self) -> float:
+        """The most time one generation may take, every attempt and wait included: an upload or a download
+        older than this belongs to no request."""
+        return self.retry_max_attempts * max(self.inference_timeout_s, self.space_timeout_s) + self.retry_max_wait_s
+
+    @property
+    def downloads_dir(self) -> Path:
+        """Where the Space engine's client receives images, each file deleted once read."""
+        return self.data_dir / "downloads"
 
     @property
     def max_photo_bytes(self) -> int:

@@ -73,6 +73,30 @@ class AvatarStorage:
             saved.append(SavedAvatar(image_path.as_posix(), thumbnail_path.as_posix(), image.width, image.height))
         return saved
 
+    def generation_folders(self) -> list[tuple[int, int, Path]]:
+        """Every generation folder on disk, as (user id, generation id, folder)."""
+        found = []
+        for folder in self.root.glob("u*/g*"):
+            user, generation = folder.parent.name[1:], folder.name[1:]
+            if user.isdigit() and generation.isdigit() and folder.is_dir():
+                found.append((int(user), int(generation), folder))
+        return found
+
+    def keep_only(self, folder: Path, kept: set[str]) -> int:
+        """Delete the files of a generation folder that are not in `kept` (paths relative to the root), and the
+        folder once empty; returns how many files were deleted."""
+        deleted = 0
+        for path in folder.iterdir():
+            if path.relative_to(self.root).as_posix() not in kept:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                deleted += 1
+        if not kept:
+            shutil.rmtree(folder, ignore_errors=True)
+        return deleted
+
     def delete_generation(self, *, user_id: int, generation_id: int) -> None:
         """Remove every file of one generation (after a failure, or on deletion)."""
         shutil.rmtree(self.root / f"u{user_id}" / f"g{generation_id}", ignore_errors=True)

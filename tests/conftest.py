@@ -76,7 +76,7 @@ def settings(tmp_path: Path) -> Settings:
 def runtime(settings: Settings) -> Iterator[Runtime]:
     started = start_runtime(settings)
     yield started
-    started.database.dispose()
+    started.close()
 
 
 @pytest.fixture
@@ -87,4 +87,4 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     )
     started = start_runtime(settings)
     yield started
-    started.database.dispose()
+    started.close()

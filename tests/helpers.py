@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ from photomaker.accounts import Accounts
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.faces import FacePhoto, locate
 from photomaker.gallery import Gallery
+from photomaker.leases import Owner
 from photomaker.photos import PhotoUpload, prepare_one
 from photomaker.prompts import NO_STYLE, build, get_style
 from photomaker.service import GenerationService
 from photomaker.store import Avatar, Database, Generation, rollups, row_id
+from photomaker.store.models import utcnow
 from photomaker.store.rollups import rollup_table
 
 
@@ -28,6 +31,11 @@ def accounts_of(service: GenerationService) -> Accounts:
 def gallery_of(service: GenerationService) -> Gallery:
     """The gallery beside a service a test built."""
     return Gallery(database=service.database, storage=service.storage)
+
+
+def held(*, minutes: float = 5) -> dict[str, Any]:
+    """The owner and lease `generations.start` takes: this process, for `minutes` from now."""
+    return {"owner": str(Owner.of_this_process()), "lease_until": utcnow() + timedelta(minutes=minutes)}
 
 
 FAKE_TOKEN = "hf_fake_test_token_6f1c2b"

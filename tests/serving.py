@@ -40,4 +40,4 @@ def serve(settings: Settings) -> Iterator[ServedApp]:
         yield ServedApp(runtime=runtime, url=f"http://127.0.0.1:{port}/")
     finally:
         demo.close()
-        runtime.database.dispose()
+        runtime.close()

@@ -16,7 +16,7 @@ from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime
 from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations
-from tests.helpers import snapshot
+from tests.helpers import held, snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -276,7 +276,7 @@ def test_delete_is_refused_while_a_generation_is_processing(app: Runtime) -> Non
             engine="preview",
             prompt="in flight",
         )
-        busy = generations.start(session, draft, cost=18, rate_limit_per_min=100).id
+        busy = generations.start(session, draft, cost=18, rate_limit_per_min=100, **held()).id
     before, files, ledger = _dumps(app, "alice"), _files(app, made), _ledger(app)
     with pytest.raises(PhotoMakerError) as caught:
         app.accounts.delete_data("alice")

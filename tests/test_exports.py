@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from photomaker.monitoring import exports, metrics
 from photomaker.store import Database, accounts, generations, ledger, row_id
-from tests.helpers import add_finished
+from tests.helpers import add_finished, held
 from tests.known_history import NOW, PRO, make_known_history
 
 
@@ -44,7 +44,7 @@ def test_recent_shows_work_in_progress(database: Database) -> None:
     with database.session() as session:
         ledger.grant(session, user_id=user_id, amount=10)
         draft = generations.Draft(user_id=user_id, model_key=PRO, mode="photo", engine="preview")
-        generations.start(session, draft, cost=1, rate_limit_per_min=9)
+        generations.start(session, draft, cost=1, rate_limit_per_min=9, **held())
     table = exports.recent(database, metrics.View(window="24h", tier="pro"), limit=2)
     assert table["status"].tolist() == ["processing"]  # the known history is older than 24 h
 

@@ -219,7 +219,7 @@ def test_our_pixel_limit_is_below_pillows_bomb_limit() -> None:
 
 def test_image_of_exactly_max_pixels_passes_the_pixel_check(tmp_path: Path) -> None:
     # The header claims MAX_PIXELS pixels and there is no pixel data: past the pixel check, decoding fails.
-    assert 10_000 * 5_000 == MAX_PIXELS
+    assert MAX_PIXELS == 10_000 * 5_000
     error = _refusal(_claiming(tmp_path, 10_000, 5_000))
     assert (error.code, error.message) == ("INVALID_PHOTO", f"claim.png is damaged or incomplete{INSTEAD}")
 
@@ -401,7 +401,11 @@ def test_image_of_exactly_max_side_is_not_resized() -> None:
 
 @pytest.mark.parametrize(
     ("size", "expected"),
-    [((MAX_SIDE + 1, 300), (MAX_SIDE, 300)), ((300, MAX_SIDE + 1), (300, MAX_SIDE)), ((MAX_SIDE, 256), (MAX_SIDE, 256))],
+    [
+        ((MAX_SIDE + 1, 300), (MAX_SIDE, 300)),
+        ((300, MAX_SIDE + 1), (300, MAX_SIDE)),
+        ((MAX_SIDE, 256), (MAX_SIDE, 256)),
+    ],
 )
 def test_png_is_shrunk_to_max_side(tmp_path: Path, size: tuple[int, int], expected: tuple[int, int]) -> None:
     path = _save(Image.new("RGB", size, (90, 90, 90)), tmp_path / "wide.png", "PNG")

@@ -15,14 +15,15 @@ from sqlmodel import select
 from photomaker import service as service_module
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
+from photomaker.housekeeping import expire_old_avatars
 from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
-from photomaker.runtime import Runtime, expire_old_avatars, start_runtime
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.service import GenerationService
 from photomaker.settings import Settings
 from photomaker.store import CreditTransaction, Generation, accounts
 from photomaker.store import generations as generation_rows
-from tests.helpers import CountingEngine
+from tests.helpers import CountingEngine, held
 
 
 def _params(*photos: Path, **options: object) -> tuple[list[PhotoUpload], dict[str, object]]:
@@ -251,9 +252,10 @@ def test_crash_recovery_on_next_start(settings: Settings, face_photo: Path) -> N
             ),
             cost=25,
             rate_limit_per_min=10,
+            **held(minutes=-1),
         )
     assert first.accounts.account("local").credits == 225
-    first.database.dispose()
+    first.close()
 
     second = start_runtime(settings)
     assert second.accounts.account("local").credits == 250

@@ -29,6 +29,7 @@ from photomaker.engines.retry import Retrier, RetryPolicy
 from photomaker.errors import BackendError
 from photomaker.model_specs import SQUARE_ASPECT, style_strength_ratio
 from photomaker.settings import Settings
+from photomaker.storage import private_folder
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +109,22 @@ class SpaceEngine:
     preview = False
 
     def __init__(
-        self, *, space: str, token: str | None, timeout_s: float, policy: RetryPolicy, poll_s: float = POLL_S
+        self,
+        *,
+        space: str,
+        token: str | None,
+        timeout_s: float,
+        policy: RetryPolicy,
+        downloads: Path,
+        poll_s: float = POLL_S,
     ) -> None:
         self.space = space
         self.token = token
         self.timeout_s = timeout_s
         self.policy = policy
+        self.downloads = downloads
         self.poll_s = poll_s
         self._client: Client | None = None
-        self._downloads: str | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -126,6 +134,7 @@ class SpaceEngine:
             token=settings.token,
             timeout_s=settings.space_timeout_s,
             policy=policy or RetryPolicy.from_settings(settings),
+            downloads=settings.downloads_dir,
         )
 
     def client(self) -> Client:
@@ -136,13 +145,13 @@ class SpaceEngine:
             return self._client
 
     def _connect(self) -> Client:
-        """A new client (called under the lock); its downloads go to one private folder, emptied as read."""
-        self._downloads = self._downloads or tempfile.mkdtemp(prefix="photomaker-space-")
+        """A new client (called under the lock); its downloads go to a private folder of the app's, emptied as read."""
+        private_folder(self.downloads)
         try:
             # `False`, not None, without a token of our own: None would send HF_TOKEN or the saved login.
             token: str | bool = self.token or False
             return SharedClient(
-                self.space, token=token, verbose=False, download_files=self._downloads, analytics_enabled=False
+                self.space, token=token, verbose=False, download_files=str(self.downloads), analytics_enabled=False
             )
         except ValueError as error:
             # gradio_client's word for a Space that is missing, paused, broken or not a Gradio app.

@@ -8,16 +8,16 @@ failure a no-op, so a refund can never happen twice. Where a row reaches its fin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, not_, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from photomaker.errors import ErrorCode, RefusedError
+from photomaker.errors import ErrorCode, PhotoMakerError, RefusedError
 from photomaker.likeness import verdict
 from photomaker.storage import SavedAvatar
 from photomaker.store import ledger, rollups
@@ -62,8 +62,11 @@ class Draft:
     preview: bool = False
 
 
-def start(session: Session, draft: Draft, *, cost: int, rate_limit_per_min: int) -> Generation:
-    """Rate-limit check, a `processing` row and its charge, in the caller's one transaction.
+def start(
+    session: Session, draft: Draft, *, cost: int, rate_limit_per_min: int, owner: str, lease_until: datetime
+) -> Generation:
+    """Rate-limit check, a `processing` row held by `owner` until `lease_until`, and its charge, in the
+    caller's one transaction.
 
     Touching the user's row first serialises one user's concurrent starts (a row lock on
     PostgreSQL), so two requests cannot both slip under the rate limit.
@@ -71,7 +74,15 @@ def start(session: Session, draft: Draft, *, cost: int, rate_limit_per_min: int)
     session.execute(update(User).where(col(User.id) == draft.user_id).values(updated_at=utcnow()))
     _check_rate(session, user_id=draft.user_id, limit_per_min=rate_limit_per_min)
     now = utcnow()
-    generation = Generation(**asdict(draft), status="processing", credits_charged=cost, created_at=now, started_at=now)
+    generation = Generation(
+        **asdict(draft),
+        status="processing",
+        credits_charged=cost,
+        created_at=now,
+        started_at=now,
+        owner=owner,
+        lease_until=lease_until,
+    )
     session.add(generation)
     session.flush()
     if generation.id is None:
@@ -97,12 +108,14 @@ def reject(session: Session, draft: Draft, *, error: RefusedError) -> Generation
     return generation
 
 
-def _finish(session: Session, generation_id: int, **values: Any) -> bool:
-    """Move a `processing` row to its final state; False if it had already left `processing`."""
+def _finish(session: Session, generation_id: int, *, unless: Any = None, **values: Any) -> bool:
+    """Move a `processing` row to its final state (and out of any lease); False if it had already left
+    `processing`, or if `unless` (a condition on the row) now holds."""
+    conditions = [col(Generation.id) == generation_id, col(Generation.status) == "processing"]
+    if unless is not None:
+        conditions.append(not_(unless))
     result = session.exec(
-        update(Generation)
-        .where(col(Generation.id) == generation_id, col(Generation.status) == "processing")
-        .values(completed_at=utcnow(), **values)
+        update(Generation).where(*conditions).values(completed_at=utcnow(), lease_until=None, **values)
     )
     return result.rowcount == 1
 
@@ -142,7 +155,8 @@ def complete(
         params=params,
         likeness=None if likeness is None else list(likeness),
     ):
-        raise RuntimeError(f"generation {generation_id} is no longer processing")
+        # Recovery found its lease run out (this process stalled or lost the database) and refunded it.
+        raise PhotoMakerError("INTERRUPTED")
     scores = [None] * len(avatars) if likeness is None else likeness
     rows = [
         Avatar(
@@ -173,24 +187,72 @@ def fail(
     processing_ms: int | None = None,
 ) -> int:
     """Mark the row `failed` and refund its charge, once; returns the credits refunded."""
-    values: dict[str, Any] = {"status": "failed", "error_code": code, "error_message": storable(message)}
-    if attempts is not None:
-        values["attempts"] = attempts
-    if processing_ms is not None:
-        values["processing_ms"] = processing_ms
-    if not _finish(session, generation_id, **values):
-        return 0
+    measured = {"attempts": attempts, "processing_ms": processing_ms}
+    values = {name: value for name, value in measured.items() if value is not None}
+    return _fail(session, generation_id, code=code, message=message, **values) or 0
+
+
+def _fail(
+    session: Session, generation_id: int, *, code: ErrorCode, message: str, unless: Any = None, **values: Any
+) -> int | None:
+    """`fail`, not at all while `unless` holds; None when the row was not failed here."""
+    if not _finish(
+        session,
+        generation_id,
+        unless=unless,
+        status="failed",
+        error_code=code,
+        error_message=storable(message),
+        **values,
+    ):
+        return None
     rollups.add(session, _reread(session, generation_id))
     return ledger.refund(session, generation_id=generation_id)
 
 
-def recover_interrupted(session: Session) -> list[int]:
-    """Fail and refund every row a dead process left `processing`; returns their ids."""
-    rows = session.exec(select(col(Generation.id)).where(Generation.status == "processing")).all()
-    stuck = [generation_id for generation_id in rows if generation_id is not None]
-    for generation_id in stuck:
-        fail(session, generation_id, code="INTERRUPTED", message="The app stopped while this was generating.")
-    return stuck
+def renew(session: Session, generation_ids: Sequence[int], *, owner: str, until: datetime) -> int:
+    """Extend `owner`'s lease on these rows while they are `processing`; returns how many it still holds."""
+    result = session.exec(
+        update(Generation)
+        .where(
+            col(Generation.id).in_(generation_ids),
+            col(Generation.status) == "processing",
+            col(Generation.owner) == owner,
+        )
+        .values(lease_until=until)
+    )
+    return result.rowcount
+
+
+def recover_dead(session: Session, *, now: datetime, ended: Callable[[str | None], bool]) -> list[tuple[int, int]]:
+    """Fail and refund every `processing` row whose lease ran out before `now`, or whose owner has `ended`
+    (rows made before leases count as dead); returns their (user id, generation id).
+
+    A row whose owner renewed its lease since it was read here is left alone: its owner is alive.
+    """
+    rows = session.exec(
+        select(Generation.id, Generation.user_id, Generation.owner, Generation.lease_until).where(
+            Generation.status == "processing"
+        )
+    ).all()
+    dead = []
+    for generation_id, user_id, owner, lease_until in rows:
+        if generation_id is None:
+            continue
+        expired = lease_until is None or _aware(lease_until) < now
+        if not (expired or ended(owner)):
+            continue
+        # An ended owner renews nothing; an expired lease counts only if nobody renewed it since it was read.
+        renewed = col(Generation.lease_until) > lease_until if expired and lease_until is not None else None
+        message = "The app stopped while this was generating."
+        if _fail(session, generation_id, code="INTERRUPTED", message=message, unless=renewed) is not None:
+            dead.append((user_id, generation_id))
+    return dead
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as UTC: SQLite hands back naive datetimes."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def rate(session: Session, generation_id: int, *, user_id: int | None, stars: int) -> int | None:
@@ -224,6 +286,22 @@ def avatars_of(session: Session, generation_id: int) -> list[Avatar]:
     return list(
         session.exec(select(Avatar).where(Avatar.generation_id == generation_id).order_by(col(Avatar.id))).all()
     )
+
+
+def files_in_use(session: Session) -> tuple[set[int], dict[int, set[str]]]:
+    """What the generation folders must keep: the ids of `processing` rows (still writing theirs), and the
+    avatar files of each generation that has avatar rows."""
+    live = {
+        generation_id
+        for generation_id in session.exec(select(Generation.id).where(Generation.status == "processing"))
+        if generation_id is not None
+    }
+    kept: dict[int, set[str]] = {}
+    for generation_id, image, thumbnail in session.exec(
+        select(Avatar.generation_id, Avatar.image_path, Avatar.thumbnail_path)
+    ):
+        kept.setdefault(generation_id, set()).update((image, thumbnail))
+    return live, kept
 
 
 def recent_avatars(session: Session, *, user_id: int, limit: int = 24) -> list[tuple[Avatar, Generation]]:

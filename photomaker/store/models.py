@@ -137,6 +137,10 @@ class Generation(SQLModel, table=True):
     completed_at: datetime | None = None
     processing_ms: int | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
+    owner: str | None = Field(default=None, max_length=120)
+    """The process making a `processing` row (`photomaker.leases.Owner`); None on rows made before leases."""
+    lease_until: datetime | None = None
+    """Until when the owner vouches that it is still making this row; it renews the lease while it works."""
     likeness: list[float | None] | None = Field(default=None, sa_type=JSON)
     """Per image of a completed Photo to Avatar generation, its likeness score (`photomaker.likeness`), None
     where no face was found; None for the rest. Kept with the row for the metrics after the avatars are gone."""

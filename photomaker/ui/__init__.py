@@ -12,6 +12,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from photomaker.runtime import Runtime
+from photomaker.ui import uploads
 from photomaker.ui.api import register_api
 from photomaker.ui.generate_tab import build_generate_tab
 from photomaker.ui.identity import viewer
@@ -105,6 +106,10 @@ def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
     folders): avatars reach their owner as served copies of their own events' outputs.
     """
     settings = runtime.settings
+    # Uploads nobody claimed (a page closed before Generate, a process that died) go once older than any request.
+    sweep_uploads = partial(uploads.sweep, older_than_s=settings.longest_request_s)
+    sweep_uploads()
+    runtime.housekeeping.start(chores=[sweep_uploads])
     middleware = [
         Middleware(PrivateUploads, secure=settings.sign_in_required),
         *session_middleware(settings),

@@ -28,6 +28,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from photomaker.errors import RefusedError
+from photomaker.leases import Owner
 from photomaker.photos import PhotoUpload
 from photomaker.text import RECORDED_CHARS, storable
 from photomaker.ui.cache import cache_dir
@@ -35,7 +36,8 @@ from photomaker.ui.cache import cache_dir
 UPLOADER_COOKIE = "photomaker_uploader"
 UPLOAD_ROUTE = "/gradio_api/upload"
 PRIVATE_PREFIX = "private-"
-"""The folders uploads move into (`PrivateUploads`): Gradio's own cache cleaning never sees them; `sweep` does."""
+"""The folders uploads move into (`PrivateUploads`), `private-<pid>-<token>-<random>` after the process that
+received them: Gradio's own cache cleaning never sees them; `sweep` does."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class UploadRegistry:
         """
         with self._lock:
             source = shared if shared.exists() else self._twin(shared)
-            folder = cache_dir() / f"{PRIVATE_PREFIX}{secrets.token_hex(16)}"
+            me = Owner.of_this_process()
+            folder = cache_dir() / f"{PRIVATE_PREFIX}{me.pid}-{me.token}-{secrets.token_hex(16)}"
             folder.mkdir(mode=0o700)
             private = folder / shared.name
             try:
@@ -162,16 +165,24 @@ def discard(photos: Iterable[PhotoUpload]) -> None:
         _remove(photo.path)
 
 
+def _received_by_an_ended_process(folder: Path, me: Owner) -> bool:
+    """Whether an upload folder was made by a process that has ended (its uploads can never be claimed)."""
+    pid, _, rest = folder.name.removeprefix(PRIVATE_PREFIX).partition("-")
+    token = rest.partition("-")[0]
+    return pid.isdigit() and me.has_ended(str(Owner(machine=me.machine, pid=int(pid), token=token)))
+
+
 def sweep(*, older_than_s: float) -> int:
-    """Delete uploads older than `older_than_s` (longer than any request takes), whoever left them: a
-    page closed before Generate, a request naming a file that was not its own, a process that died
-    while reading one. Returns how many were deleted."""
+    """Delete the uploads nobody can use any more: those of a process that has ended (it died while reading
+    them), and any older than `older_than_s` (longer than a request takes: a page closed before Generate,
+    a request naming a file that was not its own). Returns how many were deleted."""
     cutoff = time.time() - older_than_s
     REGISTRY.forget_older(cutoff)
+    me = Owner.of_this_process()
     swept = 0
     for folder in cache_dir().glob(f"{PRIVATE_PREFIX}*"):
         with contextlib.suppress(FileNotFoundError):
-            if folder.stat().st_mtime < cutoff:
+            if folder.stat().st_mtime < cutoff or _received_by_an_ended_process(folder, me):
                 shutil.rmtree(folder, ignore_errors=True)
                 swept += 1
     return swept

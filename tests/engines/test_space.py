@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,14 +29,21 @@ from tests.helpers import FAKE_TOKEN, located_face, request_for
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
-def _engine(space: FakeSpace | str, policy: RetryPolicy, *, timeout_s: float = 30) -> SpaceEngine:
+def _engine(space: FakeSpace | str, policy: RetryPolicy, downloads: Path, *, timeout_s: float = 30) -> SpaceEngine:
     url = space if isinstance(space, str) else space.url
-    return SpaceEngine(space=url, token=FAKE_TOKEN, timeout_s=timeout_s, policy=policy, poll_s=0.05)
+    return SpaceEngine(
+        space=url, token=FAKE_TOKEN, timeout_s=timeout_s, policy=policy, downloads=downloads, poll_s=0.05
+    )
 
 
 @pytest.fixture
-def engine(fake_space: FakeSpace, policy: RetryPolicy) -> SpaceEngine:
-    return _engine(fake_space, policy)
+def downloads(tmp_path: Path) -> Path:
+    return tmp_path / "downloads"
+
+
+@pytest.fixture
+def engine(fake_space: FakeSpace, policy: RetryPolicy, downloads: Path) -> SpaceEngine:
+    return _engine(fake_space, policy, downloads)
 
 
 def _generate(engine: SpaceEngine, request: GenerationRequest, messages: list[str] | None = None) -> GenerationResult:
@@ -72,10 +80,12 @@ def test_the_space_gets_exactly_what_it_expects(engine: SpaceEngine, fake_space:
 
 
 def test_without_a_token_of_our_own_none_is_sent(
-    fake_space: FakeSpace, policy: RetryPolicy, monkeypatch: pytest.MonkeyPatch
+    fake_space: FakeSpace, policy: RetryPolicy, downloads: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_from_the_environment_must_not_leak")
-    engine = SpaceEngine(space=fake_space.url, token=None, timeout_s=30, policy=policy, poll_s=0.05)
+    engine = SpaceEngine(
+        space=fake_space.url, token=None, timeout_s=30, policy=policy, downloads=downloads, poll_s=0.05
+    )
     _generate(engine, request_for(FIXTURES / "astronaut.png"))
     assert fake_space.calls[-1].authorization is None
 
@@ -138,6 +148,15 @@ def test_every_style_we_offer_is_one_the_space_knows() -> None:
     assert {style.space_name for style in STYLES} == set(SPACE_STYLES)
 
 
+def test_downloads_go_to_the_apps_folder_and_are_deleted_once_read(engine: SpaceEngine, downloads: Path) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("photomaker-space-*"))
+    result = _generate(engine, request_for(FIXTURES / "astronaut.png", num_images=2))
+    assert len(result.images) == 2
+    assert downloads.is_dir() and downloads.stat().st_mode & 0o777 == 0o700
+    assert [path for path in downloads.rglob("*") if path.is_file()] == [], "every image was deleted once read"
+    assert set(Path(tempfile.gettempdir()).glob("photomaker-space-*")) == before, "no folder left in /tmp"
+
+
 @pytest.mark.parametrize(("side", "upscaled"), [(512, False), (1024, False), (1536, True)])
 def test_outputs_are_resized_to_the_tier(engine: SpaceEngine, side: int, upscaled: bool) -> None:
     result = _generate(engine, request_for(FIXTURES / "astronaut.png", side=side))
@@ -187,15 +206,15 @@ def slow_space() -> Iterator[FakeSpace]:
     space.close()
 
 
-def test_a_space_that_takes_too_long_times_out(slow_space: FakeSpace, waits: list[float]) -> None:
-    engine = _engine(slow_space, RetryPolicy(max_attempts=1, sleep=waits.append), timeout_s=0.3)
+def test_a_space_that_takes_too_long_times_out(slow_space: FakeSpace, waits: list[float], downloads: Path) -> None:
+    engine = _engine(slow_space, RetryPolicy(max_attempts=1, sleep=waits.append), downloads, timeout_s=0.3)
     with pytest.raises(BackendError) as caught:
         _generate(engine, request_for(FIXTURES / "astronaut.png"))
     assert (caught.value.code, caught.value.attempts) == ("GENERATION_TIMEOUT", 1)
 
 
-def test_the_queue_position_is_shown(slow_space: FakeSpace, policy: RetryPolicy) -> None:
-    engine = _engine(slow_space, policy)
+def test_the_queue_position_is_shown(slow_space: FakeSpace, policy: RetryPolicy, downloads: Path) -> None:
+    engine = _engine(slow_space, policy, downloads)
     request = request_for(FIXTURES / "astronaut.png")
     engine.client()
     first = threading.Thread(target=_generate, args=(engine, request))
@@ -208,10 +227,10 @@ def test_the_queue_position_is_shown(slow_space: FakeSpace, policy: RetryPolicy)
     assert any(message.startswith("Waiting in the PhotoMaker Space's queue: position 1") for message in messages)
 
 
-def test_a_space_that_is_not_there(policy: RetryPolicy, waits: list[float]) -> None:
+def test_a_space_that_is_not_there(policy: RetryPolicy, waits: list[float], downloads: Path) -> None:
     with FakeInferenceServer() as server:
         url = server.url
-    engine = _engine(url, policy)
+    engine = _engine(url, policy, downloads)
     with pytest.raises(BackendError) as caught:
         engine.check()
     assert caught.value.code == "BACKEND_UNAVAILABLE"
@@ -220,10 +239,12 @@ def test_a_space_that_is_not_there(policy: RetryPolicy, waits: list[float]) -> N
     assert (caught.value.code, caught.value.attempts, len(waits)) == ("BACKEND_UNAVAILABLE", 4, 3)
 
 
-def test_an_address_that_is_not_a_gradio_app(fake_server: FakeInferenceServer, policy: RetryPolicy) -> None:
+def test_an_address_that_is_not_a_gradio_app(
+    fake_server: FakeInferenceServer, policy: RetryPolicy, downloads: Path
+) -> None:
     fake_server.health_status = 404
     with pytest.raises(BackendError) as caught:
-        _engine(fake_server.url, policy).check()
+        _engine(fake_server.url, policy, downloads).check()
     assert caught.value.code == "BACKEND_UNAVAILABLE" and "cannot be used" in caught.value.message
 
 

@@ -6,13 +6,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import select
 
-from photomaker.errors import RefusedError
+from photomaker.errors import PhotoMakerError, RefusedError
+from photomaker.leases import Owner
 from photomaker.monitoring import metrics
 from photomaker.storage import SavedAvatar
 from photomaker.store import Database, Generation, User, accounts, generations, ledger
+from photomaker.store.models import utcnow
+from tests.helpers import held
 
 
 def _user(database: Database, credits: int = 100, *, name: str = "grace") -> int:
@@ -25,7 +28,7 @@ def _start(database: Database, user_id: int, *, cost: int = 25, limit: int = 10)
         draft = generations.Draft(
             user_id=user_id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="preview"
         )
-        return generations.start(session, draft, cost=cost, rate_limit_per_min=limit).id
+        return generations.start(session, draft, cost=cost, rate_limit_per_min=limit, **held()).id
 
 
 def _complete(database: Database, generation_id: int) -> None:
@@ -105,11 +108,12 @@ def test_a_failed_row_cannot_be_completed(database: Database) -> None:
     generation_id = _start(database, user_id)
     with database.session() as session:
         generations.fail(session, generation_id, code="INTERNAL", message="x")
-    stale = f"^generation {generation_id} is no longer processing$"
-    with pytest.raises(RuntimeError, match=stale), database.session() as session:
+    with pytest.raises(PhotoMakerError) as caught, database.session() as session:
         generations.complete(
             session, generation_id, avatars=[], seed=1, engine="preview", attempts=1, processing_ms=1, params={}
         )
+    assert caught.value.code == "INTERRUPTED", "the row was recovered (and refunded) while it was being made"
+    assert _balance(database, user_id) == 100
 
 
 def test_rate_limit_counts_charged_generations_in_the_last_minute(database: Database) -> None:
@@ -132,16 +136,68 @@ def test_reject_records_the_code_and_charges_nothing(database: Database) -> None
     assert _balance(database, user_id) == 100
 
 
-def test_recover_interrupted_fails_and_refunds(database: Database) -> None:
+def _recover(database: Database, *, now: datetime | None = None, ended: Any = lambda owner: False) -> list[int]:
+    with database.session() as session:
+        dead = generations.recover_dead(session, now=now or utcnow(), ended=ended)
+    return [generation_id for _, generation_id in dead]
+
+
+def _lease_of(database: Database, generation_id: int) -> tuple[str, datetime | None, str | None]:
+    with database.session() as session:
+        row = generations.get(session, generation_id)
+        return row.status, row.lease_until, row.owner
+
+
+def test_recovery_fails_and_refunds_a_row_only_once_its_lease_ran_out(database: Database) -> None:
     user_id = _user(database)
-    stuck = _start(database, user_id)
+    live = _start(database, user_id)
+    _, lease_until, owner = _lease_of(database, live)
+    assert owner == str(Owner.of_this_process()) and lease_until is not None
+    assert _recover(database) == [], "a live lease is never touched"
+    assert _recover(database, now=lease_until.replace(tzinfo=UTC)) == [], "the lease's last moment still counts"
+    expired = lease_until.replace(tzinfo=UTC) + timedelta(microseconds=1)
+    assert _recover(database, now=expired) == [live]
+    assert _recover(database, now=expired) == [], "once"
     with database.session() as session:
-        assert generations.recover_interrupted(session) == [stuck]
-    with database.session() as session:
-        row = generations.get(session, stuck)
-        assert generations.recover_interrupted(session) == []
-    assert (row.status, row.error_code) == ("failed", "INTERRUPTED")
+        row = generations.get(session, live)
+    assert (row.status, row.error_code, row.lease_until) == ("failed", "INTERRUPTED", None)
     assert _balance(database, user_id) == 100
+
+
+def test_recovery_fails_the_rows_of_an_ended_owner_at_once(database: Database) -> None:
+    user_id = _user(database)
+    theirs, mine = _start(database, user_id), _start(database, user_id)
+    with database.session() as session:
+        session.exec(update(Generation).where(Generation.id == theirs).values(owner="host-1/999/gone"))
+    assert _recover(database, ended=lambda owner: owner == "host-1/999/gone") == [theirs]
+    assert _lease_of(database, mine)[0] == "processing"
+    assert _balance(database, user_id) == 75
+
+
+def test_rows_made_before_leases_count_as_dead(database: Database) -> None:
+    user_id = _user(database)
+    old = _start(database, user_id)
+    with database.session() as session:
+        session.exec(update(Generation).where(Generation.id == old).values(owner=None, lease_until=None))
+    assert _recover(database) == [old]
+
+
+def test_renewal_extends_only_the_owners_processing_rows(database: Database) -> None:
+    user_id = _user(database)
+    mine, done, other = _start(database, user_id), _start(database, user_id), _start(database, user_id)
+    _complete(database, done)
+    with database.session() as session:
+        session.exec(update(Generation).where(Generation.id == other).values(owner="elsewhere/1/x"))
+    later = utcnow() + timedelta(hours=1)
+    with database.session() as session:
+        held = generations.renew(session, [mine, done, other], owner=str(Owner.of_this_process()), until=later)
+    assert held == 1
+    naive = later.replace(tzinfo=None)
+    leases = {gid: _lease_of(database, gid)[1] for gid in (mine, done, other)}
+    stored = {gid: None if lease is None else lease.replace(tzinfo=None) for gid, lease in leases.items()}
+    assert stored[mine] == naive
+    assert stored[done] is None, "a finished row holds no lease"
+    assert stored[other] not in (None, naive)
 
 
 def test_projects_are_per_user_and_trimmed(database: Database) -> None:
@@ -299,8 +355,7 @@ def test_crash_recovery_shows_in_the_metrics_and_only_touches_processing_rows(da
     _complete(database, done)
     stuck = [_start(database, user_id), _start(database, user_id)]
     assert _summary(database)["total"] == 1
-    with database.session() as session:
-        assert generations.recover_interrupted(session) == stuck
+    assert _recover(database, now=utcnow() + timedelta(hours=1)) == stuck
     with database.session() as session:
         assert generations.get(session, done).status == "completed"
         assert {generations.get(session, gid).error_message for gid in stuck} == {

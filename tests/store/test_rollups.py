@@ -27,7 +27,7 @@ from photomaker.storage import SavedAvatar
 from photomaker.store import Avatar, Database, Generation, accounts, generations, rollups
 from photomaker.store.models import generation_table
 from photomaker.store.rollups import rollup_table
-from tests.helpers import add_finished, snapshot
+from tests.helpers import add_finished, held, snapshot
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
 MODELS = {
@@ -47,7 +47,7 @@ def _start(database: Database, user_id: int, *, model_key: str = "avatar-creator
         draft = generations.Draft(
             user_id=user_id, model_key=model_key, mode=MODELS.get(model_key, ("photo",))[0], engine="preview"
         )
-        return generations.start(session, draft, cost=25, rate_limit_per_min=10_000).id
+        return generations.start(session, draft, cost=25, rate_limit_per_min=10_000, **held()).id
 
 
 def _complete(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -113,3 +115,21 @@ def test_the_upload_key_comes_from_the_request_cookies() -> None:
     request = SimpleNamespace(cookies={uploads.UPLOADER_COOKIE: "k3y", "other": "x"})
     assert uploads.uploader(request) == "k3y"
     assert uploads.uploader(None) is None
+
+
+def _ended_pid() -> int:
+    """The id of a process that has ended (and was reaped)."""
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    return finished.pid
+
+
+def test_the_uploads_of_a_process_that_ended_are_swept_at_once(upload_dir: Path) -> None:
+    mine = REGISTRY.adopt(_stored_by_gradio(upload_dir, "mine.png", b"mine"), owner="alice-browser")
+    assert mine.parent.name.startswith(f"private-{os.getpid()}-")
+    orphan = upload_dir / f"private-{_ended_pid()}-0123456789ab-{'f' * 32}"
+    orphan.mkdir()
+    (orphan / "being-read-at-the-crash.png").write_bytes(b"x")
+    assert uploads.sweep(older_than_s=3600) == 1
+    assert not orphan.exists() and mine.exists(), "a fresh upload of a live process stays"
+    uploads.discard(uploads.claim([str(mine)], owner="alice-browser").photos)
