@@ -15,7 +15,7 @@ KINDS = ("sqlite", "postgres")
 POSTGRES_URL = os.environ.get("PHOTOMAKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _postgres_answers() -> bool:
+def postgres_answers() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1):
             return True
@@ -29,7 +29,7 @@ def fresh_database_url(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'test.db'}"
         return
-    if not _postgres_answers():
+    if not postgres_answers():
         pytest.skip("no PostgreSQL server answers on 127.0.0.1:5432; this test ran on SQLite only")
     import psycopg
 
