@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlmodel import select
 
 from photomaker.cli import main
 from photomaker.runtime import start_runtime
 from photomaker.settings import Settings
+from photomaker.store import Generation, accounts, generations
+from tests.helpers import held
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -120,6 +123,36 @@ def test_stats_refuses_an_unknown_tier(capsys: pytest.CaptureFixture[str]) -> No
 def test_cleanup_reports_what_it_deleted(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["cleanup", "--days", "7"]) == 0
     assert "deleted the avatars of 0 generations older than 7 days" in capsys.readouterr().out
+
+
+def test_a_control_character_in_a_prompt_is_refused_and_recorded(capsys: pytest.CaptureFixture[str]) -> None:
+    photo = str(FIXTURES / "astronaut.png")
+    assert main(["generate", "--photo", photo, "--prompt", "a head\x07shot", "--tier", "basic"]) == 2
+    said = capsys.readouterr().err
+    assert "error [INVALID_PARAMS]: Prompt contains a character that cannot be saved (U+0007)" in said
+    runtime = start_runtime(Settings(), tidy=False)
+    with runtime.database.reading() as session:
+        row = session.exec(select(Generation)).one()
+    runtime.close()
+    assert (row.status, row.error_code, row.prompt) == ("rejected", "INVALID_PARAMS", "a headshot")
+
+
+def test_reading_commands_never_recover_a_generation(capsys: pytest.CaptureFixture[str]) -> None:
+    """Even a row whose lease ran out is left to the app and to `cleanup`: reading changes nothing."""
+    runtime = start_runtime(Settings(), tidy=False)
+    with runtime.database.session() as session:
+        user = accounts.get_or_create_user(session, "local", starting_credits=250)
+        draft = generations.Draft(user_id=user.id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="x")
+        stuck = generations.start(session, draft, cost=25, rate_limit_per_min=10, **held(minutes=-1)).id
+    for command in (["stats"], ["account"], ["credits", "history", "local"], ["metrics", "rebuild"]):
+        assert main(command) == 0
+        with runtime.database.reading() as session:
+            assert generations.get(session, stuck).status == "processing", command
+    assert main(["cleanup"]) == 0
+    assert "refunded 1 generations left unfinished" in capsys.readouterr().out
+    with runtime.database.reading() as session:
+        assert generations.get(session, stuck).status == "failed"
+    runtime.close()
 
 
 def _signed_in(username: str) -> None:
