@@ -225,7 +225,9 @@ def _message(model: type[BaseModel], error: ErrorDetails, *, max_images: int) ->
             return f"{what} must be between {number(low)} and {number(high)}; you gave {_given(numeric)}."
     if kind == "missing" or (value in (None, "") and kind.startswith(("int", "float"))):
         return f"{what} is missing; fill it in."
-    if kind in ("int_from_float", "int_parsing", "int_type", "int_parsing_size"):
+    annotation = model.model_fields[name].annotation
+    whole = int in (get_args(annotation) or (annotation,))
+    if kind in ("int_from_float", "int_parsing", "int_type", "int_parsing_size") or (whole and kind == "finite_number"):
         return f"{what} must be a whole number; you gave {_given(value)}."
     if kind in ("float_parsing", "float_type", "finite_number"):
         return f"{what} must be a number; you gave {_given(value)}."

@@ -321,6 +321,34 @@ def test_rating_through_the_service_feeds_satisfaction(runtime: Runtime, face_ph
     assert (found["completed"], found["ratings"], found["avg_rating"]) == (1, 1, 5.0)
 
 
+@pytest.mark.parametrize(
+    ("generation_id", "stars", "message"),
+    [
+        (2**31, 5, "Generation must be between 1 and 2147483647; you gave 2147483648."),
+        (2**70, 5, "Generation must be between 1 and 2147483647; you gave 1180591620717411303424."),
+        (0, 5, "Generation must be between 1 and 2147483647; you gave 0."),
+        ("abc", 5, "Generation must be a whole number; you gave abc."),
+        (None, 5, "Generation is missing; fill it in."),
+        (1.5, 5, "Generation must be a whole number; you gave 1.5."),
+        (1, "abc", "Rating must be a whole number; you gave abc."),
+        (1, None, "Rating is missing; fill it in."),
+        (1, 2**63, "Rating must be between 1 and 5; you gave 9223372036854775808."),
+        (1, float("nan"), "Rating must be a whole number; you gave nan."),
+    ],
+)
+def test_a_rating_of_odd_values_is_refused_by_name(
+    runtime: Runtime, generation_id: object, stars: object, message: str
+) -> None:
+    with pytest.raises(RefusedError) as caught:
+        runtime.gallery.rate("local", generation_id, stars)
+    assert (caught.value.code, caught.value.message) == ("INVALID_PARAMS", message)
+
+
+def test_a_rating_may_name_its_generation_as_text(runtime: Runtime, face_photo: Path) -> None:
+    outcome = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))
+    assert runtime.gallery.rate("local", str(outcome.generation_id), "4").stars == 4
+
+
 def test_avatars_older_than_the_retention_are_deleted_rows_and_files(runtime: Runtime, face_photo: Path) -> None:
     old = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))
     new = runtime.service.generate_avatar("local", *_params(face_photo, tier="basic"))

@@ -120,7 +120,7 @@ def test_rate_generation_refuses_someone_elses(served_app: ServedApp) -> None:
     )
     with pytest.raises(AppError, match=r"not one of yours.*\[INVALID_PARAMS\]"):
         served_app.client().predict(generation_id=theirs.generation_id, stars=5, api_name="/rate_generation")
-    with pytest.raises(AppError, match=r"1 to 5 stars"):
+    with pytest.raises(AppError, match=r"Rating must be between 1 and 5; you gave 9\. \[INVALID_PARAMS\]"):
         served_app.client().predict(generation_id=theirs.generation_id, stars=9, api_name="/rate_generation")
 
 
