@@ -135,7 +135,7 @@ class Accounts:
         if user is None:
             raise RefusedError(
                 "INVALID_PARAMS",
-                f"There is no user {_name(username)!r}; check the name (they must have used the app once).",
+                f"There is no user {text.quoted(_name(username))}; check the name (they must have used the app once).",
             )
         return user
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from photomaker.errors import RefusedError
+from photomaker.text import quoted
 
 TRIGGER = "img"
 MAX_PROMPT_CHARS = 400
@@ -135,7 +136,7 @@ def get_style(name: str) -> Style:
     for style in STYLES:
         if name in (style.name, style.space_name):
             return style
-    raise RefusedError("INVALID_PARAMS", f"Unknown style {name!r}; choose one of: {', '.join(STYLES_BY_NAME)}.")
+    raise RefusedError("INVALID_PARAMS", f"Unknown style {quoted(name)}; choose one of: {', '.join(STYLES_BY_NAME)}.")
 
 
 def _check_length(text: str, limit: int, what: str) -> None:
@@ -209,7 +210,9 @@ def build(
             'Write a prompt that describes the avatar you want, e.g. "a professional headshot, studio lighting".',
         )
     if subject not in SUBJECTS:
-        raise RefusedError("INVALID_PARAMS", f"Unknown subject {subject!r}; choose one of: {', '.join(SUBJECTS)}.")
+        raise RefusedError(
+            "INVALID_PARAMS", f"Unknown subject {quoted(subject)}; choose one of: {', '.join(SUBJECTS)}."
+        )
     _check_length(prompt.strip(), MAX_PROMPT_CHARS, "prompt")
     _check_length(negative_prompt.strip(), MAX_NEGATIVE_CHARS, "negative prompt")
     if _TRIGGER_RE.search(negative_prompt):
