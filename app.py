@@ -8,8 +8,7 @@ from photomaker.ui import build_app, launch
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)
-runtime = start_runtime(Settings())
-demo = build_app(runtime)
 
-if __name__ == "__main__":
-    launch(demo, runtime)
+if __name__ == "__main__":  # only here: worker processes (photomaker.workers) import this file again
+    runtime = start_runtime(Settings())
+    launch(build_app(runtime), runtime)

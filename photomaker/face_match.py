@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from photomaker.errors import RefusedError
-from photomaker.faces import FacePhoto, find_face
+from photomaker.faces import WORKERS, FacePhoto, find_face
 from photomaker.likeness import SAME_PERSON_DISTANCE, Likeness
 
 
@@ -44,8 +44,11 @@ def reference(located: Sequence[FacePhoto]) -> np.ndarray:
 
 
 def measure(images: Sequence[Image.Image], person: np.ndarray) -> list[float | None]:
-    """Each image's likeness score to `person`; None for an image with no face that can be found."""
-    faces = [find_face(image) for image in images]
+    """Each image's likeness score to `person`; None for an image with no face that can be found.
+
+    The faces are found in the worker processes (`faces.WORKERS`), side by side.
+    """
+    faces = WORKERS.map(find_face, images)
     return [
         None if face is None else Likeness.from_distance(_distance(face.descriptor, person)).score for face in faces
     ]

@@ -12,13 +12,21 @@
 
 A photo with no face that can be described is refused before any credit moves; with several
 faces the largest is used and the caller is told.
+
+The models are loaded once per process and used by one thread at a time. The server looks for
+faces in worker processes (`WORKERS`: dlib holds the interpreter lock while it works), and keeps
+what it found in a photo (boxes and descriptor, no pixels) for the next request with the same photo.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 
 import cv2
 import cv2.data
@@ -28,7 +36,9 @@ import numpy as np
 from PIL import Image
 
 from photomaker.errors import RefusedError
+from photomaker.once import OnceCache
 from photomaker.photos import PreparedPhoto
+from photomaker.workers import Workers
 
 MIN_FACE_SHARE = 0.1
 HOG_WINDOW_PX = 80
@@ -45,7 +55,9 @@ SMALL_FACE_PX = 256
 """A face narrower than this in the photo the engines receive gives them little to keep a likeness from."""
 EDGE_MARGIN = 0.05
 """How far inside the image, as a share of the face's width, its landmarks must lie to describe it."""
-_local = threading.local()
+LOCATED_KEPT = 64
+"""How many photos' faces are kept (boxes and descriptors, no pixels), for the next request with the same photo."""
+_models_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -96,18 +108,29 @@ class _Models:
     profile: cv2.CascadeClassifier
 
 
-def _models() -> _Models:
-    """The models, per thread: neither dlib's networks nor OpenCV's cascades are safe to share between threads."""
-    if not hasattr(_local, "models"):
-        cascades = cv2.data.haarcascades
-        _local.models = _Models(
-            detector=dlib.get_frontal_face_detector(),
-            landmarks=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
-            recognizer=dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location()),
-            frontal=cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml"),
-            profile=cv2.CascadeClassifier(cascades + "haarcascade_profileface.xml"),
-        )
-    return _local.models
+@cache
+def _loaded() -> _Models:
+    cascades = cv2.data.haarcascades
+    return _Models(
+        detector=dlib.get_frontal_face_detector(),
+        landmarks=dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location()),
+        recognizer=dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location()),
+        frontal=cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml"),
+        profile=cv2.CascadeClassifier(cascades + "haarcascade_profileface.xml"),
+    )
+
+
+WORKERS = Workers(processes=os.cpu_count() or 1, setup=_loaded)
+"""Where the server finds and describes faces: one process a core, each with the models loaded."""
+
+
+@contextmanager
+def _models() -> Iterator[_Models]:
+    """The models, loaded once, for one thread at a time: neither dlib's networks nor OpenCV's cascades are safe
+    to share between threads. Copies per thread would run no faster (dlib holds the interpreter lock while it
+    works) and each took 0.7 s of that lock to load, once in every thread of the server's pool."""
+    with _models_lock:
+        yield _loaded()
 
 
 def _copy(gray: Image.Image, scale: float) -> np.ndarray:
@@ -124,13 +147,14 @@ def hog_faces(gray: Image.Image, *, min_share: float = MIN_FACE_SHARE) -> list[F
     """dlib's HOG boxes in a grey image, on a copy where `min_share` of its short side is the detector's window
     (so faces from about that size up are found; the larger the share, the smaller and faster the copy)."""
     scale = max(min(gray.size) * min_share / HOG_WINDOW_PX, max(gray.size) / MAX_DETECT_SIDE)
-    found, _, _ = _models().detector.run(_copy(gray, scale), 0, HOG_MIN_SCORE)
+    pixels = _copy(gray, scale)
+    with _models() as models:
+        found, _, _ = models.detector.run(pixels, 0, HOG_MIN_SCORE)
     return _boxes([(r.left(), r.top(), r.width(), r.height()) for r in found], scale)
 
 
 def haar_faces(gray: Image.Image) -> list[FaceBox]:
     """OpenCV's Haar boxes in a grey image, for faces turned too far for HOG: frontal first, then profile both ways."""
-    models = _models()
     scale = max(1.0, max(gray.size) / HAAR_SIDE)
     pixels = cv2.equalizeHist(_copy(gray, scale))
     side = max(20, round(min(pixels.shape) * MIN_FACE_SHARE))
@@ -138,11 +162,12 @@ def haar_faces(gray: Image.Image) -> list[FaceBox]:
     def find(cascade: cv2.CascadeClassifier, frame: np.ndarray) -> list[Sequence[int]]:
         return list(cascade.detectMultiScale(frame, scaleFactor=1.1, minNeighbors=5, minSize=(side, side)))
 
-    found = find(models.frontal, pixels)
-    if not found:
-        width = pixels.shape[1]
-        mirrored = find(models.profile, np.ascontiguousarray(pixels[:, ::-1]))
-        found = find(models.profile, pixels) + [(width - x - w, y, w, h) for x, y, w, h in mirrored]
+    with _models() as models:
+        found = find(models.frontal, pixels)
+        if not found:
+            width = pixels.shape[1]
+            mirrored = find(models.profile, np.ascontiguousarray(pixels[:, ::-1]))
+            found = find(models.profile, pixels) + [(width - x - w, y, w, h) for x, y, w, h in mirrored]
     return _boxes(found, scale)
 
 
@@ -164,16 +189,17 @@ def describe(image: Image.Image, box: FaceBox) -> np.ndarray | None:
     A face whose eyes or nose lie at or beyond the image's edge would be described from the black
     padding around it, which says little about the person.
     """
-    models = _models()
     pixels = np.asarray(image.convert("RGB"))
-    shape = models.landmarks(pixels, dlib.rectangle(box.x, box.y, box.x + box.w, box.y + box.h))
+    with _models() as models:
+        shape = models.landmarks(pixels, dlib.rectangle(box.x, box.y, box.x + box.w, box.y + box.h))
     points = np.array([(point.x, point.y) for point in shape.parts()], dtype=float)
     margin = EDGE_MARGIN * box.w
     height, width = pixels.shape[:2]
     inside = (points >= margin).all() and (points[:, 0] <= width - 1 - margin).all()
     if not inside or not (points[:, 1] <= height - 1 - margin).all():
         return None
-    return np.array(models.recognizer.compute_face_descriptor(pixels, shape))
+    with _models() as models:
+        return np.array(models.recognizer.compute_face_descriptor(pixels, shape))
 
 
 def find_face(image: Image.Image) -> Face | None:
@@ -192,22 +218,51 @@ def find_face(image: Image.Image) -> Face | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Located:
+    """What `locate` found in a photo's pixels, whatever the file was called."""
+
+    boxes: tuple[FaceBox, ...]
+    descriptor: np.ndarray | None
+    """Of the largest face; None when there is none or it is cut off."""
+
+
+_located: OnceCache[bytes, _Located] = OnceCache(size=LOCATED_KEPT)
+
+
+def _find_in(image: Image.Image) -> _Located:
+    boxes = tuple(detect_faces(image))
+    return _Located(boxes=boxes, descriptor=describe(image, boxes[0]) if boxes else None)
+
+
+def _pixels_key(image: Image.Image) -> bytes:
+    """A digest of an image's pixels, mode and size: the same for the same picture, whatever its file."""
+    digest = hashlib.blake2b(f"{image.mode} {image.width}x{image.height}".encode(), digest_size=20)
+    digest.update(image.tobytes())
+    return digest.digest()
+
+
 def locate(photo: PreparedPhoto) -> FacePhoto:
-    """The largest face in `photo`, described, or NO_FACE naming the file."""
-    boxes = detect_faces(photo.image)
+    """The largest face in `photo`, described, or NO_FACE naming the file.
+
+    Looked for in a worker process (`WORKERS`), and kept for the last `LOCATED_KEPT` photos by their
+    pixels: people generate again and again from the same photos, and identical photos sent at once
+    are looked at once (the others wait for that result).
+    """
+    found = _located.get(_pixels_key(photo.image), lambda: WORKERS.call(_find_in, photo.image))
+    boxes = found.boxes
     if not boxes:
         raise RefusedError(
             "NO_FACE",
             f"We could not find a face in {photo.name}; "
             "upload a clear, well-lit close-up of one person facing the camera.",
         )
-    descriptor = describe(photo.image, boxes[0])
-    if descriptor is None:
+    if found.descriptor is None:
         raise RefusedError(
             "NO_FACE",
             f"The face in {photo.name} is cut off at the edge of the photo; upload a photo with the whole face in it.",
         )
-    return FacePhoto(photo=photo, face=boxes[0], faces_found=len(boxes), descriptor=descriptor)
+    return FacePhoto(photo=photo, face=boxes[0], faces_found=len(boxes), descriptor=found.descriptor.copy())
 
 
 def locate_all(photos: Sequence[PreparedPhoto]) -> list[FacePhoto]:

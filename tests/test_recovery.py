@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from photomaker.cli import main
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.engines.preview import PreviewEngine
 from photomaker.photos import PhotoUpload
@@ -87,7 +88,11 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     started.close()
 
 
-def test_commands_and_a_second_instance_leave_a_live_generation_alone(runtime: Runtime, settings: Settings) -> None:
+def test_commands_and_a_second_instance_leave_a_live_generation_alone(
+    runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in _environment(settings).items():
+        monkeypatch.setenv(name, value)
     engine = HeldEngine()
     runtime.service.engine = engine
     outcome: dict[str, object] = {}
@@ -101,8 +106,9 @@ def test_commands_and_a_second_instance_leave_a_live_generation_alone(runtime: R
     try:
         assert engine.started.wait(WAIT_S)
         (live,) = _rows(runtime)
-        for command in (["stats"], ["account"], ["cleanup"]):
-            _command(settings, *command)
+        for command in (["stats"], ["account"], ["credits", "history", "local"]):
+            assert main(command) == 0  # in this process: reading commands never tidy, whoever runs them
+        _command(settings, "cleanup")  # another process, that tidies
         second = start_runtime(settings)  # another app instance on the same database starts, and tidies
         second.housekeeping.tidy()
         second.close()

@@ -44,9 +44,14 @@ def _sqlite_begin(connection) -> None:
 
 
 def _private_file(path: Path) -> None:
-    """Create the database file readable by the app's user alone; SQLite gives its -wal and -shm the same mode."""
+    """Create the database file readable by the app's user alone; SQLite gives its -wal and -shm the same mode.
+
+    An existing file is never opened here: closing any descriptor of a SQLite file drops every lock this
+    process holds on it (POSIX locks are per process), which corrupts the work of connections already open.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if not path.exists():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     path.chmod(0o600)
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from photomaker import faces
 from photomaker.runtime import Runtime
-from photomaker.ui import uploads
+from photomaker.ui import concurrency, uploads
 from photomaker.ui.api import register_api
 from photomaker.ui.generate_tab import build_generate_tab
 from photomaker.ui.identity import viewer
@@ -114,7 +115,10 @@ def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
         Middleware(PrivateUploads, secure=settings.sign_in_required),
         *session_middleware(settings),
     ]
-    demo.queue(default_concurrency_limit=settings.preview_concurrency).launch(
+    faces.WORKERS.start()  # loading the face models takes a second or two: not on the first generation
+    # Generations carry their engine's limit; every other call has none (see `concurrency`).
+    demo.queue(default_concurrency_limit=None).launch(
+        max_threads=concurrency.threads(runtime),
         blocked_paths=[str(settings.data_dir.resolve())],
         theme=THEME,
         css=CSS,

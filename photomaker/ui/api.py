@@ -13,7 +13,6 @@ import gradio as gr
 from gradio import FileData
 from pydantic import BaseModel
 
-from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import RefusedError
 from photomaker.monitoring import metrics
 from photomaker.params import PhotoParams, TextParams
@@ -21,7 +20,7 @@ from photomaker.prompts import DEFAULT_STYLE, Subject
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
 from photomaker.store.accounts import DEFAULT_PROJECT
-from photomaker.ui import actions, uploads
+from photomaker.ui import actions, concurrency, uploads
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller, operator
@@ -94,14 +93,12 @@ def _register_generation(runtime: Runtime) -> None:
     gr.api(
         generate_avatar,
         api_name="generate_avatar",
-        concurrency_limit=concurrency_limit(runtime.service.engine, runtime.settings),
-        concurrency_id="generate",
+        **concurrency.generations(runtime.service.engine, runtime.settings),
     )
     gr.api(
         generate_from_text,
         api_name="generate_from_text",
-        concurrency_limit=runtime.settings.remote_concurrency,
-        concurrency_id="generate-text",
+        **concurrency.generations(runtime.service.text_engine, runtime.settings),
     )
 
 

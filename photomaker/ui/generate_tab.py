@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from photomaker.engines.registry import concurrency_limit
 from photomaker.params import PhotoParams, TextParams
 from photomaker.runtime import Runtime
+from photomaker.ui import concurrency
 from photomaker.ui.generate_form import build_generate_form
 from photomaker.ui.generate_handlers import GenerateHandlers
 
@@ -41,8 +41,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
         handlers.outputs,
         api_name="ui_generate",
         show_progress_on=[form.results],
-        concurrency_limit=concurrency_limit(runtime.service.engine, runtime.settings),
-        concurrency_id="generate",
+        **concurrency.generations(runtime.service.engine, runtime.settings),
         api_visibility="private",
     )
     form.generate_text.click(
@@ -51,8 +50,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
         handlers.outputs,
         api_name="ui_generate_text",
         show_progress_on=[form.results],
-        concurrency_limit=runtime.settings.remote_concurrency,
-        concurrency_id="generate-text",
+        **concurrency.generations(runtime.service.text_engine, runtime.settings),
         api_visibility="private",
     )
     return handlers
