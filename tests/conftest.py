@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 # Before gradio or huggingface_hub are imported anywhere: uploads into a private folder, no token,
 # no analytics calls, and huggingface_hub online (its offline mode refuses even the loopback fakes).
 _UPLOADS = Path(tempfile.mkdtemp(prefix="photomaker-test-uploads-"))
+atexit.register(shutil.rmtree, _UPLOADS, ignore_errors=True)
 os.environ["GRADIO_TEMP_DIR"] = str(_UPLOADS)
 os.environ["HF_TOKEN"] = ""
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
