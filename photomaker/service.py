@@ -225,10 +225,9 @@ class GenerationService:
         values: Mapping[str, Any],
         *,
         progress: ProgressFn = no_progress,
-        upload_problem: RefusedError | None = None,
     ) -> GenerationOutcome:
         """Make avatars from photos; raises RefusedError (nothing charged) or BackendError (refunded)."""
-        prepared = self.prepare_avatar(username, values, photo_count=len(uploads), upload_problem=upload_problem)
+        prepared = self.prepare_avatar(username, values, photo_count=len(uploads))
         return self.run(prepared, uploads, progress=progress)
 
     def generate_from_text(

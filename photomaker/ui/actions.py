@@ -34,9 +34,10 @@ def generate_from_uploads(
     """
     claimed = uploads.claim(photo_items, owner=uploader)
     try:
-        return runtime.service.generate_avatar(
-            asker(), claimed.photos, values, progress=progress, upload_problem=claimed.problem
+        prepared = runtime.service.prepare_avatar(
+            asker(), values, photo_count=claimed.named, upload_problem=claimed.problem
         )
+        return runtime.service.run(prepared, claimed.photos, progress=progress)
     finally:
         uploads.discard(claimed.photos)
 

@@ -266,6 +266,7 @@ def test_a_photo_must_be_uploaded_by_the_caller(space: ServedApp, upload_dir: Pa
     with space.runtime.database.session() as session:
         last = session.exec(select(Generation).order_by(Generation.id.desc())).first()
     assert last is not None and (last.status, last.error_code, last.credits_charged) == ("rejected", "INVALID_PHOTO", 0)
+    assert last.photo_count == 1, "the refusal records how many photos the request named"
     used = _raw_generate(space, uploaded, token=ALICE, cookies=alice_cookies)
     assert "event: complete" in used, used
     assert not Path(uploaded).exists(), "used, then deleted"
