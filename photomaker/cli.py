@@ -114,7 +114,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     ]
     for target in metrics.TARGETS:
         checked = summary["targets"][target.key]
-        verdict = {True: "met", False: "missed", None: "no data"}[checked["met"]]
+        verdict = checked.get("not_applicable") or {True: "met", False: "missed", None: "no data"}[checked["met"]]
         lines.append(
             f"  {target.label}: {metrics.display(target.key, checked['value'])} "
             f"(target {metrics.target_text(target)}: {verdict})"

@@ -58,18 +58,18 @@ def seed_models(database: Database) -> tuple[int, int, int]:
 
 
 def start_runtime(settings: Settings, *, tidy: bool = True) -> Runtime:
-    """Connect, create tables, seed, build missing rollups, the engines and their checks; with `tidy` (not for
-    commands that only read), first refund dead generations and delete leftover files."""
+    """Connect, create tables, seed, rebuild stale rollups (before anything counts into them); with `tidy` (not
+    for commands that only read), refund dead generations and delete leftover files; then the engines and checks."""
     private_folder(settings.data_dir)
     database = Database.connect(settings.resolved_database_url)
     database.create_all()
     seed_models(database)
+    metrics.rebuild_if_stale(database)
     storage = AvatarStorage(settings.avatars_dir)
     leases = Leases(database, lease_s=settings.generation_lease_s)
     housekeeping = Housekeeping(settings=settings, database=database, storage=storage, leases=leases)
     if tidy:
         housekeeping.tidy()
-    metrics.rebuild_if_missing(database)
     service = GenerationService(
         settings=settings,
         database=database,

@@ -94,6 +94,8 @@ def test_stats_reports_the_four_spec_figures_then_the_rest(tmp_path: Path, capsy
     assert "  Success rate: 100.0% (target > 95.0%: met)" in lines
     assert "  Satisfaction: n/a (target > 4.50 / 5: no data)" in lines
     assert "Refused with NO_FACE: 1" in lines
+    adoption = "  Photo-to-avatar adoption: n/a (target > 30.0%: one tier has one mode: choose All tiers)"
+    assert adoption in _stats(capsys, "--window", "7d", "--tier", "basic")
     capsys.readouterr()
     assert main(["stats", "--window", "24h", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)

@@ -1,9 +1,11 @@
-"""The fixed histograms: bucket edges and percentiles within one bucket, for generation time and likeness."""
+"""The fixed histograms: bucket edges and percentiles within one bucket (and within the values seen), for
+generation time and likeness."""
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -18,16 +20,37 @@ def _ms(milliseconds: int) -> int:
     return LATENCY.bucket_of(milliseconds / 1000)
 
 
+BOUNDS_MS = histogram.LATENCY_BOUNDS_MS
+
+
 def test_latency_bounds_are_inclusive_upper_edges_like_prometheus_le() -> None:
     assert _ms(0) == 0
-    assert _ms(1000) == 0
-    assert _ms(1001) == 1
-    assert _ms(120_000) == histogram.LATENCY_BOUNDS_S.index(120)
-    assert _ms(600_000) == len(histogram.LATENCY_BOUNDS_S) - 1
-    assert _ms(600_001) == len(histogram.LATENCY_BOUNDS_S)
-    assert LATENCY.buckets == len(LATENCY.columns) == len(histogram.LATENCY_BOUNDS_S) + 1
+    assert _ms(100) == 0
+    assert _ms(101) == 1
+    assert _ms(1000) == BOUNDS_MS.index(1000)
+    assert _ms(120_000) == BOUNDS_MS.index(120_000)
+    assert _ms(600_000) == len(BOUNDS_MS) - 1
+    assert _ms(600_001) == len(BOUNDS_MS)
+    assert LATENCY.buckets == len(LATENCY.columns) == len(BOUNDS_MS) + 1
     assert LATENCY.bucket_range(LATENCY.buckets - 1) == (600.0, math.inf)
-    assert LATENCY.columns[0] == "le_1s" and LATENCY.columns[-1] == "le_inf"
+    assert (LATENCY.columns[0], LATENCY.columns[1], LATENCY.columns[-1]) == ("le_100ms", "le_250ms", "le_inf")
+
+
+def test_latency_buckets_are_fine_for_sub_second_and_few_second_times() -> None:
+    """A preview (a third of a second) and a GPU engine (2.6-6 s) are told apart, up to ten minutes."""
+    widths = {upper: upper - lower for lower, upper in itertools.pairwise((0, *BOUNDS_MS))}
+    assert max(width for upper, width in widths.items() if upper <= 1000) == 250
+    assert max(width for upper, width in widths.items() if 1000 < upper <= 2000) == 500
+    assert max(width for upper, width in widths.items() if 2000 < upper <= 10_000) == 2000
+    assert max(width for upper, width in widths.items() if 30_000 < upper <= 150_000) == 15_000
+    assert (BOUNDS_MS[0], BOUNDS_MS[-1]) == (100, 600_000)
+    assert {LATENCY.bucket_of(seconds) for seconds in (2.6, 3.5, 4.5, 5.5)} == set(range(_ms(2600), _ms(5500) + 1))
+
+
+def test_latency_columns_are_plain_sql_identifiers_named_after_their_bound_in_ms() -> None:
+    assert all(re.fullmatch(r"le_[0-9]+ms", column) for column in LATENCY.columns[:-1])
+    assert [int(column[3:-2]) for column in LATENCY.columns[:-1]] == list(BOUNDS_MS)
+    assert all(bound == ms / 1000 for bound, ms in zip(LATENCY.bounds, BOUNDS_MS, strict=True))
 
 
 def test_likeness_has_20_closed_buckets_of_0_05_with_the_threshold_on_a_bound() -> None:
@@ -117,9 +140,9 @@ def _counts(*times_s: float) -> list[int]:
     return counts
 
 
-@pytest.mark.parametrize("index", range(len(histogram.LATENCY_BOUNDS_S)))
+@pytest.mark.parametrize("index", range(len(BOUNDS_MS)))
 def test_a_time_exactly_on_a_bound_is_counted_below_it_and_one_ms_more_above_it(index: int) -> None:
-    bound = histogram.LATENCY_BOUNDS_S[index] * 1000
+    bound = BOUNDS_MS[index]
     assert _ms(bound) == index
     assert _ms(bound - 1) == index
     assert _ms(bound + 1) == index + 1
@@ -133,26 +156,34 @@ def test_the_buckets_tile_the_line_from_zero_up() -> None:
         assert all(lower == previous_upper for (_, previous_upper), (lower, _) in itertools.pairwise(ranges))
 
 
-@pytest.mark.parametrize("index", range(len(histogram.LATENCY_BOUNDS_S)))
+@pytest.mark.parametrize("index", range(len(BOUNDS_MS)))
 def test_the_quantile_of_a_time_on_a_bound_is_that_bound_and_one_ms_more_reads_the_next_bucket(index: int) -> None:
-    bound_ms = histogram.LATENCY_BOUNDS_S[index] * 1000
+    bound_ms = BOUNDS_MS[index]
     on_bound = [0] * LATENCY.buckets
     on_bound[_ms(bound_ms)] = 1
     past_bound = [0] * LATENCY.buckets
     past_bound[_ms(bound_ms + 1)] = 1
-    assert LATENCY.quantile(on_bound, 0.5) == histogram.LATENCY_BOUNDS_S[index]
+    assert LATENCY.quantile(on_bound, 0.5) == bound_ms / 1000
     # the next bucket's top, or for the last bound the open-ended bucket, read as its lower bound
-    expected = histogram.LATENCY_BOUNDS_S[min(index + 1, len(histogram.LATENCY_BOUNDS_S) - 1)]
+    expected = BOUNDS_MS[min(index + 1, len(BOUNDS_MS) - 1)] / 1000
     assert LATENCY.quantile(past_bound, 0.5) == expected
+    # knowing the one time seen, both read exactly it
+    past = (bound_ms + 1) / 1000
+    assert LATENCY.quantile(on_bound, 0.5, lowest=bound_ms / 1000, highest=bound_ms / 1000) == bound_ms / 1000
+    assert LATENCY.quantile(past_bound, 0.5, lowest=past, highest=past) == past
 
 
 def test_the_open_ended_last_bucket_reads_as_its_lower_bound() -> None:
     counts = [0] * LATENCY.buckets
     counts[-1] = 3
-    largest = float(histogram.LATENCY_BOUNDS_S[-1])
-    assert _ms(histogram.LATENCY_BOUNDS_S[-1] * 1000 + 1) == LATENCY.buckets - 1
+    largest = BOUNDS_MS[-1] / 1000
+    assert _ms(BOUNDS_MS[-1] + 1) == LATENCY.buckets - 1
     assert LATENCY.quantile(counts, 0.5) == largest
     assert LATENCY.quantile(counts, 0.95) == largest
+    # with the slowest time known, it interpolates up to it: 610, ?, 700 s, the 2nd of 3
+    assert LATENCY.quantile(counts, 0.5, lowest=610, highest=700) == pytest.approx(610 + 90 * 2 / 3)
+    assert LATENCY.quantile(counts, 1.0, lowest=610, highest=700) == 700
+    assert LATENCY.quantile(counts, 0.5, lowest=650) == 650  # "that or more", from the fastest
     # a p95 in the last bucket while the p50 is below it
     below = _counts(*[100] * 19, 700)
     assert LATENCY.quantile(below, 0.95) == pytest.approx(105.0)  # rank 19 of 20: still the (90, 105] bucket
@@ -172,6 +203,18 @@ def test_a_single_time_has_quantiles() -> None:
     assert LATENCY.quantile(one, 0.5) == 60.0
     assert LATENCY.quantile(one, 0.95) == 60.0
     assert LATENCY.quantile(one, 0.0) == 60.0  # the rank is at least 1
+    assert [LATENCY.quantile(one, q, lowest=50, highest=50) for q in (0.0, 0.5, 0.95)] == [50, 50, 50]
+
+
+def test_quantiles_of_a_hundred_previews_stay_within_their_times() -> None:
+    """The figure found in a browser: previews all taking 0.33-0.37 s read a p50 above the average."""
+    times = [0.33 + 0.04 * n / 99 for n in range(100)]
+    counts = _counts(*times)
+    assert LATENCY.quantile(counts, 0.5) > 0.37  # the bucket alone, (0.25, 0.5], says no better
+    seen = {"lowest": min(times), "highest": max(times)}
+    p50, p95 = LATENCY.quantile(counts, 0.5, **seen), LATENCY.quantile(counts, 0.95, **seen)
+    assert 0.33 <= p50 <= p95 <= 0.37
+    assert p50 == pytest.approx(0.35, abs=0.001) and p95 == pytest.approx(0.368, abs=0.001)
 
 
 def test_p50_and_p95_of_known_counts() -> None:
@@ -183,10 +226,15 @@ def test_p50_and_p95_of_known_counts() -> None:
 
 
 def test_quantiles_interpolate_above_the_times_before_their_bucket() -> None:
-    counts = _counts(1.5, 1.5, 100, 100, 100, 100)  # 2 in (1, 2] s, 4 in (90, 105] s
+    counts = _counts(1.8, 1.8, 100, 100, 100, 100)  # 2 in (1.5, 2] s, 4 in (90, 105] s
     assert LATENCY.quantile(counts, 0.5) == pytest.approx(90 + 15 * 1 / 4)  # rank 3, the 1st of 4 in the bucket
     assert LATENCY.quantile(counts, 0.95) == pytest.approx(105.0)  # rank 6, the 4th of 4
-    assert LATENCY.quantile(counts, 0.3) == pytest.approx(2.0)  # rank 2, the 2nd of 2 in (1, 2]
+    assert LATENCY.quantile(counts, 0.3) == pytest.approx(2.0)  # rank 2, the 2nd of 2 in (1.5, 2]
+    # the fastest and slowest times narrow only their own buckets
+    seen = {"lowest": 1.8, "highest": 100}
+    assert LATENCY.quantile(counts, 0.5, **seen) == pytest.approx(90 + 10 * 1 / 4)  # in (90, 100]
+    assert LATENCY.quantile(counts, 0.3, **seen) == pytest.approx(2.0)
+    assert LATENCY.quantile(counts, 0.1, **seen) == pytest.approx(1.8 + 0.2 / 2)  # rank 1 of 2 in (1.8, 2]
 
 
 @pytest.mark.parametrize(
@@ -206,3 +254,45 @@ def test_quantiles_interpolate_above_the_times_before_their_bucket() -> None:
 )
 def test_the_rank_is_rounded_up(times_s: tuple[float, ...], q: float, expected: float) -> None:
     assert LATENCY.quantile(_counts(*times_s), q) == pytest.approx(expected)
+
+
+def _seen(times_ms: list[int]) -> tuple[list[int], dict[str, float]]:
+    """The histogram of these times and their extremes, as the rollups keep them."""
+    counts = [0] * LATENCY.buckets
+    for value in times_ms:
+        counts[_ms(value)] += 1
+    return counts, {"lowest": min(times_ms) / 1000, "highest": max(times_ms) / 1000}
+
+
+QS = st.lists(st.floats(min_value=0, max_value=1), min_size=2, max_size=8).map(sorted)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=900_000), min_size=1, max_size=300), QS)
+def test_quantiles_lie_within_the_times_seen_and_rise_with_q(times_ms: list[int], qs: list[float]) -> None:
+    counts, seen = _seen(times_ms)
+    found = [LATENCY.quantile(counts, q, **seen) for q in qs]
+    assert all(seen["lowest"] <= value <= seen["highest"] for value in found)
+    assert found == sorted(found)
+    for q, value in zip(qs, found, strict=True):  # and still within the bucket of the exact value
+        exact = sorted(times_ms)[max(1, math.ceil(q * len(times_ms))) - 1]
+        lower, upper = LATENCY.bucket_range(_ms(exact))
+        assert lower <= value <= upper
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=50), min_size=LATENCY.buckets, max_size=LATENCY.buckets),
+    st.floats(min_value=0, max_value=900),
+    st.floats(min_value=0, max_value=900),
+    QS,
+)
+def test_extremes_that_disagree_with_the_counts_still_bound_the_quantiles(
+    counts: list[int], first: float, second: float, qs: list[float]
+) -> None:
+    """Whatever the extremes given, a quantile never leaves them and never falls as q rises."""
+    lowest, highest = min(first, second), max(first, second)
+    found = [LATENCY.quantile(counts, q, lowest=lowest, highest=highest) for q in qs]
+    if not any(counts):
+        assert found == [None] * len(qs)
+        return
+    assert all(value is not None and lowest <= value <= highest for value in found)
+    assert found == sorted(found)

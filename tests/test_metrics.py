@@ -36,7 +36,7 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
         "success_rate": 0.8,
         "avg_processing_s": 75.0,
         "p50_processing_s": 60.0,  # the 2nd of 10/60/100/130 s: the (45, 60] bucket's top
-        "p95_processing_s": 135.0,  # the 4th, 130 s: the (120, 135] bucket's top
+        "p95_processing_s": 130.0,  # the 4th, 130 s: in the (120, 135] bucket, and the slowest
         "adoption_rate": 0.75,
         "avg_rating": 4.0,
         "ratings": 3,
@@ -60,7 +60,7 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
     assert {key: (target["value"], target["met"]) for key, target in found["targets"].items()} == {
         "success_rate": (0.8, False),
         "avg_processing_s": (75.0, True),
-        "p95_processing_s": (135.0, False),
+        "p95_processing_s": (130.0, False),
         "adoption_rate": (0.75, True),
         "avg_rating": (4.0, False),
         "likeness_ok_rate": (2 / 3, False),
@@ -75,8 +75,9 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
         1,
         75,
     )
-    # its own completed times (100 and 130 s) and ratings (5 and 4), not the whole window's
-    assert (pro["avg_processing_s"], pro["p50_processing_s"], pro["p95_processing_s"]) == (115.0, 105.0, 135.0)
+    # its own completed times (100 and 130 s) and ratings (5 and 4), not the whole window's; p50 reads the top of
+    # 100 s's bucket, (90, 105], and p95 its own slowest time, not the top of (120, 135]
+    assert (pro["avg_processing_s"], pro["p50_processing_s"], pro["p95_processing_s"]) == (115.0, 105.0, 130.0)
     assert (pro["avg_rating"], pro["ratings"], pro["success_rate"]) == (4.5, 2, 2 / 3)
     assert (pro["avatars_scored"], pro["likeness_ok_rate"], pro["avatars_without_face"]) == (3, 2 / 3, 0)
     basic, text = found["by_model"][BASIC], found["by_model"][TEXT]
@@ -101,10 +102,22 @@ def test_windows_tiers_and_synthetic_rows(history: Database) -> None:
         assert metrics.summary(history, view, now=NOW)["total"] == total, view
 
 
-def test_adoption_compares_modes_across_all_tiers_only(history: Database) -> None:
+def test_adoption_compares_modes_across_all_tiers_only_and_says_so(history: Database) -> None:
     one_tier = metrics.summary(history, metrics.View(window="24h", tier="pro"), now=NOW)
-    assert one_tier["adoption_rate"] is None and one_tier["targets"]["adoption_rate"]["met"] is None
+    assert one_tier["adoption_rate"] is None
+    assert one_tier["targets"]["adoption_rate"] == {
+        "value": None,
+        "target": 0.30,
+        "comparison": ">",
+        "met": None,
+        "not_applicable": "one tier has one mode: choose All tiers",
+    }
     assert one_tier["completed_by_mode"] == {"photo": 2}
+    assert [key for key, checked in one_tier["targets"].items() if "not_applicable" in checked] == ["adoption_rate"]
+    every_tier = metrics.summary(history, metrics.View(window="24h"), now=NOW)
+    assert not [key for key, checked in every_tier["targets"].items() if "not_applicable" in checked]
+    empty_tier = metrics.summary(history, metrics.View(window="24h", tier="enterprise"), now=NOW)
+    assert empty_tier["targets"]["adoption_rate"]["not_applicable"] == metrics.ONE_TIER_ADOPTION  # data or none
 
 
 def test_an_unknown_window_or_tier_is_refused_with_the_choices(history: Database) -> None:
@@ -165,7 +178,7 @@ def test_series_over_time(history: Database) -> None:
         (10, 1, 0),
     ]
     assert set(board.latency) == {"basic", "pro", "text"}
-    assert [(point.completed, point.p95_s) for point in board.latency["pro"]] == [(1, 135.0), (1, 105.0)]
+    assert [(point.completed, point.p95_s) for point in board.latency["pro"]] == [(1, 130.0), (1, 100.0)]
     assert board.likeness == {  # the basic avatar had no face and the text one is never scored: no line for them
         ("pro", "preview"): [
             metrics.LikenessPoint(start=NOW.replace(minute=0) - timedelta(hours=3), scored=2, mean=0.575, ok_rate=0.5),
@@ -177,20 +190,25 @@ def test_series_over_time(history: Database) -> None:
     assert [(point.scored, point.mean) for point in week["enterprise", "synthetic"]] == [(1, 0.9)]
 
 
-def test_rollups_are_rebuilt_from_the_rows_and_built_once_when_missing(
+def test_rollups_are_rebuilt_from_the_rows_when_stale_or_missing_and_only_then(
     history: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = metrics.summary(history, metrics.View(window="all"), now=NOW)
     kept = snapshot(history)
-    metrics.rebuild_if_missing(history)  # nothing missing: nothing rebuilt, nothing said
-    assert not caplog.records
-    with history.session() as session:
-        session.execute(delete(rollup_table))
-    assert metrics.summary(history, metrics.View(window="all"), now=NOW)["total"] == 0
     with caplog.at_level(logging.WARNING, logger="photomaker.monitoring.metrics"):
-        metrics.rebuild_if_missing(history)
+        metrics.rebuild_if_stale(history)  # counted as the rows finished, but no layout recorded yet
+        assert [record.getMessage() for record in caplog.records] == [
+            f"rebuilt the monitoring rollups from {len(ROWS)} existing generations (no layout recorded)"
+        ]
+        caplog.clear()
+        metrics.rebuild_if_stale(history)  # current: nothing rebuilt, nothing said
+        assert not caplog.records
+        with history.session() as session:
+            session.execute(delete(rollup_table))
+        assert metrics.summary(history, metrics.View(window="all"), now=NOW)["total"] == 0
+        metrics.rebuild_if_stale(history)
     assert [record.getMessage() for record in caplog.records] == [
-        f"built the monitoring rollups from {len(ROWS)} existing generations"
+        f"rebuilt the monitoring rollups from {len(ROWS)} existing generations (missing)"
     ]
     assert metrics.summary(history, metrics.View(window="all"), now=NOW) == before
     assert snapshot(history) == kept

@@ -49,11 +49,6 @@ def _at(hour: int, **fields: Any) -> dict[str, Any]:
     return {"created_at": rollups.hour_start(hour), **fields}
 
 
-def _top_of_bucket(seconds: float) -> float:
-    """The upper bound of the bucket that counts this time: a lone time's p50 and p95."""
-    return histogram.LATENCY.bucket_range(histogram.LATENCY.bucket_of(seconds))[1]
-
-
 # Targets and how figures read
 
 
@@ -104,6 +99,10 @@ def test_rates_and_ratings_must_rise_above_their_targets_and_times_stay_below() 
         ("adoption_rate", 0.7554, "75.5%"),
         ("avg_processing_s", 75.04, "75.0 s"),
         ("p95_processing_s", 135, "135.0 s"),
+        ("p50_processing_s", 0.352, "0.35 s"),
+        ("avg_processing_s", 9.994, "9.99 s"),
+        ("avg_processing_s", 9.996, "10.0 s"),
+        ("avg_processing_s", 10, "10.0 s"),
         ("avg_rating", 4, "4.00 / 5"),
         ("avg_rating", 4.125, "4.12 / 5"),
         ("credits_spent", 12345, "12,345"),
@@ -234,11 +233,11 @@ def test_points_start_at_period_boundaries(seeded: Database) -> None:
             metrics.SuccessPoint(start=current, completed=1, failed=0),
         ], window
         assert [point.rate for point in board.success] == [0.5, 1.0]
-        slow, slower = _top_of_bucket(100), _top_of_bucket(130)
+        # a lone time per period: its p50 and p95 are that time, kept by the rollups' fastest and slowest
         assert board.latency == {
             tier: [
-                metrics.LatencyPoint(start=before, completed=1, p50_s=slow, p95_s=slow),
-                metrics.LatencyPoint(start=current, completed=1, p50_s=slower, p95_s=slower),
+                metrics.LatencyPoint(start=before, completed=1, p50_s=100.0, p95_s=100.0),
+                metrics.LatencyPoint(start=current, completed=1, p50_s=130.0, p95_s=130.0),
             ]
         }, window
 
@@ -272,7 +271,7 @@ def test_latency_per_tier_per_period_and_figures_per_model(seeded: Database) -> 
     _count(
         seeded,
         *(_at(hour, processing_ms=seconds * 1000) for seconds in pro_times),
-        _at(hour + 1, processing_ms=histogram.LATENCY_BOUNDS_S[-1] * 1000 + 1),  # in the open-ended bucket
+        _at(hour + 1, processing_ms=histogram.LATENCY_BOUNDS_MS[-1] + 1),  # in the open-ended bucket
         _at(hour, model_key=BASIC, processing_ms=60_000),
         _at(hour, model_key=ENTERPRISE, processing_ms=150_000),
         # keys no longer in the catalogue; the rollups list them completed first, so not in name order
@@ -283,17 +282,16 @@ def test_latency_per_tier_per_period_and_figures_per_model(seeded: Database) -> 
     board = metrics.dashboard(seeded, metrics.View(window="24h"), now=NOW)
     assert list(board.latency) == ["basic", "pro", "enterprise", "unknown"]  # catalogue order, then unknown
     at, next_hour = rollups.hour_start(hour), rollups.hour_start(hour + 1)
-    largest = float(histogram.LATENCY_BOUNDS_S[-1])
+    slowest = histogram.LATENCY_BOUNDS_MS[-1] / 1000 + 0.001
     assert board.latency["pro"] == [
-        # p50: the 1st of 3 in (90, 105] s; p95: the one in (180, 240] s
-        metrics.LatencyPoint(start=at, completed=11, p50_s=pytest.approx(90 + 15 * 1 / 3), p95_s=240.0),
-        metrics.LatencyPoint(start=next_hour, completed=1, p50_s=largest, p95_s=largest),
+        # p50: the 1st of 3 in (90, 105] s; p95: the one in (180, 240] s, the slowest, 200 s
+        metrics.LatencyPoint(start=at, completed=11, p50_s=pytest.approx(90 + 15 * 1 / 3), p95_s=200.0),
+        # in the open-ended bucket, and the only time: read exactly, not as "600 s or more"
+        metrics.LatencyPoint(start=next_hour, completed=1, p50_s=slowest, p95_s=slowest),
     ]
     assert board.latency["basic"] == [metrics.LatencyPoint(start=at, completed=1, p50_s=60.0, p95_s=60.0)]
-    # two retired keys summed into one tier: 2 times in (5, 10] s
-    assert board.latency["unknown"] == [
-        metrics.LatencyPoint(start=at, completed=2, p50_s=pytest.approx(5 + 5 * 1 / 2), p95_s=pytest.approx(10.0))
-    ]
+    # two retired keys summed into one tier, their extremes combined: 2 times of 10 s
+    assert board.latency["unknown"] == [metrics.LatencyPoint(start=at, completed=2, p50_s=10.0, p95_s=10.0)]
 
     by_model = board.summary["by_model"]
     assert list(by_model) == [BASIC, PRO, ENTERPRISE, "retired:alpha", "retired:mid", "retired:zeta"]
@@ -309,9 +307,9 @@ def test_latency_per_tier_per_period_and_figures_per_model(seeded: Database) -> 
     }
     pro = by_model[PRO]
     assert (pro["completed"], pro["failed"], pro["success_rate"]) == (12, 0, 1.0)
-    assert pro["avg_processing_s"] == pytest.approx((sum(pro_times) + histogram.LATENCY_BOUNDS_S[-1] + 0.001) / 12)
+    assert pro["avg_processing_s"] == pytest.approx((sum(pro_times) + slowest) / 12)
     assert pro["p50_processing_s"] == pytest.approx(90 + 15 * 1 / 3)  # rank 6 of 12
-    assert pro["p95_processing_s"] == largest  # rank 12 of 12
+    assert pro["p95_processing_s"] == slowest  # rank 12 of 12, the slowest
     assert (by_model[BASIC]["avg_processing_s"], by_model[BASIC]["p95_processing_s"]) == (60.0, 60.0)
     alpha = by_model["retired:alpha"]
     assert (alpha["failed"], alpha["success_rate"], alpha["avg_processing_s"]) == (1, 0.0, None)

@@ -33,6 +33,8 @@ def test_counters_and_histogram_agree_with_the_history(database: Database) -> No
         if s.name.endswith("_bucket") and {k: s.labels[k] for k in pro_completed} == pro_completed
     }
     assert buckets["90.0"] == 0 and buckets["105.0"] == 1 and buckets["135.0"] == 2 and buckets["+Inf"] == 2
+    assert list(buckets)[:6] == ["0.1", "0.25", "0.5", "0.75", "1.0", "1.5"]  # sub-second and few-second buckets
+    assert list(buckets) == [*(str(bound) for bound in histogram.LATENCY.bounds), "+Inf"]
     total = next(
         s.value
         for s in durations
@@ -84,6 +86,18 @@ def test_the_likeness_histogram_and_counts_per_model_and_engine(database: Databa
     assert alike == {(PRO, "preview"): 2, (ENTERPRISE, "synthetic"): 1}
     faceless = {s.labels["model_key"]: s.value for s in families["photomaker_avatars_without_face"]}
     assert faceless == {BASIC: 1}  # the text avatar is never scored, so never counted as faceless
+
+
+def test_a_preview_s_third_of_a_second_is_counted_in_its_own_bucket(database: Database) -> None:
+    user_id = make_known_history(database)
+    add_finished(database, user_id, model_key=BASIC, mode="photo", status="completed", processing_ms=350)
+    durations = _samples(database)["photomaker_generation_duration_seconds"]
+    basic = {
+        s.labels["le"]: s.value
+        for s in durations
+        if s.name.endswith("_bucket") and s.labels["model_key"] == BASIC and s.labels["status"] == "completed"
+    }
+    assert (basic["0.25"], basic["0.5"], basic["1.0"], basic["60.0"], basic["+Inf"]) == (0, 1, 1, 2, 2)
 
 
 def test_an_empty_database_is_still_valid_exposition(database: Database) -> None:

@@ -3,8 +3,9 @@
 A histogram is a tuple of upper bounds: bucket `i` counts values `v` with `bounds[i-1] < v <= bounds[i]`
 (Prometheus' `le`), the first bucket from 0. An open-ended histogram has one more bucket, above its
 last bound, with no upper bound; a closed one refuses values above its last bound. Percentiles read
-from one are exact to within one bucket. The bounds never change once rollups count into them:
-each bucket is a column of the rollup table.
+from one are exact to within one bucket, and never outside the smallest and largest values seen when
+those are known. Each bucket is a column of the rollup table: rollups counted with other bounds are
+rebuilt on start (`rollups.LAYOUT`).
 """
 
 from __future__ import annotations
@@ -49,32 +50,50 @@ class Histogram:
         upper = float(self.bounds[index]) if index < len(self.bounds) else math.inf
         return lower, upper
 
-    def quantile(self, counts: Sequence[int], q: float) -> float | None:
+    def quantile(
+        self, counts: Sequence[int], q: float, *, lowest: float | None = None, highest: float | None = None
+    ) -> float | None:
         """The q-quantile (nearest rank, interpolated inside its bucket); None when empty.
 
-        A quantile in the open-ended last bucket is reported as the largest bound: "that or more".
+        With the `lowest` and `highest` values seen, the interpolation runs between them where they fall
+        inside the bucket, so a quantile never reads below the fastest or above the slowest value, and
+        the open-ended last bucket interpolates up to `highest`. Without `highest`, a quantile there is
+        reported as the largest bound: "that or more".
         """
         cumulative = list(accumulate(counts))
         if not cumulative or cumulative[-1] == 0:
             return None
         rank = max(1, math.ceil(q * cumulative[-1]))
         index = bisect_left(cumulative, rank)
+        floor = -math.inf if lowest is None else lowest
+        ceiling = math.inf if highest is None else highest
         lower, upper = self.bucket_range(index)
+        lower, upper = max(lower, floor), min(upper, ceiling)
         if math.isinf(upper):
             return lower
+        # Extremes that disagree with the counts never make the bucket run backwards.
+        upper = max(lower, upper)
         share = (rank - cumulative[index] + counts[index]) / counts[index]
         # Never past the bucket's top, whatever the rounding of bounds such as 0.15 - 0.1.
-        return min(upper, lower + (upper - lower) * share)
+        estimate = min(upper, lower + (upper - lower) * share)
+        return min(ceiling, max(floor, estimate))
 
 
-LATENCY_BOUNDS_S: tuple[int, ...] = (1, 2, 5, 10, 20, 30, 45, 60, 75, 90, 105, 120, 135, 150, 180, 240, 300, 420, 600)
+LATENCY_BOUNDS_MS: tuple[int, ...] = (
+    *(100, 250, 500, 750, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000, 10_000, 15_000, 20_000, 30_000),
+    *(45_000, 60_000, 75_000, 90_000, 105_000, 120_000, 135_000, 150_000, 180_000, 240_000, 300_000, 420_000, 600_000),
+)
 LATENCY = Histogram(
-    bounds=tuple(float(bound) for bound in LATENCY_BOUNDS_S),
-    columns=(*(f"le_{bound}s" for bound in LATENCY_BOUNDS_S), "le_inf"),
+    bounds=tuple(bound / 1000 for bound in LATENCY_BOUNDS_MS),
+    columns=(*(f"le_{bound}ms" for bound in LATENCY_BOUNDS_MS), "le_inf"),
     open_ended=True,
 )
-"""Generation time in seconds. Times run from about a second (preview engine) to ten minutes (a
-slow tier that retries), with the targets at 120 s; the bounds are finest there."""
+"""Generation time in seconds, its columns named in milliseconds (`le_250ms`). Times run from a tenth
+of a second (the preview engine, text on a fast GPU) through a few seconds (a GPU engine) to ten
+minutes (a slow tier that retries), with the targets at 120 s: buckets are at most a quarter second
+wide up to 1 s, half a second up to 2 s, two seconds up to 10 s, and 15 s from 30 s to 150 s. A
+time in whole milliseconds divided by 1000 is the same float as its bound when equal to it, so a
+time on a bound counts below it."""
 
 LIKENESS_PERCENTS: tuple[int, ...] = tuple(range(5, 101, 5))
 LIKENESS = Histogram(

@@ -22,7 +22,7 @@ from photomaker.monitoring import histogram
 from photomaker.store import AIModel, Database, rollups
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow
-from photomaker.store.rollups import LIKENESS_COLUMNS, RATING_COLUMNS, STARS, Scope
+from photomaker.store.rollups import FASTEST_MS, LIKENESS_COLUMNS, RATING_COLUMNS, SLOWEST_MS, STARS, Scope
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,11 @@ DEFINITIONS: dict[str, str] = {
     "success_rate": "completed / (completed + failed); refused requests (turned down before any charge, e.g. no "
     "face found) are counted apart and do not lower it",
     "processing_s": "processing time of completed generations; the average is exact, p50 and p95 come from a "
-    "fixed histogram and are exact to within one bucket",
+    f"fixed histogram of {histogram.LATENCY.buckets} buckets (bounds from {histogram.LATENCY.bounds[0]:g} s to "
+    f"{histogram.LATENCY.bounds[-1]:g} s, at most 2 s apart below 10 s) and are exact to within one bucket, "
+    "interpolated between the fastest and slowest times seen, so never outside them",
     "adoption_rate": "share of completed generations made from photos (photo to avatar) rather than text; "
-    "across all tiers only (none when one tier is chosen, as a tier has one mode)",
+    "across all tiers only (n/a when one tier is chosen, as a tier has one mode)",
     "avg_rating": "mean stars (1-5) over rated generations",
     "credits_spent": "credits charged for completed generations (failures are refunded, refusals cost nothing)",
     "likeness_ok_rate": "share of scored avatars that look like the person: after a photo to avatar generation, "
@@ -57,9 +59,13 @@ DEFINITIONS: dict[str, str] = {
 }
 
 COUNT_SUMS = ("generations", "credits")
-DETAIL_SUMS = ("latency_count", "latency_sum_ms", *RATING_COLUMNS, *histogram.LATENCY.columns, *LIKENESS_COLUMNS)
+LATENCY_SUMS = (*histogram.LATENCY.columns, FASTEST_MS, SLOWEST_MS)
+"""A latency histogram and the extremes its percentiles are kept within."""
+DETAIL_SUMS = ("latency_count", "latency_sum_ms", *LATENCY_SUMS, *RATING_COLUMNS, *LIKENESS_COLUMNS)
 LIKENESS_SERIES_SUMS = ("likeness_scored", "likeness_sum_milli", "likeness_ok")
-SERIES_SUMS = (*histogram.LATENCY.columns, *LIKENESS_SERIES_SUMS)
+SERIES_SUMS = (*LATENCY_SUMS, *LIKENESS_SERIES_SUMS)
+ONE_TIER_ADOPTION = "one tier has one mode: choose All tiers"
+"""Why adoption is n/a when one tier is chosen: it compares modes, and each tier has a single one."""
 
 
 @dataclass(frozen=True)
@@ -76,12 +82,17 @@ class Target:
     def comparison(self) -> str:
         return (">" if self.above else "<") + ("=" if self.inclusive else "")
 
-    def check(self, value: float | None) -> dict[str, Any]:
-        """The value against the target; `met` is None while there is nothing to measure."""
+    def check(self, value: float | None, *, not_applicable: str | None = None) -> dict[str, Any]:
+        """The value against the target; `met` is None while there is nothing to measure.
+
+        A figure that cannot exist in a view (adoption within one tier) has no value, and its check
+        carries `not_applicable`, the reason, so that it never reads as data still to come.
+        """
         met = None
         if value is not None:
             met = self.inclusive if value == self.threshold else (value > self.threshold) == self.above
-        return {"value": value, "target": self.threshold, "comparison": self.comparison, "met": met}
+        checked = {"value": value, "target": self.threshold, "comparison": self.comparison, "met": met}
+        return checked if not_applicable is None else {**checked, "not_applicable": not_applicable}
 
 
 TARGETS: tuple[Target, ...] = (
@@ -105,7 +116,8 @@ def display(key: str, value: float | None) -> str:
     if key in LIKENESS_SCORES:
         return f"{value:.0%}"
     if key.endswith("_s"):
-        return f"{value:.1f} s"
+        # Hundredths below 10 s, so that a preview's 0.35 s average and 0.37 s p95 read apart and in order.
+        return f"{value:.2f} s" if round(value, 2) < 10 else f"{value:.1f} s"
     if key == "avg_rating":
         return f"{value:.2f} / 5"
     return f"{value:,}"
@@ -176,22 +188,23 @@ def tier_of(models: Mapping[str, AIModel], key: str) -> str:
     return models[key].tier if key in models else "unknown"
 
 
-def _sum_rows(rows: Iterable[Mapping[str, Any]], names: Iterable[str]) -> dict[str, int]:
-    names = tuple(names)
-    totals = dict.fromkeys(names, 0)
-    for row in rows:
-        for name in names:
-            totals[name] += row[name]
-    return totals
+def _seconds(milliseconds: float | None) -> float | None:
+    return None if milliseconds is None else milliseconds / 1000
 
 
-def _timing(details: Mapping[str, int]) -> dict[str, float | None]:
-    buckets = [details[name] for name in histogram.LATENCY.columns]
-    average = _ratio(details["latency_sum_ms"], details["latency_count"])
+def _percentiles(latency: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """p50 and p95 from `LATENCY_SUMS`, kept within the fastest and slowest times seen."""
+    buckets = [latency[name] for name in histogram.LATENCY.columns]
+    seen = {"lowest": _seconds(latency[FASTEST_MS]), "highest": _seconds(latency[SLOWEST_MS])}
+    return histogram.LATENCY.quantile(buckets, 0.50, **seen), histogram.LATENCY.quantile(buckets, 0.95, **seen)
+
+
+def _timing(details: Mapping[str, Any]) -> dict[str, float | None]:
+    p50, p95 = _percentiles(details)
     return {
-        "avg_processing_s": None if average is None else average / 1000,
-        "p50_processing_s": histogram.LATENCY.quantile(buckets, 0.50),
-        "p95_processing_s": histogram.LATENCY.quantile(buckets, 0.95),
+        "avg_processing_s": _seconds(_ratio(details["latency_sum_ms"], details["latency_count"])),
+        "p50_processing_s": p50,
+        "p95_processing_s": p95,
     }
 
 
@@ -248,7 +261,7 @@ def _by_model(
     result = {}
     for key in ordered:
         model = models.get(key)
-        detail = _sum_rows((row for row in details if row["model_key"] == key), DETAIL_SUMS)
+        detail = rollups.totals((row for row in details if row["model_key"] == key), DETAIL_SUMS)
         result[key] = {
             "name": model.name if model else key,
             "tier": tier_of(models, key),
@@ -261,14 +274,19 @@ def _by_model(
     return result
 
 
-def _adoption(counts: Iterable[Mapping[str, Any]], *, tier: str) -> dict[str, Any]:
+def _not_applicable(view: View) -> dict[str, str]:
+    """The targets a view cannot measure, with the reason: adoption compares modes, and a tier has one."""
+    return {} if view.tier == ALL_TIERS else {"adoption_rate": ONE_TIER_ADOPTION}
+
+
+def _adoption(counts: Iterable[Mapping[str, Any]], *, applicable: bool) -> dict[str, Any]:
     """Photo-to-avatar's share of completed generations: a comparison of modes, so all tiers only."""
     completed_by_mode: dict[str, int] = defaultdict(int)
     for row in counts:
         if row["status"] == "completed":
             completed_by_mode[row["mode"]] += row["generations"]
     photo = completed_by_mode["photo"]
-    share = _ratio(photo, sum(completed_by_mode.values())) if tier == ALL_TIERS else None
+    share = _ratio(photo, sum(completed_by_mode.values())) if applicable else None
     return {"adoption_rate": share, "completed_by_mode": dict(completed_by_mode)}
 
 
@@ -281,11 +299,12 @@ def _summarise(
     since_hour: int | None,
     now: datetime,
 ) -> dict[str, Any]:
-    detail = _sum_rows(details, DETAIL_SUMS)
+    detail = rollups.totals(details, DETAIL_SUMS)
+    not_applicable = _not_applicable(view)
     figures = {
         **_outcomes(counts),
         **_timing(detail),
-        **_adoption(counts, tier=view.tier),
+        **_adoption(counts, applicable="adoption_rate" not in not_applicable),
         **_ratings(detail),
         **_likeness(detail),
     }
@@ -299,7 +318,10 @@ def _summarise(
         "by_model": _by_model(counts, details, models),
         "failures_by_code": _codes(counts, "failed"),
         "rejections_by_code": _codes(counts, "rejected"),
-        "targets": {target.key: target.check(figures[target.key]) for target in TARGETS},
+        "targets": {
+            target.key: target.check(figures[target.key], not_applicable=not_applicable.get(target.key))
+            for target in TARGETS
+        },
         "definitions": DEFINITIONS,
     }
 
@@ -392,26 +414,21 @@ def _success_points(rows: Iterable[Mapping[str, Any]]) -> list[SuccessPoint]:
 
 
 def _latency_points(rows: Iterable[Mapping[str, Any]], models: Mapping[str, AIModel]) -> dict[str, list[LatencyPoint]]:
-    """p50 and p95 per tier per period, from the sum of the tier's histograms (over its engines)."""
-    latency = histogram.LATENCY
-    sums: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    """p50 and p95 per tier per period, from the tier's histograms and extremes combined (over its engines)."""
+    grouped: dict[str, dict[int, list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
-        tier = tier_of(models, row["model_key"])
-        buckets = sums[tier].setdefault(row["period"], [0] * latency.buckets)
-        for index, name in enumerate(latency.columns):
-            buckets[index] += row[name]
-    return {
-        tier: [
-            LatencyPoint(
-                start=rollups.hour_start(period),
-                completed=sum(buckets),
-                p50_s=latency.quantile(buckets, 0.50),
-                p95_s=latency.quantile(buckets, 0.95),
+        grouped[tier_of(models, row["model_key"])][row["period"]].append(row)
+    points: dict[str, list[LatencyPoint]] = {}
+    for tier in _tier_order(models, grouped):
+        points[tier] = []
+        for period, found in sorted(grouped[tier].items()):
+            latency = rollups.totals(found, LATENCY_SUMS)
+            p50, p95 = _percentiles(latency)
+            completed = sum(latency[name] for name in histogram.LATENCY.columns)
+            points[tier].append(
+                LatencyPoint(start=rollups.hour_start(period), completed=completed, p50_s=p50, p95_s=p95)
             )
-            for period, buckets in sorted(sums[tier].items())
-        ]
-        for tier in _tier_order(models, sums)
-    }
+    return points
 
 
 def _tier_order(models: Mapping[str, AIModel], found: Iterable[str]) -> list[str]:
@@ -454,10 +471,13 @@ def rebuild(database: Database) -> int:
         return rollups.rebuild(session)
 
 
-def rebuild_if_missing(database: Database) -> None:
-    """Build the rollups of a database that has generations from before rollups existed."""
+def rebuild_if_stale(database: Database) -> None:
+    """Rebuild rollups that cannot be read as they are: counted with other buckets or columns (or before
+    layouts were recorded), or missing beside existing generations. Current rollups cost a few small reads."""
     with database.session() as session:
-        if not rollups.missing(session):
+        why = rollups.stale(session)
+        if why is None:
             return
         counted = rollups.rebuild(session)
-    log.warning("built the monitoring rollups from %d existing generations", counted)
+    if counted:
+        log.warning("rebuilt the monitoring rollups from %d existing generations (%s)", counted, why)

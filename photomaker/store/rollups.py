@@ -4,10 +4,15 @@ One row per (hour, model key, mode, status, engine, error code) holds sums: gene
 credits charged, latency count and sum, one column per latency bucket and one per star
 rating, and the likeness of the avatars: how many were scored, how many look like the person,
 the sum of their scores, one column per likeness bucket, and how many had no face to score.
-A generation is added in the transaction that gives it its final status, and a rating moves
-it between star columns in the transaction that records the rating, so the rollups never
-disagree with the rows. Updates are `INSERT ... ON CONFLICT DO UPDATE` with increments, which
-is atomic on SQLite and PostgreSQL alike.
+It also keeps the fastest and slowest processing time, so that percentiles read from the
+histogram never fall outside the times seen. A generation is added in the transaction that
+gives it its final status, and a rating moves it between star columns in the transaction that
+records the rating, so the rollups never disagree with the rows. Updates are `INSERT ... ON
+CONFLICT DO UPDATE` with increments (and min and max for the extremes), which is atomic on
+SQLite and PostgreSQL alike.
+
+Every rebuild records the layout it counted with (`LAYOUT`: the columns and the histograms'
+bounds); rollups counted with another layout, or with none recorded, are rebuilt on start.
 
 Everything is read from the generation row, likeness included (its `likeness` list, one entry
 per image), and generation rows are kept for ever: retention and a user's deletion remove
@@ -21,7 +26,9 @@ so that grouping by day or by six hours is plain integer arithmetic on both data
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,9 +41,12 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    case,
     cast,
     delete,
     func,
+    inspect,
+    or_,
     select,
     text,
 )
@@ -86,6 +96,33 @@ SOURCE_FIELDS: tuple[str, ...] = (
 )
 """The Generation columns a rollup is made of."""
 
+
+@dataclass(frozen=True)
+class Extreme:
+    """How a column that keeps one value rather than a sum takes in another, in Python and in SQL."""
+
+    keep: Callable[..., Any]
+    """`min` or `max`."""
+    beats: Callable[[Any, Any], Any]
+    """The comparison by which a new value replaces the one kept (`operator.lt` for the smallest)."""
+    total: Any
+    """The SQL aggregate over many rows (`func.min` for the smallest)."""
+
+
+FASTEST_MS, SLOWEST_MS = "latency_min_ms", "latency_max_ms"
+EXTREMES: dict[str, Extreme] = {
+    FASTEST_MS: Extreme(keep=min, beats=operator.lt, total=func.min),
+    SLOWEST_MS: Extreme(keep=max, beats=operator.gt, total=func.max),
+}
+"""The fastest and slowest processing time: kept, never added, and NULL while a row has no time (refusals)."""
+COLUMNS: tuple[str, ...] = (*SUM_COLUMNS, *EXTREMES)
+"""Every figure of a rollup row."""
+EMPTY: dict[str, int | None] = {name: None if name in EXTREMES else 0 for name in COLUMNS}
+"""The figures of no generations at all."""
+_SHAPE = (COLUMNS, histogram.LATENCY.bounds, histogram.LIKENESS.bounds)
+LAYOUT: str = hashlib.sha256(repr(_SHAPE).encode()).hexdigest()[:16]
+"""A fingerprint of what a rollup row holds and which buckets it counts into, recorded by every rebuild."""
+
 rollup_table = Table(
     "generation_rollups",
     SQLModel.metadata,
@@ -98,6 +135,7 @@ rollup_table = Table(
     Column("error_code", String(40), nullable=False),
     # A server default too, so that a column added since a database was made starts at 0 there.
     *(Column(name, BigInteger, nullable=False, default=0, server_default="0") for name in SUM_COLUMNS),
+    *(Column(name, BigInteger, nullable=True) for name in EXTREMES),
     UniqueConstraint(*KEY, name="uq_generation_rollups_key"),
     Index(
         "ix_generation_rollups_counts",
@@ -114,6 +152,15 @@ rollup_table = Table(
 """The index covers the counts the dashboard groups over every row of a window, so SQLite
 reads it in order instead of sorting the table: 5 ms rather than 25 ms for a month of rows."""
 
+meta_table = Table(
+    "rollup_meta",
+    SQLModel.metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+"""Facts about the rollups themselves, by key: `layout`, the `LAYOUT` they were last rebuilt with."""
+LAYOUT_KEY = "layout"
+
 
 def epoch_hour(moment: datetime) -> int:
     """Hours since the Unix epoch (UTC) at `moment`; naive times are taken as UTC."""
@@ -128,7 +175,7 @@ def hour_start(hour: int) -> datetime:
 
 
 def contribution(row: Mapping[str, Any] | RowMapping) -> tuple[tuple[Any, ...], dict[str, int]]:
-    """A finished generation's rollup key and the sums it adds (`row` holds `SOURCE_FIELDS`)."""
+    """A finished generation's rollup key and the figures it adds (`row` holds `SOURCE_FIELDS`)."""
     key = (
         epoch_hour(row["created_at"]),
         row["model_key"],
@@ -138,10 +185,10 @@ def contribution(row: Mapping[str, Any] | RowMapping) -> tuple[tuple[Any, ...], 
         row["error_code"] or "",
     )
     sums = {"generations": 1, "credits": row["credits_charged"] or 0}
-    if row["processing_ms"] is not None:
+    if (processing_ms := row["processing_ms"]) is not None:
         sums["latency_count"] = 1
-        sums["latency_sum_ms"] = row["processing_ms"]
-        sums[histogram.LATENCY.columns[histogram.LATENCY.bucket_of(row["processing_ms"] / 1000)]] = 1
+        sums["latency_sum_ms"] = sums[FASTEST_MS] = sums[SLOWEST_MS] = processing_ms
+        sums[histogram.LATENCY.columns[histogram.LATENCY.bucket_of(processing_ms / 1000)]] = 1
     if row["rating"] is not None:
         sums[f"rating_{row['rating']}"] = 1
     if row["likeness"] is not None:
@@ -164,28 +211,52 @@ def _likeness_sums(scores: Sequence[float | None]) -> dict[str, int]:
     return sums
 
 
+def totals(rows: Iterable[Mapping[str, Any]], names: Sequence[str]) -> dict[str, Any]:
+    """The named figures over `rows` (rollup rows, or aggregates of them): sums added, extremes kept (None: no
+    value in any row)."""
+    rows = list(rows)
+    found: dict[str, Any] = {}
+    for name in names:
+        extreme = EXTREMES.get(name)
+        if extreme is None:
+            found[name] = sum(row[name] for row in rows)
+        else:
+            found[name] = extreme.keep((row[name] for row in rows if row[name] is not None), default=None)
+    return found
+
+
+def _dialect(session: Session):
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def _merged(name: str, kept: ColumnElement[Any], value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A row's figure and a new one as one, in SQL portable to SQLite and PostgreSQL: sums added, extremes
+    replaced by a new value that beats them (a comparison with NULL is never true)."""
+    extreme = EXTREMES.get(name)
+    if extreme is None:
+        return kept + value
+    return case((or_(kept.is_(None), extreme.beats(value, kept)), value), else_=kept)
+
+
 def _upsert_statement(session: Session):
-    """`INSERT ... ON CONFLICT (key) DO UPDATE SET column = column + excluded.column`, in the session's dialect."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(rollup_table)
+    """`INSERT ... ON CONFLICT (key) DO UPDATE SET column = column + excluded.column` (extremes: the smaller or
+    larger), in the session's dialect."""
+    statement = _dialect(session).insert(rollup_table)
     return statement.on_conflict_do_update(
         index_elements=list(KEY),
-        set_={name: rollup_table.c[name] + statement.excluded[name] for name in SUM_COLUMNS},
+        set_={name: _merged(name, rollup_table.c[name], statement.excluded[name]) for name in COLUMNS},
     )
 
 
 def _upsert(session: Session, deltas: Mapping[tuple[Any, ...], Mapping[str, int]]) -> None:
-    """Add each key's sums to its row, creating missing rows.
+    """Add each key's figures to its row, creating missing rows.
 
     One statement executed for many rows; keys in order, so no two concurrent PostgreSQL
     transactions lock the same rows in opposite orders.
     """
     if not deltas:
         return
-    rows = [
-        {**dict(zip(KEY, key, strict=True)), **{name: deltas[key].get(name, 0) for name in SUM_COLUMNS}}
-        for key in sorted(deltas)
-    ]
+    rows = [{**dict(zip(KEY, key, strict=True)), **EMPTY, **deltas[key]} for key in sorted(deltas)]
     session.execute(_upsert_statement(session), rows)
 
 
@@ -195,13 +266,16 @@ def _fields(generation: Generation) -> dict[str, Any]:
 
 def add_many(session: Session, rows: Iterable[Mapping[str, Any] | RowMapping]) -> int:
     """Add finished generations (mappings of `SOURCE_FIELDS`) in bulk, in one statement; returns how many."""
-    deltas: dict[tuple[Any, ...], dict[str, int]] = {}
+    deltas: dict[tuple[Any, ...], dict[str, Any]] = {}
     added = 0
     for row in rows:
         key, sums = contribution(row)
         bucket = deltas.setdefault(key, {})
         for name, value in sums.items():
-            bucket[name] = bucket.get(name, 0) + value
+            if name in EXTREMES:
+                bucket[name] = EXTREMES[name].keep(bucket.get(name, value), value)
+            else:
+                bucket[name] = bucket.get(name, 0) + value
         added += 1
     _upsert(session, deltas)
     return added
@@ -213,7 +287,7 @@ def add(session: Session, generation: Generation) -> None:
 
 
 def change_rating(session: Session, generation: Generation, *, previous: int | None) -> None:
-    """Move a generation from its previous star column (if any) to its current one."""
+    """Move a generation from its previous star column (if any) to its current one; no other figure moves."""
     key, _ = contribution(_fields(generation))
     sums = {f"rating_{generation.rating}": 1}
     if previous is not None:
@@ -230,16 +304,37 @@ def _lock_for_rebuild(session: Session) -> None:
         session.execute(text(f"LOCK TABLE {rollup_table.name} IN EXCLUSIVE MODE"))
 
 
+def _drop_retired_columns(session: Session) -> None:
+    """Drop the columns of layouts gone by (older latency buckets) from an existing table.
+
+    Nothing reads them, and in a database made before rollup columns had a server default they are
+    NOT NULL without a default, so every insert that leaves them out would be refused.
+    """
+    present = {column["name"] for column in inspect(session.connection()).get_columns(rollup_table.name)}
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    for name in sorted(present - set(rollup_table.c.keys())):
+        session.execute(text(f"ALTER TABLE {rollup_table.name} DROP COLUMN {quote(name)}"))
+
+
+def _record_layout(session: Session) -> None:
+    statement = _dialect(session).insert(meta_table).values(key=LAYOUT_KEY, value=LAYOUT)
+    session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": LAYOUT}))
+
+
 def rebuild(session: Session) -> int:
-    """Recompute every rollup from the generation rows; returns how many rows were counted."""
+    """Recompute every rollup from the generation rows, in the current `LAYOUT`, and record that layout;
+    returns how many rows were counted."""
     _lock_for_rebuild(session)
+    _drop_retired_columns(session)
     session.execute(delete(rollup_table))
     source = (
         select(*(generation_table.c[name] for name in SOURCE_FIELDS))
         .where(generation_table.c.status.in_(FINAL_STATUSES))
         .execution_options(yield_per=20_000)
     )
-    return add_many(session, session.execute(source).mappings())
+    counted = add_many(session, session.execute(source).mappings())
+    _record_layout(session)
+    return counted
 
 
 def delete_engine(session: Session, engine: str) -> None:
@@ -253,6 +348,17 @@ def missing(session: Session) -> bool:
         return False
     finished = select(generation_table.c.id).where(generation_table.c.status.in_(FINAL_STATUSES))
     return session.execute(finished.limit(1)).first() is not None
+
+
+def stale(session: Session) -> str | None:
+    """Why the rollups cannot be read as they are (counted with another layout or none recorded, or missing),
+    or None when they can: a few small reads, so that a start with current rollups stays cheap."""
+    recorded = session.execute(select(meta_table.c.value).where(meta_table.c.key == LAYOUT_KEY)).scalar()
+    if recorded is None:
+        return "no layout recorded"
+    if recorded != LAYOUT:
+        return f"counted with layout {recorded}, not {LAYOUT}"
+    return "missing" if missing(session) else None
 
 
 @dataclass(frozen=True)
@@ -287,7 +393,8 @@ def aggregate(
     sums: Sequence[str],
     period_hours: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Sums of `sums` per distinct value of the `by` columns over the rollups in `scope`.
+    """Totals of the `sums` columns per distinct value of the `by` columns over the rollups in `scope`:
+    sums (0 when none), and for the extremes the smallest or largest (None when none).
 
     With `period_hours`, `by` may name `period`: the first epoch hour of each period.
     """
@@ -300,11 +407,20 @@ def aggregate(
             groups.append((table.epoch_hour - table.epoch_hour % period_hours).label("period"))
         else:
             groups.append(table[name])
-    totals = [cast(func.coalesce(func.sum(table[name]), 0), BigInteger).label(name) for name in sums]
-    statement = select(*groups, *totals).where(*scope.filters(table)).group_by(*groups)
+    statement = select(*groups, *(_total(name).label(name) for name in sums))
+    statement = statement.where(*scope.filters(table)).group_by(*groups)
     if scope.since_hour is not None:
         statement = statement.where(table.epoch_hour >= scope.since_hour)
     return [dict(row) for row in session.execute(statement).mappings()]
+
+
+def _total(name: str) -> ColumnElement[Any]:
+    """A column's total over grouped rows in SQL: its sum, or for an extreme the smallest or largest."""
+    column = rollup_table.c[name]
+    extreme = EXTREMES.get(name)
+    if extreme is None:
+        return cast(func.coalesce(func.sum(column), 0), BigInteger)
+    return extreme.total(column)
 
 
 def latest_hours(session: Session, scope: Scope, *, generations: int) -> int | None:

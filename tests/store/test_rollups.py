@@ -75,8 +75,16 @@ def _rate(database: Database, generation_id: int, user_id: int, stars: int) -> i
 
 def _rollup_sums(database: Database) -> dict[str, int]:
     with database.session() as session:
-        rows = rollups.aggregate(session, rollups.Scope(), by=(), sums=rollups.SUM_COLUMNS)
+        rows = rollups.aggregate(session, rollups.Scope(), by=(), sums=rollups.COLUMNS)
     return rows[0]
+
+
+def _extremes(database: Database, **by: str) -> list[tuple[Any, ...]]:
+    """Each rollup row's key values named in `by`, generations, fastest and slowest time, sorted."""
+    names = (*by, "generations", rollups.FASTEST_MS, rollups.SLOWEST_MS)
+    with database.session() as session:
+        rows = session.execute(select(*(rollup_table.c[name] for name in names))).all()
+    return sorted(tuple(row) for row in rows)
 
 
 def test_each_final_status_is_counted_once_in_its_transaction(database: Database) -> None:
@@ -196,6 +204,47 @@ def test_a_changed_rating_moves_between_star_columns(database: Database) -> None
     assert _rate(database, generation_id, user_id, 5) == 5
     sums = _rollup_sums(database)
     assert [sums[f"rating_{stars}"] for stars in rollups.STARS] == [0, 0, 0, 0, 1]
+    assert (sums["latency_min_ms"], sums["latency_max_ms"]) == (1_000, 1_000), "a rating moves no time"
+    before = snapshot(database)
+    with database.session() as session:
+        rollups.rebuild(session)
+    assert snapshot(database) == before
+
+
+def test_each_row_keeps_its_fastest_and_slowest_time_and_percentiles_stay_within_them(database: Database) -> None:
+    """100 previews all taking 0.33-0.37 s: the histogram's bucket, (0.25, 0.5] s, alone would read a p50
+    of 0.375 s, above every time seen and above the average."""
+    user_id = _user(database)
+    times = [330 + round(40 * n / 99) for n in range(100)]
+    generation_ids = [_start(database, user_id) for _ in times]
+    for generation_id, processing_ms in zip(generation_ids, times, strict=True):
+        _complete(database, generation_id, processing_ms)
+    _rate(database, generation_ids[0], user_id, 2)
+    _rate(database, generation_ids[0], user_id, 5)  # a changed rating: the extremes stay
+    with database.session() as session:
+        generations.fail(session, _start(database, user_id), code="INTERNAL", message="x", processing_ms=5_000)
+        draft = generations.Draft(
+            user_id=user_id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="preview"
+        )
+        generations.reject(session, draft, error=RefusedError("NO_FACE"))  # no time: no extremes
+    assert _extremes(database, status="status") == [
+        ("completed", 100, 330, 370),
+        ("failed", 1, 5_000, 5_000),
+        ("rejected", 1, None, None),
+    ]
+    found = metrics.summary(database, metrics.View(window="24h"))
+    assert found["avg_processing_s"] == pytest.approx(sum(times) / 100 / 1000)
+    assert 0.33 <= found["p50_processing_s"] <= found["p95_processing_s"] <= 0.37
+    assert found["p50_processing_s"] == pytest.approx(0.35, abs=0.001)
+    (model,) = found["by_model"].values()
+    assert (model["p50_processing_s"], model["p95_processing_s"]) == (
+        found["p50_processing_s"],
+        found["p95_processing_s"],
+    )
+    (points,) = metrics.dashboard(database, metrics.View(window="24h")).latency.values()
+    assert [(point.completed, point.p50_s, point.p95_s) for point in points] == [
+        (100, found["p50_processing_s"], found["p95_processing_s"])
+    ]
     before = snapshot(database)
     with database.session() as session:
         rollups.rebuild(session)
@@ -250,6 +299,7 @@ def test_concurrent_finishes_and_ratings_lose_no_update(database: Database) -> N
     assert sums["generations"] == 30
     assert sums["latency_sum_ms"] == 6 * 15_000
     assert sums["rating_5"] == 30 and sum(sums[f"rating_{s}"] for s in rollups.STARS) == 30
+    assert (sums["latency_min_ms"], sums["latency_max_ms"]) == (1_000, 5_000)
     before = snapshot(database)
     with database.session() as session:
         rollups.rebuild(session)
@@ -367,6 +417,8 @@ def _check_view(database: Database, rows: list[dict[str, Any]], view: metrics.Vi
     assert found["avg_processing_s"] == (pytest.approx(sum(times) / len(times) / 1000) if times else None)
     _assert_within_bucket(found["p50_processing_s"], times, 0.50)
     _assert_within_bucket(found["p95_processing_s"], times, 0.95)
+    if times:
+        assert min(times) / 1000 <= found["p50_processing_s"] <= found["p95_processing_s"] <= max(times) / 1000
     photo = sum(1 for row in completed if row["mode"] == "photo")
     across_tiers = view.tier == "all" and completed
     assert found["adoption_rate"] == (photo / len(completed) if across_tiers else None)

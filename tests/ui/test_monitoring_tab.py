@@ -22,7 +22,7 @@ def test_headline_marks_each_target_met_or_missed(database: Database) -> None:
     page = headline_html(metrics.summary(database, metrics.View(window="24h"), now=NOW))
     assert page.count("✓ met") == 2  # average time, adoption
     assert page.count("✗ missed") == 4  # success rate, p95 time, satisfaction, looks like the person
-    for text in ("80.0%", "75.0 s", "135.0 s", "75.0%", "4.00 / 5", "103", "3 ratings", "1 refused"):
+    for text in ("80.0%", "75.0 s", "130.0 s", "75.0%", "4.00 / 5", "103", "3 ratings", "1 refused"):
         assert text in page
     assert empty_note(metrics.summary(database, metrics.View(window="24h"), now=NOW))["visible"] is False
 
@@ -36,6 +36,17 @@ def test_the_likeness_card_says_what_share_of_avatars_look_like_the_person(datab
     week = metrics.summary(database, metrics.View(window="7d", tier="enterprise"), now=NOW)
     card = _card(headline_html(week), "Looks like the person")
     assert "100.0%" in card and "of 1 avatars scored" in card and "no face" not in card and "✓ met" in card
+
+
+def test_adoption_within_one_tier_says_why_it_is_n_a_not_that_data_is_missing(database: Database) -> None:
+    make_known_history(database)
+    page = headline_html(metrics.summary(database, metrics.View(window="24h", tier="pro"), now=NOW))
+    card = _card(page, "Photo-to-avatar adoption")
+    shown = re.sub(r"[ |]+", " ", card).strip()
+    assert shown.startswith("n/a target &gt; 30.0% · one tier has one mode: choose All tiers Satisfaction"), shown
+    assert page.count("no data yet") == 0  # every other target has figures for the pro tier
+    every_tier = _card(headline_html(metrics.summary(database, metrics.View(window="24h"), now=NOW)), "Satisfaction")
+    assert "one tier" not in every_tier
 
 
 def test_the_definitions_name_each_figure_as_its_card_does() -> None:
