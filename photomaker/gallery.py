@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from photomaker import likeness
+from photomaker.captions import image_caption
 from photomaker.params import RatingParams, RunParams, parse
 from photomaker.storage import AvatarStorage
 from photomaker.store import Avatar, Database, Generation, generations, row_id
@@ -36,14 +36,16 @@ class HistoryItem:
     caption: str
 
 
-def _caption(generation: Generation, avatar: Avatar) -> str:
-    """What a history thumbnail says: the generation, its style (or Text to Image), preview, likeness."""
-    parts = [f"#{row_id(generation)}", RunParams.style_of(generation.params) or "Text to Image"]
-    if generation.preview:
-        parts.append("preview")
-    if generation.mode == "photo":
-        parts.append(likeness.label(avatar.likeness))
-    return " · ".join(parts)
+def _caption(generation: Generation, avatar: Avatar, number: int) -> str:
+    return image_caption(
+        mode=generation.mode,
+        number=number,
+        tier=str(generation.params.get("tier", "")),
+        style=RunParams.style_of(generation.params),
+        preview=generation.preview,
+        score=avatar.likeness,
+        generation_id=row_id(generation),
+    )
 
 
 class Gallery:
@@ -69,9 +71,9 @@ class Gallery:
                 generation_id=row_id(generation),
                 image=self.storage.path(avatar.image_path),
                 thumbnail=self.storage.path(avatar.thumbnail_path),
-                caption=_caption(generation, avatar),
+                caption=_caption(generation, avatar, number),
             )
-            for avatar, generation in rows
+            for avatar, generation, number in rows
         ]
 
     def rate(self, username: str, generation_id: Any, stars: Any) -> Rating:

@@ -283,10 +283,13 @@ def test_history_lists_the_users_avatars_newest_first(runtime: Runtime, face_pho
     assert [item.image for item in history] == second.images[::-1] + first.images
     assert [item.thumbnail.name for item in history] == [f"avatar-{n}.thumb.webp" for n in (2, 1, 1)]
     assert all(item.thumbnail.exists() for item in history)
-    assert history[0].caption.startswith(f"#{second.generation_id} · Lowpoly · preview · ")
-    assert re.fullmatch(
-        rf"#{first.generation_id} · Photographic \(Default\) · preview · Likeness \d+% ✓", history[-1].caption
-    )
+    # Each says which avatar of which generation it is, its style and tier: the page's alt text too.
+    assert [item.caption.split(" · Likeness")[0] for item in history] == [
+        f"#{second.generation_id} · Avatar 2 · Lowpoly · Basic tier · preview",
+        f"#{second.generation_id} · Avatar 1 · Lowpoly · Basic tier · preview",
+        f"#{first.generation_id} · Avatar 1 · Photographic (Default) · Basic tier · preview",
+    ]
+    assert all(re.search(r" · Likeness \d+%", item.caption) for item in history)
     assert len(runtime.gallery.history("local", limit=1)) == 1
     assert runtime.gallery.history("someone-else") == []
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, not_, update
+from sqlalchemy import delete, func, not_, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -304,16 +304,26 @@ def files_in_use(session: Session) -> tuple[set[int], dict[int, set[str]]]:
     return live, kept
 
 
-def recent_avatars(session: Session, *, user_id: int, limit: int = 24) -> list[tuple[Avatar, Generation]]:
-    """The user's latest avatars with their generations, newest first."""
-    rows = session.exec(
-        select(Avatar, Generation)
+def recent_avatars(session: Session, *, user_id: int, limit: int = 24) -> list[tuple[Avatar, Generation, int]]:
+    """The user's latest avatars with their generations and their number in it (from 1), newest first."""
+    # Numbered among all of the user's avatars, then the page taken: the join keeps only those avatars.
+    numbered = (
+        select_columns(
+            col(Avatar.id).label("avatar_id"),
+            func.row_number().over(partition_by=col(Avatar.generation_id), order_by=col(Avatar.id)).label("number"),
+        )
         .join(Generation, col(Avatar.generation_id) == col(Generation.id))
-        .where(Generation.user_id == user_id, Generation.status == "completed")
+        .where(col(Generation.user_id) == user_id, col(Generation.status) == "completed")
+        .subquery()
+    )
+    rows = session.exec(
+        select(Avatar, Generation, numbered.c.number)
+        .join(Generation, col(Avatar.generation_id) == col(Generation.id))
+        .join(numbered, numbered.c.avatar_id == col(Avatar.id))
         .order_by(col(Avatar.id).desc())
         .limit(limit)
     ).all()
-    return [(avatar, generation) for avatar, generation in rows]
+    return [(avatar, generation, number) for avatar, generation, number in rows]
 
 
 def forget_avatars(session: Session, *, before: datetime) -> list[tuple[int, int]]:

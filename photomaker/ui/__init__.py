@@ -17,23 +17,11 @@ from photomaker.ui import concurrency, uploads
 from photomaker.ui.api import register_api
 from photomaker.ui.generate_tab import build_generate_tab
 from photomaker.ui.identity import viewer
+from photomaker.ui.look import CSS, THEME
 from photomaker.ui.monitoring_tab import build_monitoring_tab
 from photomaker.ui.routes import metrics_route
 from photomaker.ui.signin import gradio_signs_in, session_middleware
 from photomaker.ui.uploads import PrivateUploads
-
-CSS = """
-.hint { font-size: 0.85em; opacity: 0.8; margin-top: -0.5em; }
-#who { text-align: right; }
-#engine-note { padding: 0.6em 0.9em; border-radius: 8px; background: var(--block-background-fill); }
-"""
-
-THEME = gr.themes.Soft(
-    primary_hue="indigo",
-    font=["ui-sans-serif", "system-ui", "sans-serif"],
-    font_mono=["ui-monospace", "monospace"],
-)
-
 
 ENGINE_SOURCES = {
     "space": "the public PhotoMaker V2 Space",
@@ -70,11 +58,17 @@ def build_app(runtime: Runtime) -> gr.Blocks:
     """The whole app: header, Generate and Monitoring tabs, and the API endpoints."""
     # Gradio's cache (uploads never used for a generation, copies of results) is emptied hourly.
     with gr.Blocks(title="PhotoMaker Studio", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+        # The title takes the whole row on a phone, pushing who is signed in under it.
         with gr.Row():
-            gr.Markdown("# PhotoMaker Studio\nTurn 1-4 photos of yourself into styled avatars with PhotoMaker V2.")
-            if gradio_signs_in(runtime.settings):
-                gr.LoginButton()
-            who = gr.Markdown(elem_id="who")
+            with gr.Column(scale=3, min_width=340):
+                gr.Markdown(
+                    "# PhotoMaker Studio\nTurn 1-4 photos of yourself into styled avatars with PhotoMaker V2.",
+                    elem_id="title",
+                )
+            with gr.Column(min_width=200):
+                if gradio_signs_in(runtime.settings):
+                    gr.LoginButton()
+                who = gr.Markdown(elem_id="who")
         with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"):
                 generate = build_generate_tab(runtime, engine_note=partial(engine_note, runtime))

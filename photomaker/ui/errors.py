@@ -21,11 +21,6 @@ def as_gr_error(error: PhotoMakerError) -> gr.Error:
     return gr.Error(f"{error.message} [{error.code}]", title=_title(error), print_exception=False)
 
 
-def warn(error: PhotoMakerError) -> None:
-    """A toast on the page, leaving the rest of the page as it was."""
-    gr.Warning(error.message, duration=6, title=_title(error))
-
-
 def error_markdown(error: PhotoMakerError) -> str:
     """The error where the results would have been: what happened, what to do, what it cost."""
     cost = "Nothing was charged." if isinstance(error, RefusedError | AccessError) else ""

@@ -27,6 +27,8 @@ from photomaker.ui.my_data import build_my_data
 from photomaker.ui.rating import RatingWidgets, build_rating
 
 DEFAULT_TIER = PhotoParams.model_fields["tier"].default
+RESULT_COLUMNS = 2
+"""Results side by side in pairs; a single one takes the whole width."""
 
 
 def field_slider(
@@ -120,10 +122,22 @@ def _photo_inputs(runtime: Runtime) -> dict[str, Any]:
             "as a generation ends: upload them again for the next one.",
             elem_classes=["hint"],
         )
-        with gr.Row():
-            subject = gr.Dropdown(list(SUBJECTS), value="person", label=label(PhotoParams, "subject"), scale=1)
+        with gr.Row():  # side by side on a laptop, one under the other on a phone
+            subject = gr.Dropdown(
+                list(SUBJECTS),
+                value="person",
+                label=label(PhotoParams, "subject"),
+                scale=1,
+                min_width=180,
+                elem_id="subject",
+            )
             style = gr.Dropdown(
-                [s.name for s in STYLES], value=DEFAULT_STYLE, label=label(PhotoParams, "style"), scale=2
+                [s.name for s in STYLES],
+                value=DEFAULT_STYLE,
+                label=label(PhotoParams, "style"),
+                scale=2,
+                min_width=240,
+                elem_id="style",
             )
     return {"photo_inputs": photo_inputs, "photos": photos, "subject": subject, "style": style}
 
@@ -183,7 +197,7 @@ def _model_inputs(
         "model": model,
         "width": width,
         "height": height,
-        "num_images": field_slider(PhotoParams, "num_images", value=1, step=1, max_images=limit),
+        "num_images": field_slider(PhotoParams, "num_images", value=1, step=1, max_images=limit, elem_id="num-images"),
     }
 
 
@@ -220,12 +234,13 @@ def _advanced(default: AIModel) -> dict[str, Any]:
 
 def _results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]:
     note = gr.Markdown(engine_note(), elem_id="engine-note")
+    # As tall as its images (each whole, its caption under it: see `look`); all of them download in one click.
     results = gr.Gallery(
         label="Your avatars",
-        columns=2,
-        height=520,
+        columns=RESULT_COLUMNS,
+        height="auto",
         object_fit="contain",
-        buttons=["download", "fullscreen"],
+        buttons=["download_all", "download", "fullscreen"],
         interactive=False,
         elem_id="results",
     )
@@ -237,9 +252,8 @@ def _results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]
     history = gr.Gallery(
         show_label=False,
         buttons=[],
-        columns=6,
-        height=260,
-        object_fit="cover",
+        height=440,
+        object_fit="contain",
         preview=False,
         fit_columns=False,
         interactive=False,

@@ -16,8 +16,8 @@ from photomaker.runtime import Runtime
 from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions, uploads
 from photomaker.ui.cache import served_copy
-from photomaker.ui.errors import error_markdown, warn
-from photomaker.ui.generate_form import GenerateForm
+from photomaker.ui.errors import error_markdown
+from photomaker.ui.generate_form import RESULT_COLUMNS, GenerateForm
 from photomaker.ui.generate_words import PROMPT_HELP, RESULTS_LABEL, TEXT_MODE, cost_text, details_text, result_captions
 from photomaker.ui.identity import caller, viewer
 from photomaker.ui.sessions import OneAtATime
@@ -149,7 +149,6 @@ class GenerateHandlers:
             try:
                 outcome = action()
             except PhotoMakerError as error:
-                warn(error)
                 status = "rejected" if isinstance(error, RefusedError | AccessError) else "failed"
                 return {
                     form.details: error_markdown(error),
@@ -158,13 +157,12 @@ class GenerateHandlers:
                     form.photos: None,
                     **form.rating.withdraw(),
                 }
-        for message in outcome.notes:
-            gr.Warning(message, duration=6)
+        # Its notes are in `details`, under the results: a toast would cover the gallery's buttons.
+        images = [
+            (served_copy(path), caption) for path, caption in zip(outcome.images, result_captions(outcome), strict=True)
+        ]
         return {
-            form.results: [
-                (served_copy(path), caption)
-                for path, caption in zip(outcome.images, result_captions(outcome), strict=True)
-            ],
+            form.results: gr.update(value=images, columns=min(len(images), RESULT_COLUMNS)),
             form.details: details_text(outcome),
             form.details_json: outcome.details.model_dump(),
             form.history: self.history_items(username),

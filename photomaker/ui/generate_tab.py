@@ -6,6 +6,7 @@ The widgets are laid out in `generate_form`, the events live in `generate_handle
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from photomaker.params import PhotoParams, TextParams
 from photomaker.runtime import Runtime
@@ -35,12 +36,14 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
     for control, name in ((form.num_images, "ui_cost"), (form.model, "ui_text_model")):
         control.change(handlers.on_cost, handlers.choice, [form.cost], api_name=name, api_visibility="private")
     named = form.named()
+    # Progress shows on the results, and the page scrolls to them when done: on a phone they are far below.
+    on_results: dict[str, Any] = {"show_progress_on": [form.results], "scroll_to_output": True}
     form.generate.click(
         handlers.on_generate,
         {named[name] for name in ("photos", "randomise", "mode", *PhotoParams.model_fields)},
         handlers.outputs,
         api_name="ui_generate",
-        show_progress_on=[form.results],
+        **on_results,
         **concurrency.generations(runtime.service.engine, runtime.settings),
         api_visibility="private",
     )
@@ -49,7 +52,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
         {named[name] for name in ("randomise", "mode", *TextParams.model_fields)},
         handlers.outputs,
         api_name="ui_generate_text",
-        show_progress_on=[form.results],
+        **on_results,
         **concurrency.generations(runtime.service.text_engine, runtime.settings),
         api_visibility="private",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from photomaker import likeness
+from photomaker.captions import image_caption
 from photomaker.results import GenerationOutcome
 from photomaker.store import AIModel
 
@@ -54,14 +55,20 @@ def cost_text(model: AIModel | None, num_images: int, credits: int | None) -> st
 
 
 def result_captions(outcome: GenerationOutcome) -> list[str]:
-    """Under each result: what it is, and for an avatar how much it looks like the person."""
+    """Under each result (and its alt text): which of them it is, its style and tier, and its likeness."""
     d = outcome.details
-    kind = "Avatar" if d.mode == "photo" else "Image"
-    suffix = " (preview)" if d.preview else ""
-    captions = [f"{kind} {number}{suffix}" for number in range(1, len(outcome.images) + 1)]
-    if d.mode != "photo":
-        return captions
-    return [f"{caption} · {likeness.label(score)}" for caption, score in zip(captions, d.likeness, strict=True)]
+    return [
+        image_caption(
+            mode=d.mode,
+            number=number,
+            count=len(outcome.images),
+            tier=d.tier,
+            style=d.style,
+            preview=d.preview,
+            score=score,
+        )
+        for number, score in enumerate(d.likeness or [None] * len(outcome.images), start=1)
+    ]
 
 
 def details_text(outcome: GenerationOutcome) -> str:

@@ -21,27 +21,23 @@ from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import operator
 
 REFRESH_SECONDS = 15
-VERDICTS = {
-    True: ("✓ met", "#16a34a"),
-    False: ("✗ missed", "#dc2626"),
-    None: ("· no data yet", "#6b7280"),
-}
-CARD_STYLE = (
-    "flex:1 1 150px;padding:12px 14px;border-radius:10px;border:1px solid var(--border-color-primary);"
-    "background:var(--block-background-fill)"
-)
+VERDICTS = {True: ("✓ met", "met"), False: ("✗ missed", "missed"), None: ("· no data yet", "unknown")}
+"""Each verdict's words and its class (`look` colours it for the light and the dark theme)."""
 
 
-def _badge(met: bool | None) -> str:
-    text, color = VERDICTS[met]
-    return f'<span style="color:{color};font-weight:600">{text}</span>'
+def _badge(checked: dict[str, Any]) -> str:
+    """The verdict under a target; a figure the view cannot have says why instead of "no data yet"."""
+    text, kind = VERDICTS[checked["met"]]
+    if reason := checked.get("not_applicable"):
+        text = f"· {reason}"
+    return f'<span class="verdict verdict-{kind}">{html.escape(text)}</span>'
 
 
 def _card(title: str, value: str, detail: str, *, badge: str = "") -> str:
     return (
-        f'<div style="{CARD_STYLE}"><div style="font-size:0.8em;opacity:0.75">{html.escape(title)}</div>'
-        f'<div style="font-size:1.6em;font-weight:700;margin:2px 0">{html.escape(value)}</div>'
-        f'<div style="font-size:0.8em;opacity:0.8">{html.escape(detail)}</div>{badge}</div>'
+        f'<div class="card"><div class="card-title">{html.escape(title)}</div>'
+        f'<div class="card-value">{html.escape(value)}</div>'
+        f'<div class="card-detail">{html.escape(detail)}</div>{badge}</div>'
     )
 
 
@@ -71,9 +67,9 @@ def headline_html(summary: dict[str, Any]) -> str:
     for target in metrics.TARGETS:
         checked = summary["targets"][target.key]
         value = metrics.display(target.key, checked["value"])
-        cards.append(_card(target.label, value, _target_detail(target, summary), badge=_badge(checked["met"])))
+        cards.append(_card(target.label, value, _target_detail(target, summary), badge=_badge(checked)))
     cards.append(_card("Credits spent", f"{summary['credits_spent']:,}", "on completed generations"))
-    return f'<div id="headline" style="display:flex;flex-wrap:wrap;gap:10px">{"".join(cards)}</div>'
+    return f'<div id="headline">{"".join(cards)}</div>'
 
 
 def empty_note(summary: dict[str, Any]) -> dict[str, Any]:

@@ -380,9 +380,9 @@ def test_recent_avatars_are_the_users_completed_ones_newest_first(database: Data
         if owner == user_id:
             made.append(generation_id)
     with database.session() as session:
-        found = [gen.id for _, gen in generations.recent_avatars(session, user_id=user_id)]
-        latest = [gen.id for _, gen in generations.recent_avatars(session, user_id=user_id, limit=1)]
-    assert found == made[::-1] and latest == made[-1:]
+        found = [(gen.id, number) for _, gen, number in generations.recent_avatars(session, user_id=user_id)]
+        latest = [gen.id for _, gen, _ in generations.recent_avatars(session, user_id=user_id, limit=1)]
+    assert found == [(generation_id, 1) for generation_id in made[::-1]] and latest == made[-1:]
 
 
 def test_retention_deletes_avatars_completed_strictly_before_the_cut(database: Database) -> None:
@@ -417,7 +417,9 @@ def test_recent_avatars_default_to_a_page_of_24(database: Database) -> None:
         )
     with database.session() as session:
         page = generations.recent_avatars(session, user_id=user_id)
-    assert [avatar.image_path for avatar, _ in page] == [f"{n}.png" for n in range(24, 0, -1)]
+    assert [avatar.image_path for avatar, _, _ in page] == [f"{n}.png" for n in range(24, 0, -1)]
+    # Numbered within their generation from its first avatar, the one left off the page included.
+    assert [number for _, _, number in page] == list(range(25, 1, -1))
 
 
 def test_rating_refusals_are_invalid_params_naming_the_generation(database: Database) -> None:

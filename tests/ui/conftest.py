@@ -34,6 +34,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where a module's screenshots go (see `browsing.shoot`)."""
-    return tmp_path_factory.mktemp("screenshots")
+def shots() -> Path:
+    """Where the browser tests' screenshots go (see `browsing.screenshots_folder`)."""
+    from tests.ui.browsing import screenshots_folder
+
+    return screenshots_folder()

@@ -4,8 +4,8 @@ test_hosting.py calls the page's handlers directly and the API through gradio_cl
 the page's load event the way Gradio's front end does, with the visitor's `session` cookie. Here a
 headless Chromium (the system one, driven by Playwright) opens the simulated Space as bob (signed
 in), carol (signed in, an operator) and an anonymous visitor, and checks the header and the tabs.
-Full-page screenshots go to a pytest tmp folder, and also to $PHOTOMAKER_SCREENSHOTS when it is set,
-for a person to look at. The setup is `browsing`'s, which skips this module without Playwright or Chromium.
+Full-page screenshots go to build/screenshots (or $PHOTOMAKER_SCREENSHOTS), for a person to look at.
+The setup is `browsing`'s, which skips this module without Playwright or Chromium.
 """
 
 from __future__ import annotations

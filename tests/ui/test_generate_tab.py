@@ -66,8 +66,12 @@ def test_generate_shows_avatars_details_and_new_balance(
         out[name] for name in ("results", "details", "details_json", "history", "cost", "seed", "photos")
     )
     rated, stars, invite = out["rating_generation"], out["rating_stars"], out["rating_note"]
-    assert [caption.split(" · ")[0] for _, caption in gallery] == ["Avatar 1 (preview)", "Avatar 2 (preview)"]
-    assert all(re.fullmatch(r"Likeness \d+% ✓", caption.split(" · ")[1]) for _, caption in gallery)
+    assert gallery["columns"] == 2
+    captions = [caption.split(" · ") for _, caption in gallery["value"]]
+    assert [parts[:-1] for parts in captions] == [
+        [f"Avatar {number} of 2", "Cinematic", "Basic tier", "preview"] for number in (1, 2)
+    ]
+    assert all(re.fullmatch(r"Likeness \d+% ✓", parts[-1]) for parts in captions)
     assert "Generation #" in details and "**36 credits** charged" in details and "offline previews" in details
     assert re.search(r"\*\*Looks like you\?\*\* 1: Likeness \d+% ✓ · 2: Likeness \d+% ✓\n", details)
     assert details_json["seed"] == 123 == seed
@@ -165,7 +169,8 @@ def test_text_to_image_from_the_page(events: PageEvents) -> None:
     )
     gallery, summary, details, history = out["results"], out["details"], out["details_json"], out["history"]
     cost, seed, photos, projects = out["cost"], out["seed"], out["photos"], out["project"]
-    assert [caption for _, caption in gallery] == ["Image 1"]
+    assert [caption for _, caption in gallery["value"]] == ["Image 1 of 1 · Text to Image"]
+    assert gallery["columns"] == 1, "a single result takes the gallery's width"
     assert "Text to Image · seed `3`" in summary and "512×768" in summary
     assert (details["mode"], details["credits_charged"], seed, photos) == ("text", 10, 3, None)
     assert "you have **240**" in cost and history and "Posters" in projects["choices"]
