@@ -40,7 +40,7 @@ def _caption(generation: Generation, avatar: Avatar, number: int) -> str:
     return image_caption(
         mode=generation.mode,
         number=number,
-        tier=str(generation.params.get("tier", "")),
+        tier=generation.params.get("tier"),
         style=RunParams.style_of(generation.params),
         preview=generation.preview,
         score=avatar.likeness,
