@@ -474,7 +474,11 @@ def rebuild(database: Database) -> int:
 def rebuild_if_stale(database: Database) -> None:
     """Rebuild rollups that cannot be read as they are: counted with other buckets or columns (or before
     layouts were recorded), or missing beside existing generations. Current rollups cost a few small reads."""
+    with database.reading() as session:  # every start asks: no write lock for that on SQLite
+        if rollups.stale(session) is None:
+            return
     with database.session() as session:
+        # Asked again under the write lock: another process starting at the same time may have rebuilt them.
         why = rollups.stale(session)
         if why is None:
             return

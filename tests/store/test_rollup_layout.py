@@ -6,6 +6,7 @@ Every test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -100,6 +101,16 @@ def test_a_start_with_current_rollups_rebuilds_nothing(app: Runtime, monkeypatch
         session.execute(update(meta_table).values(value="0" * len(rollups.LAYOUT)))  # another layout's
     start_runtime(app.settings).close()
     assert len(rebuilt) == 1
+
+
+def test_checking_current_rollups_waits_for_no_writer(database: Database) -> None:
+    """Every start (each CLI command's too) checks the layout: a generation being saved must not hold it up."""
+    metrics.rebuild(database)
+    with database.session() as writer:  # on SQLite, the database's write lock until the block ends
+        writer.execute(update(meta_table).values(value=rollups.LAYOUT))
+        started = time.monotonic()
+        metrics.rebuild_if_stale(database)
+        assert time.monotonic() - started < 5, "the check waited for the writer"
 
 
 def test_every_rebuild_records_the_layout_and_stale_says_why(database: Database) -> None:
