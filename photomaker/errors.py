@@ -30,6 +30,10 @@ ErrorCode = Literal[
     "INTERRUPTED",
     "SIGN_IN_REQUIRED",
     "FORBIDDEN",
+    "NOT_FOUND",
+    "NAME_TAKEN",
+    "IDEMPOTENCY_KEY_REUSED",
+    "IDEMPOTENCY_KEY_IN_USE",
     "INTERNAL",
 ]
 
@@ -57,19 +61,33 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
         'gradio_client.Client(url, oauth_token="hf_...").'
     ),
     "FORBIDDEN": "Only the operators of this app (ADMIN_USERS) may do that.",
+    "NOT_FOUND": "There is nothing of yours here; check the id (list yours first).",
+    "NAME_TAKEN": "You already have a project with that name; choose another name.",
+    "IDEMPOTENCY_KEY_REUSED": (
+        "This Idempotency-Key was used for a different request; send a new key with a new request."
+    ),
+    "IDEMPOTENCY_KEY_IN_USE": (
+        "A request with this Idempotency-Key is still being answered; wait for it, then send the request again."
+    ),
     "INTERNAL": "Something went wrong on our side; try again. Your credits were refunded.",
 }
 
 
 class PhotoMakerError(Exception):
-    """Base of our errors: a code from `ErrorCode` and a message fit to show a user."""
+    """Base of our errors: a code from `ErrorCode` and a message fit to show a user.
+
+    `retry_after` is how many seconds to wait before trying again, where that is known (a rate limit).
+    """
 
     code: ErrorCode = "INTERNAL"
 
-    def __init__(self, code: ErrorCode | None = None, message: str | None = None) -> None:
+    def __init__(
+        self, code: ErrorCode | None = None, message: str | None = None, *, retry_after: float | None = None
+    ) -> None:
         if code is not None:
             self.code = code
         self.message = message or DEFAULT_MESSAGES[self.code]
+        self.retry_after = retry_after
         super().__init__(self.message)
 
 
@@ -94,9 +112,8 @@ class BackendError(PhotoMakerError):
         retry_after: float | None = None,
         attempts: int | None = None,
     ) -> None:
-        super().__init__(code, message)
+        super().__init__(code, message, retry_after=retry_after)
         self.retryable = retryable
-        self.retry_after = retry_after
         self.attempts = attempts
 
 

@@ -18,7 +18,7 @@ from photomaker.engines.base import MAX_SEED
 from photomaker.errors import RefusedError
 from photomaker.prompts import DEFAULT_STYLE, Subject, get_style
 from photomaker.store import AIModel
-from photomaker.store.accounts import DEFAULT_PROJECT
+from photomaker.store.accounts import DEFAULT_PROJECT, MAX_PROJECT_NAME
 from photomaker.text import RECORDED_CHARS, quoted, storable, unstorable, unstorable_message
 
 DEFAULT_MAX_OUTPUTS = 4
@@ -100,6 +100,19 @@ class RatingParams(_Params):
 
     generation_id: int = Field(ge=1, le=MAX_ROW_ID, title="Generation", description="the generation's number")
     stars: int = Field(ge=1, le=5, title="Rating", description="1 to 5 stars")
+
+
+class ProjectParams(_Params):
+    """A project as a user names it, creating or renaming it: one line, spaces collapsed."""
+
+    name: str = Field(
+        min_length=1, max_length=MAX_PROJECT_NAME, title="Project name", description="up to 100 characters"
+    )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        return " ".join(value.split()) if isinstance(value, str) else value
 
 
 class RunParams(BaseModel):
@@ -223,8 +236,11 @@ def _message(model: type[BaseModel], error: ErrorDetails, *, max_images: int) ->
         low, high = bounds(model, name, max_images=max_images)
         if not low <= numeric <= high:
             return f"{what} must be between {number(low)} and {number(high)}; you gave {_given(numeric)}."
-    if kind == "missing" or (value in (None, "") and kind.startswith(("int", "float"))):
+    if kind == "missing" or (value in (None, "") and kind.startswith(("int", "float", "string_too_short"))):
         return f"{what} is missing; fill it in."
+    if kind == "string_too_long":
+        limit = error.get("ctx", {}).get("max_length")
+        return f"{what} must be at most {limit} characters; you gave {len(str(value))}."
     annotation = model.model_fields[name].annotation
     whole = int in (get_args(annotation) or (annotation,))
     if kind in ("int_from_float", "int_parsing", "int_type", "int_parsing_size") or (whole and kind == "finite_number"):

@@ -43,6 +43,7 @@ def _check_rate(session: Session, *, user_id: int, limit_per_min: int) -> None:
             "USER_RATE_LIMITED",
             f"You started {len(recent)} generations in the last minute (the limit is {limit_per_min}); "
             f"try again in {wait} seconds.",
+            retry_after=wait,
         )
 
 
@@ -265,7 +266,7 @@ def rate(session: Session, generation_id: int, *, user_id: int | None, stars: in
         raise RefusedError("INVALID_PARAMS", f"A rating is 1 to 5 stars; you gave {stars}.")
     generation = session.exec(select(Generation).where(Generation.id == generation_id).with_for_update()).first()
     if generation is None or generation.user_id != user_id:
-        raise RefusedError("INVALID_PARAMS", f"Generation #{generation_id} is not one of yours; rate your own avatars.")
+        raise RefusedError("NOT_FOUND", f"Generation #{generation_id} is not one of yours; rate your own avatars.")
     if generation.status != "completed":
         raise RefusedError(
             "INVALID_PARAMS", f"Generation #{generation_id} made no avatars ({generation.status}); nothing to rate."

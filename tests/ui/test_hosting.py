@@ -138,7 +138,7 @@ def test_each_user_is_who_their_session_or_token_says(space: ServedApp, hub: Fak
 
 def test_users_rate_and_see_only_their_own(space: ServedApp, made: dict) -> None:
     alice = _with_token(space, ALICE)
-    with pytest.raises(AppError, match=r"not one of yours.*\[INVALID_PARAMS\]"):
+    with pytest.raises(AppError, match=r"not one of yours.*\[NOT_FOUND\]"):
         alice.predict(generation_id=made["bob"]["generation_id"], stars=1, api_name="/rate_generation")
     rated = alice.predict(generation_id=made["alice"]["generation_id"], stars=4, api_name="/rate_generation")
     assert rated["stars"] == 4

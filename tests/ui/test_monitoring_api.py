@@ -118,7 +118,7 @@ def test_rate_generation_refuses_someone_elses(served_app: ServedApp) -> None:
         [PhotoUpload.from_path(FIXTURES / "astronaut.png")],
         {"prompt": "a headshot", "tier": "basic"},
     )
-    with pytest.raises(AppError, match=r"not one of yours.*\[INVALID_PARAMS\]"):
+    with pytest.raises(AppError, match=r"not one of yours.*\[NOT_FOUND\]"):
         served_app.client().predict(generation_id=theirs.generation_id, stars=5, api_name="/rate_generation")
     with pytest.raises(AppError, match=r"Rating must be between 1 and 5; you gave 9\. \[INVALID_PARAMS\]"):
         served_app.client().predict(generation_id=theirs.generation_id, stars=9, api_name="/rate_generation")
