@@ -11,7 +11,7 @@ import json
 import os
 import zipfile
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +21,25 @@ from photomaker import text
 from photomaker.errors import RefusedError
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
-from photomaker.store import Avatar, CreditTransaction, Database, Generation, User, generations, ledger, row_id
+from photomaker.store import (
+    Avatar,
+    CreditTransaction,
+    Database,
+    Generation,
+    User,
+    generations,
+    idempotency,
+    ledger,
+    row_id,
+)
 from photomaker.store import accounts as users
+from photomaker.store.models import utc
 
 AVATARS_FOLDER = "avatars"
 
 
-def _utc(moment: datetime) -> datetime:
-    """The time marked as UTC: the databases hand back naive UTC times."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else _utc(moment).isoformat()
+    return None if moment is None else utc(moment).isoformat()
 
 
 def _name(username: str | None) -> str:
@@ -60,7 +66,7 @@ class CreditEntry:
 
     @classmethod
     def of(cls, line: CreditTransaction) -> CreditEntry:
-        return cls(_utc(line.created_at), line.kind, line.delta, line.balance_after, line.generation_id, line.note)
+        return cls(utc(line.created_at), line.kind, line.delta, line.balance_after, line.generation_id, line.note)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly values, the time as an ISO string."""
@@ -226,9 +232,10 @@ class Accounts:
         return [path for path in paths if path.is_file()]
 
     def delete_data(self, username: str) -> DeletionSummary:
-        """Delete the user's avatars (files and rows) and projects, and blank their generations.
+        """Delete the user's avatars (files and rows), projects and REST idempotency keys (their answers hold what
+        the user wrote), and blank their generations.
 
-        Kept on purpose: the generation rows, blanked (no prompt, negative prompt, error message or
+        Kept on purpose: the generation rows, blanked (no prompt, negative prompt, error message, notes or
         project; params keep only `generations.KEPT_PARAMS`), so the monitoring figures and the
         hourly rollups stay true; the ledger with its amounts and notes (written by the app and
         operators, never by the user); and the User row with its balance, so deleting cannot be
@@ -242,6 +249,7 @@ class Accounts:
                 return DeletionSummary()
             forgotten = generations.forget_user(session, user_id=row_id(user))
             projects = users.delete_projects(session, user_id=row_id(user))
+            idempotency.forget_user(session, username=user.username)
         for generation_id in forgotten.generation_ids:
             self.storage.delete_generation(user_id=row_id(user), generation_id=generation_id)
         return DeletionSummary(

@@ -8,6 +8,7 @@ python -m photomaker demo-history --days 30 --per-day 200   (--delete removes it
 python -m photomaker cleanup --days 30   (refunds dead generations, deletes leftover files and old avatars)
 python -m photomaker credits grant alice 100 --reason "welcome back"   (a negative amount takes back)
 python -m photomaker credits history alice --json
+python -m photomaker projects list   (create NAME, rename ID NAME, delete ID; --user for another user's)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, get_args
 
@@ -30,6 +32,7 @@ from photomaker.model_specs import PHOTO_TIERS
 from photomaker.monitoring import demo_history, metrics
 from photomaker.params import PhotoParams
 from photomaker.photos import PhotoUpload
+from photomaker.projects import ProjectInfo
 from photomaker.prompts import STYLES_BY_NAME
 from photomaker.runtime import Runtime, start_runtime
 from photomaker.settings import Settings
@@ -152,7 +155,8 @@ def _cleanup(runtime: Runtime, args: argparse.Namespace) -> int:
     print(f"refunded {tidied.recovered:,} generations left unfinished by a process that stopped")
     print(f"deleted {tidied.orphan_files:,} avatar files that no avatar row named")
     print(f"deleted the avatars of {tidied.expired:,} generations older than {days} days")
-    print(f"deleted {tidied.downloads:,} leftover downloads")
+    print(f"deleted {tidied.downloads:,} leftover downloads and REST photos")
+    print(f"deleted {tidied.idempotency_keys:,} idempotency keys older than a day")
     return 0
 
 
@@ -200,6 +204,51 @@ def _add_credits(commands: argparse._SubParsersAction) -> None:
     history.set_defaults(run=_credits_history)
 
 
+def _project_line(project: ProjectInfo) -> str:
+    return (
+        f"#{project.id:<6} {project.name}  ({project.generations:,} generations, {project.avatars:,} avatars, "
+        f"since {project.created_at:%Y-%m-%d})"
+    )
+
+
+def _projects(runtime: Runtime, args: argparse.Namespace) -> int:
+    username = args.user or runtime.settings.local_username
+    projects = runtime.projects
+    if args.action == "list":
+        found = projects.list(username)
+        if args.json:
+            print(json.dumps([{**asdict(each), "created_at": each.created_at.isoformat()} for each in found], indent=2))
+        else:
+            print("\n".join(_project_line(each) for each in found) or f"{username} has no projects yet")
+    elif args.action == "create":
+        print(_project_line(projects.create(username, args.name)))
+    elif args.action == "rename":
+        print(_project_line(projects.rename(username, args.id, args.name)))
+    else:
+        deleted = projects.delete(username, args.id)
+        print(
+            f"deleted project #{deleted.project_id}: {deleted.avatars_deleted:,} avatars, "
+            f"{deleted.generations_anonymised:,} generations blanked (kept in the counts)"
+        )
+    return 0
+
+
+def _add_projects(commands: argparse._SubParsersAction) -> None:
+    """`projects list|create NAME|rename ID NAME|delete ID`, for the local user or `--user`."""
+    projects = commands.add_parser("projects", help="list, create, rename or delete a user's projects")
+    actions = projects.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="the user's projects, oldest first")
+    listing.add_argument("--json", action="store_true", help="print them as JSON")
+    actions.add_parser("create", help="a new project").add_argument("name")
+    rename = actions.add_parser("rename", help="give a project another name")
+    rename.add_argument("id", help="the project's number (see list)")
+    rename.add_argument("name")
+    actions.add_parser("delete", help="delete a project and its avatars for good").add_argument("id")
+    for action in actions.choices.values():
+        action.add_argument("--user", help="whose projects (default: the local user)")
+    projects.set_defaults(run=_projects)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m photomaker", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -239,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--days", type=int, help="keep this many days instead of RETENTION_DAYS")
     cleanup.set_defaults(run=_cleanup)
     _add_credits(commands)
+    _add_projects(commands)
     return parser
 
 

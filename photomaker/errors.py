@@ -31,6 +31,7 @@ ErrorCode = Literal[
     "SIGN_IN_REQUIRED",
     "FORBIDDEN",
     "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
     "NAME_TAKEN",
     "IDEMPOTENCY_KEY_REUSED",
     "IDEMPOTENCY_KEY_IN_USE",
@@ -62,6 +63,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     ),
     "FORBIDDEN": "Only the operators of this app (ADMIN_USERS) may do that.",
     "NOT_FOUND": "There is nothing of yours here; check the id (list yours first).",
+    "METHOD_NOT_ALLOWED": "This address does not take that method; the Allow header lists the ones it takes.",
     "NAME_TAKEN": "You already have a project with that name; choose another name.",
     "IDEMPOTENCY_KEY_REUSED": (
         "This Idempotency-Key was used for a different request; send a new key with a new request."

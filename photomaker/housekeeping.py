@@ -18,7 +18,7 @@ from pathlib import Path
 from photomaker.leases import Leases, Repeating
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
-from photomaker.store import Database, generations
+from photomaker.store import Database, generations, idempotency
 from photomaker.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,10 @@ class Tidied:
     expired: int
     """Generations whose avatars were older than the retention period."""
     downloads: int
-    """Leftover downloads of the Space engine deleted."""
+    """Leftover downloads of the Space engine, and photos of REST requests (a process that died reading them),
+    deleted."""
+    idempotency_keys: int
+    """REST idempotency keys deleted, a day after their first use."""
 
 
 def recover_dead(leases: Leases, storage: AvatarStorage) -> int:
@@ -94,6 +97,12 @@ def remove_old_files(folder: Path, *, older_than_s: float) -> int:
     return removed
 
 
+def expire_idempotency_keys(database: Database) -> int:
+    """Delete the idempotency keys kept longer than a day; returns how many."""
+    with database.session() as session:
+        return idempotency.expire(session)
+
+
 class Housekeeping:
     """The app's tidying, at start and in the background."""
 
@@ -106,13 +115,18 @@ class Housekeeping:
 
     def tidy(self, *, retention_days: int | None = None) -> Tidied:
         """Recover dead generations first (so that only live ones keep their folders), then delete orphan
-        avatar files, avatars past retention, and downloads older than any request."""
+        avatar files, avatars past retention, downloads and REST photos older than any request, and idempotency
+        keys older than a day."""
         days = retention_days or self.settings.retention_days
         tidied = Tidied(
             recovered=recover_dead(self.leases, self.storage),
             orphan_files=remove_orphan_files(self.database, self.storage),
             expired=expire_old_avatars(self.database, self.storage, days=days),
-            downloads=remove_old_files(self.settings.downloads_dir, older_than_s=self.settings.longest_request_s),
+            downloads=sum(
+                remove_old_files(folder, older_than_s=self.settings.longest_request_s)
+                for folder in (self.settings.downloads_dir, self.settings.incoming_dir)
+            ),
+            idempotency_keys=expire_idempotency_keys(self.database),
         )
         if tidied.orphan_files or tidied.expired:
             log.info(
@@ -124,10 +138,12 @@ class Housekeeping:
         return tidied
 
     def start(self, *, chores: Sequence[Callable[[], object]] = ()) -> None:
-        """Recover dead generations, and run `chores`, every third of a lease while the app serves."""
+        """Recover dead generations, expire idempotency keys, and run `chores`, every third of a lease while the app
+        serves."""
 
         def tick() -> None:
             recover_dead(self.leases, self.storage)
+            expire_idempotency_keys(self.database)
             for chore in chores:
                 chore()
 

@@ -145,19 +145,28 @@ class Leases:
     @contextmanager
     def holding(self, generation_id: int) -> Iterator[None]:
         """Keep the row's lease renewed while the block works on it."""
+        self.hold(generation_id)
+        try:
+            yield
+        finally:
+            self.release(generation_id)
+
+    def hold(self, generation_id: int) -> None:
+        """Renew the row's lease from now on, until `release`: for work that starts in one thread and ends in
+        another (a job accepted by a request and made in the background)."""
         with self._lock:
             self._held.add(generation_id)
             if self._renewer is None:
                 interval = self.lease.total_seconds() / 3
                 self._renewer = Repeating(self.renew, interval_s=interval, name="lease-renewal").start()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._held.discard(generation_id)
-                if not self._held and self._renewer is not None:
-                    self._renewer.stop()
-                    self._renewer = None
+
+    def release(self, generation_id: int) -> None:
+        """Stop renewing the row's lease (its work is over)."""
+        with self._lock:
+            self._held.discard(generation_id)
+            if not self._held and self._renewer is not None:
+                self._renewer.stop()
+                self._renewer = None
 
     def renew(self) -> int:
         """Extend the lease of every row this process holds; returns how many it still holds."""

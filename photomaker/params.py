@@ -95,11 +95,25 @@ MAX_ROW_ID = 2**31 - 1
 """The largest id a row can have (PostgreSQL's `integer`): a larger one names nothing."""
 
 
-class RatingParams(_Params):
+def as_row_id(value: Any) -> int | None:
+    """An id as a program may send it (a number, text, junk), or None when it cannot name a row."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value)
+    return value if isinstance(value, int) and 1 <= value <= MAX_ROW_ID else None
+
+
+class StarsParams(_Params):
+    """A rating's stars, as the REST API takes them (the generation is in the address)."""
+
+    stars: int = Field(ge=1, le=5, title="Rating", description="1 to 5 stars")
+
+
+class RatingParams(StarsParams):
     """A rating of one of the user's generations."""
 
     generation_id: int = Field(ge=1, le=MAX_ROW_ID, title="Generation", description="the generation's number")
-    stars: int = Field(ge=1, le=5, title="Rating", description="1 to 5 stars")
 
 
 class ProjectParams(_Params):
@@ -112,7 +126,8 @@ class ProjectParams(_Params):
     @field_validator("name", mode="before")
     @classmethod
     def _one_line(cls, value: Any) -> Any:
-        return " ".join(value.split()) if isinstance(value, str) else value
+        """Spaces collapsed in a name that fits as sent; a longer one is refused for its length as sent."""
+        return " ".join(value.split()) if isinstance(value, str) and len(value) <= MAX_PROJECT_NAME else value
 
 
 class RunParams(BaseModel):
@@ -159,6 +174,14 @@ class RunParams(BaseModel):
             height=params.height,
             seed_requested=params.seed,
         )
+
+    @classmethod
+    def of_saved(cls, saved: Mapping[str, Any]) -> RunParams | None:
+        """What a row's saved params say it ran with; None where they do not say (a demo row, a deleted user's)."""
+        try:
+            return cls.model_validate({name: saved[name] for name in cls.model_fields if name in saved})
+        except ValidationError:
+            return None
 
     @staticmethod
     def style_of(saved: Mapping[str, Any]) -> str | None:

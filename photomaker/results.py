@@ -1,8 +1,9 @@
-"""What a finished generation gives back: its images and its details, typed."""
+"""What a generation gives back: its images and its details when it finishes, and how it stands while polled."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -66,10 +67,8 @@ class GenerationDetails(BaseModel):
     """Things the user should know, e.g. that a photo held several faces and the largest was used."""
 
     @classmethod
-    def of(
-        cls, generation: Generation, model: AIModel, ran: RunParams, *, remaining: int, notes: list[str]
-    ) -> GenerationDetails:
-        """The details of a completed generation: its row as saved, its model, what it ran with."""
+    def of(cls, generation: Generation, model: AIModel, ran: RunParams, *, remaining: int) -> GenerationDetails:
+        """The details of a completed generation: its row as saved (its notes too), its model, what it ran with."""
         scores = generation.likeness or []
         return cls(
             generation_id=row_id(generation),
@@ -80,7 +79,7 @@ class GenerationDetails(BaseModel):
             credits_remaining=remaining,
             likeness=scores,
             likeness_ok=[verdict(score) for score in scores],
-            notes=notes,
+            notes=generation.notes or [],
         )
 
 
@@ -98,3 +97,36 @@ class GenerationOutcome:
     @property
     def notes(self) -> list[str]:
         return self.details.notes
+
+
+@dataclass(frozen=True)
+class AvatarView:
+    """One avatar of a generation, without where it lies on disk."""
+
+    id: int
+    number: int
+    """Its place in its generation, from 1."""
+    width: int
+    height: int
+    likeness: float | None
+    likeness_ok: bool | None
+
+
+@dataclass(frozen=True)
+class GenerationView:
+    """One of a user's generations as it stands now, whatever became of it: what a program polls."""
+
+    id: int
+    status: str
+    mode: str
+    model_key: str
+    project_id: int | None
+    project: str | None
+    created_at: datetime
+    """When it was asked for, in UTC."""
+    completed_at: datetime | None
+    error_code: str | None
+    error_message: str | None
+    details: GenerationDetails | None
+    """A completed generation's details; None for the rest, and for rows whose parameters were deleted."""
+    avatars: list[AvatarView]

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from photomaker.accounts import Accounts
 from photomaker.engines.health import EngineHealth
-from photomaker.engines.registry import create_engine, create_text_engine
+from photomaker.engines.registry import create_engine, create_text_engine, generation_slots
 from photomaker.gallery import Gallery
 from photomaker.housekeeping import Housekeeping
 from photomaker.identity import Identity
+from photomaker.jobs import Jobs
 from photomaker.leases import Leases
 from photomaker.model_specs import load_seed_models
 from photomaker.monitoring import metrics
+from photomaker.projects import Projects
 from photomaker.service import GenerationService
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage, private_folder
@@ -37,14 +39,19 @@ class Runtime:
     accounts: Accounts
     """Balances, operators' credit adjustments, credit history, a user's export and deletion."""
     gallery: Gallery
-    """A user's past avatars, their ratings and projects."""
+    """A user's past avatars and their ratings."""
+    projects: Projects
+    """The projects a user files generations in: listed, made, renamed, deleted."""
     housekeeping: Housekeeping
     """Dead generations refunded and leftover files deleted: at start, and in the background while serving."""
+    jobs: Jobs
+    """Generations the REST API accepted, made in the background."""
     health: tuple[EngineHealth, ...] = ()
     """Start-up checks of the remote engines, running in the background."""
 
     def close(self) -> None:
-        """Stop the background tidying and close the database's connections."""
+        """Finish the running jobs (refunding the queued ones), stop the tidying, close the database's connections."""
+        self.jobs.close()
         self.housekeeping.stop()
         self.database.dispose()
 
@@ -88,6 +95,8 @@ def start_runtime(settings: Settings, *, tidy: bool = True) -> Runtime:
         identity=Identity(settings),
         accounts=accounts,
         gallery=Gallery(database=database, storage=storage),
+        projects=Projects(settings=settings, database=database, storage=storage),
         housekeeping=housekeeping,
+        jobs=Jobs(service, workers=generation_slots((service.engine, service.text_engine), settings)),
         health=health,
     )

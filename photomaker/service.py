@@ -1,18 +1,22 @@
 """One generation, end to end: the only place that orders the steps of a generation.
 
 1. `prepare_*`: check the parameters and the prompt against the chosen model (one read);
-2. `run`: check the photos, find the faces and that they are one person's (refusals so far
+2. `accept`: check the photos, find the faces and that they are one person's (refusals so far
    charge nothing and are recorded as `rejected` rows); then in one transaction: the account,
    rate limit, a `processing` row, the charge;
-3. generate, and measure each avatar's likeness to the photos;
+3. `finish`: in the engine's turn, generate, and measure each avatar's likeness to the photos;
 4. save the avatars and complete the row, reading the new balance in the same transaction;
 5. on any failure after the charge: fail the row and refund exactly once.
+
+`run` is `accept` then `finish` in one call (the page, the Gradio API, the CLI); the REST API's jobs
+(`photomaker.jobs`) answer after `accept` and `finish` in the background.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,6 +27,7 @@ from typing import Any
 from photomaker import face_match, faces, likeness, photos, prompts, text
 from photomaker.accounts import open_account
 from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
+from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.leases import Leases
 from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, RunParams, TextParams, given, parse
@@ -54,6 +59,22 @@ class Prepared:
     run_params: RunParams
     project: str
     asked: Asked
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A request checked and charged: its row is `processing` and held; `finish` makes it."""
+
+    prepared: Prepared
+    request: GenerationRequest
+    generation: Generation
+    notes: tuple[str, ...]
+    accepted_at: float
+    """`time.monotonic()` at the charge: the generation's time counts from here, waiting for its turn included."""
+
+    @property
+    def generation_id(self) -> int:
+        return row_id(self.generation)
 
 
 def _asked(
@@ -102,6 +123,8 @@ class GenerationService:
         self.text_engine = text_engine
         self.storage = storage
         self.leases = leases or Leases(database, lease_s=settings.generation_lease_s)
+        self._turns: dict[str, threading.BoundedSemaphore] = {}
+        self._turns_lock = threading.Lock()
 
     def models(self, *, mode: str = "photo") -> list[AIModel]:
         """The enabled models of one mode, cheapest first."""
@@ -240,6 +263,16 @@ class GenerationService:
         self, prepared: Prepared, uploads: Sequence[PhotoUpload] = (), *, progress: ProgressFn = no_progress
     ) -> GenerationOutcome:
         """Check the photos (if any), charge, generate, save; on any failure after the charge, refund once."""
+        return self.finish(self.accept(prepared, uploads, progress=progress), progress=progress)
+
+    def accept(
+        self, prepared: Prepared, uploads: Sequence[PhotoUpload] = (), *, progress: ProgressFn = no_progress
+    ) -> Accepted:
+        """Check the photos (if any) and charge; a refusal so far charges nothing and is recorded.
+
+        From here the row is `processing` and its lease is held until `finish` (or `abandon`) ends it, so
+        an accepted job may wait for its turn in another thread without being taken for dead.
+        """
         request, notes = prepared.request, []
         with self._recording_refusal(prepared.username, prepared.asked):
             if request.mode == "photo":
@@ -250,30 +283,60 @@ class GenerationService:
                 face_match.check_same_person(located)
                 request, notes = replace(request, photos=tuple(located)), faces.notes(located)
         generation = self._start(prepared, request, progress)
-        started = time.monotonic()
+        self.leases.hold(row_id(generation))
+        return Accepted(prepared, request, generation, tuple(notes), accepted_at=time.monotonic())
+
+    def finish(self, accepted: Accepted, *, progress: ProgressFn = no_progress) -> GenerationOutcome:
+        """Generate in the engine's turn, measure the likeness, save; on any failure, fail the row and refund
+        once. Ends the lease `accept` took."""
+        prepared, request, generation = accepted.prepared, accepted.request, accepted.generation
         try:
-            with self.leases.holding(row_id(generation)):
+            with self._turn(prepared.engine, progress):
                 result = prepared.engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
-                measured = None
-                if request.photos:
-                    progress(0.91, "Checking the likeness")
-                    measured = face_match.measure(result.images, face_match.reference(request.photos))
-                progress(0.93, "Saving your avatars")
-                outcome = self._save(
-                    prepared,
-                    generation,
-                    result,
-                    measured,
-                    started=started,
-                    notes=notes + likeness.notes(measured or []),
-                )
+            measured = None
+            if request.photos:
+                progress(0.91, "Checking the likeness")
+                measured = face_match.measure(result.images, face_match.reference(request.photos))
+            progress(0.93, "Saving your avatars")
+            outcome = self._save(
+                prepared,
+                generation,
+                result,
+                measured,
+                started=accepted.accepted_at,
+                notes=[*accepted.notes, *likeness.notes(measured or [])],
+            )
         except Exception as exc:
-            self._fail(generation, exc, started=started)
+            self._fail(generation, exc, started=accepted.accepted_at)
             if isinstance(exc, PhotoMakerError):
                 raise
             raise PhotoMakerError("INTERNAL") from exc
+        finally:
+            self.leases.release(row_id(generation))
         progress(1.0, "Done")
         return outcome
+
+    def abandon(self, accepted: Accepted, error: PhotoMakerError) -> None:
+        """Fail and refund an accepted generation that will never be made (the app is stopping)."""
+        try:
+            self._fail(accepted.generation, error, started=accepted.accepted_at)
+        finally:
+            self.leases.release(accepted.generation_id)
+
+    @contextmanager
+    def _turn(self, engine: Engine, progress: ProgressFn) -> Iterator[None]:
+        """The engine's turn: at most its concurrency limit of generations at once, from every surface."""
+        with self._turns_lock:
+            turns = self._turns.setdefault(
+                engine.name, threading.BoundedSemaphore(concurrency_limit(engine, self.settings))
+            )
+        if not turns.acquire(blocking=False):
+            progress(0.22, "Waiting for the generations before yours")
+            turns.acquire()
+        try:
+            yield
+        finally:
+            turns.release()
 
     def _start(self, prepared: Prepared, request: GenerationRequest, progress: ProgressFn) -> Generation:
         """One transaction: the user's account (opened on a first charge), the project, rate limit, row and charge."""
@@ -325,14 +388,13 @@ class GenerationService:
                 processing_ms=round((time.monotonic() - started) * 1000),
                 params=prepared.run_params.saved(result.effective_params),
                 likeness=measured,
+                notes=notes,
             )
             avatars = generations.avatars_of(session, row_id(completed))
             remaining = ledger.balance(session, completed.user_id)
         return GenerationOutcome(
             images=[self.storage.path(avatar.image_path) for avatar in avatars],
-            details=GenerationDetails.of(
-                completed, prepared.model, prepared.run_params, remaining=remaining, notes=notes
-            ),
+            details=GenerationDetails.of(completed, prepared.model, prepared.run_params, remaining=remaining),
         )
 
     def _fail(self, generation: Generation, exc: Exception, *, started: float) -> None:

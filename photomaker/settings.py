@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         return self.data_dir / "downloads"
 
     @property
+    def incoming_dir(self) -> Path:
+        """Where the REST API keeps a request's photos while reading them: a folder per request, deleted after."""
+        return self.data_dir / "incoming"
+
+    @property
     def max_photo_bytes(self) -> int:
         return int(self.max_photo_mb * 1024 * 1024)
 

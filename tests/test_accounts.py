@@ -8,14 +8,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import func, update
+from sqlmodel import col, select
 
 from photomaker.errors import PhotoMakerError, RefusedError
 from photomaker.monitoring import metrics
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime
-from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations
+from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, idempotency
+from photomaker.store.models import IdempotencyKey
 from tests.helpers import held, snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -211,6 +212,10 @@ def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime
         for row in _generations(app, "alice")
     }
     rollups, ledger, bob_before = snapshot(app.database), _ledger(app), _dumps(app, "bob")
+    with app.database.session() as session:
+        session.execute(update(Generation).where(col(Generation.id) == made).values(notes=["alice.jpg held two faces"]))
+        for username in ("alice", "bob"):
+            idempotency.claim(session, username=username, key="k", fingerprint="f")
 
     summary = app.accounts.delete_data(" alice ")
 
@@ -221,6 +226,7 @@ def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime
     assert {row.id: (row.status, row.credits_charged, row.seed, row.rating, row.error_code) for row in rows} == kept
     for row in rows:
         assert (row.prompt, row.negative_prompt, row.error_message, row.project_id) == ("", "", None, None)
+        assert row.notes is None
         assert set(row.params) <= set(generations.KEPT_PARAMS)
     assert rows[0].params == {
         "tier": "basic",
@@ -234,6 +240,7 @@ def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime
     assert all(path.exists() for path in bob_files)
     with app.database.session() as session:
         assert session.exec(select(Project.name).order_by(Project.id)).all() == ["Bob's"]
+        assert session.exec(select(IdempotencyKey.username)).all() == ["bob"], "keys hold what the user sent"
     assert snapshot(app.database) == rollups
     metrics.rebuild(app.database)
     assert snapshot(app.database) == rollups, "the blanked rows still add up to the same rollups"
@@ -284,4 +291,4 @@ def test_delete_is_refused_while_a_generation_is_processing(app: Runtime) -> Non
     assert f"Generation #{busy} is still being made; wait for your generation to finish" in caught.value.message
     assert _dumps(app, "alice") == before and _ledger(app) == ledger
     assert all(path.exists() for path in files) and _count(app, Avatar) == 1
-    assert app.gallery.projects("alice") == ["Holiday"]
+    assert [project.name for project in app.projects.list("alice")] == ["Holiday"]

@@ -105,7 +105,7 @@ def test_looking_writes_nothing_and_creates_no_user(app: Runtime, look: str, kno
     reads = {
         "account": app.accounts.account,
         "history": app.gallery.history,
-        "projects": app.gallery.projects,
+        "projects": app.projects.list,
         "credit_history": app.accounts.credit_history,
     }
     with counted(app.database) as seen:

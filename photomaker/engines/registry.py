@@ -8,7 +8,7 @@ Nothing here touches the network: remote clients connect on first use or in `che
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from photomaker.engines.base import Engine
 from photomaker.engines.inference import InferenceEngine
@@ -52,3 +52,9 @@ def create_text_engine(settings: Settings) -> Engine | None:
 def concurrency_limit(engine: Engine, settings: Settings) -> int:
     """How many generations may run at once: the cores for the CPU-bound preview, many for remote engines."""
     return settings.preview_concurrency if engine.preview else settings.remote_concurrency
+
+
+def generation_slots(engines: Iterable[Engine | None], settings: Settings) -> int:
+    """How many generations may run at once across these engines: each engine's limit, once per engine name."""
+    named = {engine.name: engine for engine in engines if engine is not None}
+    return sum(concurrency_limit(engine, settings) for engine in named.values())

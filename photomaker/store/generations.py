@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, not_, update
@@ -21,7 +21,7 @@ from photomaker.errors import ErrorCode, PhotoMakerError, RefusedError
 from photomaker.likeness import verdict
 from photomaker.storage import SavedAvatar
 from photomaker.store import ledger, rollups
-from photomaker.store.models import Avatar, Generation, Project, User, utcnow
+from photomaker.store.models import Avatar, Generation, Project, User, utc, utcnow
 from photomaker.text import storable
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -140,8 +140,9 @@ def complete(
     processing_ms: int,
     params: dict[str, Any],
     likeness: Sequence[float | None] | None = None,
+    notes: Sequence[str] = (),
 ) -> Generation:
-    """Mark the row `completed` with its timings and outputs, and add its avatars.
+    """Mark the row `completed` with its timings, outputs and notes for the user, and add its avatars.
 
     `likeness` has each avatar's likeness score when it was measured (Photo to Avatar), None when not.
     """
@@ -155,6 +156,7 @@ def complete(
         processing_ms=processing_ms,
         params=params,
         likeness=None if likeness is None else list(likeness),
+        notes=[storable(note) for note in notes],
     ):
         # Recovery found its lease run out (this process stalled or lost the database) and refunded it.
         raise PhotoMakerError("INTERRUPTED")
@@ -240,7 +242,7 @@ def recover_dead(session: Session, *, now: datetime, ended: Callable[[str | None
     for generation_id, user_id, owner, lease_until in rows:
         if generation_id is None:
             continue
-        expired = lease_until is None or _aware(lease_until) < now
+        expired = lease_until is None or utc(lease_until) < now
         if not (expired or ended(owner)):
             continue
         # An ended owner renews nothing; an expired lease counts only if nobody renewed it since it was read.
@@ -249,11 +251,6 @@ def recover_dead(session: Session, *, now: datetime, ended: Callable[[str | None
         if _fail(session, generation_id, code="INTERRUPTED", message=message, unless=renewed) is not None:
             dead.append((user_id, generation_id))
     return dead
-
-
-def _aware(moment: datetime) -> datetime:
-    """A stored time as UTC: SQLite hands back naive datetimes."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def rate(session: Session, generation_id: int, *, user_id: int | None, stars: int) -> int | None:
@@ -305,8 +302,11 @@ def files_in_use(session: Session) -> tuple[set[int], dict[int, set[str]]]:
     return live, kept
 
 
-def recent_avatars(session: Session, *, user_id: int, limit: int = 24) -> list[tuple[Avatar, Generation, int]]:
-    """The user's latest avatars with their generations and their number in it (from 1), newest first."""
+def recent_avatars(
+    session: Session, *, user_id: int, project_id: int | None = None, limit: int = 24
+) -> list[tuple[Avatar, Generation, int]]:
+    """The user's latest avatars (of one project when given) with their generations and their number in it (from 1),
+    newest first."""
     # Numbered among all of the user's avatars, then the page taken: the join keeps only those avatars.
     numbered = (
         select_columns(
@@ -317,13 +317,14 @@ def recent_avatars(session: Session, *, user_id: int, limit: int = 24) -> list[t
         .where(col(Generation.user_id) == user_id, col(Generation.status) == "completed")
         .subquery()
     )
-    rows = session.exec(
+    query = (
         select(Avatar, Generation, numbered.c.number)
         .join(Generation, col(Avatar.generation_id) == col(Generation.id))
         .join(numbered, numbered.c.avatar_id == col(Avatar.id))
-        .order_by(col(Avatar.id).desc())
-        .limit(limit)
-    ).all()
+    )
+    if project_id is not None:
+        query = query.where(col(Generation.project_id) == project_id)
+    rows = session.exec(query.order_by(col(Avatar.id).desc()).limit(limit)).all()
     return [(avatar, generation, number) for avatar, generation, number in rows]
 
 
@@ -371,7 +372,8 @@ def avatars_of_user(session: Session, *, user_id: int) -> list[Avatar]:
 
 @dataclass(frozen=True)
 class Forgotten:
-    """What `forget_user` did: the generations whose folders go next, and the counts."""
+    """What `forget_user` did (for the user, or one of their projects): the generations whose folders go next, and
+    the counts."""
 
     generation_ids: list[int]
     avatars_deleted: int
@@ -384,6 +386,7 @@ def _anonymous(row: Any) -> dict[str, Any] | None:
         "prompt": "",
         "negative_prompt": "",
         "error_message": None,
+        "notes": None,
         "project_id": None,
         "params": {key: value for key, value in row.params.items() if key in KEPT_PARAMS},
     }
@@ -392,22 +395,25 @@ def _anonymous(row: Any) -> dict[str, Any] | None:
     return {"id": row.id, **values}
 
 
-def forget_user(session: Session, *, user_id: int) -> Forgotten:
-    """Delete the user's avatar rows and blank their generations, keeping what the metrics count.
+def forget_user(session: Session, *, user_id: int, project_id: int | None = None) -> Forgotten:
+    """Delete the user's avatar rows and blank their generations (only those filed in `project_id` when given),
+    keeping what the metrics count; blanking detaches them from their project.
 
     Status, model, engine, times, credits, error code, seed and rating stay, so the rows still
-    agree with the hourly rollups (which are not touched). Refused while a generation of theirs
+    agree with the hourly rollups (which are not touched). Refused while one of those generations
     is `processing`: it would complete into a blanked row with fresh avatars. Touching the
     user's row first queues this behind a concurrent `start` of the same user.
     """
     session.execute(update(User).where(col(User.id) == user_id).values(updated_at=utcnow()))
-    busy = session.exec(
-        select(Generation.id).where(Generation.user_id == user_id, Generation.status == "processing")
-    ).first()
+    theirs = [col(Generation.user_id) == user_id]
+    if project_id is not None:
+        theirs.append(col(Generation.project_id) == project_id)
+    busy = session.exec(select(Generation.id).where(*theirs, Generation.status == "processing")).first()
     if busy is not None:
+        then = "delete your data" if project_id is None else "delete the project"
         raise RefusedError(
             "INVALID_PARAMS",
-            f"Generation #{busy} is still being made; wait for your generation to finish, then delete your data.",
+            f"Generation #{busy} is still being made; wait for your generation to finish, then {then}.",
         )
     rows = session.execute(
         # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
@@ -416,11 +422,12 @@ def forget_user(session: Session, *, user_id: int) -> Forgotten:
             col(Generation.prompt),
             col(Generation.negative_prompt),
             col(Generation.error_message),
+            col(Generation.notes),
             col(Generation.project_id),
             col(Generation.params),
-        ).where(col(Generation.user_id) == user_id)
+        ).where(*theirs)
     ).all()
-    ids = select(Generation.id).where(Generation.user_id == user_id)
+    ids = select(Generation.id).where(*theirs)
     avatars = session.exec(delete(Avatar).where(col(Avatar.generation_id).in_(ids))).rowcount
     changes = [change for row in rows if (change := _anonymous(row)) is not None]
     if changes:
@@ -428,3 +435,34 @@ def forget_user(session: Session, *, user_id: int) -> Forgotten:
     return Forgotten(
         generation_ids=sorted(row.id for row in rows), avatars_deleted=avatars, generations_anonymised=len(changes)
     )
+
+
+def of_owner(session: Session, generation_id: int, *, user_id: int) -> tuple[Generation, str | None] | None:
+    """The user's generation with its project's name; None when there is none of theirs with that id."""
+    row = session.exec(
+        select(Generation, Project.name)
+        .outerjoin(Project, col(Generation.project_id) == col(Project.id))
+        .where(Generation.id == generation_id, Generation.user_id == user_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def of_project(session: Session, project_id: int, *, user_id: int, limit: int) -> list[tuple[Generation, str | None]]:
+    """The user's latest generations filed in the project, newest first, with the project's name."""
+    rows = session.exec(
+        select(Generation, Project.name)
+        .join(Project, col(Generation.project_id) == col(Project.id))
+        .where(Generation.project_id == project_id, Generation.user_id == user_id)
+        .order_by(col(Generation.id).desc())
+        .limit(limit)
+    ).all()
+    return [(generation, name) for generation, name in rows]
+
+
+def avatar_of_owner(session: Session, avatar_id: int, *, user_id: int) -> Avatar | None:
+    """The avatar if it belongs to one of the user's generations; None otherwise."""
+    return session.exec(
+        select(Avatar)
+        .join(Generation, col(Avatar.generation_id) == col(Generation.id))
+        .where(Avatar.id == avatar_id, Generation.user_id == user_id)
+    ).first()

@@ -16,7 +16,7 @@ SYNTHETIC_ENGINE = "synthetic"
 """The engine name of demo-history rows, so that they can be hidden and deleted."""
 
 
-def row_id(row: User | Generation | Project) -> int:
+def row_id(row: User | Generation | Project | Avatar) -> int:
     """The id of a stored row; SQLModel types ids `int | None` because a row has none until it is added."""
     if row.id is None:
         raise LookupError(f"this {type(row).__name__} has not been stored yet")
@@ -26,6 +26,11 @@ def row_id(row: User | Generation | Project) -> int:
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC, as SQLModel stores datetimes."""
     return datetime.now(UTC)
+
+
+def utc(moment: datetime) -> datetime:
+    """A stored time marked as UTC: SQLite hands back naive datetimes (all of ours are UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class AIModel(SQLModel, table=True):
@@ -144,6 +149,9 @@ class Generation(SQLModel, table=True):
     likeness: list[float | None] | None = Field(default=None, sa_type=JSON)
     """Per image of a completed Photo to Avatar generation, its likeness score (`photomaker.likeness`), None
     where no face was found; None for the rest. Kept with the row for the metrics after the avatars are gone."""
+    notes: list[str] | None = Field(default=None, sa_type=JSON)
+    """What the user should know about a completed generation (a photo with two faces, a weak likeness), as its
+    details showed them; None on rows made before notes were kept."""
 
 
 generation_table: Table = Generation.__table__  # type: ignore[attr-defined]  # set by SQLModel, not declared
@@ -167,3 +175,23 @@ class Avatar(SQLModel, table=True):
     likeness_ok: bool | None = None
     """Whether the avatar looks like the person: its likeness is at least `likeness.ALIKE_SCORE`."""
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A REST request's `Idempotency-Key` and the answer it got, so that a retry gets the same answer.
+
+    `status_code` is None while the first request is still being answered. Keys are kept for a day.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("username", "key", name="uq_idempotency_username_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100)
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)
+    """A hash of what the request asked for: the same key with other content is refused."""
+    status_code: int | None = None
+    response: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    location: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

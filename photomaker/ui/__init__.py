@@ -12,6 +12,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from photomaker import faces
+from photomaker.rest import rest_mount
 from photomaker.runtime import Runtime
 from photomaker.ui import concurrency, uploads
 from photomaker.ui.api import register_api
@@ -94,8 +95,8 @@ def build_app(runtime: Runtime) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
-    """Serve the app, and Prometheus' `/metrics` on the same port; host and port come from
-    `GRADIO_SERVER_NAME`/`GRADIO_SERVER_PORT` unless given.
+    """Serve the app, the REST API (`/api/v1`) and Prometheus' `/metrics` on the same port; host and port come
+    from `GRADIO_SERVER_NAME`/`GRADIO_SERVER_PORT` unless given.
 
     No file under `DATA_DIR` is served by URL (it is blocked even if it lies in Gradio's own
     folders): avatars reach their owner as served copies of their own events' outputs.
@@ -117,6 +118,6 @@ def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
         theme=THEME,
         css=CSS,
         footer_links=["api"],
-        app_kwargs={"routes": [metrics_route(runtime)], "middleware": middleware},
+        app_kwargs={"routes": [metrics_route(runtime), rest_mount(runtime)], "middleware": middleware},
         **options,
     )

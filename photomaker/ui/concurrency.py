@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from photomaker.engines.base import Engine
-from photomaker.engines.registry import concurrency_limit
+from photomaker.engines.registry import concurrency_limit, generation_slots
 from photomaker.runtime import Runtime
 from photomaker.settings import Settings
 
@@ -40,5 +40,4 @@ def generations(engine: Engine | None, settings: Settings) -> dict[str, Any]:
 
 def threads(runtime: Runtime) -> int:
     """The queue's slots: every generation group at its limit, and `LIGHT_THREADS` for everything else."""
-    engines = {engine.name: engine for engine in (runtime.service.engine, runtime.service.text_engine) if engine}
-    return LIGHT_THREADS + sum(concurrency_limit(engine, runtime.settings) for engine in engines.values())
+    return LIGHT_THREADS + generation_slots((runtime.service.engine, runtime.service.text_engine), runtime.settings)

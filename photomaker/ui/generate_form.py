@@ -9,14 +9,15 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel
 
-from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label
+from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, ProjectParams, TextParams, bounds, label
 from photomaker.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
 from photomaker.runtime import Runtime
 from photomaker.service import TEXT_MODE_OFF
 from photomaker.store import AIModel
-from photomaker.store.accounts import DEFAULT_PROJECT
+from photomaker.store.accounts import DEFAULT_PROJECT, MAX_PROJECT_NAME
 from photomaker.ui.generate_words import (
     PHOTO_MODE,
+    PROJECT_HELP,
     PROMPT_EXAMPLES,
     PROMPT_HELP,
     TEXT_MODE,
@@ -52,6 +53,12 @@ _NOT_WIDGETS = ("rating", "models", "text_models")
 class GenerateForm:
     """Every widget of the Generate tab; a field named like a `PhotoParams`/`TextParams` field holds its value."""
 
+    project: gr.Dropdown
+    """Where the next generation is filed (by name, as `PhotoParams.project`) and whose avatars the history shows."""
+    project_name: gr.Textbox
+    new_project: gr.Button
+    rename_project: gr.Button
+    project_note: gr.Markdown
     mode: gr.Radio
     photo_inputs: gr.Column
     photos: gr.Gallery
@@ -74,7 +81,6 @@ class GenerateForm:
     guidance_scale: gr.Slider
     seed: gr.Number
     randomise: gr.Checkbox
-    project: gr.Dropdown
     cost: gr.Markdown
     generate: gr.Button
     generate_text: gr.Button
@@ -218,9 +224,6 @@ def _advanced(default: AIModel) -> dict[str, Any]:
                 info=PhotoParams.model_fields["seed"].description,
             )
             randomise = gr.Checkbox(value=True, label="Randomise seed each time")
-        project = gr.Dropdown(
-            [DEFAULT_PROJECT], value=DEFAULT_PROJECT, allow_custom_value=True, label=label(PhotoParams, "project")
-        )
     return {
         "negative_prompt": negative_prompt,
         "photo_advanced": photo_advanced,
@@ -228,7 +231,35 @@ def _advanced(default: AIModel) -> dict[str, Any]:
         "guidance_scale": guidance_scale,
         "seed": seed,
         "randomise": randomise,
+    }
+
+
+def _project_picker() -> dict[str, Any]:
+    """The user's projects (filled in when the page loads), and a name box to make a new one or rename this one."""
+    project = gr.Dropdown(
+        [DEFAULT_PROJECT],
+        value=DEFAULT_PROJECT,
+        label=label(PhotoParams, "project"),
+        info=PROJECT_HELP,
+        elem_id="project",
+    )
+    with gr.Accordion("New project or new name", open=False, elem_id="project-tools"):
+        project_name = gr.Textbox(
+            label=label(ProjectParams, "name"),
+            placeholder="e.g. Holiday portraits",
+            max_length=MAX_PROJECT_NAME,
+            elem_id="project-name",
+        )
+        with gr.Row():
+            new_project = gr.Button("New project", size="sm", elem_id="new-project")
+            rename_project = gr.Button("Rename this project", size="sm", elem_id="rename-project")
+        project_note = gr.Markdown(elem_id="project-note")
+    return {
         "project": project,
+        "project_name": project_name,
+        "new_project": new_project,
+        "rename_project": rename_project,
+        "project_note": project_note,
     }
 
 
@@ -248,7 +279,7 @@ def _results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]
     rating = build_rating(runtime)
     with gr.Accordion("All details", open=False):
         details_json = gr.JSON(label="Generation details", elem_id="details-json")
-    gr.Markdown("**Your past avatars and images**")
+    gr.Markdown("**Your avatars and images in this project**")
     history = gr.Gallery(
         show_label=False,
         buttons=[],
@@ -277,6 +308,7 @@ def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> 
     default = models.get(DEFAULT_TIER) or next(iter(models.values()))
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
+            picker = _project_picker()
             mode = gr.Radio(
                 [PHOTO_MODE, TEXT_MODE],
                 value=PHOTO_MODE,
@@ -284,7 +316,12 @@ def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> 
                 info="Avatars from your photos with PhotoMaker V2, or images from a prompt alone.",
                 elem_id="mode",
             )
-            widgets = {**_photo_inputs(runtime), **_prompt(), **_model_inputs(runtime, models, text_models, default)}
+            widgets = {
+                **picker,
+                **_photo_inputs(runtime),
+                **_prompt(),
+                **_model_inputs(runtime, models, text_models, default),
+            }
             widgets.update(_advanced(default))
             widgets["cost"] = gr.Markdown(elem_id="cost")
             widgets["generate"] = gr.Button("Generate avatars", variant="primary", elem_id="generate")

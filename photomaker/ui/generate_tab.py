@@ -35,6 +35,21 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
     )
     for control, name in ((form.num_images, "ui_cost"), (form.model, "ui_text_model")):
         control.change(handlers.on_cost, handlers.choice, [form.cost], api_name=name, api_visibility="private")
+    # A pick by the user, not the updates the handlers make (they show the history themselves).
+    form.project.input(
+        handlers.on_project,
+        {form.project},
+        [form.project, form.history],
+        api_name="ui_project",
+        api_visibility="private",
+    )
+    for button, action, name in (
+        (form.new_project, handlers.on_new_project, "ui_new_project"),
+        (form.rename_project, handlers.on_rename_project, "ui_rename_project"),
+    ):
+        button.click(
+            action, {form.project, form.project_name}, handlers.picker_outputs, api_name=name, api_visibility="private"
+        )
     named = form.named()
     # Progress shows on the results, and the page scrolls to them when done: on a phone they are far below.
     on_results: dict[str, Any] = {"show_progress_on": [form.results], "scroll_to_output": True}

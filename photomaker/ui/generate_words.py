@@ -1,9 +1,11 @@
-"""What the Generate tab says: its modes, examples and help, the model labels, the price and a result's summary."""
+"""What the Generate tab says: its modes, examples and help, the model labels, the price, a result's summary and what
+became of a new project or a new name."""
 
 from __future__ import annotations
 
 from photomaker import likeness
 from photomaker.captions import image_caption
+from photomaker.errors import PhotoMakerError
 from photomaker.results import GenerationOutcome
 from photomaker.store import AIModel
 
@@ -28,6 +30,20 @@ PROMPT_HELP = {
     TEXT_MODE: ("Describe the image. No photos are used in this mode.", "e.g. a lighthouse at dusk, oil painting"),
 }
 RESULTS_LABEL = {PHOTO_MODE: "Your avatars", TEXT_MODE: "Your images"}
+PROJECT_HELP = "Where your next avatars are filed; the history under the results shows this project's."
+
+
+def project_made(name: str) -> str:
+    return f"✅ Made the project “{name}”: your next avatars are filed in it."
+
+
+def project_renamed(old: str, new: str) -> str:
+    return f"✅ “{old}” is now called “{new}”." if old != new else f"✅ “{new}” already has that name."
+
+
+def project_refused(error: PhotoMakerError) -> str:
+    """Why a new project or a new name was refused, under the name box (not in a toast): what to do."""
+    return f"❌ {error.message}"
 
 
 def text_model_label(model: AIModel) -> str:

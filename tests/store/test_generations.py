@@ -207,7 +207,10 @@ def test_projects_are_per_user_and_trimmed(database: Database) -> None:
         again = accounts.get_or_create_project(session, user_id=user_id, name="Work shots")
         default = accounts.get_or_create_project(session, user_id=user_id, name="")
         assert first.id == again.id
-        assert accounts.list_projects(session, user_id=user_id) == ["Work shots", "My avatars"]
+        assert [project.name for project, _, _ in accounts.project_summaries(session, user_id=user_id)] == [
+            "Work shots",
+            "My avatars",
+        ]
     assert default.name == "My avatars"
 
 
@@ -422,16 +425,16 @@ def test_recent_avatars_default_to_a_page_of_24(database: Database) -> None:
     assert [number for _, _, number in page] == list(range(25, 1, -1))
 
 
-def test_rating_refusals_are_invalid_params_naming_the_generation(database: Database) -> None:
+def test_rating_refusals_name_the_generation(database: Database) -> None:
     owner, other = _user(database), _user(database, name="ada")
     generation_id = _start(database, owner)
-    for user_id, message in [
-        (owner, f"Generation #{generation_id} made no avatars (processing); nothing to rate."),
-        (other, f"Generation #{generation_id} is not one of yours; rate your own avatars."),
+    for user_id, code, message in [
+        (owner, "INVALID_PARAMS", f"Generation #{generation_id} made no avatars (processing); nothing to rate."),
+        (other, "NOT_FOUND", f"Generation #{generation_id} is not one of yours; rate your own avatars."),
     ]:
         with pytest.raises(RefusedError) as caught, database.session() as session:
             generations.rate(session, generation_id, user_id=user_id, stars=4)
-        assert (caught.value.code, caught.value.message) == ("INVALID_PARAMS", message)
+        assert (caught.value.code, caught.value.message) == (code, message)
 
 
 def test_deleting_a_users_data_touches_only_that_user(database: Database) -> None:

@@ -80,7 +80,7 @@ def test_generate_shows_avatars_details_and_new_balance(
     assert "you have **214**" in cost
     assert photos is None, "the upload box is cleared: the photos are gone"
     assert not Path(photo).exists()
-    assert runtime.gallery.projects("local") == ["Portraits"]
+    assert [project.name for project in runtime.projects.list("local")] == ["Portraits"]
     assert rated == details_json["generation_id"] and stars["visible"] is True and "Rate them" in invite
 
 

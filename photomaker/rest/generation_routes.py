@@ -1,0 +1,156 @@
+"""Generating, as jobs: a POST answers `202 Accepted` once the request is checked and charged, and the client
+polls `GET /generations/{id}` until it is `completed` or `failed` (refunded). `?wait=SECONDS` waits in the
+same request, up to a minute, for clients that would rather not poll."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from photomaker.errors import RefusedError
+from photomaker.params import PhotoParams, StarsParams, TextParams, parse
+from photomaker.rest.answers import IdempotencyKey, answer_of, answered_once
+from photomaker.rest.caller import Caller
+from photomaker.rest.problems import documented
+from photomaker.rest.requests import json_object, photo_form
+from photomaker.rest.schemas import GenerationOut, RatingOut, RowId, generation_url, request_body
+from photomaker.runtime import Runtime
+from photomaker.store.idempotency import Answer
+
+MAX_WAIT_S = 60.0
+POLL_S = 0.1
+Wait = Annotated[
+    float,
+    Query(ge=0, le=MAX_WAIT_S, description="seconds to wait for the generation to end before answering (at most 60)"),
+]
+PROJECT_FIELD = "project"
+"""`PhotoParams.project` is a name; here the project is the one in the path."""
+
+
+def _accepted(*refusals: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entries of a generation's acceptance: 202 while it runs, 200 when it ended within `wait`."""
+    return {
+        202: {"model": GenerationOut, "description": "accepted and charged; poll the Location until it ends"},
+        200: {"model": GenerationOut, "description": "it ended within `wait` (completed, or failed and refunded)"},
+        **documented(400, 401, 402, 404, 409, 429, 503, *refusals),
+    }
+
+
+def generation_routes(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["generations"])
+
+    def view(username: str, generation_id: int) -> GenerationOut:
+        found = runtime.gallery.generation(username, generation_id)
+        return GenerationOut.of(found, runtime.jobs.progress(found.id) if found.status == "processing" else None)
+
+    async def answer(username: str, generation_id: int, wait: float) -> Answer:
+        """The accepted generation as it stands after at most `wait` seconds: 202 while it runs, else 200."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and runtime.jobs.progress(generation_id) is not None:
+            await asyncio.sleep(POLL_S)
+        found = await run_in_threadpool(view, username, generation_id)
+        status = 202 if found.status == "processing" else 200
+        return answer_of(status, found.model_dump(mode="json"), location=generation_url(generation_id))
+
+    @router.post(
+        "/projects/{project_id}/avatars/generate-from-photos",
+        status_code=202,
+        response_model=None,
+        responses=_accepted(413),
+        openapi_extra={"requestBody": request_body(PhotoParams, photos=True, leave_out=(PROJECT_FIELD,))},
+    )
+    async def generate_from_photos(
+        project_id: RowId, request: Request, username: Caller, idempotency_key: IdempotencyKey = None, wait: Wait = 0
+    ) -> JSONResponse:
+        """Avatars from 1-4 photos of one person, filed in one of your projects: `multipart/form-data` with one
+        `photos` part per photo and the same fields as the Gradio API's `/generate_avatar`."""
+        async with photo_form(
+            request, max_photo_bytes=runtime.settings.max_photo_bytes, folder=runtime.settings.incoming_dir
+        ) as form:
+
+            async def make() -> Answer:
+                if PROJECT_FIELD in form.values:
+                    raise RefusedError("INVALID_PARAMS", "The project is the one in the address; leave out 'project'.")
+                project = await run_in_threadpool(runtime.projects.get, username, project_id)
+                values = {**form.values, PROJECT_FIELD: project.name}
+                generation_id = await run_in_threadpool(runtime.jobs.start_avatar, username, form.photos, values)
+                return await answer(username, generation_id, wait)
+
+            return await answered_once(
+                runtime.database,
+                username=username,
+                key=idempotency_key,
+                content={"fields": form.values, "photos": form.digests},
+                method=request.method,
+                path=request.url.path,
+                make=make,
+            )
+
+    @router.post(
+        "/text-to-image",
+        status_code=202,
+        response_model=None,
+        responses=_accepted(),
+        openapi_extra={"requestBody": request_body(TextParams)},
+    )
+    async def text_to_image(
+        request: Request, username: Caller, idempotency_key: IdempotencyKey = None, wait: Wait = 0
+    ) -> JSONResponse:
+        """Images from a prompt alone (no photos), JSON with the same fields as the Gradio API's
+        `/generate_from_text`."""
+        values = await json_object(request)
+
+        async def make() -> Answer:
+            generation_id = await run_in_threadpool(runtime.jobs.start_text, username, values)
+            return await answer(username, generation_id, wait)
+
+        return await answered_once(
+            runtime.database,
+            username=username,
+            key=idempotency_key,
+            content=values,
+            method=request.method,
+            path=request.url.path,
+            make=make,
+        )
+
+    @router.get("/generations/{generation_id}", responses=documented(401, 404, 503))
+    def generation(generation_id: RowId, username: Caller) -> GenerationOut:
+        """One of your generations as it stands: its status, progress while it runs, then its details and avatars
+        (or why it failed: its credits were refunded)."""
+        return view(username, generation_id)
+
+    @router.post(
+        "/generations/{generation_id}/rating",
+        response_model=None,
+        responses={200: {"model": RatingOut, "description": "rated"}, **documented(400, 401, 404, 409, 503)},
+        openapi_extra={"requestBody": request_body(StarsParams)},
+    )
+    async def rate(
+        generation_id: RowId, request: Request, username: Caller, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
+        """Rate one of your completed generations 1-5 stars; rate again to change it."""
+        values = await json_object(request)
+
+        async def make() -> Answer:
+            stars = parse(StarsParams, values).stars
+            rating = await run_in_threadpool(runtime.gallery.rate, username, generation_id, stars)
+            body = RatingOut(generation_id=rating.generation_id, stars=rating.stars, previous_stars=rating.previous)
+            return answer_of(200, body.model_dump(mode="json"))
+
+        return await answered_once(
+            runtime.database,
+            username=username,
+            key=idempotency_key,
+            content=values,
+            method=request.method,
+            path=request.url.path,
+            make=make,
+        )
+
+    return router

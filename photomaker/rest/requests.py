@@ -1,0 +1,127 @@
+"""Reading what a REST request sent: a JSON object, or a multipart form with photos.
+
+Values are handed on as sent, to be checked by the same request models as everywhere
+(`photomaker.params`), so a refusal reads the same on the page, the Gradio API and here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.types import Message
+
+from photomaker.errors import RefusedError
+from photomaker.photos import MAX_PHOTOS, PhotoUpload
+from photomaker.storage import private_folder
+from photomaker.text import RECORDED_CHARS, quoted, storable
+
+PHOTOS_FIELD = "photos"
+MAX_FORM_FILES = 16
+"""More files than this are not read at all; up to it, a request with too many photos is told so."""
+FORM_ALLOWANCE = 1 << 20
+"""What a form may carry beside its photos (the prompt and the settings): 1 MiB."""
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object (an empty body is an empty object); INVALID_PARAMS for anything else."""
+    body = await request.body()
+    if not body.strip():
+        return {}
+    try:
+        values = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        values = None
+    if not isinstance(values, dict):
+        raise RefusedError("INVALID_PARAMS", 'Send a JSON object, like {"prompt": "..."}; see /api/v1/docs.')
+    return values
+
+
+@dataclass(frozen=True)
+class PhotoForm:
+    """A multipart form: its photos, saved in a private folder for as long as the request lasts, and its other
+    fields as sent (an empty field is one left out)."""
+
+    photos: list[PhotoUpload]
+    values: dict[str, Any]
+    digests: list[str]
+    """The SHA-256 of each photo's bytes, for the request's fingerprint."""
+
+
+def _body_limit(request: Request, *, max_photo_bytes: int) -> Request:
+    """The request, refused PHOTO_TOO_LARGE as soon as its body grows past what `MAX_PHOTOS` photos and the fields
+    can take, whether or not it said its length."""
+    limit = MAX_PHOTOS * max_photo_bytes + FORM_ALLOWANCE
+    too_large = RefusedError(
+        "PHOTO_TOO_LARGE",
+        f"The request is larger than {MAX_PHOTOS} photos of {max_photo_bytes // (1 << 20)} MB can be; "
+        "send smaller photos.",
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise too_large
+        return message
+
+    return Request(request.scope, receive)
+
+
+@contextmanager
+def _private_copies(uploads: list[UploadFile], folder: Path) -> Iterator[tuple[list[PhotoUpload], list[str]]]:
+    """Each uploaded file copied into a private temporary folder, deleted with everything in it afterwards."""
+    temporary = Path(tempfile.mkdtemp(dir=private_folder(folder)))
+    try:
+        photos, digests = [], []
+        for number, upload in enumerate(uploads, start=1):
+            path = temporary / f"photo-{number}"
+            digest = hashlib.sha256()
+            upload.file.seek(0)
+            with path.open("wb") as copy:
+                while chunk := upload.file.read(1 << 20):
+                    digest.update(chunk)
+                    copy.write(chunk)
+            name = storable(upload.filename or f"photo {number}")[:RECORDED_CHARS]
+            photos.append(PhotoUpload(path=path, name=name))
+            digests.append(digest.hexdigest())
+        yield photos, digests
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+@asynccontextmanager
+async def photo_form(request: Request, *, max_photo_bytes: int, folder: Path) -> AsyncIterator[PhotoForm]:
+    """The request's multipart form, its photos on disk in `folder` until the block ends."""
+    limited = _body_limit(request, max_photo_bytes=max_photo_bytes)
+    async with limited.form(max_files=MAX_FORM_FILES, max_part_size=FORM_ALLOWANCE) as form:
+        uploads, values = [], {}
+        for name, value in form.multi_items():
+            if name == PHOTOS_FIELD:
+                if not isinstance(value, UploadFile):
+                    raise RefusedError(
+                        "INVALID_PHOTO", "Send each photo as a file in the photos field (-F photos=@face.jpg)."
+                    )
+                uploads.append(value)
+            elif isinstance(value, UploadFile):
+                raise RefusedError("INVALID_PARAMS", f"Only photos are files; {quoted(name)} should be text.")
+            elif name in values:
+                raise RefusedError("INVALID_PARAMS", f"{quoted(name)} was sent twice; send each setting once.")
+            else:
+                values[name] = value or None
+        with _private_copies(uploads, folder) as (photos, digests):
+            yield PhotoForm(photos=photos, values=values, digests=digests)
