@@ -30,6 +30,7 @@ ErrorCode = Literal[
     "INTERRUPTED",
     "SIGN_IN_REQUIRED",
     "FORBIDDEN",
+    "NOT_OFFERED",
     "NOT_FOUND",
     "METHOD_NOT_ALLOWED",
     "NAME_TAKEN",
@@ -62,6 +63,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
         'gradio_client.Client(url, oauth_token="hf_...").'
     ),
     "FORBIDDEN": "Only the operators of this app (ADMIN_USERS) may do that.",
+    "NOT_OFFERED": "This app does not offer that; ask its operator to turn it on.",
     "NOT_FOUND": "There is nothing of yours here; check the id (list yours first).",
     "METHOD_NOT_ALLOWED": "This address does not take that method; the Allow header lists the ones it takes.",
     "NAME_TAKEN": "You already have a project with that name; choose another name.",

@@ -19,7 +19,7 @@ from photomaker.errors import RefusedError
 from photomaker.prompts import DEFAULT_STYLE, Subject, get_style
 from photomaker.store import AIModel
 from photomaker.store.accounts import DEFAULT_PROJECT, MAX_PROJECT_NAME
-from photomaker.text import RECORDED_CHARS, quoted, storable, unstorable, unstorable_message
+from photomaker.text import RECORDED_CHARS, STORABLE_PATTERN, quoted, storable, unstorable, unstorable_message
 
 DEFAULT_MAX_OUTPUTS = 4
 """How many images one request may make from a model whose row names no `max_outputs`."""
@@ -32,10 +32,18 @@ _SEED = Field(-1, ge=-1, le=MAX_SEED, title="Seed", description="-1 picks a rand
 _PROJECT = Field(DEFAULT_PROJECT, title="Save to project", description="the project the images are filed in")
 
 
+def _storable_strings(schema: dict[str, Any]) -> None:
+    """The JSON schema's text fields say which characters they refuse, as `_storable` below does."""
+    for field in schema.get("properties", {}).values():
+        for choice in [field, *field.get("anyOf", [])]:
+            if choice.get("type") == "string" and "enum" not in choice:
+                choice["pattern"] = STORABLE_PATTERN
+
+
 class _Params(BaseModel):
     """Checked values of a request; a field sent as None takes its default."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_storable_strings)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -201,7 +201,7 @@ class GenerationService:
         asked = _asked(values, mode="text", engine=engine.name if engine else "none", model=default, params=recorded)
         with self._recording_refusal(username, asked):
             if engine is None:
-                raise RefusedError("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
+                raise RefusedError("NOT_OFFERED", TEXT_MODE_OFF)
             if model is None:
                 choices = ", ".join(model.model_key for model in models) or "none"
                 raise RefusedError(

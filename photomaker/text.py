@@ -14,8 +14,12 @@ from typing import Any
 
 from photomaker.errors import RefusedError
 
-UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+UNSTORABLE = re.compile(f"[{_CONTROL}\ud800-\udfff]")
 """Control characters (tab, newline and carriage return are fine) and lone surrogates."""
+STORABLE_PATTERN = f"^[^{_CONTROL}]*$"
+"""Text without those control characters, as a JSON Schema pattern: what a schema can say of `UNSTORABLE` (UTF-8
+cannot carry a lone surrogate at all; only a JSON escape can)."""
 
 RECORDED_CHARS = 100
 """How much of an odd value a refusal records: enough to see what was sent."""

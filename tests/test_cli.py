@@ -216,3 +216,28 @@ def test_generate_without_out_writes_nowhere_but_the_data_folder(
     assert len(printed) == 1 and printed[0].is_file()
     assert printed[0].is_relative_to(tmp_path / "data"), "the avatar stays where the app keeps it"
     assert list(here.iterdir()) == [], "nothing is written in the folder the command runs from"
+
+
+def test_projects_are_listed_made_renamed_and_deleted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["projects", "list"]) == 0
+    assert "local has no projects yet" in capsys.readouterr().out
+    assert main(["projects", "create", "  Holiday   portraits "]) == 0
+    made = capsys.readouterr().out
+    assert "Holiday portraits" in made and "0 generations, 0 avatars" in made
+    number = made.split()[0].lstrip("#")
+    assert main(["projects", "create", "Holiday portraits"]) == 2
+    assert "error [NAME_TAKEN]" in capsys.readouterr().err
+    assert main(["projects", "rename", number, "Summer"]) == 0
+    capsys.readouterr()
+    assert main(["projects", "create", "Winter", "--user", "alice"]) == 0
+    capsys.readouterr()
+    assert main(["projects", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(each["id"], each["name"]) for each in listed] == [(int(number), "Summer")]
+    assert main(["projects", "rename", number, "Mine", "--user", "alice"]) == 2
+    assert "error [NOT_FOUND]" in capsys.readouterr().err, "another user's project is not found"
+    assert main(["projects", "delete", number]) == 0
+    assert f"deleted project #{number}: 0 avatars" in capsys.readouterr().out
+    assert main(["projects", "delete", number]) == 2
+    assert main(["projects", "rename", "abc", "x"]) == 2
+    assert "error [NOT_FOUND]" in capsys.readouterr().err

@@ -210,7 +210,7 @@ def test_an_unknown_text_model_names_the_choices(runtime: Runtime, service: Gene
 def test_without_a_text_engine_text_to_image_is_refused_and_recorded(runtime: Runtime) -> None:
     with pytest.raises(RefusedError) as caught:
         runtime.service.generate_from_text("local", dict(prompt="a lighthouse"))
-    assert (caught.value.code, caught.value.message) == ("BACKEND_UNAVAILABLE", TEXT_MODE_OFF)
+    assert (caught.value.code, caught.value.message) == ("NOT_OFFERED", TEXT_MODE_OFF)
     (row,) = _rows(runtime)
     assert (row.status, row.engine, row.model_key) == ("rejected", "none", "text-to-image:flux-schnell")
     assert "model" not in row.params, "none was asked for"

@@ -175,7 +175,7 @@ def test_text_mode_is_off_without_a_token_or_endpoint(runtime: Runtime) -> None:
     assert runtime.service.text_engine is None
     with pytest.raises(RefusedError) as caught:
         runtime.service.generate_from_text("local", dict(prompt="a lighthouse"))
-    assert caught.value.code == "BACKEND_UNAVAILABLE" and "HF_TOKEN" in caught.value.message
+    assert caught.value.code == "NOT_OFFERED" and "HF_TOKEN" in caught.value.message
     assert runtime.accounts.account("local").credits == 250
     (row,) = _rows(runtime.service)
     assert (row.status, row.engine) == ("rejected", "none")

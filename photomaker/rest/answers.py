@@ -17,21 +17,23 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from photomaker.errors import PhotoMakerError, RefusedError
+from photomaker.errors import PhotoMakerError
 from photomaker.rest.problems import COME_BACK, PROBLEM_JSON, Problem, problem, problem_headers
 from photomaker.store import Database, idempotency
 from photomaker.store.idempotency import Answer
+from photomaker.store.models import MAX_IDEMPOTENCY_KEY
 
 KEY_HEADER = "Idempotency-Key"
-MAX_KEY_CHARS = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias=KEY_HEADER,
-        description="any unique text up to 255 characters: a repeat with the same key and content is answered "
-        "as the first was, and charged nothing more (keys are kept a day)",
+        max_length=MAX_IDEMPOTENCY_KEY,
+        pattern="^[!-~]+$",
+        description="a unique key of up to 255 visible ASCII characters, such as a UUID: a repeat with the same "
+        "key and content is answered as the first was, and charged nothing more (keys are kept a day)",
     ),
 ]
 
@@ -66,15 +68,6 @@ async def _made(make: Callable[[], Awaitable[Answer]], instance: str) -> Answer:
         return answer_of(document.status, document.model_dump(mode="json"))
 
 
-def _checked(key: str) -> str:
-    if not 0 < len(key) <= MAX_KEY_CHARS or not key.isascii() or not key.isprintable():
-        raise RefusedError(
-            "INVALID_PARAMS",
-            f"{KEY_HEADER} must be 1 to {MAX_KEY_CHARS} visible ASCII characters, such as a UUID; send a new one.",
-        )
-    return key
-
-
 async def answered_once(
     database: Database,
     *,
@@ -88,7 +81,6 @@ async def answered_once(
     """Answer a POST with what `make` gives, once per idempotency key (see the module's docstring)."""
     if key is None:
         return respond(await _made(make, path))
-    key = _checked(key)
     signature = fingerprint(method, path, content)
 
     def claim() -> Answer | None:

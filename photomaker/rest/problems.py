@@ -8,6 +8,7 @@ model still loading says when to come back (`Retry-After`). No traceback ever re
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from photomaker.errors import ErrorCode, PhotoMakerError
 
@@ -45,6 +47,7 @@ STATUS: dict[ErrorCode, int] = {
     "INTERRUPTED": 503,
     "SIGN_IN_REQUIRED": 401,
     "FORBIDDEN": 403,
+    "NOT_OFFERED": 404,
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "NAME_TAKEN": 409,
@@ -137,7 +140,17 @@ def _validation_message(error: RequestValidationError) -> tuple[ErrorCode, str]:
     name = ".".join(str(part) for part in names) or "the request"
     if where == "path":
         return "NOT_FOUND", f"There is nothing of yours at this address: {name} must be a number you were given."
-    return "INVALID_PARAMS", f"{name}: {first.get('msg', 'not valid')}; check it against /api/v1/openapi.json."
+    what = f"The {name} header" if where == "header" else name
+    return "INVALID_PARAMS", f"{what}: {first.get('msg', 'not valid')}; see /api/v1/docs."
+
+
+def _methods_at(app: FastAPI, scope: Scope) -> list[str]:
+    """The methods the schema documents at the request's path (Starlette's 405 names only its first route's)."""
+    path = scope["path"].removeprefix(scope.get("root_path", ""))
+    for template, operations in app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), path, re.DOTALL):
+            return sorted(method.upper() for method in operations)
+    return []
 
 
 def install(app: FastAPI) -> None:
@@ -155,8 +168,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def routing(request: Request, error: HTTPException) -> JSONResponse:
         if error.status_code == 405:
-            allowed = PhotoMakerError("METHOD_NOT_ALLOWED")
-            return problem_response(allowed, instance=request.scope["path"], headers=dict(error.headers or {}))
+            allowed = {"Allow": ", ".join(_methods_at(app, request.scope))}
+            return problem_response(
+                PhotoMakerError("METHOD_NOT_ALLOWED"), instance=request.scope["path"], headers=allowed
+            )
         if error.status_code == 404:
             nowhere = PhotoMakerError("NOT_FOUND", "There is no such address in this API; see /api/v1/docs.")
             return problem_response(nowhere, instance=request.scope["path"])

@@ -177,6 +177,10 @@ class Avatar(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+MAX_IDEMPOTENCY_KEY = 255
+"""The longest `Idempotency-Key` the REST API takes."""
+
+
 class IdempotencyKey(SQLModel, table=True):
     """A REST request's `Idempotency-Key` and the answer it got, so that a retry gets the same answer.
 
@@ -188,7 +192,7 @@ class IdempotencyKey(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=100)
-    key: str = Field(max_length=255)
+    key: str = Field(max_length=MAX_IDEMPOTENCY_KEY)
     fingerprint: str = Field(max_length=64)
     """A hash of what the request asked for: the same key with other content is refused."""
     status_code: int | None = None

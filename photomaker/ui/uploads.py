@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from photomaker.errors import RefusedError
 from photomaker.leases import Owner
 from photomaker.photos import PhotoUpload
+from photomaker.rest.schemas import PREFIX as REST_PREFIX
 from photomaker.text import RECORDED_CHARS, storable
 from photomaker.ui.cache import cache_dir
 
@@ -201,7 +202,7 @@ class PrivateUploads:
         self.secure = secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(REST_PREFIX):  # the REST API takes its photos itself
             await self.app(scope, receive, send)
             return
         cookie = SimpleCookie()

@@ -114,6 +114,7 @@ def test_a_generation_is_a_job_charged_at_acceptance_and_polled_to_its_avatars(
     job = accepted.json()
     assert accepted.headers["location"] == job["url"] == f"/api/v1/generations/{job['id']}"
     assert job["status"] == "processing" and job["project_id"] == folder["id"]
+    assert "set-cookie" not in accepted.headers, "no upload cookie: the REST API keeps no session"
     charged = before - credits(api)
     assert charged > 0, "the credits are charged when the job is accepted"
 
@@ -213,6 +214,8 @@ def test_problems_have_fitting_statuses(api: httpx.Client, served: ServedApp) ->
     assert_problem(api.get("/no/such/route"), 404, "NOT_FOUND")
     not_allowed = assert_problem(api.delete("/me"), 405, "METHOD_NOT_ALLOWED")
     assert not_allowed["detail"] and api.delete("/me").headers["allow"] == "GET"
+    assert api.put("/projects").headers["allow"] == "GET, POST", "every method at the path, not the first route's"
+    assert api.put(f"/projects/{folder['id']}").headers["allow"] == "DELETE, GET, PATCH"
     assert_problem(generate(api, 2147483647), 404, "NOT_FOUND")
     assert_problem(generate(api, folder["id"], photos=()), 400, "NO_PHOTOS")
     assert_problem(generate(api, folder["id"], fields={**PROMPT, "project": "x"}), 400, "INVALID_PARAMS")

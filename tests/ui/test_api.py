@@ -137,7 +137,7 @@ def test_text_to_image_is_off_offline(served_app: ServedApp) -> None:
     before = _balance(served_app)
     with pytest.raises(AppError) as caught:
         served_app.client().predict(prompt="a lighthouse", api_name="/generate_from_text")
-    assert "[BACKEND_UNAVAILABLE]" in str(caught.value) and "HF_TOKEN" in str(caught.value)
+    assert "[NOT_OFFERED]" in str(caught.value) and "HF_TOKEN" in str(caught.value)
     assert _balance(served_app) == before
 
 
