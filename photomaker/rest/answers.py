@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -70,15 +70,16 @@ async def _made(make: Callable[[], Awaitable[Answer]], instance: str) -> Answer:
 
 async def answered_once(
     database: Database,
+    request: Request,
     *,
     username: str,
     key: str | None,
     content: Any,
-    method: str,
-    path: str,
     make: Callable[[], Awaitable[Answer]],
 ) -> JSONResponse:
-    """Answer a POST with what `make` gives, once per idempotency key (see the module's docstring)."""
+    """Answer a POST with what `make` gives, once per idempotency key of the user (see the module's docstring);
+    `content` is what the request asks for, its fingerprint."""
+    method, path = request.method, request.scope["path"]
     if key is None:
         return respond(await _made(make, path))
     signature = fingerprint(method, path, content)

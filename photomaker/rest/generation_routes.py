@@ -83,11 +83,10 @@ def generation_routes(runtime: Runtime) -> APIRouter:
 
             return await answered_once(
                 runtime.database,
+                request,
                 username=username,
                 key=idempotency_key,
                 content={"fields": form.values, "photos": form.digests},
-                method=request.method,
-                path=request.url.path,
                 make=make,
             )
 
@@ -111,11 +110,10 @@ def generation_routes(runtime: Runtime) -> APIRouter:
 
         return await answered_once(
             runtime.database,
+            request,
             username=username,
             key=idempotency_key,
             content=values,
-            method=request.method,
-            path=request.url.path,
             make=make,
         )
 
@@ -145,11 +143,10 @@ def generation_routes(runtime: Runtime) -> APIRouter:
 
         return await answered_once(
             runtime.database,
+            request,
             username=username,
             key=idempotency_key,
             content=values,
-            method=request.method,
-            path=request.url.path,
             make=make,
         )
 

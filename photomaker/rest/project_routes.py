@@ -50,11 +50,10 @@ def project_routes(runtime: Runtime) -> APIRouter:
 
         return await answered_once(
             runtime.database,
+            request,
             username=username,
             key=idempotency_key,
             content=values,
-            method=request.method,
-            path=request.url.path,
             make=make,
         )
 

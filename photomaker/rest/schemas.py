@@ -6,6 +6,7 @@ turns them into OpenAPI request bodies, JSON or multipart.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,7 +17,7 @@ from photomaker.jobs import Progress
 from photomaker.model_specs import Mode
 from photomaker.params import DEFAULT_MAX_OUTPUTS, MAX_ROW_ID
 from photomaker.photos import MAX_PHOTOS
-from photomaker.results import GenerationDetails, GenerationView
+from photomaker.results import AvatarView, GenerationDetails, GenerationView
 from photomaker.store import AIModel
 from photomaker.store.models import GenerationStatus
 
@@ -97,14 +98,7 @@ class ProjectOut(BaseModel):
 
     @classmethod
     def of(cls, project: ProjectInfo) -> ProjectOut:
-        return cls(
-            id=project.id,
-            name=project.name,
-            created_at=project.created_at,
-            generations=project.generations,
-            avatars=project.avatars,
-            url=project_url(project.id),
-        )
+        return cls(**asdict(project), url=project_url(project.id))
 
 
 class ProjectDeletionOut(BaseModel):
@@ -116,11 +110,7 @@ class ProjectDeletionOut(BaseModel):
 
     @classmethod
     def of(cls, deletion: ProjectDeletion) -> ProjectDeletionOut:
-        return cls(
-            project_id=deletion.project_id,
-            generations_anonymised=deletion.generations_anonymised,
-            avatars_deleted=deletion.avatars_deleted,
-        )
+        return cls(**asdict(deletion))
 
 
 class ProgressOut(BaseModel):
@@ -145,6 +135,10 @@ class AvatarOut(BaseModel):
     url: str = Field(description="the PNG")
     thumbnail_url: str = Field(description="a small WebP")
 
+    @classmethod
+    def of(cls, avatar: AvatarView) -> AvatarOut:
+        return cls(**asdict(avatar), url=avatar_url(avatar.id), thumbnail_url=avatar_url(avatar.id, thumbnail=True))
+
 
 class GenerationOut(BaseModel):
     """A generation as it stands: poll it until `status` is `completed` or `failed`."""
@@ -165,32 +159,12 @@ class GenerationOut(BaseModel):
 
     @classmethod
     def of(cls, view: GenerationView, progress: Progress | None) -> GenerationOut:
-        error = ErrorOut(code=view.error_code, message=view.error_message or "") if view.error_code else None
+        """The view as the API shows it: with links, its progress while it runs, and its error (if any) as one."""
+        shown = {name: getattr(view, name) for name in cls.model_fields if hasattr(view, name)}
         return cls(
-            id=view.id,
-            status=view.status,
-            mode=view.mode,
-            model_key=view.model_key,
-            project_id=view.project_id,
-            project=view.project,
-            created_at=view.created_at,
-            completed_at=view.completed_at,
-            progress=ProgressOut(fraction=progress.fraction, message=progress.message) if progress else None,
-            error=error,
-            details=view.details,
-            avatars=[
-                AvatarOut(
-                    id=avatar.id,
-                    number=avatar.number,
-                    width=avatar.width,
-                    height=avatar.height,
-                    likeness=avatar.likeness,
-                    likeness_ok=avatar.likeness_ok,
-                    url=avatar_url(avatar.id),
-                    thumbnail_url=avatar_url(avatar.id, thumbnail=True),
-                )
-                for avatar in view.avatars
-            ],
+            **{**shown, "avatars": [AvatarOut.of(avatar) for avatar in view.avatars]},
+            progress=ProgressOut(**asdict(progress)) if progress else None,
+            error=ErrorOut(code=view.error_code, message=view.error_message or "") if view.error_code else None,
             url=generation_url(view.id),
         )
 

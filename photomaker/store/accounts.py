@@ -48,17 +48,8 @@ def find_user(session: Session, username: str) -> User | None:
 def get_or_create_project(session: Session, *, user_id: int, name: str = DEFAULT_PROJECT) -> Project:
     """The user's project called `name` (trimmed), created on first use."""
     name = " ".join(name.split())[:MAX_PROJECT_NAME] or DEFAULT_PROJECT
-    project = session.exec(select(Project).where(Project.user_id == user_id, Project.name == name)).first()
-    if project is not None:
-        return project
-    try:
-        with session.begin_nested():
-            project = Project(user_id=user_id, name=name)
-            session.add(project)
-            session.flush()
-    except IntegrityError:
-        return session.exec(select(Project).where(Project.user_id == user_id, Project.name == name)).one()
-    return project
+    named = select(Project).where(Project.user_id == user_id, Project.name == name)
+    return session.exec(named).first() or add_project(session, user_id=user_id, name=name) or session.exec(named).one()
 
 
 def project_summaries(
