@@ -154,11 +154,9 @@ class Gallery:
         wanted = as_row_id(avatar_id)
         with self.database.reading() as session:
             user = users.find_user(session, username)
-            avatar = (
-                None
-                if user is None or wanted is None
-                else generations.avatar_of_owner(session, wanted, user_id=row_id(user))
-            )
+            avatar = None
+            if user is not None and wanted is not None:
+                avatar = generations.avatar_of_owner(session, wanted, user_id=row_id(user))
         path = None if avatar is None else self.storage.path(avatar.thumbnail_path if thumbnail else avatar.image_path)
         if path is None or not path.is_file():
             raise _not_yours("Avatar", avatar_id)

@@ -11,8 +11,10 @@ database for any process to read.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,11 +22,12 @@ from typing import Any
 
 from photomaker.errors import PhotoMakerError
 from photomaker.photos import PhotoUpload
-from photomaker.service import Accepted, GenerationService
+from photomaker.service import WAITING_FOR_TURN, Accepted, GenerationService
 
 log = logging.getLogger(__name__)
 
-QUEUED = "Waiting for the generations before yours"
+POLL_S = 0.1
+"""How often `wait` looks whether a job is over."""
 
 
 @dataclass(frozen=True)
@@ -36,11 +39,10 @@ class Progress:
 
 
 class _Running:
-    """A job this process is making: its latest progress, and whether it is over."""
+    """A job this process is making: its latest progress."""
 
     def __init__(self) -> None:
-        self.progress = Progress(0.2, QUEUED)
-        self.done = threading.Event()
+        self.progress = Progress(0.2, WAITING_FOR_TURN)
 
     def report(self, fraction: float, message: str) -> None:
         self.progress = Progress(round(min(max(fraction, 0.0), 1.0), 3), message)
@@ -86,7 +88,7 @@ class Jobs:
         except PhotoMakerError as error:  # failed and refunded by `finish`; the row says why
             log.info("job %s ended with %s", accepted.generation_id, error.code)
         finally:
-            self._forget(accepted.generation_id, running)
+            self._forget(accepted.generation_id)
 
     def _cancelled(self, future: Future[None], accepted: Accepted, running: _Running) -> None:
         """A job cancelled before it began (the app stopping) is failed and refunded."""
@@ -97,12 +99,11 @@ class Jobs:
         try:
             self.service.abandon(accepted, error)
         finally:
-            self._forget(accepted.generation_id, running)
+            self._forget(accepted.generation_id)
 
-    def _forget(self, generation_id: int, running: _Running) -> None:
+    def _forget(self, generation_id: int) -> None:
         with self._lock:
             self._running.pop(generation_id, None)
-        running.done.set()
 
     def progress(self, generation_id: int) -> Progress | None:
         """How far the job has got, if this process is making it."""
@@ -110,12 +111,14 @@ class Jobs:
             running = self._running.get(generation_id)
         return None if running is None else running.progress
 
-    def wait(self, generation_id: int, *, timeout_s: float) -> None:
-        """Return when the job is over or after `timeout_s`, whichever comes first (at once if not running here)."""
-        with self._lock:
-            running = self._running.get(generation_id)
-        if running is not None:
-            running.done.wait(timeout_s)
+    async def wait(self, generation_id: int, *, timeout_s: float) -> None:
+        """Return when the job is over or after `timeout_s`, whichever comes first (at once if not running here).
+
+        It holds no thread while it waits, so a minute's `?wait=` of many clients starves nothing.
+        """
+        deadline = time.monotonic() + timeout_s
+        while self.progress(generation_id) is not None and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_S)
 
     def close(self) -> None:
         """Stop taking jobs; the queued ones are refunded, the running ones finish."""

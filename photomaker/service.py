@@ -44,6 +44,9 @@ TEXT_MODE_OFF = (
     "Text to Image needs a Hugging Face token (HF_TOKEN) or TEXT_TO_IMAGE_ENDPOINT_URL, and this app has neither."
 )
 
+WAITING_FOR_TURN = "Waiting for the generations before yours"
+"""What a generation's progress says while it waits for its engine's turn (or, as a job, for a worker)."""
+
 Asked = Callable[..., generations.Draft]
 """What a request asked for, as a refusal records it: a Draft waiting for its user's id."""
 
@@ -331,7 +334,7 @@ class GenerationService:
                 engine.name, threading.BoundedSemaphore(concurrency_limit(engine, self.settings))
             )
         if not turns.acquire(blocking=False):
-            progress(0.22, "Waiting for the generations before yours")
+            progress(0.22, WAITING_FOR_TURN)
             turns.acquire()
         try:
             yield

@@ -4,6 +4,7 @@ ones refunded when the app stops."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ import pytest
 
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.errors import RefusedError
-from photomaker.jobs import QUEUED, Jobs
+from photomaker.jobs import Jobs
 from photomaker.photos import PhotoUpload
 from photomaker.runtime import Runtime, start_runtime
+from photomaker.service import WAITING_FOR_TURN
 from photomaker.settings import Settings
 from photomaker.store import Generation
 from tests.helpers import CountingEngine
@@ -91,10 +93,10 @@ def test_a_job_is_charged_when_accepted_and_made_in_the_background(app: Runtime,
     assert credits(app) < before
     assert engine.started.acquire(timeout=10)
     until(lambda: jobs.progress(generation_id) is not None and jobs.progress(generation_id).message == "Painting")
-    jobs.wait(generation_id, timeout_s=0.05)
+    asyncio.run(jobs.wait(generation_id, timeout_s=0.05))
     assert status(app, generation_id).status == "processing", "wait gives up after its timeout"
     engine.gate.set()
-    jobs.wait(generation_id, timeout_s=10)
+    asyncio.run(jobs.wait(generation_id, timeout_s=10))
     assert status(app, generation_id).status == "completed"
     assert jobs.progress(generation_id) is None
     jobs.close()
@@ -122,7 +124,7 @@ def test_the_engine_limit_holds_across_surfaces_and_waiting_jobs_keep_their_leas
     assert not engine.started.acquire(timeout=0.2), "the engine's limit (1) is kept"
     engine.gate.set()
     for generation_id in (first, second):
-        jobs.wait(generation_id, timeout_s=10)
+        asyncio.run(jobs.wait(generation_id, timeout_s=10))
         assert status(app, generation_id).status == "completed"
     jobs.close()
 
@@ -133,7 +135,7 @@ def test_stopping_refunds_the_queued_jobs_and_finishes_the_running_one(app: Runt
     running = jobs.start_avatar("local", photos(), VALUES)
     assert engine.started.acquire(timeout=10)
     queued = jobs.start_avatar("local", photos(), VALUES)
-    assert jobs.progress(queued).message == QUEUED
+    assert jobs.progress(queued).message == WAITING_FOR_TURN
     closing = threading.Thread(target=jobs.close)
     closing.start()
     until(lambda: status(app, queued).status == "failed")

@@ -44,10 +44,6 @@ def fingerprint(method: str, path: str, content: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def answer_of(status_code: int, body: Any, *, location: str | None = None) -> Answer:
-    return Answer(status_code=status_code, body=body, location=location)
-
-
 def respond(answer: Answer, *, replayed: bool = False) -> JSONResponse:
     """The HTTP response of an answer: JSON, or a problem document with its headers."""
     headers = {"Location": answer.location} if answer.location else {}
@@ -65,7 +61,7 @@ async def _made(make: Callable[[], Awaitable[Answer]], instance: str) -> Answer:
         return await make()
     except PhotoMakerError as error:
         document = problem(error, instance=instance)
-        return answer_of(document.status, document.model_dump(mode="json"))
+        return Answer(document.status, document.model_dump(mode="json"))
 
 
 async def answered_once(

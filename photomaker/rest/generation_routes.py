@@ -4,8 +4,6 @@ same request, up to a minute, for clients that would rather not poll."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from photomaker.errors import RefusedError
 from photomaker.params import PhotoParams, StarsParams, TextParams, parse
-from photomaker.rest.answers import IdempotencyKey, answer_of, answered_once
+from photomaker.rest.answers import IdempotencyKey, answered_once
 from photomaker.rest.caller import Caller
 from photomaker.rest.problems import documented
 from photomaker.rest.requests import json_object, photo_form
@@ -23,7 +21,6 @@ from photomaker.runtime import Runtime
 from photomaker.store.idempotency import Answer
 
 MAX_WAIT_S = 60.0
-POLL_S = 0.1
 Wait = Annotated[
     float,
     Query(ge=0, le=MAX_WAIT_S, description="seconds to wait for the generation to end before answering (at most 60)"),
@@ -50,12 +47,10 @@ def generation_routes(runtime: Runtime) -> APIRouter:
 
     async def answer(username: str, generation_id: int, wait: float) -> Answer:
         """The accepted generation as it stands after at most `wait` seconds: 202 while it runs, else 200."""
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and runtime.jobs.progress(generation_id) is not None:
-            await asyncio.sleep(POLL_S)
+        await runtime.jobs.wait(generation_id, timeout_s=wait)
         found = await run_in_threadpool(view, username, generation_id)
         status = 202 if found.status == "processing" else 200
-        return answer_of(status, found.model_dump(mode="json"), location=generation_url(generation_id))
+        return Answer(status, found.model_dump(mode="json"), location=generation_url(generation_id))
 
     @router.post(
         "/projects/{project_id}/avatars/generate-from-photos",
@@ -139,7 +134,7 @@ def generation_routes(runtime: Runtime) -> APIRouter:
             stars = parse(StarsParams, values).stars
             rating = await run_in_threadpool(runtime.gallery.rate, username, generation_id, stars)
             body = RatingOut(generation_id=rating.generation_id, stars=rating.stars, previous_stars=rating.previous)
-            return answer_of(200, body.model_dump(mode="json"))
+            return Answer(200, body.model_dump(mode="json"))
 
         return await answered_once(
             runtime.database,

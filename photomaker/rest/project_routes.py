@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from photomaker.params import ProjectParams, parse
-from photomaker.rest.answers import IdempotencyKey, answer_of, answered_once
+from photomaker.rest.answers import IdempotencyKey, answered_once
 from photomaker.rest.caller import Caller
 from photomaker.rest.problems import documented
 from photomaker.rest.requests import json_object
@@ -46,7 +46,7 @@ def project_routes(runtime: Runtime) -> APIRouter:
             name = parse(ProjectParams, values).name
             project = await run_in_threadpool(runtime.projects.create, username, name)
             body = ProjectOut.of(project).model_dump(mode="json")
-            return answer_of(201, body, location=project_url(project.id))
+            return Answer(201, body, location=project_url(project.id))
 
         return await answered_once(
             runtime.database,

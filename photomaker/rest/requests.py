@@ -10,12 +10,13 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
@@ -82,26 +83,20 @@ def _body_limit(request: Request, *, max_photo_bytes: int) -> Request:
     return Request(request.scope, receive)
 
 
-@contextmanager
-def _private_copies(uploads: list[UploadFile], folder: Path) -> Iterator[tuple[list[PhotoUpload], list[str]]]:
-    """Each uploaded file copied into a private temporary folder, deleted with everything in it afterwards."""
-    temporary = Path(tempfile.mkdtemp(dir=private_folder(folder)))
-    try:
-        photos, digests = [], []
-        for number, upload in enumerate(uploads, start=1):
-            path = temporary / f"photo-{number}"
-            digest = hashlib.sha256()
-            upload.file.seek(0)
-            with path.open("wb") as copy:
-                while chunk := upload.file.read(1 << 20):
-                    digest.update(chunk)
-                    copy.write(chunk)
-            name = storable(upload.filename or f"photo {number}")[:RECORDED_CHARS]
-            photos.append(PhotoUpload(path=path, name=name))
-            digests.append(digest.hexdigest())
-        yield photos, digests
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+def _copy(uploads: list[UploadFile], folder: Path) -> tuple[list[PhotoUpload], list[str]]:
+    """Each uploaded file copied into `folder`, with its name as the user knows it and the SHA-256 of its bytes."""
+    photos, digests = [], []
+    for number, upload in enumerate(uploads, start=1):
+        path = folder / f"photo-{number}"
+        digest = hashlib.sha256()
+        upload.file.seek(0)
+        with path.open("wb") as copy:
+            while chunk := upload.file.read(1 << 20):
+                digest.update(chunk)
+                copy.write(chunk)
+        photos.append(PhotoUpload(path=path, name=storable(upload.filename or f"photo {number}")[:RECORDED_CHARS]))
+        digests.append(digest.hexdigest())
+    return photos, digests
 
 
 @asynccontextmanager
@@ -123,5 +118,10 @@ async def photo_form(request: Request, *, max_photo_bytes: int, folder: Path) ->
                 raise RefusedError("INVALID_PARAMS", f"{quoted(name)} was sent twice; send each setting once.")
             else:
                 values[name] = value or None
-        with _private_copies(uploads, folder) as (photos, digests):
+        # A private folder for this request, deleted with the photos when it ends; up to 20 MB copied off the loop.
+        temporary = Path(tempfile.mkdtemp(dir=private_folder(folder)))
+        try:
+            photos, digests = await run_in_threadpool(_copy, uploads, temporary)
             yield PhotoForm(photos=photos, values=values, digests=digests)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)

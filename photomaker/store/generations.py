@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, not_, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from photomaker.errors import ErrorCode, PhotoMakerError, RefusedError
 from photomaker.likeness import verdict
@@ -347,14 +348,14 @@ def forget_avatars(session: Session, *, before: datetime) -> list[tuple[int, int
     return expired
 
 
+def _with_project_name() -> Select[Generation, str]:
+    """Generations with the name of the project each is filed in (None without one)."""
+    return select(Generation, Project.name).outerjoin(Project, col(Generation.project_id) == col(Project.id))
+
+
 def of_user(session: Session, *, user_id: int) -> list[tuple[Generation, str | None]]:
     """Every generation of the user, oldest first, with its project's name (None without one)."""
-    rows = session.exec(
-        select(Generation, Project.name)
-        .outerjoin(Project, col(Generation.project_id) == col(Project.id))
-        .where(Generation.user_id == user_id)
-        .order_by(col(Generation.id))
-    ).all()
+    rows = session.exec(_with_project_name().where(Generation.user_id == user_id).order_by(col(Generation.id))).all()
     return [(generation, name) for generation, name in rows]
 
 
@@ -440,9 +441,7 @@ def forget_user(session: Session, *, user_id: int, project_id: int | None = None
 def of_owner(session: Session, generation_id: int, *, user_id: int) -> tuple[Generation, str | None] | None:
     """The user's generation with its project's name; None when there is none of theirs with that id."""
     row = session.exec(
-        select(Generation, Project.name)
-        .outerjoin(Project, col(Generation.project_id) == col(Project.id))
-        .where(Generation.id == generation_id, Generation.user_id == user_id)
+        _with_project_name().where(Generation.id == generation_id, Generation.user_id == user_id)
     ).first()
     return None if row is None else (row[0], row[1])
 
@@ -450,8 +449,7 @@ def of_owner(session: Session, generation_id: int, *, user_id: int) -> tuple[Gen
 def of_project(session: Session, project_id: int, *, user_id: int, limit: int) -> list[tuple[Generation, str | None]]:
     """The user's latest generations filed in the project, newest first, with the project's name."""
     rows = session.exec(
-        select(Generation, Project.name)
-        .join(Project, col(Generation.project_id) == col(Project.id))
+        _with_project_name()
         .where(Generation.project_id == project_id, Generation.user_id == user_id)
         .order_by(col(Generation.id).desc())
         .limit(limit)

@@ -31,7 +31,7 @@ class Answer:
 
     status_code: int
     body: dict[str, Any]
-    location: str | None
+    location: str | None = None
 
 
 def claim(session: Session, *, username: str, key: str, fingerprint: str) -> Answer | None:
