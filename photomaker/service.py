@@ -26,7 +26,15 @@ from typing import Any
 
 from photomaker import face_match, faces, likeness, photos, prompts, text
 from photomaker.accounts import open_account
-from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn, no_progress
+from photomaker.engines.base import (
+    MAX_SEED,
+    Admitting,
+    Engine,
+    GenerationRequest,
+    GenerationResult,
+    ProgressFn,
+    no_progress,
+)
 from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.leases import Leases
@@ -37,6 +45,7 @@ from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
 from photomaker.store import AIModel, Database, Generation, accounts, generations, ledger, row_id
 from photomaker.store import catalog as model_rows
+from photomaker.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,12 @@ TEXT_MODE_OFF = (
 
 WAITING_FOR_TURN = "Waiting for the generations before yours"
 """What a generation's progress says while it waits for its engine's turn (or, as a job, for a worker)."""
+
+
+def waiting_for_turn(ahead: int) -> str:
+    """The progress of a generation waiting for its turn, with its place in line."""
+    return f"{WAITING_FOR_TURN}: {ahead} ahead of yours"
+
 
 Asked = Callable[..., generations.Draft]
 """What a request asked for, as a refusal records it: a Draft waiting for its user's id."""
@@ -103,6 +118,16 @@ def _asked(
     )
 
 
+def _left_out(asked: GenerationRequest, admitted: GenerationRequest) -> list[str]:
+    """A note for each photo the engine left out (its own face model found no face there)."""
+    kept = {id(photo) for photo in admitted.photos}
+    return [
+        f"{photo.photo.name}: the engine's face model found no face in it, so it was left out."
+        for photo in asked.photos
+        if id(photo) not in kept
+    ]
+
+
 def _max_images(model: AIModel) -> int:
     return model.max_outputs or DEFAULT_MAX_OUTPUTS
 
@@ -126,7 +151,7 @@ class GenerationService:
         self.text_engine = text_engine
         self.storage = storage
         self.leases = leases or Leases(database, lease_s=settings.generation_lease_s)
-        self._turns: dict[str, threading.BoundedSemaphore] = {}
+        self._turns: dict[str, Turns] = {}
         self._turns_lock = threading.Lock()
 
     def models(self, *, mode: str = "photo") -> list[AIModel]:
@@ -285,6 +310,9 @@ class GenerationService:
                 located = faces.locate_all(prepared_photos)
                 face_match.check_same_person(located)
                 request, notes = replace(request, photos=tuple(located)), faces.notes(located)
+                if isinstance(prepared.engine, Admitting):
+                    admitted = prepared.engine.admit(request)
+                    request, notes = admitted, notes + _left_out(request, admitted)
         generation = self._start(prepared, request, progress)
         self.leases.hold(row_id(generation))
         return Accepted(prepared, request, generation, tuple(notes), accepted_at=time.monotonic())
@@ -328,18 +356,12 @@ class GenerationService:
 
     @contextmanager
     def _turn(self, engine: Engine, progress: ProgressFn) -> Iterator[None]:
-        """The engine's turn: at most its concurrency limit of generations at once, from every surface."""
+        """The engine's turn: at most its concurrency limit of generations at once, from every surface, in the
+        order they came; a waiting one's progress says how many are ahead of it."""
         with self._turns_lock:
-            turns = self._turns.setdefault(
-                engine.name, threading.BoundedSemaphore(concurrency_limit(engine, self.settings))
-            )
-        if not turns.acquire(blocking=False):
-            progress(0.22, WAITING_FOR_TURN)
-            turns.acquire()
-        try:
+            turns = self._turns.setdefault(engine.name, Turns(concurrency_limit(engine, self.settings)))
+        with turns.turn(lambda ahead: progress(0.22, waiting_for_turn(ahead))):
             yield
-        finally:
-            turns.release()
 
     def _start(self, prepared: Prepared, request: GenerationRequest, progress: ProgressFn) -> Generation:
         """One transaction: the user's account (opened on a first charge), the project, rate limit, row and charge."""

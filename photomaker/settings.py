@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-EngineChoice = Literal["auto", "preview", "space", "endpoint"]
+EngineChoice = Literal["auto", "preview", "space", "endpoint", "local"]
 
 
 SPACE_DATA_DIR = Path("/data")
@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     hf_token: SecretStr | None = None
     photomaker_space: str = "TencentARC/PhotoMaker-V2"
     photomaker_endpoint_url: str | None = None
+    local_base_model: str = "SG161222/RealVisXL_V4.0"
+    local_model_dir: Path | None = None
+    local_offload: bool = False
+    local_allow_cpu: bool = False
     text_to_image_model: str = "black-forest-labs/FLUX.1-schnell"
     text_to_image_endpoint_url: str | None = None
     starting_credits: int = Field(default=250, ge=0)
@@ -83,6 +87,7 @@ class Settings(BaseSettings):
         "oauth_client_id",
         "oauth_client_secret",
         "hf_endpoint",
+        "local_model_dir",
         mode="before",
     )
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image, ImageOps
 
@@ -81,6 +81,15 @@ class Engine(Protocol):
 
     def check(self) -> None:
         """Raise a BackendError if the backend cannot be reached at all (run once, off the start-up path)."""
+        ...
+
+
+@runtime_checkable
+class Admitting(Protocol):
+    """An engine with its own checks of a request, run before the charge (a refusal there costs nothing)."""
+
+    def admit(self, request: GenerationRequest) -> GenerationRequest:
+        """The request as the engine will serve it (photos it cannot use left out); raises RefusedError."""
         ...
 
 

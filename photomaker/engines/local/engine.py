@@ -1,0 +1,139 @@
+"""The `local` engine: PhotoMaker V2 on this machine's GPU, one generation at a time.
+
+Its model loads in the background from the moment the engine is made. `admit` runs before any
+charge: it refuses `MODEL_LOADING` while the model loads, and drops the photos in which InsightFace
+finds no face (refusing `NO_FACE` when none is left), so that a request it cannot serve costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
+from photomaker.engines.local import weights
+from photomaker.engines.local.hardware import gpu_duration_s, on_gpu, placement
+from photomaker.engines.local.loader import LoadStatus, LocalModel, load_pipeline
+from photomaker.engines.local.pipeline import Identity, PhotoMakerPipeline, merge_step
+from photomaker.errors import RefusedError
+from photomaker.model_specs import style_strength_ratio
+from photomaker.settings import Settings
+
+EMBEDDINGS_KEPT = 32
+"""Face embeddings kept by photo, so that `generate` reuses what `admit` found."""
+
+
+class LocalEngine:
+    """PhotoMaker V2 in this process."""
+
+    name = "local"
+    preview = False
+
+    def __init__(self, model: LocalModel) -> None:
+        self.model = model
+        self._embeddings: OrderedDict[bytes, np.ndarray | None] = OrderedDict()
+        self._embeddings_lock = threading.Lock()
+        self._images = on_gpu(self._make_images, duration=self._gpu_duration_s)
+        model.start()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LocalEngine:
+        """The engine for these settings; refuses a machine without CUDA unless `LOCAL_ALLOW_CPU=1`."""
+        where = placement(settings)
+        model_dir = settings.local_model_dir
+
+        def load(report: weights.Report) -> PhotoMakerPipeline:
+            files = (
+                weights.from_dir(model_dir) if model_dir else weights.download(settings.local_base_model, report=report)
+            )
+            return load_pipeline(files, where)
+
+        return cls(LocalModel(load))
+
+    def status(self) -> LoadStatus:
+        return self.model.status()
+
+    def check(self) -> None:
+        """Raises once loading has failed; loading itself is not waited for."""
+        if self.model.status().state == "failed":
+            self.model.pipeline()
+
+    def admit(self, request: GenerationRequest) -> GenerationRequest:
+        """The request with only the photos InsightFace finds a face in; refused while loading or with none."""
+        identity = self._identity(self.model.pipeline(), request)
+        kept = {id(image) for image in identity.photos}
+        return replace(request, photos=tuple(photo for photo in request.photos if id(photo.photo.image) in kept))
+
+    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
+        pipeline = self.model.pipeline()
+        identity = self._identity(pipeline, request)
+        progress(0.0, f"Generating with {len(identity.photos)} photo{'s' if len(identity.photos) > 1 else ''}")
+        images = self._images(pipeline, identity, request, progress)
+        ratio = style_strength_ratio(request.style_strength)
+        return GenerationResult(
+            images=images,
+            seed=request.seed,
+            engine=self.name,
+            effective_params={
+                "style_strength_ratio": ratio,
+                "merge_step": merge_step(ratio, request.steps),
+                "photos_used": len(identity.photos),
+            },
+        )
+
+    def _identity(self, pipeline: PhotoMakerPipeline, request: GenerationRequest) -> Identity:
+        """`pipeline.identity` of the request's photos, reusing embeddings already found for the same pixels."""
+        images = [photo.photo.image for photo in request.photos]
+        keys = [
+            hashlib.blake2b(image.tobytes(), digest_size=16).digest() + repr(image.size).encode() for image in images
+        ]
+        with self._embeddings_lock:
+            known = {key: self._embeddings[key] for key in keys if key in self._embeddings}
+        found = [
+            known[key] if key in known else pipeline.faces.embed(image) for key, image in zip(keys, images, strict=True)
+        ]
+        with self._embeddings_lock:
+            for key, embedding in zip(keys, found, strict=True):
+                self._embeddings[key] = embedding
+                self._embeddings.move_to_end(key)
+            while len(self._embeddings) > EMBEDDINGS_KEPT:
+                self._embeddings.popitem(last=False)
+        pairs = [(image, embedding) for image, embedding in zip(images, found, strict=True) if embedding is not None]
+        if not pairs:
+            raise RefusedError(
+                "NO_FACE",
+                "PhotoMaker's face model found no face in your photos; upload a clear, well-lit photo of one "
+                "person facing the camera.",
+            )
+        return Identity(tuple(image for image, _ in pairs), tuple(embedding for _, embedding in pairs))
+
+    @staticmethod
+    def _gpu_duration_s(
+        pipeline: PhotoMakerPipeline, identity: Identity, request: GenerationRequest, progress: ProgressFn
+    ) -> int:
+        return gpu_duration_s(
+            steps=request.steps, width=request.width, height=request.height, num_images=request.num_images
+        )
+
+    @staticmethod
+    def _make_images(
+        pipeline: PhotoMakerPipeline, identity: Identity, request: GenerationRequest, progress: ProgressFn
+    ) -> list[Image.Image]:
+        return pipeline.generate(
+            identity,
+            prompt=request.styled_prompt,
+            negative_prompt=request.styled_negative_prompt,
+            width=request.width,
+            height=request.height,
+            num_images=request.num_images,
+            steps=request.steps,
+            guidance_scale=request.guidance_scale,
+            style_strength_ratio=style_strength_ratio(request.style_strength),
+            seed=request.seed,
+            on_step=lambda done, steps: progress(done / steps, f"Step {done} of {steps}"),
+        )

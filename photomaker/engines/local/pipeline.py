@@ -1,0 +1,179 @@
+"""PhotoMaker V2 generation on diffusers' SDXL pipeline: the same code for the engine and the endpoint handler.
+
+The prompt is encoded twice: as written without the trigger word (the text-only prompt) and with
+the class word repeated for the identity, which the ID encoder fuses with the photos. The first
+`merge_step` steps follow the text-only prompt so that the style sets the composition; from there
+the identity takes over, swapped in by `callback_on_step_end` (as TencentARC's pipeline does in its
+own loop). A request's images are one batch, from one seeded generator: the same seed gives the same
+images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from diffusers import StableDiffusionXLPipeline
+from PIL import Image
+from transformers import CLIPImageProcessor
+
+from photomaker.engines.local.face_embedding import FaceEmbedder
+from photomaker.engines.local.id_encoder import PhotoMakerIdEncoder
+from photomaker.engines.local.trigger import TRIGGER_WORD, TriggeredTokens, expand_class_word
+from photomaker.errors import RefusedError
+
+MAX_MERGE_STEP = 30
+
+StepFn = Callable[[int, int], None]
+"""Told after each denoising step: steps done, steps in all."""
+
+
+def merge_step(style_strength_ratio: float, steps: int) -> int:
+    """The last step that follows the text-only prompt; the identity is used after it."""
+    return min(MAX_MERGE_STEP, int(style_strength_ratio / 100 * steps))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The photos a face was found in, with their face embeddings, in the same order."""
+
+    photos: tuple[Image.Image, ...]
+    embeddings: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class Embeds:
+    """A prompt's token embeddings and its pooled embedding."""
+
+    tokens: torch.Tensor
+    pooled: torch.Tensor
+
+    def batch(self, count: int) -> Embeds:
+        return Embeds(self.tokens.repeat(count, 1, 1), self.pooled.repeat(count, 1))
+
+
+class PhotoMakerPipeline:
+    """SDXL with PhotoMaker V2's LoRA fused, its ID encoder and a face embedder."""
+
+    def __init__(self, sdxl: StableDiffusionXLPipeline, id_encoder: PhotoMakerIdEncoder, faces: FaceEmbedder) -> None:
+        self.sdxl = sdxl
+        self.id_encoder = id_encoder
+        self.faces = faces
+        size = id_encoder.config.image_size
+        self.id_processor = CLIPImageProcessor(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
+        for tokenizer in (sdxl.tokenizer, sdxl.tokenizer_2):
+            tokenizer.add_tokens([TRIGGER_WORD], special_tokens=True)
+
+    @property
+    def device(self) -> torch.device:
+        return self.sdxl._execution_device
+
+    def identity(self, photos: Sequence[Image.Image]) -> Identity:
+        """The photos with a face, and their embeddings; refused `NO_FACE` when none has one."""
+        found = [(photo, embedding) for photo in photos if (embedding := self.faces.embed(photo)) is not None]
+        if not found:
+            raise RefusedError("NO_FACE")
+        return Identity(tuple(photo for photo, _ in found), tuple(embedding for _, embedding in found))
+
+    def generate(
+        self,
+        identity: Identity,
+        *,
+        prompt: str,
+        negative_prompt: str,
+        width: int,
+        height: int,
+        num_images: int,
+        steps: int,
+        guidance_scale: float,
+        style_strength_ratio: float,
+        seed: int,
+        on_step: StepFn | None = None,
+    ) -> list[Image.Image]:
+        """`num_images` images of `identity` in one batch; the same arguments give the same images."""
+        with torch.inference_mode():
+            tokens = [
+                self._triggered(tokenizer, prompt, copies=len(identity.photos) * self.id_encoder.shape.tokens_per_photo)
+                for tokenizer in (self.sdxl.tokenizer, self.sdxl.tokenizer_2)
+            ]
+            text_only = self._encode([token.text_only for token in tokens])
+            with_class = self._encode([token.with_identity for token in tokens])
+            negative = self._encode(
+                [self._ids(tokenizer, negative_prompt) for tokenizer in (self.sdxl.tokenizer, self.sdxl.tokenizer_2)]
+            )
+            with_identity = Embeds(self._fuse(identity, with_class.tokens, tokens[1].class_mask), with_class.pooled)
+            swap_after = merge_step(style_strength_ratio, steps)
+
+            def on_step_end(
+                pipe: StableDiffusionXLPipeline, index: int, _t: Any, values: dict[str, Any]
+            ) -> dict[str, Any]:
+                if on_step is not None:
+                    on_step(index + 1, steps)
+                if index != swap_after:
+                    return {}
+                positive = with_identity.batch(num_images)
+                if not pipe.do_classifier_free_guidance:
+                    return {"prompt_embeds": positive.tokens, "add_text_embeds": positive.pooled}
+                unconditional = negative.batch(num_images)
+                return {
+                    "prompt_embeds": torch.cat([unconditional.tokens, positive.tokens]),
+                    "add_text_embeds": torch.cat([unconditional.pooled, positive.pooled]),
+                }
+
+            output = self.sdxl(
+                prompt_embeds=text_only.tokens,
+                pooled_prompt_embeds=text_only.pooled,
+                negative_prompt_embeds=negative.tokens,
+                negative_pooled_prompt_embeds=negative.pooled,
+                num_images_per_prompt=num_images,
+                width=width,
+                height=height,
+                num_inference_steps=steps,
+                guidance_scale=guidance_scale,
+                generator=torch.Generator("cpu").manual_seed(seed),
+                callback_on_step_end=on_step_end,
+                callback_on_step_end_tensor_inputs=["prompt_embeds", "add_text_embeds"],
+                output_type="pil",
+            )
+        return list(output.images)
+
+    @staticmethod
+    def _ids(tokenizer: Any, text: str) -> list[int]:
+        return list(
+            tokenizer(text, padding="max_length", max_length=tokenizer.model_max_length, truncation=True).input_ids
+        )
+
+    @staticmethod
+    def _triggered(tokenizer: Any, prompt: str, *, copies: int) -> TriggeredTokens:
+        return expand_class_word(
+            tokenizer.encode(prompt),
+            trigger_id=tokenizer.convert_tokens_to_ids(TRIGGER_WORD),
+            copies=copies,
+            length=tokenizer.model_max_length,
+            pad_id=tokenizer.pad_token_id,
+        )
+
+    def _encode(self, ids: Sequence[list[int]]) -> Embeds:
+        """Both text encoders' penultimate hidden states side by side, and the second one's pooled output."""
+        hidden = []
+        pooled = torch.empty(0)
+        for encoder, encoder_ids in zip((self.sdxl.text_encoder, self.sdxl.text_encoder_2), ids, strict=True):
+            output = encoder(torch.tensor([encoder_ids], device=self.device), output_hidden_states=True)
+            hidden.append(output.hidden_states[-2])
+            pooled = output[0]
+        return Embeds(torch.cat(hidden, dim=-1), pooled)
+
+    def _fuse(self, identity: Identity, prompt_embeds: torch.Tensor, class_mask: list[bool]) -> torch.Tensor:
+        """The class word's copies replaced by the identity, through the ID encoder."""
+        parameter = next(self.id_encoder.parameters())
+        pixels = self.id_processor(list(identity.photos), return_tensors="pt").pixel_values
+        embeddings = torch.from_numpy(np.stack(identity.embeddings))
+        return self.id_encoder(
+            pixels.to(self.device, parameter.dtype),
+            embeddings.to(self.device, parameter.dtype),
+            prompt_embeds,
+            torch.tensor([class_mask], device=self.device),
+        )

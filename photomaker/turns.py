@@ -1,0 +1,45 @@
+"""Turns on an engine: at most its limit of generations at once, the others waiting in arrival order.
+
+A waiting generation is told how many are ahead of it each time that changes, so that its progress
+shows its place in line (on the local GPU, one runs at a time and the queue can be long).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+class Turns:
+    """A fair semaphore that says each waiter's place."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._running = 0
+        self._waiting: deque[object] = deque()
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def turn(self, on_wait: Callable[[int], None]) -> Iterator[None]:
+        """Hold a turn for the block; while waiting, `on_wait(ahead)` is called whenever the count ahead changes."""
+        ticket = object()
+        with self._changed:
+            self._waiting.append(ticket)
+            told = None
+            while self._running >= self.limit or self._waiting[0] is not ticket:
+                ahead = self._running + self._waiting.index(ticket)
+                if ahead != told:
+                    on_wait(ahead)
+                    told = ahead
+                self._changed.wait()
+            self._waiting.popleft()
+            self._running += 1
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
