@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from photomaker.accounts import CreditEntry
+from photomaker.engines.base import Engine, Loading
 from photomaker.errors import PhotoMakerError
 from photomaker.model_specs import PHOTO_TIERS
 from photomaker.monitoring import demo_history, metrics
@@ -46,6 +47,7 @@ def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
 
     username = args.user or runtime.settings.local_username
     photos = [PhotoUpload.from_path(path) for path in args.photo]
+    _wait_until_loaded(runtime.service.engine)
     outcome = runtime.service.generate_avatar(username, photos, values, progress=progress)
     if args.out is None:
         targets = outcome.images
@@ -59,6 +61,20 @@ def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     print(outcome.details.model_dump_json(indent=2), file=sys.stderr)
     return 0
+
+
+LOAD_REPORT_EVERY_S = 10.0
+
+
+def _wait_until_loaded(engine: Engine) -> None:
+    """A one-shot command waits for an engine that loads in the background, saying how far it got;
+    a failed load then refuses the generation with its reason, free."""
+    if not isinstance(engine, Loading):
+        return
+    status = engine.status()
+    while status.state == "loading":
+        print(f"{status.message} Waiting.", file=sys.stderr)
+        status = engine.wait(LOAD_REPORT_EVERY_S)
 
 
 CHOICES: dict[str, Sequence[str]] = {"tier": PHOTO_TIERS, "style": list(STYLES_BY_NAME)}

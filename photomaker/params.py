@@ -134,8 +134,11 @@ class ProjectParams(_Params):
     @field_validator("name", mode="before")
     @classmethod
     def _one_line(cls, value: Any) -> Any:
-        """Spaces collapsed in a name that fits as sent; a longer one is refused for its length as sent."""
-        return " ".join(value.split()) if isinstance(value, str) and len(value) <= MAX_PROJECT_NAME else value
+        """Spaces collapsed in a name that fits as sent; a longer one is refused for its length as sent, and one
+        with a control character for that character (`split` would take U+0085 for a space and drop it)."""
+        if isinstance(value, str) and len(value) <= MAX_PROJECT_NAME and not unstorable(value):
+            return " ".join(value.split())
+        return value
 
 
 class RunParams(BaseModel):

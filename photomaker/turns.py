@@ -27,13 +27,12 @@ class Turns:
         ticket = object()
         with self._changed:
             self._waiting.append(ticket)
-            told = None
-            while self._running >= self.limit or self._waiting[0] is not ticket:
-                ahead = self._running + self._waiting.index(ticket)
-                if ahead != told:
-                    on_wait(ahead)
-                    told = ahead
-                self._changed.wait()
+            try:
+                self._wait_for(ticket, on_wait)
+            except BaseException:  # a waiter that fails (its progress raised) leaves the line
+                self._waiting.remove(ticket)
+                self._changed.notify_all()
+                raise
             self._waiting.popleft()
             self._running += 1
             self._changed.notify_all()
@@ -43,3 +42,13 @@ class Turns:
             with self._changed:
                 self._running -= 1
                 self._changed.notify_all()
+
+    def _wait_for(self, ticket: object, on_wait: Callable[[int], None]) -> None:
+        """Until `ticket` is first in line and a turn is free (the condition's lock held)."""
+        told = None
+        while self._running >= self.limit or self._waiting[0] is not ticket:
+            ahead = self._running + self._waiting.index(ticket)
+            if ahead != told:
+                on_wait(ahead)
+                told = ahead
+            self._changed.wait()

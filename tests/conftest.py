@@ -28,6 +28,11 @@ for _name in (
     "TEXT_TO_IMAGE_ENDPOINT_URL",
     "HF_HUB_OFFLINE",
     "TRANSFORMERS_OFFLINE",
+    "LOCAL_BASE_MODEL",
+    "LOCAL_MODEL_DIR",
+    "LOCAL_OFFLOAD",
+    "LOCAL_ALLOW_CPU",
+    "SPACES_ZERO_GPU",
 ):
     os.environ.pop(_name, None)
 

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from photomaker import cli
 from photomaker.errors import RefusedError
-from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label, parse
+from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, ProjectParams, TextParams, bounds, label, parse
 from photomaker.runtime import Runtime
 from photomaker.store import Generation
 from photomaker.ui import build_app
@@ -222,3 +222,9 @@ def test_the_pages_sliders_take_their_bounds_and_labels_from_the_models(runtime:
         low, high = bounds(model, name, max_images=limit)
         assert (slider.minimum, slider.maximum, slider.label) == (low, high, label(model, name)), name
         assert low <= slider.value <= high, f"{name} starts within its bounds"
+
+
+def test_a_project_name_with_a_next_line_control_character_is_refused_not_trimmed() -> None:
+    with pytest.raises(RefusedError) as refused:
+        parse(ProjectParams, {"name": "Family\x85"})
+    assert "U+0085" in str(refused.value)

@@ -12,6 +12,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from photomaker import faces
+from photomaker.engines.base import Engine, Loading, LoadStatus, try_again_in
 from photomaker.rest import rest_mount
 from photomaker.runtime import Runtime
 from photomaker.ui import concurrency, uploads
@@ -27,20 +28,41 @@ from photomaker.ui.uploads import PrivateUploads
 ENGINE_SOURCES = {
     "space": "the public PhotoMaker V2 Space",
     "endpoint": "a dedicated PhotoMaker V2 endpoint",
+    "local": "this machine's GPU",
 }
+"""The engines that run PhotoMaker V2, and where."""
+INSIGHTFACE_LICENCE = (
+    "PhotoMaker V2's identity path uses [InsightFace](https://github.com/deepinsight/insightface)'s face models, "
+    "licensed for non-commercial research only."
+)
+STATE_ICONS = {"ready": "🟢", "loading": "⏳", "failed": "🔴"}
+"""The engine's headline icon, by how far its model has loaded (engines that load nothing are ready)."""
 
 
-def engine_note(runtime: Runtime) -> str:
-    """What makes the user's images: the engine, whether results are previews, and any start-up problem."""
-    engine, text_engine = runtime.service.engine, runtime.service.text_engine
+def _engine_lines(engine: Engine) -> list[str]:
+    """The photo engine, and for one that loads its model, how far it has got."""
     if engine.preview:
-        lines = [
+        return [
             "🟡 **Preview engine (offline).** Avatars are made on this computer from your own photo: framed as a "
             "headshot and styled, without PhotoMaker. Set `HF_TOKEN` to use real PhotoMaker V2."
         ]
-    else:
-        source = ENGINE_SOURCES.get(engine.name, engine.name)
-        lines = [f"🟢 **Engine: {engine.name}.** Avatars are made by PhotoMaker V2 on {source}."]
+    status = engine.status() if isinstance(engine, Loading) else LoadStatus("ready", "")
+    source = ENGINE_SOURCES.get(engine.name, engine.name)
+    lines = [f"{STATE_ICONS[status.state]} **Engine: {engine.name}.** Avatars are made by PhotoMaker V2 on {source}."]
+    if status.state == "loading":
+        lines.append(f"**{status.message}** Avatars can be made once it is loaded. {try_again_in(status.wait_s)}")
+    elif status.state == "failed":
+        lines.append(f"⚠️ **{status.message}** No avatars can be made until this is fixed; see the server's log.")
+    if engine.name in ENGINE_SOURCES:
+        lines.append(INSIGHTFACE_LICENCE)
+    return lines
+
+
+def engine_note(runtime: Runtime) -> str:
+    """What makes the user's images: the engine, whether results are previews, its model loading, any start-up
+    problem."""
+    text_engine = runtime.service.text_engine
+    lines = _engine_lines(runtime.service.engine)
     lines.append(
         f"Text to Image: `{text_engine.name}`."
         if text_engine
@@ -50,7 +72,7 @@ def engine_note(runtime: Runtime) -> str:
         f"⚠️ **The {check.engine.name} engine could not be reached at start-up:** {check.problem}. "
         "Generations with it fail (and are refunded) until this is fixed."
         for check in runtime.health
-        if check.problem
+        if check.problem and not isinstance(check.engine, Loading)  # one that loads says how that went, above
     ]
     return "\n\n".join(lines)
 
@@ -84,6 +106,9 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             operates = username is not None and runtime.identity.is_operator(username)
             return {who: signed_in, monitoring: gr.Tab(visible=operates), **generate.on_load(data, username)}
 
+        generate.form.note_timer.tick(
+            generate.on_note, None, generate.note_outputs, api_name="ui_engine_note", api_visibility="private"
+        )
         demo.load(
             on_load,
             generate.choice,

@@ -30,6 +30,8 @@ from photomaker.ui.rating import RatingWidgets, build_rating
 DEFAULT_TIER = PhotoParams.model_fields["tier"].default
 RESULT_COLUMNS = 2
 """Results side by side in pairs; a single one takes the whole width."""
+NOTE_REFRESH_S = 3
+"""How often the engine note is shown again while the engine's model loads."""
 
 
 def field_slider(
@@ -85,6 +87,8 @@ class GenerateForm:
     generate: gr.Button
     generate_text: gr.Button
     note: gr.Markdown
+    note_timer: gr.Timer
+    """Shows the note again every few seconds while the engine's model loads (started by the page's load)."""
     results: gr.Gallery
     details: gr.Markdown
     rating: RatingWidgets
@@ -265,6 +269,7 @@ def _project_picker() -> dict[str, Any]:
 
 def _results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]:
     note = gr.Markdown(engine_note(), elem_id="engine-note")
+    note_timer = gr.Timer(NOTE_REFRESH_S, active=False)
     # As tall as its images (each whole, its caption under it: see `look`); all of them download in one click.
     results = gr.Gallery(
         label="Your avatars",
@@ -292,6 +297,7 @@ def _results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]
     )
     return {
         "note": note,
+        "note_timer": note_timer,
         "results": results,
         "details": details,
         "rating": rating,

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel
 
-from photomaker.engines.base import ProgressFn
+from photomaker.engines.base import Engine, Loading, ProgressFn
 from photomaker.errors import AccessError, PhotoMakerError, RefusedError
 from photomaker.params import PhotoParams, TextParams
 from photomaker.results import GenerationOutcome
@@ -39,6 +39,11 @@ Values = dict[Any, Any]
 def reporting_to(progress: gr.Progress) -> ProgressFn:
     """Our progress reports, shown on Gradio's progress bar."""
     return lambda fraction, message: progress(fraction, desc=message)
+
+
+def loading(engine: Engine) -> bool:
+    """The engine is still loading its model (so the page keeps showing how far it has got)."""
+    return isinstance(engine, Loading) and engine.status().state == "loading"
 
 
 class GenerateHandlers:
@@ -248,7 +253,7 @@ class GenerateHandlers:
         return {
             form.cost: self._cost(data, credits),
             **self._picker(username, None),
-            form.note: self.engine_note(),
+            **self.on_note(),
             form.my_data: gr.Accordion(visible=username is not None),
         }
 
@@ -256,7 +261,18 @@ class GenerateHandlers:
     def load_outputs(self) -> list[Any]:
         """What opening the page updates (see `on_load`)."""
         form = self.form
-        return [form.cost, form.history, form.project, form.note, form.my_data]
+        return [form.cost, form.history, form.project, form.note, form.note_timer, form.my_data]
+
+    def on_note(self) -> Values:
+        """The engine note again, and its timer running only while the engine's model loads."""
+        # Asked first: a model that finishes loading in between is then shown ready at the next tick.
+        active = loading(self.runtime.service.engine)
+        return {self.form.note: self.engine_note(), self.form.note_timer: gr.Timer(active=active)}
+
+    @property
+    def note_outputs(self) -> list[Any]:
+        """What the note's timer updates (see `on_note`)."""
+        return [self.form.note, self.form.note_timer]
 
     @property
     def outputs(self) -> list[Any]:

@@ -15,12 +15,11 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
+from photomaker.engines.base import GenerationRequest, GenerationResult, LoadStatus, ProgressFn
 from photomaker.engines.local import weights
 from photomaker.engines.local.hardware import gpu_duration_s, on_gpu, placement
-from photomaker.engines.local.loader import LoadStatus, LocalModel, load_pipeline
-from photomaker.engines.local.pipeline import Identity, PhotoMakerPipeline, merge_step
-from photomaker.errors import RefusedError
+from photomaker.engines.local.loader import LocalModel, load_pipeline
+from photomaker.engines.local.pipeline import Identity, PhotoMakerPipeline, identity_of, merge_step
 from photomaker.model_specs import style_strength_ratio
 from photomaker.settings import Settings
 
@@ -57,6 +56,9 @@ class LocalEngine:
 
     def status(self) -> LoadStatus:
         return self.model.status()
+
+    def wait(self, timeout_s: float | None = None) -> LoadStatus:
+        return self.model.wait(timeout_s)
 
     def check(self) -> None:
         """Raises once loading has failed; loading itself is not waited for."""
@@ -103,14 +105,7 @@ class LocalEngine:
                 self._embeddings.move_to_end(key)
             while len(self._embeddings) > EMBEDDINGS_KEPT:
                 self._embeddings.popitem(last=False)
-        pairs = [(image, embedding) for image, embedding in zip(images, found, strict=True) if embedding is not None]
-        if not pairs:
-            raise RefusedError(
-                "NO_FACE",
-                "PhotoMaker's face model found no face in your photos; upload a clear, well-lit photo of one "
-                "person facing the camera.",
-            )
-        return Identity(tuple(image for image, _ in pairs), tuple(embedding for _, embedding in pairs))
+        return identity_of(images, found)
 
     @staticmethod
     def _gpu_duration_s(

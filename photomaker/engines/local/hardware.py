@@ -103,7 +103,7 @@ def on_gpu(run: Callable[..., T], *, duration: Callable[..., int]) -> Callable[.
     """`run` as is, or on ZeroGPU under `spaces.GPU` for `duration(*args)` seconds, its quota refusals translated."""
     if not on_zerogpu():
         return run
-    import spaces  # type: ignore[import-not-found]  # only on ZeroGPU Spaces
+    import spaces  # only on ZeroGPU Spaces
 
     borrowed = spaces.GPU(duration=duration)(run)
 

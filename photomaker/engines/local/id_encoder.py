@@ -10,7 +10,7 @@ one token. Module and parameter names follow TencentARC's checkpoint key for key
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -144,7 +144,8 @@ class FacePerceiverResampler(nn.Module):
 
     def forward(self, latents: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         features = self.proj_in(features)
-        for attention, ff in self.layers:  # type: ignore[misc]  # each entry is the pair built above
+        for block in self.layers:
+            attention, ff = cast(nn.ModuleList, block)
             latents = attention(features, latents) + latents
             latents = ff(latents) + latents
         return self.norm_out(self.proj_out(latents))
@@ -187,7 +188,7 @@ class PhotoMakerIdEncoder(CLIPVisionModelWithProjection):
         self.visual_projection_2 = nn.Linear(shape.vision["hidden_size"], shape.second_projection_dim, bias=False)
         self.qformer_perceiver = QFormerPerceiver(shape)
 
-    def forward(  # type: ignore[override]  # a different model's forward, not CLIP's
+    def forward(  # a different model's forward than CLIP's
         self,
         pixel_values: torch.Tensor,
         face_embeds: torch.Tensor,
@@ -217,4 +218,5 @@ def load_id_encoder(
     with init_empty_weights(include_buffers=False):  # parameters on "meta", buffers (CLIP's position ids) real
         encoder = PhotoMakerIdEncoder(shape)
     encoder.load_state_dict(state, strict=True, assign=True)
-    return encoder.to(device=device, dtype=dtype).eval()
+    nn.Module.to(encoder, device=device, dtype=dtype)  # transformers wraps `to` in a way type checkers misread
+    return encoder.eval()

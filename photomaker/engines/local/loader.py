@@ -8,16 +8,14 @@ and how long to wait, and the page shows what is loading, how many GB, and rough
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
 
+from photomaker.engines.base import LoadStatus, try_again_in
 from photomaker.engines.local import weights
 from photomaker.engines.local.face_embedding import BuffaloEmbedder
 from photomaker.engines.local.hardware import Placement
@@ -31,17 +29,7 @@ LOAD_BYTES_PER_S = 1.0e9
 """Roughly how fast weights on disk become weights on the GPU, for the time left once downloads are done."""
 UNKNOWN_WAIT_S = 60.0
 
-State = Literal["loading", "ready", "failed"]
 Loader = Callable[[weights.Report], PhotoMakerPipeline]
-
-
-@dataclass(frozen=True)
-class LoadStatus:
-    """Where loading stands, for the page and for refusals."""
-
-    state: State
-    message: str
-    wait_s: float | None = None
 
 
 def load_pipeline(files: weights.ModelFiles, placement: Placement) -> PhotoMakerPipeline:
@@ -143,16 +131,9 @@ class LocalModel:
             return self._pipeline
         if status.state == "failed":
             raise BackendError("BACKEND_UNAVAILABLE", status.message, retryable=False)
-        raise RefusedError("MODEL_LOADING", f"{status.message} {waiting(status.wait_s)}", retry_after=status.wait_s)
-
-
-def waiting(wait_s: float | None) -> str:
-    """'Try again in about 3 min.', for a refusal or the page."""
-    if wait_s is None:
-        return "Try again in a few minutes."
-    if wait_s < 90:
-        return f"Try again in about {max(5, math.ceil(wait_s / 5) * 5)} s."
-    return f"Try again in about {math.ceil(wait_s / 60)} min."
+        raise RefusedError(
+            "MODEL_LOADING", f"{status.message} {try_again_in(status.wait_s)}", retry_after=status.wait_s
+        )
 
 
 def _reason(error: Exception) -> str:

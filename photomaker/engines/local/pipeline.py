@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -44,6 +44,20 @@ class Identity:
     embeddings: tuple[np.ndarray, ...]
 
 
+NO_FACE_FOUND = (
+    "PhotoMaker's face model found no face in your photos; upload a clear, well-lit photo of one person "
+    "facing the camera."
+)
+
+
+def identity_of(photos: Sequence[Image.Image], embeddings: Sequence[np.ndarray | None]) -> Identity:
+    """The photos a face was found in (`embeddings` holds None for the others); refused `NO_FACE` if none."""
+    pairs = [(photo, embedding) for photo, embedding in zip(photos, embeddings, strict=True) if embedding is not None]
+    if not pairs:
+        raise RefusedError("NO_FACE", NO_FACE_FOUND)
+    return Identity(tuple(photo for photo, _ in pairs), tuple(embedding for _, embedding in pairs))
+
+
 @dataclass(frozen=True)
 class Embeds:
     """A prompt's token embeddings and its pooled embedding."""
@@ -62,7 +76,7 @@ class PhotoMakerPipeline:
         self.sdxl = sdxl
         self.id_encoder = id_encoder
         self.faces = faces
-        size = id_encoder.config.image_size
+        size = cast(int, id_encoder.config.image_size)
         self.id_processor = CLIPImageProcessor(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
         for tokenizer in (sdxl.tokenizer, sdxl.tokenizer_2):
             tokenizer.add_tokens([TRIGGER_WORD], special_tokens=True)
@@ -73,10 +87,7 @@ class PhotoMakerPipeline:
 
     def identity(self, photos: Sequence[Image.Image]) -> Identity:
         """The photos with a face, and their embeddings; refused `NO_FACE` when none has one."""
-        found = [(photo, embedding) for photo in photos if (embedding := self.faces.embed(photo)) is not None]
-        if not found:
-            raise RefusedError("NO_FACE")
-        return Identity(tuple(photo for photo, _ in found), tuple(embedding for _, embedding in found))
+        return identity_of(photos, [self.faces.embed(photo) for photo in photos])
 
     def generate(
         self,

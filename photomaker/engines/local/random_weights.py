@@ -8,9 +8,10 @@ our prompts' class words and the trigger), which tokenizes any prompt, byte by b
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import torch
 from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
@@ -38,7 +39,7 @@ TINY_ENCODER = IdEncoderShape(
     perceiver_head_dim=32,
 )
 
-_UNET = {
+_UNET: dict[str, dict[str, Any]] = {
     "tiny": {
         "block_out_channels": (32, 64),
         "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
@@ -65,7 +66,7 @@ _UNET = {
     },
 }
 _VAE_CHANNELS = {"tiny": (32, 64), "full": (128, 256, 512, 512)}
-_TEXT = {
+_TEXT: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "tiny": (
         {"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 2},
         {"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 2},
@@ -92,7 +93,7 @@ def small_tokenizer() -> CLIPTokenizer:
     chars = _byte_chars()
     vocab = ["<|startoftext|>", "<|endoftext|>", *chars, *(char + "</w>" for char in chars)]
     merges: list[tuple[str, str]] = []
-    for word in WORDS:
+    for word in sorted(WORDS, key=len, reverse=True):  # a longer word merges before the shorter ones inside it
         parts = [*word[:-1], word[-1] + "</w>"]
         while len(parts) > 1:
             merges.append((parts[0], parts[1]))
@@ -101,7 +102,7 @@ def small_tokenizer() -> CLIPTokenizer:
     vocab = list(dict.fromkeys(vocab))
     return CLIPTokenizer(
         vocab={token: index for index, token in enumerate(vocab)},
-        merges=list(dict.fromkeys(merges)),
+        merges=cast(list[str], list(dict.fromkeys(merges))),  # the tokenizers library takes pairs; typed as str
         model_max_length=77,
     )
 
@@ -119,10 +120,11 @@ def _text_config(size: Size, index: int) -> CLIPTextConfig:
 
 
 def random_sdxl(size: Size, *, seed: int = 0) -> StableDiffusionXLPipeline:
-    """An SDXL pipeline of `size` with seeded random weights, in float32 on the CPU."""
+    """An SDXL pipeline of `size` with seeded random weights, in float32 (on the CPU, or on the device of a
+    surrounding `with torch.device(...)`)."""
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        **_UNET[size],  # type: ignore[arg-type]  # the UNet's many typed keywords, given as one table
+        **_UNET[size],
         layers_per_block=2,
         in_channels=4,
         out_channels=4,
@@ -138,9 +140,14 @@ def random_sdxl(size: Size, *, seed: int = 0) -> StableDiffusionXLPipeline:
         norm_num_groups=32 if size == "full" else 1,
         layers_per_block=2 if size == "full" else 1,
     )
-    scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1, timestep_spacing="leading"
-    )
+    with torch.device("cpu"):  # the scheduler's tables go through numpy, whatever device the models are built on
+        scheduler = EulerDiscreteScheduler(
+            beta_start=0.00085,
+            beta_end=0.012,
+            beta_schedule="scaled_linear",
+            steps_offset=1,
+            timestep_spacing="leading",
+        )
     return StableDiffusionXLPipeline(
         vae=vae,
         text_encoder=CLIPTextModel(_text_config(size, 0)),
@@ -161,21 +168,18 @@ def random_id_encoder_weights(size: Size, *, seed: int = 0) -> dict[str, torch.T
     return encoder.state_dict()
 
 
-def random_lora(sdxl: StableDiffusionXLPipeline, *, rank: int = 4, seed: int = 0) -> dict[str, torch.Tensor]:
-    """LoRA weights for `sdxl`'s UNet attention, in the `unet.`-prefixed PEFT layout `load_lora_weights` reads."""
+def random_lora(unet: UNet2DConditionModel, *, rank: int = 4, seed: int = 0) -> dict[str, torch.Tensor]:
+    """LoRA weights for `unet`'s attention (left as it is), in the `unet.`-prefixed PEFT layout
+    `load_lora_weights` reads."""
     from peft import LoraConfig, get_peft_model_state_dict
 
     torch.manual_seed(seed)
     config = LoraConfig(
         r=rank, lora_alpha=rank, target_modules=["to_q", "to_k", "to_v", "to_out.0"], init_lora_weights=False
     )
-    sdxl.unet.add_adapter(config, adapter_name="random")
-    state = {
-        f"unet.{key}": value.clone()
-        for key, value in get_peft_model_state_dict(sdxl.unet, adapter_name="random").items()
-    }
-    sdxl.unet.delete_adapters("random")
-    return state
+    adapted = copy.deepcopy(unet)
+    adapted.add_adapter(config, adapter_name="random")
+    return {f"unet.{key}": value for key, value in get_peft_model_state_dict(adapted, adapter_name="random").items()}
 
 
 def write_model_dir(directory: Path, *, size: Size = "tiny", seed: int = 0) -> Path:
@@ -183,7 +187,7 @@ def write_model_dir(directory: Path, *, size: Size = "tiny", seed: int = 0) -> P
     sdxl = random_sdxl(size, seed=seed)
     checkpoint = {
         "id_encoder": random_id_encoder_weights(size, seed=seed),
-        "lora_weights": random_lora(sdxl, seed=seed),
+        "lora_weights": random_lora(sdxl.unet, seed=seed),
     }
     sdxl.save_pretrained(directory / weights.BASE_DIR)
     torch.save(checkpoint, directory / weights.CHECKPOINT_FILE)

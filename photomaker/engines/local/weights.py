@@ -105,7 +105,7 @@ class _Tally:
     def progress_class(self) -> type[tqdm]:
         tally = self
 
-        class Counting(tqdm):  # type: ignore[misc]  # tqdm is untyped
+        class Counting(tqdm):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, **{**kwargs, "disable": True})
 
