@@ -14,7 +14,6 @@ import binascii
 import io
 import threading
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,7 @@ from PIL import Image
 
 from photomaker.engines.local import weights
 from photomaker.engines.local.hardware import placement
-from photomaker.engines.local.loader import LocalModel, load_pipeline
-from photomaker.engines.local.pipeline import PhotoMakerPipeline
+from photomaker.engines.local.loader import LocalModel, loader_for
 from photomaker.errors import RefusedError
 from photomaker.model_specs import STYLE_STRENGTH_RATIO_RANGE
 from photomaker.photos import MAX_PHOTOS
@@ -68,13 +66,10 @@ class EndpointRequest:
     seed: int
 
 
-def load(directory: Path, report: weights.Report) -> PhotoMakerPipeline:
-    """As the local engine loads: the weights in `directory` when it holds them, else the hub's `LOCAL_BASE_MODEL`."""
-    settings = Settings()
-    where = placement(settings)
-    holds_weights = (directory / weights.CHECKPOINT_FILE).is_file() or (directory / weights.BASE_DIR).is_dir()
-    files = weights.from_dir(directory) if holds_weights else weights.download(settings.local_base_model, report=report)
-    return load_pipeline(files, where)
+def weights_in(directory: Path) -> Path | None:
+    """`directory` when it holds weights in the `LOCAL_MODEL_DIR` layout, else None: the hub's `LOCAL_BASE_MODEL`."""
+    holds = (directory / weights.CHECKPOINT_FILE).is_file() or (directory / weights.BASE_DIR).is_dir()
+    return directory if holds else None
 
 
 def _field(name: str) -> str:
@@ -158,7 +153,9 @@ class EndpointHandler:
     """
 
     def __init__(self, path: str = "", *, wait: bool = True) -> None:
-        self.model = LocalModel(partial(load, Path(path)))
+        settings = Settings()
+        where = placement(settings)
+        self.model = LocalModel(loader_for(weights_in(Path(path)), where, base_model=settings.local_base_model))
         self.model.start()
         self._generating = threading.Lock()
         if wait:

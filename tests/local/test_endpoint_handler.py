@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from photomaker.engines.base import GenerationRequest, GenerationResult, no_progress
 from photomaker.engines.inference import InferenceEngine
+from photomaker.engines.local import loader
 from photomaker.engines.local.loader import UNKNOWN_WAIT_S
 from photomaker.engines.retry import RetryPolicy
 from photomaker.errors import BackendError
@@ -194,8 +195,8 @@ def test_while_the_model_loads_the_engine_waits_the_estimated_time_then_gets_its
 ) -> None:
     monkeypatch.setenv("LOCAL_ALLOW_CPU", "1")
     loaded = threading.Event()
-    real_load = handler.load_pipeline
-    monkeypatch.setattr(handler, "load_pipeline", lambda *args: loaded.wait(30) and real_load(*args))
+    real_load = loader.load_pipeline
+    monkeypatch.setattr(loader, "load_pipeline", lambda *args: loaded.wait(30) and real_load(*args))
     endpoint_handler = handler.EndpointHandler(str(tiny_model_dir), wait=False)
     waits: list[float] = []
 

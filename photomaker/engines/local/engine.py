@@ -16,9 +16,8 @@ import numpy as np
 from PIL import Image
 
 from photomaker.engines.base import GenerationRequest, GenerationResult, LoadStatus, ProgressFn
-from photomaker.engines.local import weights
 from photomaker.engines.local.hardware import gpu_duration_s, on_gpu, placement
-from photomaker.engines.local.loader import LocalModel, load_pipeline
+from photomaker.engines.local.loader import LocalModel, loader_for
 from photomaker.engines.local.pipeline import Identity, PhotoMakerPipeline, identity_of, merge_step
 from photomaker.model_specs import style_strength_ratio
 from photomaker.settings import Settings
@@ -43,15 +42,7 @@ class LocalEngine:
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalEngine:
         """The engine for these settings; refuses a machine without CUDA unless `LOCAL_ALLOW_CPU=1`."""
-        where = placement(settings)
-        model_dir = settings.local_model_dir
-
-        def load(report: weights.Report) -> PhotoMakerPipeline:
-            files = (
-                weights.from_dir(model_dir) if model_dir else weights.download(settings.local_base_model, report=report)
-            )
-            return load_pipeline(files, where)
-
+        load = loader_for(settings.local_model_dir, placement(settings), base_model=settings.local_base_model)
         return cls(LocalModel(load))
 
     def status(self) -> LoadStatus:

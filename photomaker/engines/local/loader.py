@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
@@ -55,6 +56,17 @@ def load_pipeline(files: weights.ModelFiles, placement: Placement) -> PhotoMaker
         sdxl.to(placement.device)
     faces = BuffaloEmbedder.from_dir(files.faces, providers=placement.onnx_providers)
     return PhotoMakerPipeline(sdxl, encoder, faces)
+
+
+def loader_for(model_dir: Path | None, placement: Placement, *, base_model: str) -> Loader:
+    """How to load PhotoMaker V2: from the weights in `model_dir` when given, else from the hub (`base_model` and
+    PhotoMaker V2's checkpoint, downloaded once into its cache)."""
+
+    def load(report: weights.Report) -> PhotoMakerPipeline:
+        files = weights.from_dir(model_dir) if model_dir else weights.download(base_model, report=report)
+        return load_pipeline(files, placement)
+
+    return load
 
 
 class LocalModel:
