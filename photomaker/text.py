@@ -1,24 +1,60 @@
-"""Text as people and programs send it, made safe to store.
+"""Text as people and programs send it, made safe to store and to show.
 
 A NUL byte cannot go into a PostgreSQL text column, a lone surrogate cannot be encoded for any
-database, and other control characters only hide what a prompt or a name says. Such text is
-refused where a user sends it (`unstorable`), and removed where a refusal of it is only being
-recorded (`storable`), so that recording a refusal can never fail.
+database, and other control characters only hide what a prompt or a name says. Format characters
+do worse where text is shown to people: a right-to-left override (U+202E) makes `gpj.exe` read as
+`exe.jpg`, and zero-width joiners, a BOM or tag characters hide text inside text; noncharacters
+(U+FFFF) are not text at all. Such text is refused where a user sends it (`unstorable`, naming the
+character), and removed where a refusal of it is only being recorded (`storable`), so that recording
+a refusal can never fail.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Any
 
 from photomaker.errors import RefusedError
 
 _CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-UNSTORABLE = re.compile(f"[{_CONTROL}\ud800-\udfff]")
-"""Control characters (tab, newline and carriage return are fine) and lone surrogates."""
-STORABLE_PATTERN = f"^[^{_CONTROL}]*$"
-"""Text without those control characters, as a JSON Schema pattern: what a schema can say of `UNSTORABLE` (UTF-8
+
+
+FORMAT_PLANES = (0x0, 0x1, 0xE)
+"""The planes that hold format characters (the Basic and Supplementary Multilingual Planes, and the tags')."""
+
+
+def _refused_codes() -> list[int]:
+    """Every format character (Unicode category Cf: bidi controls, invisible joiners and spaces, the BOM, tag
+    characters) and every noncharacter (U+FDD0-U+FDEF and the last two code points of each plane), in order."""
+    hidden = {
+        code
+        for plane in FORMAT_PLANES
+        for code in range(max(0xA0, plane << 16), (plane + 1) << 16)
+        if unicodedata.category(chr(code)) == "Cf"
+    }
+    nonchars = {*range(0xFDD0, 0xFDF0), *(plane << 16 | low for plane in range(17) for low in (0xFFFE, 0xFFFF))}
+    return sorted(hidden | nonchars)
+
+
+def _as_class(codes: list[int]) -> str:
+    """Code points as a regular expression's character class body: runs as ranges, literal characters."""
+    ranges: list[tuple[int, int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(chr(low) if low == high else f"{chr(low)}-{chr(high)}" for low, high in ranges)
+
+
+_HIDDEN = _as_class(_refused_codes())
+UNSTORABLE = re.compile(f"[{_CONTROL}{_HIDDEN}\ud800-\udfff]")
+"""Control characters (tab, newline and carriage return are fine), format characters, noncharacters and lone
+surrogates."""
+STORABLE_PATTERN = f"^[^{_CONTROL}{_HIDDEN}]*$"
+"""Text without those characters, as a JSON Schema pattern: what a schema can say of `UNSTORABLE` (UTF-8
 cannot carry a lone surrogate at all; only a JSON escape can)."""
 
 RECORDED_CHARS = 100
@@ -29,9 +65,13 @@ MAX_RECORDED_INT = 2**53
 
 
 def unstorable(text: str) -> str | None:
-    """The first character of `text` that cannot be stored, as `U+0000`; None when all can."""
+    """The first character of `text` we refuse, as `U+202E RIGHT-TO-LEFT OVERRIDE`; None when there is none."""
     found = UNSTORABLE.search(text)
-    return None if found is None else f"U+{ord(found.group()):04X}"
+    if found is None:
+        return None
+    character = found.group()
+    name = unicodedata.name(character, "")
+    return f"U+{ord(character):04X} {name}".rstrip()
 
 
 def storable(text: str) -> str:
@@ -41,7 +81,10 @@ def storable(text: str) -> str:
 
 def unstorable_message(what: str, character: str) -> str:
     """The refusal of text holding `character` (as `unstorable` names it)."""
-    return f"{what} contains a character that cannot be saved ({character}); remove it."
+    return (
+        f"{what} contains a character we do not accept ({character}): control, invisible and text-reordering "
+        "characters cannot be saved. Remove it and try again."
+    )
 
 
 def checked(value: Any, *, what: str) -> str:

@@ -131,7 +131,7 @@ def test_a_control_character_in_a_prompt_is_refused_and_recorded(capsys: pytest.
     photo = str(FIXTURES / "astronaut.png")
     assert main(["generate", "--photo", photo, "--prompt", "a head\x07shot", "--tier", "basic"]) == 2
     said = capsys.readouterr().err
-    assert "error [INVALID_PARAMS]: Prompt contains a character that cannot be saved (U+0007)" in said
+    assert "error [INVALID_PARAMS]: Prompt contains a character we do not accept (U+0007)" in said
     runtime = start_runtime(Settings(), tidy=False)
     with runtime.database.reading() as session:
         row = session.exec(select(Generation)).one()

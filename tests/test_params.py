@@ -228,3 +228,30 @@ def test_a_project_name_with_a_next_line_control_character_is_refused_not_trimme
     with pytest.raises(RefusedError) as refused:
         parse(ProjectParams, {"name": "Family\x85"})
     assert "U+0085" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("sent", "named"),
+    [
+        ("a headshot \u202egpj.exe", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("a head\u2066shot", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("a head\u200bshot", "U+200B ZERO WIDTH SPACE"),
+        ("a head\u200dshot", "U+200D ZERO WIDTH JOINER"),
+        ("\ufeffa headshot", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        ("a headshot\uffff", "U+FFFF"),
+        ("a headshot\U000e0041", "U+E0041 TAG LATIN CAPITAL LETTER A"),
+    ],
+)
+@pytest.mark.parametrize("field", ["prompt", "negative_prompt", "project"])
+def test_text_that_hides_or_reorders_what_it_says_is_refused_naming_the_character(
+    field: str, sent: str, named: str
+) -> None:
+    with pytest.raises(RefusedError) as refused:
+        parse(PhotoParams, {"prompt": "a headshot", field: sent})
+    assert refused.value.code == "INVALID_PARAMS"
+    assert f"({named})" in refused.value.message and "Remove it" in refused.value.message
+
+
+def test_text_in_other_scripts_and_emoji_is_accepted() -> None:
+    prompt = "portrait à la Renoir, 東京の夜, مرحبا, עברית, 😀🎨, tab\there"
+    assert parse(PhotoParams, {"prompt": prompt, "project": "Été 2026 🌞"}).prompt == prompt

@@ -27,7 +27,11 @@ BAD_NAMES = [
     ("  \t ", "Project name is missing"),
     (None, "Project name is missing"),
     ("x" * 101, "at most 100 characters"),
-    ("Hol\x00iday", "cannot be saved (U+0000)"),
+    ("Hol\x00iday", "we do not accept (U+0000)"),
+    ("Holiday\u202egpj.exe", "we do not accept (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    ("Holi\u200dday", "we do not accept (U+200D ZERO WIDTH JOINER)"),
+    ("\ufeffHoliday", "we do not accept (U+FEFF ZERO WIDTH NO-BREAK SPACE)"),
+    ("Holiday\uffff", "we do not accept (U+FFFF)"),
     (5, "Project name"),
 ]
 
