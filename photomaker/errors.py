@@ -36,6 +36,7 @@ ErrorCode = Literal[
     "NAME_TAKEN",
     "IDEMPOTENCY_KEY_REUSED",
     "IDEMPOTENCY_KEY_IN_USE",
+    "REQUEST_TOO_LARGE",
     "INTERNAL",
 ]
 
@@ -73,6 +74,7 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "IDEMPOTENCY_KEY_IN_USE": (
         "A request with this Idempotency-Key is still being answered; wait for it, then send the request again."
     ),
+    "REQUEST_TOO_LARGE": "The request is larger than this app takes; send less and try again.",
     "INTERNAL": "Something went wrong on our side; try again. Your credits were refunded.",
 }
 

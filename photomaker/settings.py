@@ -69,10 +69,17 @@ class Settings(BaseSettings):
     oauth_client_id: str | None = None
     oauth_client_secret: SecretStr | None = None
     hf_endpoint: str | None = None
+    space_host: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_request_kb: int = Field(default=256, ge=16)
+    anonymous_upload_s: float = Field(default=60, gt=0)
+    refusals_per_min: int = Field(default=20, ge=1)
+    refusals_per_min_per_address: int = Field(default=60, ge=1)
+    proxy_hops: int | None = Field(default=None, ge=0)
 
-    @field_validator("admin_users", mode="before")
+    @field_validator("admin_users", "space_host", "allowed_origins", mode="before")
     @classmethod
-    def _split_admins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
@@ -127,6 +134,19 @@ class Settings(BaseSettings):
     def sign_in_required(self) -> bool:
         """True on a Space with `hf_oauth: true` (it sets `SPACE_ID` and `OAUTH_CLIENT_ID`): every user signs in."""
         return bool(self.space_id and self.oauth_client_id)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest body of a request that carries no photos."""
+        return self.max_request_kb * 1024
+
+    @property
+    def forwarding_proxies(self) -> int:
+        """How many proxies in front of the app add the client's address to `X-Forwarded-For`: `PROXY_HOPS`, else
+        one on a Space (its own proxy) and none elsewhere."""
+        if self.proxy_hops is not None:
+            return self.proxy_hops
+        return 1 if self.space_id else 0
 
     @property
     def token(self) -> str | None:

@@ -14,6 +14,8 @@ from photomaker.ui.signin import session_middleware
 
 OAUTH_SECRET = "test-oauth-secret"
 METRICS_TOKEN = "test-metrics-token-3456"
+SPACE_HOST = "studio-photomaker.hf.space"
+"""Where the Space is served (what Spaces set `SPACE_HOST` to)."""
 
 
 def space_settings(folder: Path, *, database_url: str, hub_url: str) -> Settings:
@@ -29,6 +31,7 @@ def space_settings(folder: Path, *, database_url: str, hub_url: str) -> Settings
         admin_users="carol",
         metrics_token=METRICS_TOKEN,
         hf_endpoint=hub_url,
+        space_host=SPACE_HOST,
     )
 
 

@@ -64,9 +64,7 @@ def generation_routes(runtime: Runtime) -> APIRouter:
     ) -> JSONResponse:
         """Avatars from 1-4 photos of one person, filed in one of your projects: `multipart/form-data` with one
         `photos` part per photo and the same fields as the Gradio API's `/generate_avatar`."""
-        async with photo_form(
-            request, max_photo_bytes=runtime.settings.max_photo_bytes, folder=runtime.settings.incoming_dir
-        ) as form:
+        async with photo_form(request, folder=runtime.settings.incoming_dir) as form:
 
             async def make() -> Answer:
                 if PROJECT_FIELD in form.values:

@@ -53,6 +53,7 @@ STATUS: dict[ErrorCode, int] = {
     "NAME_TAKEN": 409,
     "IDEMPOTENCY_KEY_REUSED": 409,
     "IDEMPOTENCY_KEY_IN_USE": 409,
+    "REQUEST_TOO_LARGE": 413,
     "INTERNAL": 500,
 }
 TITLES: dict[int, str] = {

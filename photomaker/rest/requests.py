@@ -19,10 +19,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.types import Message
 
 from photomaker.errors import RefusedError
-from photomaker.photos import MAX_PHOTOS, PhotoUpload
+from photomaker.photos import PhotoUpload
 from photomaker.storage import private_folder
 from photomaker.text import RECORDED_CHARS, quoted, storable
 
@@ -58,31 +57,6 @@ class PhotoForm:
     """The SHA-256 of each photo's bytes, for the request's fingerprint."""
 
 
-def _body_limit(request: Request, *, max_photo_bytes: int) -> Request:
-    """The request, refused PHOTO_TOO_LARGE as soon as its body grows past what `MAX_PHOTOS` photos and the fields
-    can take, whether or not it said its length."""
-    limit = MAX_PHOTOS * max_photo_bytes + FORM_ALLOWANCE
-    too_large = RefusedError(
-        "PHOTO_TOO_LARGE",
-        f"The request is larger than {MAX_PHOTOS} photos of {max_photo_bytes // (1 << 20)} MB can be; "
-        "send smaller photos.",
-    )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    received = 0
-
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        received += len(message.get("body", b""))
-        if received > limit:
-            raise too_large
-        return message
-
-    return Request(request.scope, receive)
-
-
 def _copy(uploads: list[UploadFile], folder: Path) -> tuple[list[PhotoUpload], list[str]]:
     """Each uploaded file copied into `folder`, with its name as the user knows it and the SHA-256 of its bytes."""
     photos, digests = [], []
@@ -100,10 +74,10 @@ def _copy(uploads: list[UploadFile], folder: Path) -> tuple[list[PhotoUpload], l
 
 
 @asynccontextmanager
-async def photo_form(request: Request, *, max_photo_bytes: int, folder: Path) -> AsyncIterator[PhotoForm]:
-    """The request's multipart form, its photos on disk in `folder` until the block ends."""
-    limited = _body_limit(request, max_photo_bytes=max_photo_bytes)
-    async with limited.form(max_files=MAX_FORM_FILES, max_part_size=FORM_ALLOWANCE) as form:
+async def photo_form(request: Request, *, folder: Path) -> AsyncIterator[PhotoForm]:
+    """The request's multipart form, its photos on disk in `folder` until the block ends (its size was checked
+    on the way in: `photomaker.web.body_limit`)."""
+    async with request.form(max_files=MAX_FORM_FILES, max_part_size=FORM_ALLOWANCE) as form:
         uploads, values = [], {}
         for name, value in form.multi_items():
             if name == PHOTOS_FIELD:

@@ -24,6 +24,8 @@ from photomaker.ui.monitoring_tab import build_monitoring_tab
 from photomaker.ui.routes import metrics_route
 from photomaker.ui.signin import gradio_signs_in, session_middleware
 from photomaker.ui.uploads import PrivateUploads
+from photomaker.web.body_limit import BodyLimit
+from photomaker.web.guard import CrossSiteGuard, allowed_origins
 
 ENGINE_SOURCES = {
     "space": "the public PhotoMaker V2 Space",
@@ -127,13 +129,20 @@ def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
     folders): avatars reach their owner as served copies of their own events' outputs.
     """
     settings = runtime.settings
-    # Uploads nobody claimed (a page closed before Generate, a process that died) go once older than any request.
-    sweep_uploads = partial(uploads.sweep, older_than_s=settings.longest_request_s)
+    # Uploads nobody claimed (a page closed before Generate, a process that died) go once older than any request;
+    # those of clients not signed in on a Space, within seconds unless the client asked for something.
+    sweep_uploads = partial(
+        uploads.sweep, older_than_s=settings.longest_request_s, anonymous_older_than_s=settings.anonymous_upload_s
+    )
     sweep_uploads()
     runtime.housekeeping.start(chores=[sweep_uploads])
+    # Outermost first: other websites' requests and oversized bodies are refused before anything reads them; the
+    # uploads' middleware reads the signed-in session.
     middleware = [
-        Middleware(PrivateUploads, secure=settings.sign_in_required),
+        Middleware(CrossSiteGuard, allowed=allowed_origins(settings)),
+        Middleware(BodyLimit, settings=settings),
         *session_middleware(settings),
+        Middleware(PrivateUploads, settings=settings),
     ]
     faces.WORKERS.start()  # loading the face models takes a second or two: not on the first generation
     # Generations carry their engine's limit; every other call has none (see `concurrency`).
@@ -143,6 +152,8 @@ def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
         theme=THEME,
         css=CSS,
         footer_links=["api"],
+        max_file_size=settings.max_photo_bytes,
+        enable_monitoring=False,  # Gradio's own traffic monitoring is public; ours is the Monitoring tab
         app_kwargs={"routes": [metrics_route(runtime), rest_mount(runtime)], "middleware": middleware},
         **options,
     )

@@ -10,10 +10,12 @@ signed with the key Gradio derives from `OAUTH_CLIENT_SECRET`, and offers no sig
 from __future__ import annotations
 
 import hashlib
+import time
 
 from gradio.utils import get_space
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Scope
 
 from photomaker.settings import Settings
 
@@ -33,3 +35,19 @@ def session_middleware(settings: Settings) -> list[Middleware]:
     secret = settings.oauth_client_secret.get_secret_value() if settings.oauth_client_secret else ""
     key = hashlib.sha256((secret + SESSION_KEY_VERSION).encode()).hexdigest()
     return [Middleware(SessionMiddleware, secret_key=key, same_site="none", https_only=True)]
+
+
+def signed_in_user(scope: Scope) -> str | None:
+    """The HF username of the browser session making this request (as Gradio's sign-in stores it), or None.
+
+    Read where the request passes the middleware, before Gradio turns the session into a profile."""
+    session = scope.get("session") or {}
+    oauth_info = session.get("oauth_info") if isinstance(session, dict) else None
+    if not isinstance(oauth_info, dict):
+        return None
+    expires_at = oauth_info.get("expires_at")
+    if isinstance(expires_at, int | float) and expires_at < time.time():
+        return None
+    userinfo = oauth_info.get("userinfo")
+    name = userinfo.get("preferred_username") if isinstance(userinfo, dict) else None
+    return name if isinstance(name, str) and name else None
