@@ -17,6 +17,7 @@ from photomaker.rest import rest_mount
 from photomaker.runtime import Runtime
 from photomaker.ui import concurrency, uploads
 from photomaker.ui.api import register_api
+from photomaker.ui.cache import expire_downloads
 from photomaker.ui.generate_tab import build_generate_tab
 from photomaker.ui.identity import viewer
 from photomaker.ui.look import CSS, THEME
@@ -135,7 +136,7 @@ def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
         uploads.sweep, older_than_s=settings.longest_request_s, anonymous_older_than_s=settings.anonymous_upload_s
     )
     sweep_uploads()
-    runtime.housekeeping.start(chores=[sweep_uploads])
+    runtime.housekeeping.start(chores=[sweep_uploads, expire_downloads])
     # Outermost first: other websites' requests and oversized bodies are refused before anything reads them; the
     # uploads' middleware reads the signed-in session.
     middleware = [

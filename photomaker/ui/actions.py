@@ -11,7 +11,7 @@ from photomaker.engines.base import ProgressFn, no_progress
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
 from photomaker.ui import uploads
-from photomaker.ui.cache import copies_of, served_download, withdraw
+from photomaker.ui.cache import copies_of, served_download, withdraw, withdraw_downloads
 
 DATA_EXPORT_NAME = "my-photomaker-data.zip"
 
@@ -51,13 +51,16 @@ def generate_from_text(
 
 def export_file(runtime: Runtime, username: str) -> str:
     """The user's data as a ZIP, served to them alone."""
-    served, _ = served_download(DATA_EXPORT_NAME, lambda path: runtime.accounts.export_data(username, path))
+    served, _ = served_download(
+        DATA_EXPORT_NAME, lambda path: runtime.accounts.export_data(username, path), owner=username
+    )
     return served
 
 
 def delete_data(runtime: Runtime, username: str) -> DeletionSummary:
-    """Delete the user's data, and the copies of their avatars that were served to them."""
+    """Delete the user's data, and every copy served to them: their avatars and thumbnails, and their exports."""
     copies = copies_of(runtime.accounts.avatar_files(username))
     summary = runtime.accounts.delete_data(username)
     withdraw(copies)
+    withdraw_downloads(username)
     return summary

@@ -2,14 +2,19 @@
 
 Nothing under `DATA_DIR` is served. An avatar reaches its owner as an output of their own event:
 a copy in this cache, in a folder named by a hash of its content and a secret seed, which nobody
-can guess without already having the image.
+can guess without already having the image. A download made for someone (their data export, an
+operator's CSV) is served for `DOWNLOAD_KEPT_S` and then deleted, and a user's own go at once when
+they delete their data, with the copies of their avatars and thumbnails.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,13 +34,61 @@ def served_copy(path: Path) -> str:
     return processing_utils.save_file_to_cache(path, cache_dir=str(cache_dir()))
 
 
-def served_download(name: str, write: Callable[[Path], T]) -> tuple[str, T]:
-    """A file made for the caller (a CSV, a ZIP), written by `write` in a private folder and served
-    from the cache alone (the original is deleted at once); returns its path and what `write` said."""
+DOWNLOAD_KEPT_S = 600.0
+"""How long a download made for someone stays served: time to click it, not a place to keep it."""
+
+
+@dataclass(frozen=True)
+class _Download:
+    owner: str
+    folder: Path
+    made: float
+
+
+class _Downloads:
+    """The downloads this process served, and whose they are."""
+
+    def __init__(self) -> None:
+        self._made: list[_Download] = []
+        self._lock = threading.Lock()
+
+    def add(self, owner: str, served: Path) -> None:
+        with self._lock:
+            self._made.append(_Download(owner, served.parent, time.time()))
+
+    def take(self, keep: Callable[[_Download], bool]) -> list[Path]:
+        """The folders of the downloads `keep` rejects, forgotten here."""
+        with self._lock:
+            gone = [made.folder for made in self._made if not keep(made)]
+            self._made = [made for made in self._made if keep(made)]
+        return gone
+
+
+_DOWNLOADS = _Downloads()
+
+
+def served_download(name: str, write: Callable[[Path], T], *, owner: str) -> tuple[str, T]:
+    """A file made for `owner` (a CSV, a ZIP), written by `write` in a private folder and served from the cache
+    alone (the original is deleted at once) for `DOWNLOAD_KEPT_S`; returns its path and what `write` said."""
     with tempfile.TemporaryDirectory(prefix="photomaker-download-") as folder:
         path = Path(folder) / name
         said = write(path)
-        return served_copy(path), said
+        served = served_copy(path)
+    _DOWNLOADS.add(owner, Path(served))
+    return served, said
+
+
+def withdraw_downloads(owner: str) -> None:
+    """Delete every download served to `owner` (their data export, after they deleted their data)."""
+    withdraw(_DOWNLOADS.take(lambda made: made.owner != owner))
+
+
+def expire_downloads(*, older_than_s: float = DOWNLOAD_KEPT_S) -> int:
+    """Delete the downloads served longer ago than `older_than_s`; returns how many."""
+    cutoff = time.time() - older_than_s
+    expired = _DOWNLOADS.take(lambda made: made.made >= cutoff)
+    withdraw(expired)
+    return len(expired)
 
 
 def copies_of(paths: Iterable[Path]) -> list[Path]:

@@ -194,8 +194,8 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
         view = view_of(window_value, tier_value, hide)
         name = f"generations-{view.window}-{view.tier}-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.csv"
         with shown_to_user():
-            operator(runtime, profile)
-            served, rows = served_download(name, lambda path: exports.export_csv(database, view, path))
+            admin = operator(runtime, profile)
+            served, rows = served_download(name, lambda path: exports.export_csv(database, view, path), owner=admin)
         gr.Info(f"Exported {rows:,} generations.")
         return gr.update(value=served, visible=True)
 
