@@ -57,18 +57,25 @@ class Jobs:
         self._running: dict[int, _Running] = {}
         self._lock = threading.Lock()
 
-    def start_avatar(self, username: str, uploads: Sequence[PhotoUpload], values: Mapping[str, Any]) -> int:
+    def start_avatar(
+        self,
+        username: str,
+        uploads: Sequence[PhotoUpload],
+        values: Mapping[str, Any],
+        *,
+        address: str | None = None,
+    ) -> int:
         """Check and charge a Photo to Avatar request, then make it in the background; returns its generation id.
 
         Raises RefusedError (recorded, nothing charged) like `GenerationService.generate_avatar`. The photos
         are read before this returns: the caller may delete them then.
         """
-        prepared = self.service.prepare_avatar(username, values, photo_count=len(uploads))
+        prepared = self.service.prepare_avatar(username, values, photo_count=len(uploads), address=address)
         return self._submit(self.service.accept(prepared, uploads))
 
-    def start_text(self, username: str, values: Mapping[str, Any]) -> int:
+    def start_text(self, username: str, values: Mapping[str, Any], *, address: str | None = None) -> int:
         """Check and charge a Text to Image request, then make it in the background; returns its generation id."""
-        return self._submit(self.service.accept(self.service.prepare_text(username, values)))
+        return self._submit(self.service.accept(self.service.prepare_text(username, values, address=address)))
 
     def _submit(self, accepted: Accepted) -> int:
         running = _Running()

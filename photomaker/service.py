@@ -18,7 +18,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -40,6 +40,7 @@ from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.leases import Leases
 from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, RunParams, TextParams, given, parse
 from photomaker.photos import PhotoUpload
+from photomaker.refusals import Asked, Refusals
 from photomaker.results import GenerationDetails, GenerationOutcome
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
@@ -62,10 +63,6 @@ def waiting_for_turn(ahead: int) -> str:
     return f"{WAITING_FOR_TURN}: {ahead} ahead of yours"
 
 
-Asked = Callable[..., generations.Draft]
-"""What a request asked for, as a refusal records it: a Draft waiting for its user's id."""
-
-
 @dataclass(frozen=True)
 class Prepared:
     """A request that passed every check but the photos': all `run` needs."""
@@ -77,6 +74,8 @@ class Prepared:
     run_params: RunParams
     project: str
     asked: Asked
+    address: str | None = None
+    """The client's address, where a surface knows it: refusals count against it too."""
 
 
 @dataclass(frozen=True)
@@ -153,23 +152,12 @@ class GenerationService:
         self.leases = leases or Leases(database, lease_s=settings.generation_lease_s)
         self._turns: dict[str, Turns] = {}
         self._turns_lock = threading.Lock()
+        self.refusals = Refusals(settings=settings, database=database)
 
     def models(self, *, mode: str = "photo") -> list[AIModel]:
         """The enabled models of one mode, cheapest first."""
         with self.database.reading() as session:
             return model_rows.list_models(session, mode=mode)
-
-    @contextmanager
-    def _recording_refusal(self, username: str, asked: Asked) -> Iterator[None]:
-        """Record a refusal raised in the block as a `rejected` row (no credit moves), then re-raise it."""
-        try:
-            yield
-        except RefusedError as error:
-            with self.database.session() as session:
-                user = open_account(session, username, self.settings)
-                generations.reject(session, asked(user_id=row_id(user)), error=error)
-            log.info("generation refused for user %s: %s", row_id(user), error.code)
-            raise
 
     def prepare_avatar(
         self,
@@ -178,12 +166,14 @@ class GenerationService:
         *,
         photo_count: int,
         upload_problem: RefusedError | None = None,
+        address: str | None = None,
     ) -> Prepared:
         """Every check of a photo request that does not read the photos; a refusal is recorded and raised.
 
         `upload_problem` is a refusal of the uploads found before (a file this caller did not upload):
-        recorded like the others.
+        recorded like the others. `address` is the client's, where the surface knows it.
         """
+        self.refusals.admit(username, address=address)
         tier = given(PhotoParams, values, "tier")
         model = self._photo_model(tier) if isinstance(tier, str) and not text.unstorable(tier) else None
         recorded = {key: given(PhotoParams, values, key) for key in ("style", "num_images")}
@@ -195,7 +185,7 @@ class GenerationService:
             params={"tier": tier, **recorded},
             photo_count=photo_count,
         )
-        with self._recording_refusal(username, asked):
+        with self.refusals.recorded(username, asked, address=address):
             if upload_problem is not None:
                 raise upload_problem
             if model is None:
@@ -208,16 +198,19 @@ class GenerationService:
                 params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
             )
         run_params = RunParams.for_photo(params, model)
-        return self._prepared(username, model, self.engine, built, run_params, project=params.project, asked=asked)
+        return self._prepared(
+            username, model, self.engine, built, run_params, project=params.project, asked=asked, address=address
+        )
 
     def _photo_model(self, tier: str) -> AIModel | None:
         with self.database.reading() as session:
             found = model_rows.find_model(session, tier=tier)
         return found if found is not None and found.mode == "photo" else None
 
-    def prepare_text(self, username: str, values: Mapping[str, Any]) -> Prepared:
+    def prepare_text(self, username: str, values: Mapping[str, Any], *, address: str | None = None) -> Prepared:
         """Every check of a Text to Image request; a refusal is recorded and raised, with the model asked for
         (the default one when none or an unknown one was)."""
+        self.refusals.admit(username, address=address)
         engine = self.text_engine
         models = self.models(mode="text")
         key = values.get("model") or None
@@ -227,7 +220,7 @@ class GenerationService:
             recorded["model"] = key
         default = model or (models[0] if models else None)
         asked = _asked(values, mode="text", engine=engine.name if engine else "none", model=default, params=recorded)
-        with self._recording_refusal(username, asked):
+        with self.refusals.recorded(username, asked, address=address):
             if engine is None:
                 raise RefusedError("NOT_OFFERED", TEXT_MODE_OFF)
             if model is None:
@@ -241,7 +234,9 @@ class GenerationService:
                 params.prompt, style=prompts.NO_STYLE, negative_prompt=params.negative_prompt, with_trigger=False
             )
         run_params = RunParams.for_text(params, model)
-        return self._prepared(username, model, engine, built, run_params, project=params.project, asked=asked)
+        return self._prepared(
+            username, model, engine, built, run_params, project=params.project, asked=asked, address=address
+        )
 
     @staticmethod
     def _prepared(
@@ -253,6 +248,7 @@ class GenerationService:
         *,
         project: str,
         asked: Asked,
+        address: str | None,
     ) -> Prepared:
         request = GenerationRequest.from_prompts(
             built,
@@ -267,7 +263,7 @@ class GenerationService:
             guidance_scale=run_params.guidance_scale,
             seed=random.randint(0, MAX_SEED) if run_params.seed_requested == -1 else run_params.seed_requested,
         )
-        return Prepared(username, model, engine, request, run_params, project, asked)
+        return Prepared(username, model, engine, request, run_params, project, asked, address)
 
     def generate_avatar(
         self,
@@ -275,17 +271,23 @@ class GenerationService:
         uploads: Sequence[PhotoUpload],
         values: Mapping[str, Any],
         *,
+        address: str | None = None,
         progress: ProgressFn = no_progress,
     ) -> GenerationOutcome:
         """Make avatars from photos; raises RefusedError (nothing charged) or BackendError (refunded)."""
-        prepared = self.prepare_avatar(username, values, photo_count=len(uploads))
+        prepared = self.prepare_avatar(username, values, photo_count=len(uploads), address=address)
         return self.run(prepared, uploads, progress=progress)
 
     def generate_from_text(
-        self, username: str, values: Mapping[str, Any], *, progress: ProgressFn = no_progress
+        self,
+        username: str,
+        values: Mapping[str, Any],
+        *,
+        address: str | None = None,
+        progress: ProgressFn = no_progress,
     ) -> GenerationOutcome:
         """Make images from a prompt alone; raises RefusedError (nothing charged) or BackendError (refunded)."""
-        return self.run(self.prepare_text(username, values), progress=progress)
+        return self.run(self.prepare_text(username, values, address=address), progress=progress)
 
     def run(
         self, prepared: Prepared, uploads: Sequence[PhotoUpload] = (), *, progress: ProgressFn = no_progress
@@ -302,7 +304,7 @@ class GenerationService:
         an accepted job may wait for its turn in another thread without being taken for dead.
         """
         request, notes = prepared.request, []
-        with self._recording_refusal(prepared.username, prepared.asked):
+        with self.refusals.recorded(prepared.username, prepared.asked, address=prepared.address):
             if request.mode == "photo":
                 progress(0.05, "Checking your photos")
                 prepared_photos = photos.prepare(uploads, max_bytes=self.settings.max_photo_bytes)
@@ -378,7 +380,10 @@ class GenerationService:
             photo_count=len(request.photos),
             preview=prepared.engine.preview,
         )
-        with self._recording_refusal(prepared.username, draft), self.database.session() as session:
+        with (
+            self.refusals.recorded(prepared.username, draft, address=prepared.address),
+            self.database.session() as session,
+        ):
             user = open_account(session, prepared.username, self.settings)
             folder = accounts.get_or_create_project(session, user_id=row_id(user), name=prepared.project)
             return generations.start(

@@ -19,6 +19,8 @@ os.environ["GRADIO_TEMP_DIR"] = str(_UPLOADS)
 os.environ["HF_TOKEN"] = ""
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# Tests refuse on purpose, many times a minute; the refusal limit's own tests set theirs.
+os.environ["REFUSALS_PER_MIN"] = os.environ["REFUSALS_PER_MIN_PER_ADDRESS"] = "100000"
 for _name in (
     "DATABASE_URL",
     "PHOTOMAKER_ENGINE",

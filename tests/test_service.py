@@ -414,9 +414,9 @@ def test_failures_are_logged_with_the_generation_the_code_and_the_refund(
 def test_refusals_are_logged_with_their_code(
     runtime: Runtime, face_photo: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with pytest.raises(RefusedError), caplog.at_level("INFO", logger="photomaker.service"):
+    with pytest.raises(RefusedError), caplog.at_level("INFO", logger="photomaker.refusals"):
         runtime.service.generate_avatar("local", *_params(face_photo, steps=1))
     user_id = _rows(runtime)[0].user_id
-    assert [r.getMessage() for r in caplog.records if r.name == "photomaker.service"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "photomaker.refusals"] == [
         f"generation refused for user {user_id}: INVALID_PARAMS"
     ]

@@ -19,7 +19,7 @@ from photomaker import text
 from photomaker.errors import RefusedError
 from photomaker.likeness import ALIKE_SCORE, SAME_PERSON_DISTANCE
 from photomaker.monitoring import histogram
-from photomaker.store import AIModel, Database, rollups
+from photomaker.store import AIModel, Database, rollups, turned_away
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow
 from photomaker.store.rollups import FASTEST_MS, LIKENESS_COLUMNS, RATING_COLUMNS, SLOWEST_MS, STARS, Scope
@@ -42,6 +42,9 @@ DEFINITIONS: dict[str, str] = {
     "interpolated between the fastest and slowest times seen, so never outside them",
     "adoption_rate": "share of completed generations made from photos (photo to avatar) rather than text; "
     "across all tiers only (n/a when one tier is chosen, as a tier has one mode)",
+    "turned_away": "requests turned away unread, before anything was checked, because their user or address had "
+    "too many refusals that minute (REFUSALS_PER_MIN); all tiers, counted per hour and never with a row each, so "
+    "they are not in total or refused",
     "avg_rating": "mean stars (1-5) over rated generations",
     "credits_spent": "credits charged for completed generations (failures are refunded, refusals cost nothing)",
     "likeness_ok_rate": "share of scored avatars that look like the person: after a photo to avatar generation, "
@@ -373,6 +376,7 @@ def dashboard(database: Database, view: View, *, now: datetime | None = None, se
         scope = scope_for(view, models, now)
         period = PERIOD_HOURS[view.window]
         counts = rollups.aggregate(session, scope, by=("model_key", "mode", "status", "error_code"), sums=COUNT_SUMS)
+        turned = turned_away.total(session, since_hour=scope.since_hour)
         completed = replace(scope, statuses=("completed",))
         details = rollups.aggregate(session, completed, by=("model_key",), sums=DETAIL_SUMS)
         outcome_series: list[dict[str, Any]] = []
@@ -385,7 +389,10 @@ def dashboard(database: Database, view: View, *, now: datetime | None = None, se
             completed_series = rollups.aggregate(
                 session, completed, by=("period", "model_key", "engine"), sums=SERIES_SUMS, period_hours=period
             )
-    result = _summarise(counts, details, models, view=view, since_hour=scope.since_hour, now=now)
+    result = {
+        **_summarise(counts, details, models, view=view, since_hour=scope.since_hour, now=now),
+        "turned_away": turned,
+    }
     success = _success_points(outcome_series)
     latency = _latency_points(completed_series, models)
     starts = [point.start for point in success] + [point.start for points in latency.values() for point in points]

@@ -19,7 +19,7 @@ from prometheus_client.utils import floatToGoString
 from photomaker.likeness import ALIKE_SCORE
 from photomaker.monitoring import histogram
 from photomaker.monitoring.histogram import Histogram
-from photomaker.store import Database, rollups
+from photomaker.store import Database, rollups, turned_away
 from photomaker.store.rollups import LIKENESS_COLUMNS, RATING_COLUMNS, STARS, Scope
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -75,6 +75,7 @@ class RollupCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self.database.session() as session:
             rows = rollups.aggregate(session, Scope(), by=LABELS, sums=SUMS)
+            turned = turned_away.total(session, since_hour=None)
         generations = CounterMetricFamily(
             "photomaker_generations",
             "Finished generations by model key, mode, final status, engine and error code.",
@@ -128,6 +129,11 @@ class RollupCollector(Collector):
         )
         yield alike
         yield faceless
+        yield CounterMetricFamily(
+            "photomaker_requests_turned_away",
+            "Requests turned away unread for too many refusals that minute (per user or address; no row each).",
+            value=turned,
+        )
 
 
 def registry_for(database: Database) -> CollectorRegistry:

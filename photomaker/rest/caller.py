@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from photomaker.errors import AccessError
 from photomaker.identity import Identity
+from photomaker.web.addresses import client_address
 
 _TOKEN = "as Authorization: Bearer hf_... (create a read token at https://huggingface.co/settings/tokens)."
 SEND_A_TOKEN = f"Send your Hugging Face token {_TOKEN}"
@@ -41,3 +42,14 @@ def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials
 
 Caller = Annotated[str, Depends(caller)]
 """A route parameter that is the caller's username."""
+
+
+def address(request: Request) -> str | None:
+    """FastAPI dependency: the address the request came from (through the proxies `PROXY_HOPS` trusts)."""
+    peer = request.client.host if request.client else None
+    proxies = request.app.state.identity.settings.forwarding_proxies
+    return client_address(request.headers, peer, proxies=proxies)
+
+
+ClientAddress = Annotated[str | None, Depends(address)]
+"""A route parameter that is the caller's address, for the limits that count per address."""

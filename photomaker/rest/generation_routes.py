@@ -4,6 +4,7 @@ same request, up to a minute, for clients that would rather not poll."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from photomaker.errors import RefusedError
 from photomaker.params import PhotoParams, StarsParams, TextParams, parse
 from photomaker.rest.answers import IdempotencyKey, answered_once
-from photomaker.rest.caller import Caller
+from photomaker.rest.caller import Caller, ClientAddress
 from photomaker.rest.problems import documented
 from photomaker.rest.requests import json_object, photo_form
 from photomaker.rest.schemas import GenerationOut, RatingOut, RowId, generation_url, request_body
@@ -60,7 +61,12 @@ def generation_routes(runtime: Runtime) -> APIRouter:
         openapi_extra={"requestBody": request_body(PhotoParams, photos=True, leave_out=(PROJECT_FIELD,))},
     )
     async def generate_from_photos(
-        project_id: RowId, request: Request, username: Caller, idempotency_key: IdempotencyKey = None, wait: Wait = 0
+        project_id: RowId,
+        request: Request,
+        username: Caller,
+        address: ClientAddress,
+        idempotency_key: IdempotencyKey = None,
+        wait: Wait = 0,
     ) -> JSONResponse:
         """Avatars from 1-4 photos of one person, filed in one of your projects: `multipart/form-data` with one
         `photos` part per photo and the same fields as the Gradio API's `/generate_avatar`."""
@@ -71,7 +77,9 @@ def generation_routes(runtime: Runtime) -> APIRouter:
                     raise RefusedError("INVALID_PARAMS", "The project is the one in the address; leave out 'project'.")
                 project = await run_in_threadpool(runtime.projects.get, username, project_id)
                 values = {**form.values, PROJECT_FIELD: project.name}
-                generation_id = await run_in_threadpool(runtime.jobs.start_avatar, username, form.photos, values)
+                generation_id = await run_in_threadpool(
+                    partial(runtime.jobs.start_avatar, username, form.photos, values, address=address)
+                )
                 return await answer(username, generation_id, wait)
 
             return await answered_once(
@@ -91,14 +99,18 @@ def generation_routes(runtime: Runtime) -> APIRouter:
         openapi_extra={"requestBody": request_body(TextParams)},
     )
     async def text_to_image(
-        request: Request, username: Caller, idempotency_key: IdempotencyKey = None, wait: Wait = 0
+        request: Request,
+        username: Caller,
+        address: ClientAddress,
+        idempotency_key: IdempotencyKey = None,
+        wait: Wait = 0,
     ) -> JSONResponse:
         """Images from a prompt alone (no photos), JSON with the same fields as the Gradio API's
         `/generate_from_text`."""
         values = await json_object(request)
 
         async def make() -> Answer:
-            generation_id = await run_in_threadpool(runtime.jobs.start_text, username, values)
+            generation_id = await run_in_threadpool(partial(runtime.jobs.start_text, username, values, address=address))
             return await answer(username, generation_id, wait)
 
         return await answered_once(

@@ -199,3 +199,13 @@ class IdempotencyKey(SQLModel, table=True):
     response: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     location: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class TurnedAway(SQLModel, table=True):
+    """Requests turned away unheard in one hour, for a user or address with too many refusals that minute
+    (`photomaker.refusal_limit`): counted here, with no generation row each."""
+
+    __tablename__ = "turned_away"
+
+    epoch_hour: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    requests: int = 0

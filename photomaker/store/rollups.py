@@ -225,7 +225,8 @@ def totals(rows: Iterable[Mapping[str, Any]], names: Sequence[str]) -> dict[str,
     return found
 
 
-def _dialect(session: Session):
+def dialect(session: Session):
+    """The session's SQL dialect module (`sqlite` or `postgresql`), for its `insert ... on conflict`."""
     return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
 
 
@@ -241,7 +242,7 @@ def _merged(name: str, kept: ColumnElement[Any], value: ColumnElement[Any]) -> C
 def _upsert_statement(session: Session):
     """`INSERT ... ON CONFLICT (key) DO UPDATE SET column = column + excluded.column` (extremes: the smaller or
     larger), in the session's dialect."""
-    statement = _dialect(session).insert(rollup_table)
+    statement = dialect(session).insert(rollup_table)
     return statement.on_conflict_do_update(
         index_elements=list(KEY),
         set_={name: _merged(name, rollup_table.c[name], statement.excluded[name]) for name in COLUMNS},
@@ -317,7 +318,7 @@ def _drop_retired_columns(session: Session) -> None:
 
 
 def _record_layout(session: Session) -> None:
-    statement = _dialect(session).insert(meta_table).values(key=LAYOUT_KEY, value=LAYOUT)
+    statement = dialect(session).insert(meta_table).values(key=LAYOUT_KEY, value=LAYOUT)
     session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": LAYOUT}))
 
 

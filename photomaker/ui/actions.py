@@ -23,6 +23,7 @@ def generate_from_uploads(
     values: Mapping[str, Any],
     *,
     uploader: str | None,
+    address: str | None = None,
     progress: ProgressFn = no_progress,
 ) -> GenerationOutcome:
     """Generate for whoever `asker` says is asking, from files `uploader` sent, then delete those files.
@@ -35,7 +36,7 @@ def generate_from_uploads(
     claimed = uploads.claim(photo_items, owner=uploader)
     try:
         prepared = runtime.service.prepare_avatar(
-            asker(), values, photo_count=claimed.named, upload_problem=claimed.problem
+            asker(), values, photo_count=claimed.named, upload_problem=claimed.problem, address=address
         )
         return runtime.service.run(prepared, claimed.photos, progress=progress)
     finally:
@@ -43,10 +44,15 @@ def generate_from_uploads(
 
 
 def generate_from_text(
-    runtime: Runtime, username: str, values: Mapping[str, Any], *, progress: ProgressFn = no_progress
+    runtime: Runtime,
+    username: str,
+    values: Mapping[str, Any],
+    *,
+    address: str | None = None,
+    progress: ProgressFn = no_progress,
 ) -> GenerationOutcome:
     """Generate from a prompt alone; raises our errors unchanged, like `generate_from_uploads`."""
-    return runtime.service.generate_from_text(username, values, progress=progress)
+    return runtime.service.generate_from_text(username, values, address=address, progress=progress)
 
 
 def export_file(runtime: Runtime, username: str) -> str:

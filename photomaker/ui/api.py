@@ -23,7 +23,7 @@ from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions, concurrency, uploads
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import shown_to_user
-from photomaker.ui.identity import caller, operator
+from photomaker.ui.identity import address, caller, operator
 
 
 def as_files(outcome: GenerationOutcome) -> tuple[list[FileData], dict[str, Any]]:
@@ -68,7 +68,12 @@ def _register_generation(runtime: Runtime) -> None:
         values = fields_of(PhotoParams, locals())
         with shown_to_user():
             outcome = actions.generate_from_uploads(
-                runtime, lambda: caller(runtime, profile, token), photos, values, uploader=uploads.uploader(request)
+                runtime,
+                lambda: caller(runtime, profile, token),
+                photos,
+                values,
+                uploader=uploads.uploader(request),
+                address=address(runtime, request),
             )
         return as_files(outcome)
 
@@ -83,11 +88,13 @@ def _register_generation(runtime: Runtime) -> None:
         project: str = DEFAULT_PROJECT,
         profile: gr.OAuthProfile | None = None,
         token: gr.OAuthToken | None = None,
+        request: gr.Request | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
         """Make 1-4 images from a text prompt alone (no photos); returns the images and the generation's details."""
         values = fields_of(TextParams, locals())
         with shown_to_user():
-            outcome = actions.generate_from_text(runtime, caller(runtime, profile, token), values)
+            username = caller(runtime, profile, token)
+            outcome = actions.generate_from_text(runtime, username, values, address=address(runtime, request))
         return as_files(outcome)
 
     gr.api(

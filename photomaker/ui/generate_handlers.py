@@ -29,7 +29,7 @@ from photomaker.ui.generate_words import (
     project_renamed,
     result_captions,
 )
-from photomaker.ui.identity import caller, viewer
+from photomaker.ui.identity import address, caller, viewer
 from photomaker.ui.sessions import OneAtATime
 
 Values = dict[Any, Any]
@@ -122,6 +122,7 @@ class GenerateHandlers:
                     self.runtime,
                     caller(self.runtime, profile),
                     self.values(data, TextParams),
+                    address=address(self.runtime, request),
                     progress=reporting_to(progress),
                 ),
                 data,
@@ -136,6 +137,7 @@ class GenerateHandlers:
                 photo_items,
                 self.values(data, PhotoParams),
                 uploader=uploads.uploader(request),
+                address=address(self.runtime, request),
                 progress=reporting_to(progress),
             ),
             data,

@@ -11,6 +11,7 @@ import gradio as gr
 
 from photomaker.errors import AccessError
 from photomaker.runtime import Runtime
+from photomaker.web.addresses import client_address
 
 
 def caller(runtime: Runtime, profile: gr.OAuthProfile | None, token: gr.OAuthToken | None = None) -> str:
@@ -33,3 +34,11 @@ def operator(runtime: Runtime, profile: gr.OAuthProfile | None, token: gr.OAuthT
     username = caller(runtime, profile, token)
     runtime.identity.require_operator(username)
     return username
+
+
+def address(runtime: Runtime, request: gr.Request | None) -> str | None:
+    """The address the caller's request came from (through the proxies `PROXY_HOPS` trusts); None without one."""
+    if request is None:
+        return None
+    peer = request.client.host if request.client else None
+    return client_address(dict(request.headers), peer, proxies=runtime.settings.forwarding_proxies)

@@ -61,7 +61,8 @@ def headline_html(summary: dict[str, Any]) -> str:
         _card(
             "Total generations",
             f"{summary['total']:,}",
-            f"{summary['completed']:,} completed · {summary['failed']:,} failed · {summary['rejected']:,} refused",
+            f"{summary['completed']:,} completed · {summary['failed']:,} failed · {summary['rejected']:,} refused"
+            + (f" · {summary['turned_away']:,} turned away" if summary["turned_away"] else ""),
         )
     ]
     for target in metrics.TARGETS:

@@ -78,9 +78,9 @@ class CrossSiteGuard:
             "Content-Security-Policy": f"frame-ancestors {ancestors}",
         }
 
-    def permits(self, origin: str | None, host: str | None) -> bool:
-        """Whether a request with this `Origin` (None: none sent) to this `Host` may reach the app."""
-        return origin is None or same_origin(origin, host) or normalised(origin) in self.allowed
+    def permits(self, origin: str, host: str | None) -> bool:
+        """Whether a request with this `Origin` to this `Host` may reach the app (one without an `Origin` may)."""
+        return same_origin(origin, host) or normalised(origin) in self.allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -88,7 +88,7 @@ class CrossSiteGuard:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if not self.permits(origin, headers.get("host")):
+        if origin is not None and not self.permits(origin, headers.get("host")):
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
                 return
