@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import shutil
 import threading
@@ -48,7 +49,8 @@ from photomaker.ui.signin import signed_in_user
 
 UPLOADER_COOKIE = "photomaker_uploader"
 UPLOAD_ROUTE = "/gradio_api/upload"
-FILE_ROUTE = "/file="
+FILE_ROUTE = re.compile(r"/file[=/]")
+"""Gradio's routes that serve a file by its path: `/file=<path>`, and the older `/file/<path>`."""
 ASKING_ROUTES = ("/queue/join", "/call/")
 """The routes by which a client asks for an event to run (and so may be about to use its uploads)."""
 _SIGNING_KEY = secrets.token_bytes(32)
@@ -282,8 +284,11 @@ def _sent_key(scope: Scope) -> str | None:
 
 
 def _private_upload(route_path: str) -> Path | None:
-    """The upload a `file=` route names, when it is one of the private uploads (else None: not ours to guard)."""
-    _, _, named = route_path.partition(FILE_ROUTE)
+    """The upload a file route names, when it is one of the private uploads (else None: not ours to guard)."""
+    found = FILE_ROUTE.search(route_path)
+    if found is None:
+        return None
+    named = route_path[found.end() :]
     try:
         resolved = Path(named).resolve()
         relative = resolved.relative_to(cache_dir())
@@ -311,7 +316,7 @@ class PrivateUploads:
         set_cookie = None if known else self._cookie(owner)
         scope = _with_key(scope, owner)
         path, method = scope["path"], scope["method"]
-        if method in ("GET", "HEAD") and FILE_ROUTE in path:
+        if method in ("GET", "HEAD"):
             upload = _private_upload(path)
             if upload is not None and not REGISTRY.owned(upload, owner):
                 nothing = RefusedError("NOT_FOUND", "There is no such file; uploads are shown only to who sent them.")

@@ -28,7 +28,7 @@ from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY
 from tests.databases import KINDS, fresh_database_url
 from tests.fakes.hub import FakeHub
-from tests.serving import ServedApp, serve
+from tests.serving import ServedApp, serve, served_spellings
 from tests.signin import METRICS_TOKEN, session_cookie, space_settings
 from tests.ui.page_events import PageEvents
 
@@ -193,28 +193,12 @@ def test_metrics_needs_the_bearer_token(space: ServedApp, made: dict) -> None:
     assert scrape.status_code == 200 and "photomaker_generations_total" in scrape.text
 
 
-def _served(url: str, path: str, client: httpx.Client) -> list[str]:
-    """The URL spellings of one file under which it is served (should be none)."""
-    quoted = path.replace("/", "%2F")
-    spellings = [
-        f"gradio_api/file={path}",
-        f"gradio_api/file={path.replace('/', '//')}",
-        f"gradio_api/file={Path(path).parent}/./{Path(path).name}",
-        f"gradio_api/file={Path(path).parent}/../{Path(path).parent.name}/{Path(path).name}",
-        f"gradio_api/file={quoted}",
-        f"file={path}",
-        f"gradio_api/file/{path}",
-        f"gradio_api/file={path.upper()}",
-    ]
-    return [s for s in spellings if client.get(url + s).status_code == 200]
-
-
 def test_no_file_of_the_data_folder_is_served(space: ServedApp, made: dict) -> None:
     data_dir = Path(space.runtime.settings.data_dir).resolve()
     files = [path for path in data_dir.rglob("*") if path.is_file()]
     assert any(path.suffix == ".png" for path in files) and any(path.suffix == ".webp" for path in files)
     with httpx.Client(timeout=10) as client:
-        served = {str(path): _served(space.url, str(path), client) for path in files}
+        served = {str(path): served_spellings(space.url, str(path), client) for path in files}
     assert {path: urls for path, urls in served.items() if urls} == {}
     assert data_dir.stat().st_mode & 0o777 == 0o700
     assert all(
