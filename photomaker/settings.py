@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     oauth_client_id: str | None = None
     oauth_client_secret: SecretStr | None = None
     hf_endpoint: str | None = None
+    hub_lookup_timeout_s: float = Field(default=5, gt=0, le=60)
+    hub_lookup_concurrency: int = Field(default=8, ge=1, le=32)
+    hub_refusal_cache_s: float = Field(default=60, ge=0, le=3600)
 
     @field_validator("admin_users", mode="before")
     @classmethod
