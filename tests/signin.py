@@ -16,7 +16,7 @@ OAUTH_SECRET = "test-oauth-secret"
 METRICS_TOKEN = "test-metrics-token-3456"
 
 
-def space_settings(folder: Path, *, database_url: str, hub_url: str) -> Settings:
+def space_settings(folder: Path, *, database_url: str, hub_url: str, **extra: object) -> Settings:
     """A Space with sign-in, as `hf_oauth: true` sets it up, where carol operates and /metrics has a token."""
     return Settings(
         data_dir=folder / "data",
@@ -29,6 +29,7 @@ def space_settings(folder: Path, *, database_url: str, hub_url: str) -> Settings
         admin_users="carol",
         metrics_token=METRICS_TOKEN,
         hf_endpoint=hub_url,
+        **extra,
     )
 
 
