@@ -21,9 +21,10 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from photomaker.rest.schemas import PREFIX
+from photomaker.ui.signin import session_cookie
 from tests.fakes.hub import FakeHub
 from tests.serving import ServedApp, serve
-from tests.signin import METRICS_TOKEN, session_cookie, space_settings
+from tests.signin import METRICS_TOKEN, space_settings
 
 ALICE = "hf_alice_hanging_1234"
 LOOKUP_TIMEOUT_S = 1.0
