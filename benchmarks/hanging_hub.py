@@ -71,12 +71,9 @@ class HangingHub:
                 if self.headers.get("authorization") != f"Bearer {GOOD_TOKEN}":
                     hub._closing.wait()
                     return
-                payload = json.dumps({"type": "user", "name": "alice"}).encode()
                 self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                self.wfile.write(b'{"type": "user", "name": "alice"}')  # HTTP/1.0: the body ends with the connection
 
             def log_message(self, *args: object) -> None:
                 """Quiet."""

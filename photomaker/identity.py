@@ -8,9 +8,9 @@ each; the token itself is neither stored nor logged.
 Anyone can send a token, so asking the Hub is bounded: a refusal is remembered briefly too (a bad
 token sent 100 times costs one lookup), the same token asked for at once is looked up once, a
 lookup gives up after `HUB_LOOKUP_TIMEOUT_S`, and at most `HUB_LOOKUP_CONCURRENCY` callers wait on
-the Hub at once; the next are refused at once. Each waiting caller holds one of the threads that
-also serve the page, `/metrics` and the REST API, so while the Hub hangs, junk tokens can hold only
-a few of them, and users already known are answered from the cache.
+the Hub at once; the next are refused at once. Each waiting caller holds a thread of a pool that
+also serves the page, `/metrics`, the REST API or the page's events, so while the Hub hangs, junk
+tokens can hold only a few of them, and users already known are answered from the cache.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ HUB_BUSY = "We are checking many Hugging Face tokens just now; try again in a fe
 
 
 def whoami_lookup(endpoint: str | None, *, timeout_s: float) -> Lookup:
-    """`whoami` on the Hub at `endpoint` (`HF_ENDPOINT`; the public Hub when None), giving up after `timeout_s`.
+    """`whoami` on the Hub at `endpoint` (`HF_ENDPOINT`; the public Hub when None), giving up on a Hub that
+    sends nothing for `timeout_s` (to connect, or to answer).
 
     `HfApi.whoami` takes no timeout and huggingface_hub's shared client has none, so a Hub that never
     answers would hold the caller's thread for good: this is the same request through the same client,
