@@ -4,19 +4,30 @@ On a Space, a browser is signed in by the HF sign-in (its session names the user
 passes its own HF token, which `whoami` turns into a username. That answer is cached for a few
 minutes under a hash of the token, so a program's calls cost one lookup between them, not one
 each; the token itself is neither stored nor logged.
+
+Anyone can send a token, so asking the Hub is bounded: a refusal is remembered briefly too (a bad
+token sent 100 times costs one lookup), the same token asked for at once is looked up once, a
+lookup gives up after `HUB_LOOKUP_TIMEOUT_S`, and at most `HUB_LOOKUP_CONCURRENCY` callers wait on
+the Hub at once; the next are refused at once. Each waiting caller holds a thread of a pool that
+also serves the page, `/metrics`, the REST API or the page's events, so while the Hub hangs, junk
+tokens can hold only a few of them, and users already known are answered from the cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from huggingface_hub import HfApi
+from huggingface_hub import constants
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from photomaker.engines import transport
 from photomaker.errors import AccessError
+from photomaker.expiring import ExpiringCache
+from photomaker.once import Shared
 from photomaker.settings import Settings
 
 WHOAMI_CACHE_S = 300.0
@@ -30,12 +41,25 @@ TOKEN_REFUSED = (
     'and pass it as gradio_client.Client(url, oauth_token="hf_..."), or sign in on the page.'
 )
 HUB_UNREACHABLE = "We could not check your Hugging Face token just now; try again in a minute."
+HUB_BUSY = "We are checking many Hugging Face tokens just now; try again in a few seconds."
 
 
-def whoami_lookup(endpoint: str | None) -> Lookup:
-    """`whoami` on the Hub at `endpoint` (`HF_ENDPOINT`; the public Hub when None)."""
-    api = HfApi(endpoint=endpoint)
-    return lambda token: api.whoami(token=token)["name"]
+def whoami_lookup(endpoint: str | None, *, timeout_s: float) -> Lookup:
+    """`whoami` on the Hub at `endpoint` (`HF_ENDPOINT`; the public Hub when None), giving up on a Hub that
+    sends nothing for `timeout_s` (to connect, or to answer).
+
+    `HfApi.whoami` takes no timeout and huggingface_hub's shared client has none, so a Hub that never
+    answers would hold the caller's thread for good: this is the same request through the same client,
+    with a timeout, so its errors are huggingface_hub's as before.
+    """
+    url = f"{(endpoint or constants.ENDPOINT).rstrip('/')}/api/whoami-v2"
+
+    def lookup(token: str) -> str:
+        answer = get_session().get(url, headers=build_hf_headers(token=token), timeout=timeout_s)
+        hf_raise_for_status(answer)
+        return str(answer.json()["name"])
+
+    return lookup
 
 
 def _fingerprint(token: str) -> str:
@@ -47,10 +71,13 @@ class Identity:
 
     def __init__(self, settings: Settings, *, lookup: Lookup | None = None, ttl_s: float = WHOAMI_CACHE_S) -> None:
         self.settings = settings
-        self.lookup = lookup or whoami_lookup(settings.hf_endpoint)
-        self.ttl_s = ttl_s
-        self._cache: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
+        self.lookup = lookup or whoami_lookup(settings.hf_endpoint, timeout_s=settings.hub_lookup_timeout_s)
+        self._owners: ExpiringCache[str, str] = ExpiringCache(ttl_s=ttl_s, size=MAX_CACHED_TOKENS)
+        self._refused: ExpiringCache[str, bool] = ExpiringCache(
+            ttl_s=settings.hub_refusal_cache_s, size=MAX_CACHED_TOKENS
+        )
+        self._asking: Shared[str, str] = Shared()
+        self._waiting = threading.BoundedSemaphore(settings.hub_lookup_concurrency)
 
     @property
     def sign_in_required(self) -> bool:
@@ -80,11 +107,29 @@ class Identity:
             raise AccessError("FORBIDDEN")
 
     def _owner_of(self, token: str) -> str:
-        key, now = _fingerprint(token), time.monotonic()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached and cached[1] > now:
-            return cached[0]
+        key = _fingerprint(token)
+        if (name := self._owners.get(key)) is not None:
+            return name
+        if self._refused.get(key):
+            raise AccessError("SIGN_IN_REQUIRED", TOKEN_REFUSED)
+        with self._turn_to_wait():
+            return self._asking.get(key, lambda: self._ask_hub(token, key))
+
+    @contextmanager
+    def _turn_to_wait(self) -> Iterator[None]:
+        """One of the few places for callers waiting on the Hub; BACKEND_UNAVAILABLE at once when none is free."""
+        if not self._waiting.acquire(blocking=False):
+            # every place is held for at most the lookup's timeout: one is free again by then
+            raise AccessError(
+                "BACKEND_UNAVAILABLE", HUB_BUSY, retry_after=math.ceil(self.settings.hub_lookup_timeout_s)
+            )
+        try:
+            yield
+        finally:
+            self._waiting.release()
+
+    def _ask_hub(self, token: str, key: str) -> str:
+        """The owner of `token` from the Hub, remembered; a refusal is remembered too, a Hub that fails is not."""
         try:
             name = self.lookup(token)
         except Exception as error:
@@ -92,10 +137,8 @@ class Identity:
             if translated is None:
                 raise
             if translated.code == "AUTH_FAILED":
+                self._refused.put(key, True)
                 raise AccessError("SIGN_IN_REQUIRED", TOKEN_REFUSED) from None
             raise AccessError("BACKEND_UNAVAILABLE", HUB_UNREACHABLE) from None
-        with self._lock:
-            if len(self._cache) >= MAX_CACHED_TOKENS:
-                self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
-            self._cache[key] = (name, now + self.ttl_s)
+        self._owners.put(key, name)
         return name

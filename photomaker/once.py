@@ -1,7 +1,8 @@
-"""Computed once: a small cache of recent results, where concurrent callers of one key share one computation.
+"""Computed once: concurrent callers of one key share one computation, and a small cache of recent results.
 
 A burst of requests with the same input (a user generating again and again from the same photos, a
-double submit) would otherwise each compute the same result side by side, on the same cores.
+double submit, a program's parallel calls with one new token) would otherwise each compute the same
+result side by side, on the same cores or the same remote service.
 """
 
 from __future__ import annotations
@@ -16,6 +17,34 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class Shared(Generic[K, V]):
+    """A key being computed makes later callers wait for that result; nothing is kept once it is done.
+
+    A computation that raises gives its waiters the same error.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[K, Future[V]] = {}
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        """The result of `compute` for `key`: being computed by another caller (then waited for), or computed now."""
+        with self._lock:
+            running = self._running.get(key)
+            mine = running is None
+            if running is None:
+                running = self._running[key] = Future()
+        if mine:
+            try:
+                running.set_result(compute())
+            except BaseException as error:
+                running.set_exception(error)
+            finally:
+                with self._lock:
+                    del self._running[key]
+        return running.result()
+
+
 class OnceCache(Generic[K, V]):
     """The last `size` results by key; a key being computed makes later callers wait for that result.
 
@@ -25,25 +54,20 @@ class OnceCache(Generic[K, V]):
     def __init__(self, *, size: int) -> None:
         self.size = size
         self._lock = threading.Lock()
-        self._results: OrderedDict[K, Future[V]] = OrderedDict()
+        self._results: OrderedDict[K, V] = OrderedDict()
+        self._shared: Shared[K, V] = Shared()
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
         """The result for `key`: kept, being computed by another caller (then waited for), or computed now."""
         with self._lock:
-            result = self._results.get(key)
-            mine = result is None
-            if result is None:
-                result = self._results[key] = Future()
-                while len(self._results) > self.size:
-                    self._results.popitem(last=False)
-            else:
+            if key in self._results:
                 self._results.move_to_end(key)
-        if mine:
-            try:
-                result.set_result(compute())
-            except BaseException as error:
-                with self._lock:
-                    if self._results.get(key) is result:
-                        del self._results[key]
-                result.set_exception(error)
-        return result.result()
+                return self._results[key]
+        return self._shared.get(key, lambda: self._keep(key, compute()))
+
+    def _keep(self, key: K, result: V) -> V:
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > self.size:
+                self._results.popitem(last=False)
+        return result

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     refusals_per_min: int = Field(default=20, ge=1)
     refusals_per_min_per_address: int = Field(default=60, ge=1)
     proxy_hops: int | None = Field(default=None, ge=0)
+    hub_lookup_timeout_s: float = Field(default=5, gt=0, le=60)
+    hub_lookup_concurrency: int = Field(default=8, ge=1, le=32)
+    hub_refusal_cache_s: float = Field(default=60, ge=0, le=3600)
 
     @field_validator("admin_users", "space_host", "allowed_origins", mode="before")
     @classmethod

@@ -1,14 +1,16 @@
-"""OnceCache: a result per key, computed once even when asked for at the same time."""
+"""OnceCache: a result per key, computed once even when asked for at the same time; Shared: the same, kept
+only while it is being computed."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from photomaker.once import OnceCache
+from photomaker.once import OnceCache, Shared
 
 
 class Counting:
@@ -43,18 +45,23 @@ def test_different_keys_do_not_collide() -> None:
     assert cache.get("a", Counting("not computed again")) == "faces of a"
 
 
-def test_callers_of_a_key_being_computed_wait_for_that_result() -> None:
-    cache: OnceCache[str, str] = OnceCache(size=4)
-    compute = Counting("faces of a")
+def _at_once(get: Callable[[str, Callable[[], str]], str], compute: Counting, *, callers: int) -> list[str]:
+    """What `callers` calls of `get("a", compute)` return, all but the first made while the first computes."""
     compute.release.clear()
-    with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(cache.get, "a", compute)
+    with ThreadPoolExecutor(callers) as pool:
+        first = pool.submit(get, "a", compute)
         assert compute.started.wait(10)
-        others = [pool.submit(cache.get, "a", compute) for _ in range(3)]
+        others = [pool.submit(get, "a", compute) for _ in range(callers - 1)]
         time.sleep(0.2)  # time for them to reach the cache while the first still computes
         assert not any(other.done() for other in others), "they wait for the first caller's result"
         compute.release.set()
-        assert [call.result(10) for call in (first, *others)] == ["faces of a"] * 4
+        return [call.result(10) for call in (first, *others)]
+
+
+def test_callers_of_a_key_being_computed_wait_for_that_result() -> None:
+    cache: OnceCache[str, str] = OnceCache(size=4)
+    compute = Counting("faces of a")
+    assert _at_once(cache.get, compute, callers=4) == ["faces of a"] * 4
     assert compute.runs == 1
 
 
@@ -86,3 +93,11 @@ def test_an_error_reaches_every_waiting_caller_and_is_not_kept() -> None:
             with pytest.raises(RuntimeError, match="worker died"):
                 call.result(10)
     assert cache.get("a", Counting("tried again")) == "tried again"
+
+
+def test_shared_computes_once_for_callers_at_the_same_time_and_keeps_nothing() -> None:
+    shared: Shared[str, str] = Shared()
+    compute = Counting("owner of a")
+    assert _at_once(shared.get, compute, callers=3) == ["owner of a"] * 3
+    assert compute.runs == 1
+    assert shared.get("a", Counting("asked again")) == "asked again", "done, so computed again"

@@ -10,9 +10,12 @@ signed with the key Gradio derives from `OAUTH_CLIENT_SECRET`, and offers no sig
 from __future__ import annotations
 
 import hashlib
+import json
 import time
+from base64 import b64encode
 
 from gradio.utils import get_space
+from itsdangerous import TimestampSigner
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
@@ -32,9 +35,34 @@ def session_middleware(settings: Settings) -> list[Middleware]:
     """The session reader for a simulated Space (none where Gradio adds its own, or without sign-in)."""
     if not settings.sign_in_required or gradio_signs_in(settings):
         return []
+    return [Middleware(SessionMiddleware, secret_key=_session_key(settings), same_site="none", https_only=True)]
+
+
+def _session_key(settings: Settings) -> str:
+    """The key sessions are signed with: Gradio's, derived from `OAUTH_CLIENT_SECRET`."""
     secret = settings.oauth_client_secret.get_secret_value() if settings.oauth_client_secret else ""
-    key = hashlib.sha256((secret + SESSION_KEY_VERSION).encode()).hexdigest()
-    return [Middleware(SessionMiddleware, secret_key=key, same_site="none", https_only=True)]
+    return hashlib.sha256((secret + SESSION_KEY_VERSION).encode()).hexdigest()
+
+
+def session_cookie(settings: Settings, username: str) -> str:
+    """The `session` cookie of a browser signed in as `username`, as Gradio's /login/callback stores it.
+
+    Beside its reader so that one place knows the format: tests and benchmarks sign browsers in with it.
+    """
+    oauth_info = {
+        "access_token": f"hf_oauth_{username}",
+        "token_type": "bearer",
+        "scope": "openid profile",
+        "expires_at": int(time.time()) + 3600,
+        "userinfo": {
+            "preferred_username": username,
+            "name": username.title(),
+            "profile": f"https://huggingface.co/{username}",
+            "picture": "",
+        },
+    }
+    payload = b64encode(json.dumps({"oauth_info": oauth_info}).encode())
+    return TimestampSigner(_session_key(settings)).sign(payload).decode()
 
 
 def signed_in_user(scope: Scope) -> str | None:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from photomaker.ui.signin import session_cookie
 from tests.conftest import FIXTURES
 from tests.serving import ServedApp
-from tests.signin import session_cookie
 
 try:
     from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright

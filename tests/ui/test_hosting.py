@@ -25,11 +25,12 @@ from sqlmodel import func, select
 
 from photomaker.store import Generation, User
 from photomaker.ui import build_app
+from photomaker.ui.signin import session_cookie
 from photomaker.ui.uploads import REGISTRY
 from tests.databases import KINDS, fresh_database_url
 from tests.fakes.hub import FakeHub
 from tests.serving import ServedApp, serve, served_spellings
-from tests.signin import METRICS_TOKEN, session_cookie, space_settings
+from tests.signin import METRICS_TOKEN, space_settings
 from tests.ui.page_events import PageEvents
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from photomaker.ui.signin import session_cookie
 from tests.fakes.hub import FakeHub
 from tests.serving import ServedApp, serve
-from tests.signin import SPACE_HOST, session_cookie, space_settings
+from tests.signin import SPACE_HOST, space_settings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 TOKENS = {"hf_alice_token_1234": "alice"}
