@@ -6,10 +6,9 @@ their faces, final prompts, resolution, seed); an engine only generates.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image, ImageOps
 
@@ -91,35 +90,6 @@ class Admitting(Protocol):
 
     def admit(self, request: GenerationRequest) -> GenerationRequest:
         """The request as the engine will serve it (photos it cannot use left out); raises RefusedError."""
-        ...
-
-
-@dataclass(frozen=True)
-class LoadStatus:
-    """How far an engine that loads a model has got: for the page, and for refusals while it loads."""
-
-    state: Literal["loading", "ready", "failed"]
-    message: str
-    wait_s: float | None = None
-
-
-def try_again_in(wait_s: float | None) -> str:
-    """'Try again in about 3 min.', for a refusal or the page."""
-    if wait_s is None:
-        return "Try again in a few minutes."
-    if wait_s < 90:
-        return f"Try again in about {max(5, math.ceil(wait_s / 5) * 5)} s."
-    return f"Try again in about {math.ceil(wait_s / 60)} min."
-
-
-@runtime_checkable
-class Loading(Protocol):
-    """An engine that loads its model in the background after the app starts."""
-
-    def status(self) -> LoadStatus: ...
-
-    def wait(self, timeout_s: float | None = None) -> LoadStatus:
-        """Block until loaded or failed (or `timeout_s`), for one-shot callers such as the CLI."""
         ...
 
 

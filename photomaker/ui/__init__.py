@@ -12,7 +12,8 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from photomaker import faces
-from photomaker.engines.base import Engine, Loading, LoadStatus, try_again_in
+from photomaker.engines.base import Engine
+from photomaker.engines.loading import Loading, LoadStatus, try_again_in
 from photomaker.rest import rest_mount
 from photomaker.runtime import Runtime
 from photomaker.ui import concurrency, uploads

@@ -8,7 +8,8 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel
 
-from photomaker.engines.base import Engine, Loading, ProgressFn
+from photomaker.engines.base import Engine, ProgressFn
+from photomaker.engines.loading import Loading
 from photomaker.errors import AccessError, PhotoMakerError, RefusedError
 from photomaker.params import PhotoParams, TextParams
 from photomaker.results import GenerationOutcome

@@ -15,7 +15,8 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from photomaker.engines.base import GenerationRequest, GenerationResult, LoadStatus, ProgressFn
+from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
+from photomaker.engines.loading import LoadStatus
 from photomaker.engines.local.hardware import gpu_duration_s, on_gpu, placement
 from photomaker.engines.local.loader import LocalModel, loader_for
 from photomaker.engines.local.pipeline import Identity, PhotoMakerPipeline, identity_of, merge_step

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
 
-from photomaker.engines.base import LoadStatus, try_again_in
+from photomaker.engines.loading import LoadStatus, try_again_in
 from photomaker.engines.local import weights
 from photomaker.engines.local.face_embedding import BuffaloEmbedder
 from photomaker.engines.local.hardware import Placement
