@@ -84,11 +84,19 @@ class Engine(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A request as an engine will serve it, and what the user should know of what it changed."""
+
+    request: GenerationRequest
+    notes: tuple[str, ...] = ()
+
+
 @runtime_checkable
 class Admitting(Protocol):
     """An engine with its own checks of a request, run before the charge (a refusal there costs nothing)."""
 
-    def admit(self, request: GenerationRequest) -> GenerationRequest:
+    def admit(self, request: GenerationRequest) -> Admission:
         """The request as the engine will serve it (photos it cannot use left out); raises RefusedError."""
         ...
 

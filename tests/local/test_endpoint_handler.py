@@ -149,6 +149,7 @@ def test_parameters_the_handler_rejects_fail_at_once_as_bad_request(url: str) ->
         ({handler.STEPS: 2.5}, handler.STEPS),
         ({handler.GUIDANCE_SCALE: "high"}, handler.GUIDANCE_SCALE),
         ({handler.PROMPT: "a photo of a woman"}, "trigger word 'img'"),
+        ({handler.PROMPT: "x " * 80 + "a woman img"}, "Shorten the text before"),
         ({handler.PROMPT: None}, handler.PROMPT),
         ({handler.TARGET_SIZE: {"width": 60, "height": SIDE}}, "width"),
         ({handler.TARGET_SIZE: None}, handler.TARGET_SIZE),

@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from diffusers import StableDiffusionXLPipeline
 from PIL import Image
-from transformers import CLIPImageProcessor
+from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
 from photomaker.engines.local.face_embedding import FaceEmbedder
 from photomaker.engines.local.id_encoder import PhotoMakerIdEncoder
-from photomaker.engines.local.trigger import TRIGGER_WORD, TriggeredTokens, expand_class_word
+from photomaker.engines.local.trigger import TRIGGER_WORD, PromptFit, prompt_fit, triggered, without_trigger
 from photomaker.errors import RefusedError
 
 MAX_MERGE_STEP = 30
@@ -77,7 +77,11 @@ class PhotoMakerPipeline:
         self.id_encoder = id_encoder
         self.faces = faces
         size = cast(int, id_encoder.config.image_size)
-        self.id_processor = CLIPImageProcessor(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
+        # PIL's resampling, as the reference's processor: `CLIPImageProcessor` takes torchvision's where it is
+        # installed (as on GPU images), which gives other pixels.
+        self.id_processor = CLIPImageProcessorPil(
+            size={"shortest_edge": size}, crop_size={"height": size, "width": size}
+        )
         for tokenizer in (sdxl.tokenizer, sdxl.tokenizer_2):
             tokenizer.add_tokens([TRIGGER_WORD], special_tokens=True)
 
@@ -106,15 +110,13 @@ class PhotoMakerPipeline:
     ) -> list[Image.Image]:
         """`num_images` images of `identity` in one batch; the same arguments give the same images."""
         with torch.inference_mode():
-            tokens = [
-                self._triggered(tokenizer, prompt, copies=len(identity.photos) * self.id_encoder.shape.tokens_per_photo)
-                for tokenizer in (self.sdxl.tokenizer, self.sdxl.tokenizer_2)
-            ]
-            text_only = self._encode([token.text_only for token in tokens])
+            tokenizers = (self.sdxl.tokenizer, self.sdxl.tokenizer_2)
+            copies = self._copies(len(identity.photos))
+            tokens = [triggered(tokenizer, prompt, copies=copies) for tokenizer in tokenizers]
+            text_only_prompt = without_trigger(self.sdxl.tokenizer, prompt)
+            text_only = self._encode([self._ids(tokenizer, text_only_prompt) for tokenizer in tokenizers])
             with_class = self._encode([token.with_identity for token in tokens])
-            negative = self._encode(
-                [self._ids(tokenizer, negative_prompt) for tokenizer in (self.sdxl.tokenizer, self.sdxl.tokenizer_2)]
-            )
+            negative = self._encode([self._ids(tokenizer, negative_prompt) for tokenizer in tokenizers])
             with_identity = Embeds(self._fuse(identity, with_class.tokens, tokens[1].class_mask), with_class.pooled)
             swap_after = merge_step(style_strength_ratio, steps)
 
@@ -144,7 +146,7 @@ class PhotoMakerPipeline:
                 height=height,
                 num_inference_steps=steps,
                 guidance_scale=guidance_scale,
-                generator=torch.Generator("cpu").manual_seed(seed),
+                generator=torch.Generator(self.device).manual_seed(seed),  # the device's, as the Space's
                 callback_on_step_end=on_step_end,
                 callback_on_step_end_tensor_inputs=["prompt_embeds", "add_text_embeds"],
                 output_type="pil",
@@ -157,15 +159,16 @@ class PhotoMakerPipeline:
             tokenizer(text, padding="max_length", max_length=tokenizer.model_max_length, truncation=True).input_ids
         )
 
-    @staticmethod
-    def _triggered(tokenizer: Any, prompt: str, *, copies: int) -> TriggeredTokens:
-        return expand_class_word(
-            tokenizer.encode(prompt),
-            trigger_id=tokenizer.convert_tokens_to_ids(TRIGGER_WORD),
-            copies=copies,
-            length=tokenizer.model_max_length,
-            pad_id=tokenizer.pad_token_id,
-        )
+    def _copies(self, photos: int) -> int:
+        return photos * self.id_encoder.shape.tokens_per_photo
+
+    def fit(self, prompt: str, *, photos: int) -> PromptFit:
+        """How `prompt` fits the text encoders with the identity of `photos` photos (both tokenizers cut alike)."""
+        return prompt_fit(self.sdxl.tokenizer, prompt, copies=self._copies(photos))
+
+    def unused_words(self, fit: PromptFit) -> str:
+        """The words of `fit.unused`, as the tokenizer spells them."""
+        return str(self.sdxl.tokenizer.decode(fit.unused))
 
     def _encode(self, ids: Sequence[list[int]]) -> Embeds:
         """Both text encoders' penultimate hidden states side by side, and the second one's pooled output."""
