@@ -14,6 +14,7 @@ from PIL import Image, ImageOps
 
 from photomaker.faces import FacePhoto
 from photomaker.model_specs import Mode
+from photomaker.prompt_fit import TokenCount
 from photomaker.prompts import BuiltPrompt, Style
 
 MAX_SEED = 2**31 - 1
@@ -98,6 +99,15 @@ class Admitting(Protocol):
 
     def admit(self, request: GenerationRequest) -> Admission:
         """The request as the engine will serve it (photos it cannot use left out); raises RefusedError."""
+        ...
+
+
+@runtime_checkable
+class CountsTokens(Protocol):
+    """An engine that counts a prompt's tokens with its model's own tokenizer (the page estimates otherwise)."""
+
+    def count_tokens(self, prompt: str, *, photos: int) -> TokenCount | None:
+        """How `prompt` (styled, with its trigger word) fits with `photos` photos; None until the model is loaded."""
         ...
 
 

@@ -18,6 +18,8 @@ class LoadStatus:
     state: Literal["loading", "ready", "failed"]
     message: str
     wait_s: float | None = None
+    warning: str | None = None
+    """Something the operator should fix though the model serves (its face models on the CPU, say)."""
 
 
 def try_again_in(wait_s: float | None) -> str:

@@ -6,14 +6,9 @@ from __future__ import annotations
 import pytest
 
 from photomaker.engines.local.random_weights import small_tokenizer
-from photomaker.engines.local.trigger import (
-    TRIGGER_WORD,
-    expand_class_word,
-    fit_of,
-    last_trigger_index,
-    without_trigger,
-)
+from photomaker.engines.local.trigger import TRIGGER_WORD, expand_class_word, without_trigger
 from photomaker.errors import RefusedError
+from photomaker.prompt_fit import fit_of, last_trigger_index
 
 START, END, CLASS, TRIGGER, PAD = 0, 1, 50, 99, 7
 LENGTH = 77
@@ -93,7 +88,7 @@ def test_the_trigger_word_may_come_as_late_as_its_copies_still_fit(photos: int, 
 
 
 def test_the_refusal_says_how_much_to_shorten() -> None:
-    fit = fit_of(prompt_ids(120, trigger_at=90), trigger_id=TRIGGER, copies=4, length=LENGTH)
+    fit = fit_of(prompt_ids(120, trigger_at=90), at=90, trigger_id=TRIGGER, copies=4, length=LENGTH)
 
     assert fit.refusal is not None and "by at least 16 tokens" in fit.refusal
 

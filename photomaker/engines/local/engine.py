@@ -24,6 +24,7 @@ from photomaker.engines.local.loader import LocalModel, loader_for
 from photomaker.engines.local.pipeline import Identity, PhotoMakerPipeline, identity_of, merge_step
 from photomaker.errors import RefusedError
 from photomaker.model_specs import style_strength_ratio
+from photomaker.prompt_fit import TokenCount
 from photomaker.settings import Settings
 
 EMBEDDINGS_KEPT = 32
@@ -96,6 +97,20 @@ class LocalEngine:
                 "merge_step": merge_step(ratio, request.steps),
                 "photos_used": len(identity.photos),
             },
+        )
+
+    def count_tokens(self, prompt: str, *, photos: int) -> TokenCount | None:
+        """How `prompt` fits with the model's tokenizer, once it is loaded."""
+        if self.model.status().state != "ready":
+            return None
+        pipeline = self.model.pipeline()
+        fit = pipeline.fit(prompt, photos=photos)
+        return TokenCount(
+            tokens=fit.tokens,
+            limit=fit.limit,
+            unused_words=pipeline.unused_words(fit) if fit.unused else "",
+            refusal=fit.refusal,
+            estimated=False,
         )
 
     def _identity(self, pipeline: PhotoMakerPipeline, request: GenerationRequest) -> Identity:

@@ -10,6 +10,7 @@ images.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -18,12 +19,17 @@ import numpy as np
 import torch
 from diffusers import StableDiffusionXLPipeline
 from PIL import Image
+from torch import nn
 from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
+from photomaker.engines.local import memory
 from photomaker.engines.local.face_embedding import FaceEmbedder
 from photomaker.engines.local.id_encoder import PhotoMakerIdEncoder
-from photomaker.engines.local.trigger import TRIGGER_WORD, PromptFit, prompt_fit, triggered, without_trigger
+from photomaker.engines.local.trigger import TRIGGER_WORD, prompt_fit, triggered, without_trigger
 from photomaker.errors import RefusedError
+from photomaker.prompt_fit import PromptFit
+
+log = logging.getLogger(__name__)
 
 MAX_MERGE_STEP = 30
 
@@ -72,10 +78,20 @@ class Embeds:
 class PhotoMakerPipeline:
     """SDXL with PhotoMaker V2's LoRA fused, its ID encoder and a face embedder."""
 
-    def __init__(self, sdxl: StableDiffusionXLPipeline, id_encoder: PhotoMakerIdEncoder, faces: FaceEmbedder) -> None:
+    def __init__(
+        self,
+        sdxl: StableDiffusionXLPipeline,
+        id_encoder: PhotoMakerIdEncoder,
+        faces: FaceEmbedder,
+        *,
+        offload_id_encoder: bool = False,
+    ) -> None:
+        """`offload_id_encoder`: the encoder waits in CPU memory and goes to the GPU for its turn, as diffusers'
+        model offload does with the rest."""
         self.sdxl = sdxl
         self.id_encoder = id_encoder
         self.faces = faces
+        self.offload_id_encoder = offload_id_encoder
         size = cast(int, id_encoder.config.image_size)
         # PIL's resampling, as the reference's processor: `CLIPImageProcessor` takes torchvision's where it is
         # installed (as on GPU images), which gives other pixels.
@@ -136,6 +152,7 @@ class PhotoMakerPipeline:
                     "add_text_embeds": torch.cat([unconditional.pooled, positive.pooled]),
                 }
 
+            self._plan_decode(images=num_images, width=width, height=height)
             output = self.sdxl(
                 prompt_embeds=text_only.tokens,
                 pooled_prompt_embeds=text_only.pooled,
@@ -180,14 +197,43 @@ class PhotoMakerPipeline:
             pooled = output[0]
         return Embeds(torch.cat(hidden, dim=-1), pooled)
 
+    def _plan_decode(self, *, images: int, width: int, height: int) -> memory.DecodePlan:
+        """One VAE pass for every image, as the Space decodes, unless they would not fit in the free memory."""
+        vae = self.sdxl.vae
+        plan = memory.decode_plan(
+            images=images,
+            width=width,
+            height=height,
+            element_bytes=memory.vae_element_bytes(vae),
+            free_bytes=memory.free_bytes(self.device),
+        )
+        if plan == "batch":
+            vae.disable_slicing()
+        else:
+            vae.enable_slicing()
+        if plan == "tiles":
+            vae.enable_tiling()
+        else:
+            vae.disable_tiling()
+        if plan != "batch":
+            log.info("decoding %d images of %dx%d in %s: one pass would not fit", images, width, height, plan)
+        return plan
+
     def _fuse(self, identity: Identity, prompt_embeds: torch.Tensor, class_mask: list[bool]) -> torch.Tensor:
-        """The class word's copies replaced by the identity, through the ID encoder."""
+        """The class word's copies replaced by the identity, through the ID encoder (on the GPU for its turn only
+        when offloading)."""
         parameter = next(self.id_encoder.parameters())
         pixels = self.id_processor(list(identity.photos), return_tensors="pt").pixel_values
         embeddings = torch.from_numpy(np.stack(identity.embeddings))
-        return self.id_encoder(
-            pixels.to(self.device, parameter.dtype),
-            embeddings.to(self.device, parameter.dtype),
-            prompt_embeds,
-            torch.tensor([class_mask], device=self.device),
-        )
+        if self.offload_id_encoder:
+            nn.Module.to(self.id_encoder, self.device)  # transformers' `to` is typed for its own models
+        try:
+            return self.id_encoder(
+                pixels.to(self.device, parameter.dtype),
+                embeddings.to(self.device, parameter.dtype),
+                prompt_embeds,
+                torch.tensor([class_mask], device=self.device),
+            )
+        finally:
+            if self.offload_id_encoder:
+                nn.Module.to(self.id_encoder, "cpu")

@@ -8,8 +8,9 @@ photos a prompt that fills the length loses its last words and its end token the
 A mask marks the copies: the ID encoder replaces them with the identity. The text-only prompt of the steps
 before the merge is the whole prompt without `img`, decoded and tokenized again (cut keeping its end token).
 
-A trigger word past the cut, or so near it that the copies would be cut, is refused before any charge:
-the reference raises an error there, and without the identity the avatar would be a stranger's.
+A trigger word past the cut, or so near it that the copies would be cut, is refused before any charge
+(`prompt_fit` says where the limit is): the reference raises an error there, and without the identity the
+avatar would be a stranger's.
 """
 
 from __future__ import annotations
@@ -18,21 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from photomaker.errors import RefusedError
-
-TRIGGER_WORD = "img"
-
-
-@dataclass(frozen=True)
-class PromptFit:
-    """How a prompt fits the text encoders' `limit` tokens with the identity of its photos in it."""
-
-    tokens: int
-    """The ids the prompt needs: start and end tokens, `img` out and the class word's copies in."""
-    limit: int
-    unused: list[int]
-    """The prompt's ids (trigger word left out) that the prompt with the identity does not hold."""
-    refusal: str | None
-    """Why the prompt cannot be served (the trigger word past the limit), or None."""
+from photomaker.prompt_fit import PromptFit, fit_of
+from photomaker.prompts import TRIGGER as TRIGGER_WORD
 
 
 @dataclass(frozen=True)
@@ -60,35 +48,15 @@ def _trigger_index(ids: list[int], trigger_id: int) -> int:
     return found[0]
 
 
-def last_trigger_index(*, length: int, copies: int) -> int:
-    """The furthest index (counting the start token as 0) the trigger word may have: inside the cut, and with
-    room after its class word for all `copies`."""
-    return min(length - 2, length + 1 - copies)
-
-
-def fit_of(ids: list[int], *, trigger_id: int, copies: int, length: int) -> PromptFit:
-    """How `ids` (the whole prompt's, start and end tokens included, uncut) fit `length` with `copies`."""
+def _fit(ids: list[int], *, trigger_id: int, copies: int, length: int) -> PromptFit:
     at = _trigger_index(ids, trigger_id)
-    content = [token for token in ids[1:-1] if token != trigger_id]
-    kept = min(len(ids) - 2, length - 2) - 1  # the cut keeps the start and end tokens; the trigger goes
-    held = min(kept, length - copies)  # the copies push the words after them along; the cut drops the last
-    last = last_trigger_index(length=length, copies=copies)
-    refusal = None
-    if at > last:
-        refusal = (
-            f"The prompt is too long for PhotoMaker: it reads the first {length} tokens, and the trigger word "
-            f"'{TRIGGER_WORD}' comes at token {at}, too late for the identity of these photos (by token {last} at "
-            f"the latest). Shorten the text before '{TRIGGER_WORD}' by at least {at - last} tokens (about as many "
-            "words), or choose a style that adds less before your prompt."
-        )
-    tokens = len(content) - 1 + copies + 2  # the copies stand in for the class word
-    return PromptFit(tokens=tokens, limit=length, unused=content[max(held, 0) :], refusal=refusal)
+    return fit_of(ids, at=at, trigger_id=trigger_id, copies=copies, length=length)
 
 
 def expand_class_word(ids: list[int], *, trigger_id: int, copies: int, length: int, pad_id: int) -> TriggeredTokens:
     """`ids` (the whole prompt's, start and end tokens included, uncut) with the identity's copies of the class
     word, cut or padded to `length`; refused `INVALID_PROMPT` when the trigger word does not fit."""
-    fit = fit_of(ids, trigger_id=trigger_id, copies=copies, length=length)
+    fit = _fit(ids, trigger_id=trigger_id, copies=copies, length=length)
     if fit.refusal is not None:
         raise RefusedError("INVALID_PROMPT", fit.refusal)
     cut = ids if len(ids) <= length else [*ids[: length - 1], ids[-1]]
@@ -103,25 +71,24 @@ def expand_class_word(ids: list[int], *, trigger_id: int, copies: int, length: i
     )
 
 
+def _read(tokenizer: Any, prompt: str) -> dict[str, Any]:
+    """`prompt`'s ids through one of the pipeline's tokenizers (which know `img` as one token), with its trigger
+    word's id and its length."""
+    return {
+        "ids": tokenizer.encode(prompt),
+        "trigger_id": tokenizer.convert_tokens_to_ids(TRIGGER_WORD),
+        "length": tokenizer.model_max_length,
+    }
+
+
 def triggered(tokenizer: Any, prompt: str, *, copies: int) -> TriggeredTokens:
-    """`prompt` through one of the pipeline's tokenizers (which know `img` as one token), with the identity."""
-    return expand_class_word(
-        tokenizer.encode(prompt),
-        trigger_id=tokenizer.convert_tokens_to_ids(TRIGGER_WORD),
-        copies=copies,
-        length=tokenizer.model_max_length,
-        pad_id=tokenizer.pad_token_id,
-    )
+    """`prompt` through one of the pipeline's tokenizers, with the identity."""
+    return expand_class_word(**_read(tokenizer, prompt), copies=copies, pad_id=tokenizer.pad_token_id)
 
 
 def prompt_fit(tokenizer: Any, prompt: str, *, copies: int) -> PromptFit:
     """How `prompt` fits one of the pipeline's tokenizers with `copies` of its class word."""
-    return fit_of(
-        tokenizer.encode(prompt),
-        trigger_id=tokenizer.convert_tokens_to_ids(TRIGGER_WORD),
-        copies=copies,
-        length=tokenizer.model_max_length,
-    )
+    return _fit(**_read(tokenizer, prompt), copies=copies)
 
 
 def without_trigger(tokenizer: Any, prompt: str) -> str:
