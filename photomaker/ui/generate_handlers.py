@@ -101,13 +101,13 @@ class GenerateHandlers:
         form, engine = self.form, self.runtime.service.engine
         if data[form.mode] == TEXT_MODE or engine.preview or not (data[form.prompt] or "").strip():
             return {form.prompt_tokens: ""}
-        try:
-            built = prompts.build(data[form.prompt], style=data[form.style], subject=data[form.subject])
-        except PhotoMakerError as error:
-            return {form.prompt_tokens: f"⚠️ {error.message}"}
         photos = max(1, len(data[form.photos] or []))
-        counted = engine.count_tokens(built.styled_prompt, photos=photos) if isinstance(engine, CountsTokens) else None
-        return {form.prompt_tokens: tokens_text(counted or estimate(built.styled_prompt, photos=photos))}
+        try:
+            styled = prompts.build(data[form.prompt], style=data[form.style], subject=data[form.subject]).styled_prompt
+            counted = engine.count_tokens(styled, photos=photos) if isinstance(engine, CountsTokens) else None
+        except PhotoMakerError as error:  # what Generate would refuse, said now
+            return {form.prompt_tokens: f"⚠️ {error.message}"}
+        return {form.prompt_tokens: tokens_text(counted or estimate(styled, photos=photos))}
 
     @property
     def prompt_inputs(self) -> set[Any]:

@@ -137,6 +137,8 @@ def test_the_prompt_is_counted_with_the_models_tokenizer_once_it_is_loaded_and_e
     assert with_style == "70 of 77 tokens"
     assert prompt_tokens(runtime, "x " * 80 + "a woman").startswith("⛔ The prompt is too long for PhotoMaker")
     assert prompt_tokens(runtime, "a woman", mode="Text to Image") == ""
+    # The tokenizers split `img` out of a word: a second trigger word, refused as Generate would refuse it.
+    assert prompt_tokens(runtime, "a woman, pimgs").startswith("⚠️ The prompt must contain the trigger word 'img' once")
 
 
 def test_the_preview_engine_counts_no_tokens(runtime: Runtime) -> None:
