@@ -39,6 +39,8 @@ def load_pipeline(files: weights.ModelFiles, placement: Placement) -> PhotoMaker
         files.base, torch_dtype=placement.dtype, variant=files.variant, use_safetensors=True
     )
     sdxl.scheduler = EulerDiscreteScheduler.from_config(sdxl.scheduler.config)
+    if not placement.offload:
+        sdxl.to(placement.device)  # the LoRA is fused where it runs, as the Space fuses it: the GPU's rounding
     checkpoint = torch.load(files.checkpoint, map_location="cpu", weights_only=True)
     if sorted(checkpoint) != ["id_encoder", "lora_weights"]:
         raise BackendError(
@@ -51,8 +53,6 @@ def load_pipeline(files: weights.ModelFiles, placement: Placement) -> PhotoMaker
     encoder = load_id_encoder(checkpoint["id_encoder"], shape=files.shape, device=encoder_device, dtype=placement.dtype)
     if placement.offload:
         sdxl.enable_model_cpu_offload(device=placement.device)
-    else:
-        sdxl.to(placement.device)
     faces = BuffaloEmbedder.from_dir(files.faces, providers=placement.onnx_providers)
     return PhotoMakerPipeline(sdxl, encoder, faces, offload_id_encoder=placement.offload)
 

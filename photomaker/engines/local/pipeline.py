@@ -4,8 +4,9 @@ The prompt is encoded twice: as written without the trigger word (the text-only 
 the class word repeated for the identity, which the ID encoder fuses with the photos. The first
 `merge_step` steps follow the text-only prompt so that the style sets the composition; from there
 the identity takes over, swapped in by `callback_on_step_end` (as TencentARC's pipeline does in its
-own loop). A request's images are one batch, from one seeded generator: the same seed gives the same
-images.
+own loop). A request's images are one batch, from one generator seeded on the pipeline's device as the
+Space seeds its own: the same seed gives the same images. They are decoded in one VAE pass, as the Space
+decodes them, unless they would not fit in the GPU's free memory (`memory`).
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ class PhotoMakerPipeline:
             pooled = output[0]
         return Embeds(torch.cat(hidden, dim=-1), pooled)
 
-    def _plan_decode(self, *, images: int, width: int, height: int) -> memory.DecodePlan:
+    def _plan_decode(self, *, images: int, width: int, height: int) -> None:
         """One VAE pass for every image, as the Space decodes, unless they would not fit in the free memory."""
         vae = self.sdxl.vae
         plan = memory.decode_plan(
@@ -217,7 +218,6 @@ class PhotoMakerPipeline:
             vae.disable_tiling()
         if plan != "batch":
             log.info("decoding %d images of %dx%d in %s: one pass would not fit", images, width, height, plan)
-        return plan
 
     def _fuse(self, identity: Identity, prompt_embeds: torch.Tensor, class_mask: list[bool]) -> torch.Tensor:
         """The class word's copies replaced by the identity, through the ID encoder (on the GPU for its turn only
