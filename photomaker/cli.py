@@ -27,7 +27,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from photomaker.accounts import CreditEntry
-from photomaker.engines.base import Engine, Loading
+from photomaker.engines.base import Engine
+from photomaker.engines.loading import Loading
 from photomaker.errors import PhotoMakerError
 from photomaker.model_specs import PHOTO_TIERS
 from photomaker.monitoring import demo_history, metrics

@@ -1,7 +1,9 @@
 """Prompts as PhotoMaker needs them: one trigger word `img` after a class word, in a style.
 
 PhotoMaker V2 binds the identity of the uploaded photos to the token `img`, which must follow
-a class word ("a woman img"). The style templates and negative prompts are the Space's own.
+a class word ("a woman img"). The style templates and negative prompts are the Space's own, character for
+character (Fantasy art's two spaces included), and joined as the Space joins them: the style's negative prompt,
+a space, then the negative prompt (the user's words, then the default one the Space's box holds).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ STYLES: tuple[Style, ...] = (
     Style(
         "Fantasy art",
         "Fantasy art",
-        "ethereal fantasy concept art of {prompt} . magnificent, celestial, ethereal, painterly, epic, majestic, "
+        "ethereal fantasy concept art of  {prompt} . magnificent, celestial, ethereal, painterly, epic, majestic, "
         "magical, fantasy art, cover art, dreamy",
         "photographic, realistic, realism, 35mm film, dslr, cropped, frame, text, deformed, glitch, noise, noisy, "
         "off-center, deformed, cross-eyed, closed eyes, bad anatomy, ugly, disfigured, sloppy, duplicate, mutated, "
@@ -227,5 +229,6 @@ def build(
         prompt=text,
         negative_prompt=negative,
         styled_prompt=chosen.template.replace("{prompt}", text),
-        styled_negative_prompt=", ".join(part for part in (chosen.negative, negative) if part),
+        # The Space's `n + ' ' + negative`; its leading space with no style is left out (the tokenizers strip it).
+        styled_negative_prompt=" ".join(part for part in (chosen.negative, negative) if part),
     )

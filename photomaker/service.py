@@ -117,16 +117,6 @@ def _asked(
     )
 
 
-def _left_out(asked: GenerationRequest, admitted: GenerationRequest) -> list[str]:
-    """A note for each photo the engine left out (its own face model found no face there)."""
-    kept = {id(photo) for photo in admitted.photos}
-    return [
-        f"{photo.photo.name}: the engine's face model found no face in it, so it was left out."
-        for photo in asked.photos
-        if id(photo) not in kept
-    ]
-
-
 def _max_images(model: AIModel) -> int:
     return model.max_outputs or DEFAULT_MAX_OUTPUTS
 
@@ -314,7 +304,7 @@ class GenerationService:
                 request, notes = replace(request, photos=tuple(located)), faces.notes(located)
                 if isinstance(prepared.engine, Admitting):
                     admitted = prepared.engine.admit(request)
-                    request, notes = admitted, notes + _left_out(request, admitted)
+                    request, notes = admitted.request, [*notes, *admitted.notes]
         generation = self._start(prepared, request, progress)
         self.leases.hold(row_id(generation))
         return Accepted(prepared, request, generation, tuple(notes), accepted_at=time.monotonic())

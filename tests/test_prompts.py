@@ -209,7 +209,7 @@ def test_the_default_style_is_photographic() -> None:
         "cinematic photo a woman img in a garden . 35mm photograph, film, bokeh, professional, 4k, highly detailed"
     )
     assert built.styled_negative_prompt == (
-        "drawing, painting, crayon, sketch, graphite, impressionist, noisy, blurry, soft, deformed, ugly, "
+        "drawing, painting, crayon, sketch, graphite, impressionist, noisy, blurry, soft, deformed, ugly "
         + DEFAULT_NEGATIVE
     )
 
@@ -224,14 +224,14 @@ def test_style_template_and_negatives_are_applied() -> None:
     assert built.negative_prompt == f"glasses, {DEFAULT_NEGATIVE}"
     assert built.styled_negative_prompt == (
         "anime, cartoon, graphic, text, painting, crayon, graphite, abstract, glitch, deformed, mutated, ugly, "
-        f"disfigured, glasses, {DEFAULT_NEGATIVE}"
+        f"disfigured glasses, {DEFAULT_NEGATIVE}"
     )
 
 
 def test_enhance_style_is_applied_exactly() -> None:
     built = build("a man", style="Enhance", negative_prompt="hat")
     assert built.styled_prompt == "breathtaking a man img . award-winning, professional, highly detailed"
-    assert built.styled_negative_prompt == f"ugly, deformed, noisy, blurry, distorted, grainy, hat, {DEFAULT_NEGATIVE}"
+    assert built.styled_negative_prompt == f"ugly, deformed, noisy, blurry, distorted, grainy hat, {DEFAULT_NEGATIVE}"
 
 
 def test_no_style_leaves_the_prompts_as_they_are() -> None:
@@ -250,8 +250,13 @@ def test_every_style_wraps_the_prompt_and_adds_its_negative() -> None:
         assert built.styled_prompt.split().count("img") == 1, style.name
         expected_negative = f"hat, {DEFAULT_NEGATIVE}"
         assert built.styled_negative_prompt == (
-            f"{style.negative}, {expected_negative}" if style.negative else expected_negative
+            f"{style.negative} {expected_negative}" if style.negative else expected_negative
         ), style.name
+
+
+def test_fantasy_art_keeps_the_spaces_two_spaces_before_the_prompt() -> None:
+    # The Space's template says "concept art of  {prompt}"; one space less would be other tokens' positions.
+    assert build("a man", style="Fantasy art").styled_prompt.startswith("ethereal fantasy concept art of  a man img .")
 
 
 def test_without_trigger_the_prompt_is_left_as_written() -> None:

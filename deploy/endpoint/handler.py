@@ -182,7 +182,7 @@ class EndpointHandler:
                     seed=request.seed,
                 )
         except RefusedError as refused:
-            if refused.code != "INVALID_PARAMS":
+            if refused.code not in ("INVALID_PARAMS", "INVALID_PROMPT"):
                 raise
             raise InvalidRequest(f"{_field(PROMPT)}: {refused.message}") from refused
         return image

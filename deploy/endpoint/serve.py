@@ -6,7 +6,10 @@ A POST (to any path) with the README's contract gives the image as PNG; paramete
 rejects give 400, photos without a face 422, and while the model loads in the background (from
 --model-dir, else the hub's LOCAL_BASE_MODEL) 503 with `estimated_time`, which the `endpoint`
 engine waits out. GET answers {"status": "ok"} for the engine's check. With ENDPOINT_TOKEN set,
-every request needs `Authorization: Bearer <ENDPOINT_TOKEN>` (401 without it).
+every request needs `Authorization: Bearer <ENDPOINT_TOKEN>` (401 without it), except GET /health: 200
+once the model is loaded, 503 while it loads and 500 when loading failed, for a platform's health checks
+(Inference Endpoints sends traffic to a replica once its health route answers 200). The `Dockerfile`
+beside it runs this as a custom container image.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ from photomaker.errors import BackendError, RefusedError
 
 log = logging.getLogger("photomaker.endpoint")
 
+HEALTH_PATH = "/health"
+HEALTH_STATUS = {
+    "ready": HTTPStatus.OK,
+    "loading": HTTPStatus.SERVICE_UNAVAILABLE,
+    "failed": HTTPStatus.INTERNAL_SERVER_ERROR,
+}
 MAX_BODY_BYTES = 64 << 20
 """Four photos of at most 1024 px in base64 take a few MB."""
 
@@ -72,12 +81,21 @@ def reply(handler: EndpointHandler, body: bytes) -> Reply:
     return Reply(HTTPStatus.OK, buffer.getvalue(), "image/png")
 
 
+def health(handler: EndpointHandler) -> Reply:
+    """Whether the model is ready to serve, with the handler's own words on how far it has got."""
+    status = handler.model.status()
+    return Reply(HEALTH_STATUS[status.state], json.dumps({"status": status.state, "message": status.message}).encode())
+
+
 def make_server(handler: EndpointHandler, *, host: str, port: int, token: str | None = None) -> ThreadingHTTPServer:
     """A threaded HTTP server for `handler` (port 0 picks a free one); call `serve_forever` on it."""
     expected = f"Bearer {token}".encode() if token else None
 
     class Requests(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path == HEALTH_PATH:
+                self._send(health(handler))
+                return
             self._send(self._refusal() or Reply(HTTPStatus.OK, json.dumps({"status": "ok"}).encode()))
 
         def do_POST(self) -> None:

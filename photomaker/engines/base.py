@@ -6,15 +6,15 @@ their faces, final prompts, resolution, seed); an engine only generates.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image, ImageOps
 
 from photomaker.faces import FacePhoto
 from photomaker.model_specs import Mode
+from photomaker.prompt_fit import TokenCount
 from photomaker.prompts import BuiltPrompt, Style
 
 MAX_SEED = 2**31 - 1
@@ -85,41 +85,29 @@ class Engine(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A request as an engine will serve it, and what the user should know of what it changed."""
+
+    request: GenerationRequest
+    notes: tuple[str, ...] = ()
+
+
 @runtime_checkable
 class Admitting(Protocol):
     """An engine with its own checks of a request, run before the charge (a refusal there costs nothing)."""
 
-    def admit(self, request: GenerationRequest) -> GenerationRequest:
+    def admit(self, request: GenerationRequest) -> Admission:
         """The request as the engine will serve it (photos it cannot use left out); raises RefusedError."""
         ...
 
 
-@dataclass(frozen=True)
-class LoadStatus:
-    """How far an engine that loads a model has got: for the page, and for refusals while it loads."""
-
-    state: Literal["loading", "ready", "failed"]
-    message: str
-    wait_s: float | None = None
-
-
-def try_again_in(wait_s: float | None) -> str:
-    """'Try again in about 3 min.', for a refusal or the page."""
-    if wait_s is None:
-        return "Try again in a few minutes."
-    if wait_s < 90:
-        return f"Try again in about {max(5, math.ceil(wait_s / 5) * 5)} s."
-    return f"Try again in about {math.ceil(wait_s / 60)} min."
-
-
 @runtime_checkable
-class Loading(Protocol):
-    """An engine that loads its model in the background after the app starts."""
+class CountsTokens(Protocol):
+    """An engine that counts a prompt's tokens with its model's own tokenizer (the page estimates otherwise)."""
 
-    def status(self) -> LoadStatus: ...
-
-    def wait(self, timeout_s: float | None = None) -> LoadStatus:
-        """Block until loaded or failed (or `timeout_s`), for one-shot callers such as the CLI."""
+    def count_tokens(self, prompt: str, *, photos: int) -> TokenCount | None:
+        """How `prompt` (styled, with its trigger word) fits with `photos` photos; None until the model is loaded."""
         ...
 
 

@@ -12,7 +12,8 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from photomaker import faces
-from photomaker.engines.base import Engine, Loading, LoadStatus, try_again_in
+from photomaker.engines.base import Engine
+from photomaker.engines.loading import Loading, LoadStatus, try_again_in
 from photomaker.rest import rest_mount
 from photomaker.runtime import Runtime
 from photomaker.ui import concurrency, uploads
@@ -56,6 +57,8 @@ def _engine_lines(engine: Engine) -> list[str]:
         lines.append(f"**{status.message}** Avatars can be made once it is loaded. {try_again_in(status.wait_s)}")
     elif status.state == "failed":
         lines.append(f"⚠️ **{status.message}** No avatars can be made until this is fixed; see the server's log.")
+    if status.warning:
+        lines.append(f"⚠️ **{status.warning}**")
     if engine.name in ENGINE_SOURCES:
         lines.append(INSIGHTFACE_LICENCE)
     return lines

@@ -67,6 +67,8 @@ class GenerateForm:
     subject: gr.Dropdown
     style: gr.Dropdown
     prompt: gr.Textbox
+    prompt_tokens: gr.Markdown
+    """How many of the model's 77 tokens the styled prompt takes, counted as the user types."""
     photo_examples: gr.Column
     text_examples: gr.Column
     tier_inputs: gr.Column
@@ -161,11 +163,17 @@ def _prompt() -> dict[str, Any]:
         max_lines=4,
         elem_id="prompt",
     )
+    prompt_tokens = gr.Markdown(elem_id="prompt-tokens", elem_classes=["hint"])
     examples = {}
     for name, texts in PROMPT_EXAMPLES.items():
         with gr.Column(visible=name == PHOTO_MODE) as examples[name]:
             gr.Examples(examples=[[text] for text in texts], inputs=[prompt], cache_examples=False)
-    return {"prompt": prompt, "photo_examples": examples[PHOTO_MODE], "text_examples": examples[TEXT_MODE]}
+    return {
+        "prompt": prompt,
+        "prompt_tokens": prompt_tokens,
+        "photo_examples": examples[PHOTO_MODE],
+        "text_examples": examples[TEXT_MODE],
+    }
 
 
 def _model_inputs(

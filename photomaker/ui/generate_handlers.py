@@ -8,9 +8,12 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel
 
-from photomaker.engines.base import Engine, Loading, ProgressFn
+from photomaker import prompts
+from photomaker.engines.base import CountsTokens, Engine, ProgressFn
+from photomaker.engines.loading import Loading
 from photomaker.errors import AccessError, PhotoMakerError, RefusedError
 from photomaker.params import PhotoParams, TextParams
+from photomaker.prompt_fit import estimate
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
 from photomaker.store.accounts import DEFAULT_PROJECT
@@ -28,6 +31,7 @@ from photomaker.ui.generate_words import (
     project_refused,
     project_renamed,
     result_captions,
+    tokens_text,
 )
 from photomaker.ui.identity import address, caller, viewer
 from photomaker.ui.sessions import OneAtATime
@@ -90,6 +94,26 @@ class GenerateHandlers:
             form.results: gr.update(label=RESULTS_LABEL[data[form.mode]]),
             **self.on_cost(data, profile),
         }
+
+    def on_prompt_tokens(self, data: Values) -> Values:
+        """The styled prompt's tokens as the user types: the engine's own count once its model is loaded, else an
+        estimate; nothing in Text to Image or on the preview engine, which read no CLIP tokens of ours."""
+        form, engine = self.form, self.runtime.service.engine
+        if data[form.mode] == TEXT_MODE or engine.preview or not (data[form.prompt] or "").strip():
+            return {form.prompt_tokens: ""}
+        photos = max(1, len(data[form.photos] or []))
+        try:
+            styled = prompts.build(data[form.prompt], style=data[form.style], subject=data[form.subject]).styled_prompt
+            counted = engine.count_tokens(styled, photos=photos) if isinstance(engine, CountsTokens) else None
+        except PhotoMakerError as error:  # what Generate would refuse, said now
+            return {form.prompt_tokens: f"⚠️ {error.message}"}
+        return {form.prompt_tokens: tokens_text(counted or estimate(styled, photos=photos))}
+
+    @property
+    def prompt_inputs(self) -> set[Any]:
+        """What the prompt's token count depends on."""
+        form = self.form
+        return {form.mode, form.prompt, form.style, form.subject, form.photos}
 
     @property
     def text_only(self) -> tuple[Any, ...]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import gradio as gr
+
 from photomaker.params import PhotoParams, TextParams
 from photomaker.runtime import Runtime
 from photomaker.ui import concurrency
@@ -35,6 +37,16 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
     )
     for control, name in ((form.num_images, "ui_cost"), (form.model, "ui_text_model")):
         control.change(handlers.on_cost, handlers.choice, [form.cost], api_name=name, api_visibility="private")
+    gr.on(
+        [control.change for control in (form.mode, form.prompt, form.style, form.subject, form.photos)],
+        handlers.on_prompt_tokens,
+        handlers.prompt_inputs,
+        [form.prompt_tokens],
+        api_name="ui_prompt_tokens",
+        api_visibility="private",
+        trigger_mode="always_last",  # typing fast: only the latest text is counted
+        show_progress="hidden",
+    )
     # A pick by the user, not the updates the handlers make (they show the history themselves).
     form.project.input(
         handlers.on_project,

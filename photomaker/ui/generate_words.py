@@ -6,6 +6,7 @@ from __future__ import annotations
 from photomaker import likeness
 from photomaker.captions import image_caption
 from photomaker.errors import PhotoMakerError
+from photomaker.prompt_fit import TokenCount
 from photomaker.results import GenerationOutcome
 from photomaker.store import AIModel
 
@@ -106,3 +107,18 @@ def details_text(outcome: GenerationOutcome) -> str:
         lines.append("_These are offline previews of your framing and style, not PhotoMaker output._")
     lines += [f"⚠️ {note}" for note in outcome.notes]
     return "\n\n".join(lines)
+
+
+def tokens_text(count: TokenCount) -> str:
+    """Under the prompt: how many of the model's tokens it takes, what it loses past them, or why it cannot be
+    served; an estimate says so."""
+    about = "about " if count.estimated else ""
+    how = " (estimated: the model's tokenizer is not loaded here)" if count.estimated else ""
+    if count.refusal is not None:
+        return f"⛔ {count.refusal}"
+    if count.unused_words:
+        return (
+            f"⚠️ {about}{count.tokens} of {count.limit} tokens{how}: the prompt is over {count.limit} tokens; "
+            f"these words will not be used: {count.unused_words}"
+        )
+    return f"{about}{count.tokens} of {count.limit} tokens{how}"

@@ -149,6 +149,7 @@ def test_parameters_the_handler_rejects_fail_at_once_as_bad_request(url: str) ->
         ({handler.STEPS: 2.5}, handler.STEPS),
         ({handler.GUIDANCE_SCALE: "high"}, handler.GUIDANCE_SCALE),
         ({handler.PROMPT: "a photo of a woman"}, "trigger word 'img'"),
+        ({handler.PROMPT: "x " * 80 + "a woman img"}, "Shorten the text before"),
         ({handler.PROMPT: None}, handler.PROMPT),
         ({handler.TARGET_SIZE: {"width": 60, "height": SIDE}}, "width"),
         ({handler.TARGET_SIZE: None}, handler.TARGET_SIZE),
@@ -206,11 +207,13 @@ def test_while_the_model_loads_the_engine_waits_the_estimated_time_then_gets_its
         endpoint_handler.model.wait(30)
 
     try:
-        with serving(endpoint_handler, token=None) as address:
+        with serving(endpoint_handler, token=FAKE_TOKEN) as address:
+            loading = httpx.get(f"{address}/health")  # a platform's health check sends no token
             engine(address).check()
             with pytest.raises(BackendError) as caught:
                 engine(address, attempts=1).generate(request(), no_progress)
             result = engine(address, sleep=sleep).generate(request(), no_progress)
+            ready = httpx.get(f"{address}/health")
     finally:
         loaded.set()
 
@@ -220,3 +223,5 @@ def test_while_the_model_loads_the_engine_waits_the_estimated_time_then_gets_its
         UNKNOWN_WAIT_S,
     )
     assert (result.attempts, waits, len(result.images)) == (2, [UNKNOWN_WAIT_S], 1)
+    assert (loading.status_code, loading.json()["status"]) == (503, "loading")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")

@@ -107,6 +107,32 @@ def test_no_photo_with_a_face_for_its_face_model_is_refused_before_any_charge(
     assert last is not None and last.status == "rejected" and last.error_code == "NO_FACE"
 
 
+def test_words_past_the_77_tokens_are_named_in_the_notes(local_runtime: Runtime) -> None:
+    outcome = local_runtime.service.generate_avatar(
+        "local",
+        [PhotoUpload.from_path(ASTRONAUT)],
+        {"prompt": "a woman " + "x " * 73 + "of a headshot", "tier": "pro", "style": "(No style)"},
+    )
+
+    (note,) = [note for note in outcome.details.notes if "tokens" in note]
+    assert note == "The prompt is over 77 tokens; these words were not used: x of a headshot."
+
+
+def test_a_trigger_word_past_the_limit_is_refused_before_any_charge(local_runtime: Runtime) -> None:
+    credits = local_runtime.accounts.account("local").credits
+
+    with pytest.raises(RefusedError) as refused:
+        local_runtime.service.generate_avatar(
+            "local", [PhotoUpload.from_path(ASTRONAUT)], {"prompt": "x " * 75 + "of a woman", "tier": "pro"}
+        )
+
+    assert refused.value.code == "INVALID_PROMPT" and "Shorten the text before 'img'" in refused.value.message
+    assert local_runtime.accounts.account("local").credits == credits
+    with local_runtime.database.reading() as session:
+        last = session.exec(select(Generation).order_by(Generation.id.desc())).first()  # type: ignore[union-attr]
+    assert last is not None and (last.status, last.error_code) == ("rejected", "INVALID_PROMPT")
+
+
 def test_the_local_engine_runs_one_generation_at_a_time(local_runtime: Runtime) -> None:
     assert registry.concurrency_limit(local_runtime.service.engine, local_runtime.settings) == 1
 

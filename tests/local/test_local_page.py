@@ -109,3 +109,37 @@ def test_the_preview_engine_claims_no_insightface_models(runtime: Runtime) -> No
     note = engine_note(runtime)
     assert "Preview engine (offline)" in note and "InsightFace" not in note
     assert note_tick(runtime) == (note, False), "no model to wait for: the timer stays off"
+
+
+def prompt_tokens(runtime: Runtime, prompt: str, **values: object) -> str:
+    """What the counter under the prompt says for `prompt` (the default style and subject, one photo)."""
+    events = PageEvents(build_app(runtime))
+    return str(events("ui_prompt_tokens", prompt=prompt, **{"mode": "Photo to Avatar", **values})["prompt_tokens"])
+
+
+def test_the_prompt_is_counted_with_the_models_tokenizer_once_it_is_loaded_and_estimated_before(
+    with_engine: Callable[[LocalEngine], Runtime], blocked: BlockedLoad
+) -> None:
+    engine = LocalEngine(LocalModel(blocked))
+    assert blocked.reported.wait(10)
+    runtime = with_engine(engine)
+    long = "a woman " + "x " * 80
+
+    estimated = prompt_tokens(runtime, long, style="(No style)")
+    blocked.release.set()
+    assert engine.model.wait(30).state == "ready"
+    counted = prompt_tokens(runtime, long, style="(No style)")
+    with_style = prompt_tokens(runtime, "a woman, a headshot")
+
+    assert estimated.startswith("⚠️ about 85 of 77 tokens (estimated") and estimated.endswith(": x x x x x x x x")
+    assert counted == ("⚠️ 85 of 77 tokens: the prompt is over 77 tokens; these words will not be used: x x x x x x x x")
+    # The style's words count too (the tiny test tokenizer spells most of them letter by letter).
+    assert with_style == "70 of 77 tokens"
+    assert prompt_tokens(runtime, "x " * 80 + "a woman").startswith("⛔ The prompt is too long for PhotoMaker")
+    assert prompt_tokens(runtime, "a woman", mode="Text to Image") == ""
+    # The tokenizers split `img` out of a word: a second trigger word, refused as Generate would refuse it.
+    assert prompt_tokens(runtime, "a woman, pimgs").startswith("⚠️ The prompt must contain the trigger word 'img' once")
+
+
+def test_the_preview_engine_counts_no_tokens(runtime: Runtime) -> None:
+    assert prompt_tokens(runtime, "a woman, a headshot") == ""

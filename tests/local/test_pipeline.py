@@ -111,3 +111,63 @@ def test_loading_fuses_the_checkpoints_lora_into_the_unets_attention(
     changed = {key for key in base if not torch.equal(base[key], fused[key])}
     assert changed and all(".attn" in key and key.endswith(".weight") for key in changed)
     assert "conv_in.weight" not in changed
+
+
+def long_prompt(pipeline: PhotoMakerPipeline, count: int) -> str:
+    """A prompt of `count` ids (start and end tokens included) with the trigger word near its start."""
+    prompt = "a woman img" + " photo" * (count - 5)
+    assert len(pipeline.sdxl.tokenizer.encode(prompt)) == count
+    return prompt
+
+
+@pytest.mark.parametrize(("photos", "end_at"), [(1, 76), (2, None)])
+def test_a_79_token_prompt_reaches_the_text_encoders_as_the_reference_cuts_it(
+    tiny_pipeline: PhotoMakerPipeline, photos: int, end_at: int | None
+) -> None:
+    seen: list[list[int]] = []
+    hook = tiny_pipeline.sdxl.text_encoder_2.register_forward_pre_hook(
+        lambda module, args: seen.append(args[0][0].tolist())
+    )
+    try:
+        generate(tiny_pipeline, photos=photos, prompt=long_prompt(tiny_pipeline, 79))
+    finally:
+        hook.remove()
+
+    end = tiny_pipeline.sdxl.tokenizer_2.eos_token_id
+    text_only, with_identity, negative = seen
+    # The text-only prompt and the negative one keep their end token at the last place, where the pooled
+    # embedding is read; the prompt with the identity keeps it with one photo and, as in the reference,
+    # loses it to the copies of the class word with two.
+    assert len(text_only) == 77 and text_only[76] == end
+    assert (with_identity.index(end) if end in with_identity else None) == end_at
+    assert negative.index(end) < 77
+
+
+def test_the_seed_drives_a_generator_on_the_pipelines_device(
+    tiny_pipeline: PhotoMakerPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    devices: list[torch.device] = []
+    prepare = tiny_pipeline.sdxl.prepare_latents
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        devices.append(args[6].device)  # the generator, as the Space makes it: torch.Generator(device)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(tiny_pipeline.sdxl, "prepare_latents", spy)
+    generate(tiny_pipeline)
+
+    assert devices == [tiny_pipeline.device]
+
+
+def test_a_trigger_word_past_the_limit_is_refused_and_long_prompts_say_what_was_cut(
+    tiny_pipeline: PhotoMakerPipeline,
+) -> None:
+    cut = tiny_pipeline.fit(long_prompt(tiny_pipeline, 79) + " of", photos=1)
+    late = tiny_pipeline.fit("photo " * 74 + "a woman img", photos=1)
+
+    assert (cut.tokens, cut.refusal) == (80, None)
+    assert tiny_pipeline.unused_words(cut) == "photo photo of"
+    assert late.refusal is not None and "comes at token 77" in late.refusal
+    with pytest.raises(RefusedError) as refused:
+        generate(tiny_pipeline, prompt="photo " * 74 + "a woman img")
+    assert refused.value.code == "INVALID_PROMPT"

@@ -1,8 +1,10 @@
 """The `local` engine: PhotoMaker V2 on this machine's GPU, one generation at a time.
 
 Its model loads in the background from the moment the engine is made. `admit` runs before any
-charge: it refuses `MODEL_LOADING` while the model loads, and drops the photos in which InsightFace
-finds no face (refusing `NO_FACE` when none is left), so that a request it cannot serve costs nothing.
+charge: it refuses `MODEL_LOADING` while the model loads, drops the photos in which InsightFace finds no
+face (refusing `NO_FACE` when none is left), and refuses a prompt whose trigger word the text encoders'
+77 tokens would cut (`INVALID_PROMPT`), so that a request it cannot serve costs nothing. Words past the
+77 tokens are said in the generation's notes.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from photomaker.engines.base import GenerationRequest, GenerationResult, LoadStatus, ProgressFn
+from photomaker.engines.base import Admission, GenerationRequest, GenerationResult, ProgressFn
+from photomaker.engines.loading import LoadStatus
 from photomaker.engines.local.hardware import gpu_duration_s, on_gpu, placement
 from photomaker.engines.local.loader import LocalModel, loader_for
 from photomaker.engines.local.pipeline import Identity, PhotoMakerPipeline, identity_of, merge_step
+from photomaker.errors import RefusedError
 from photomaker.model_specs import style_strength_ratio
+from photomaker.prompt_fit import TokenCount
 from photomaker.settings import Settings
 
 EMBEDDINGS_KEPT = 32
@@ -56,11 +61,26 @@ class LocalEngine:
         if self.model.status().state == "failed":
             self.model.pipeline()
 
-    def admit(self, request: GenerationRequest) -> GenerationRequest:
-        """The request with only the photos InsightFace finds a face in; refused while loading or with none."""
-        identity = self._identity(self.model.pipeline(), request)
+    def admit(self, request: GenerationRequest) -> Admission:
+        """The request with only the photos InsightFace finds a face in, and notes of what was left out; refused
+        while loading, with no face, or with the trigger word past the text encoders' length."""
+        pipeline = self.model.pipeline()
+        identity = self._identity(pipeline, request)
         kept = {id(image) for image in identity.photos}
-        return replace(request, photos=tuple(photo for photo in request.photos if id(photo.photo.image) in kept))
+        photos = tuple(photo for photo in request.photos if id(photo.photo.image) in kept)
+        fit = pipeline.fit(request.styled_prompt, photos=len(photos))
+        if fit.refusal is not None:
+            raise RefusedError("INVALID_PROMPT", fit.refusal)
+        notes = [
+            f"{photo.photo.name}: the engine's face model found no face in it, so it was left out."
+            for photo in request.photos
+            if id(photo.photo.image) not in kept
+        ]
+        if fit.unused:
+            notes.append(
+                f"The prompt is over {fit.limit} tokens; these words were not used: {pipeline.unused_words(fit)}."
+            )
+        return Admission(replace(request, photos=photos), tuple(notes))
 
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         pipeline = self.model.pipeline()
@@ -77,6 +97,20 @@ class LocalEngine:
                 "merge_step": merge_step(ratio, request.steps),
                 "photos_used": len(identity.photos),
             },
+        )
+
+    def count_tokens(self, prompt: str, *, photos: int) -> TokenCount | None:
+        """How `prompt` fits with the model's tokenizer, once it is loaded."""
+        if self.model.status().state != "ready":
+            return None
+        pipeline = self.model.pipeline()
+        fit = pipeline.fit(prompt, photos=photos)
+        return TokenCount(
+            tokens=fit.tokens,
+            limit=fit.limit,
+            unused_words=pipeline.unused_words(fit) if fit.unused else "",
+            refusal=fit.refusal,
+            estimated=False,
         )
 
     def _identity(self, pipeline: PhotoMakerPipeline, request: GenerationRequest) -> Identity:

@@ -13,6 +13,7 @@ commercially needs a licence from InsightFace.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,10 @@ from PIL import Image
 
 from photomaker.errors import BackendError
 
+log = logging.getLogger(__name__)
+
 FACE_MODEL_FILES = ("det_10g.onnx", "w600k_r50.onnx")
+CPU_PROVIDER = "CPUExecutionProvider"
 EMBEDDING_DIM = 512
 STRIDES = (8, 16, 32)
 ANCHORS_PER_LOCATION = 2
@@ -45,6 +49,9 @@ Array = npt.NDArray[np.float32]
 
 
 class FaceEmbedder(Protocol):
+    warning: str | None
+    """Said on the page and in the log: the face models run elsewhere than asked (the CPU for CUDA)."""
+
     def embed(self, image: Image.Image) -> Array | None:
         """The raw 512-d embedding of the best-scoring face in `image`, or None when there is no face."""
         ...
@@ -141,12 +148,30 @@ def align(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(image, matrix, (ALIGNED_SIZE, ALIGNED_SIZE), borderValue=0.0)
 
 
+def fallback_warning(asked: Sequence[str], running: Sequence[Sequence[str]]) -> str | None:
+    """What to say when a session runs without the GPU provider asked for first (None when all have it)."""
+    wanted = asked[0] if asked else CPU_PROVIDER
+    if wanted == CPU_PROVIDER or all(wanted in providers for providers in running):
+        return None
+    return (
+        f"The face models asked for {wanted} but run on the CPU: onnxruntime could not start it (are "
+        "onnxruntime-gpu and CUDA 12's and cuDNN 9's libraries installed?). Avatars are made, more slowly."
+    )
+
+
 class BuffaloEmbedder:
     """`FaceEmbedder` on buffalo_l's detector and recognizer; onnxruntime sessions may be shared by threads."""
 
-    def __init__(self, detector: onnxruntime.InferenceSession, recognizer: onnxruntime.InferenceSession) -> None:
+    def __init__(
+        self,
+        detector: onnxruntime.InferenceSession,
+        recognizer: onnxruntime.InferenceSession,
+        *,
+        warning: str | None = None,
+    ) -> None:
         self.detector = detector
         self.recognizer = recognizer
+        self.warning = warning
         self._detector_outputs = [output.name for output in detector.get_outputs()]
         if len(self._detector_outputs) != 3 * len(STRIDES):
             raise BackendError(
@@ -158,7 +183,8 @@ class BuffaloEmbedder:
 
     @classmethod
     def from_dir(cls, directory: Path, *, providers: Sequence[str] = ("CPUExecutionProvider",)) -> BuffaloEmbedder:
-        """The two models in `directory` on `providers`; a clear error naming any file that is missing."""
+        """The two models in `directory` on `providers` (best first); a clear error naming any file that is
+        missing."""
         paths = [directory / name for name in FACE_MODEL_FILES]
         missing = [str(path) for path in paths if not path.is_file()]
         if missing:
@@ -168,7 +194,12 @@ class BuffaloEmbedder:
                 retryable=False,
             )
         detector, recognizer = (onnxruntime.InferenceSession(str(path), providers=list(providers)) for path in paths)
-        return cls(detector, recognizer)
+        # onnxruntime falls back to the CPU with only a warning of its own when a GPU provider cannot start (its
+        # CUDA or cuDNN libraries missing): we say it loudly, in the log and on the page.
+        warning = fallback_warning(providers, [detector.get_providers(), recognizer.get_providers()])
+        if warning is not None:
+            log.error(warning)
+        return cls(detector, recognizer, warning=warning)
 
     def detect(self, image: np.ndarray, *, size: int) -> Faces:
         """The faces in a BGR `image` seen at `size`×`size`, best first, in the image's pixels."""

@@ -1,8 +1,9 @@
 """Where the local engine runs: the device, the precision, and ZeroGPU's borrowed GPU.
 
 CUDA in bf16 where the GPU has it (Ampere and newer), else fp16; `LOCAL_OFFLOAD=1` keeps the models
-in CPU memory and moves each to the GPU for its turn (diffusers' model CPU offload), for GPUs with
-less than about 12 GB. A CPU is refused unless `LOCAL_ALLOW_CPU=1`: an avatar would take hours.
+in CPU memory and moves each to the GPU for its turn (diffusers' model CPU offload, and the same for the
+ID encoder), with the face models on the CPU, for GPUs with less than about 12 GB. A CPU is refused
+unless `LOCAL_ALLOW_CPU=1`: an avatar would take hours.
 On a ZeroGPU Space (`SPACES_ZERO_GPU` set and `spaces` installed) each generation borrows a GPU for
 a duration worked out from its size, and running out of the caller's quota is a rate limit.
 """
@@ -58,11 +59,9 @@ def placement(settings: Settings) -> Placement:
     dtype = torch.bfloat16 if on_zerogpu() or torch.cuda.is_bf16_supported() else torch.float16
     import onnxruntime
 
-    providers = tuple(
-        name
-        for name in ("CUDAExecutionProvider", "CPUExecutionProvider")
-        if name in onnxruntime.get_available_providers()
-    )
+    # Offloading keeps the face models off the GPU too: they run once per photo, and CPU memory holds them.
+    wanted = ("CPUExecutionProvider",) if settings.local_offload else ("CUDAExecutionProvider", "CPUExecutionProvider")
+    providers = tuple(name for name in wanted if name in onnxruntime.get_available_providers())
     return Placement(torch.device("cuda"), dtype, offload=settings.local_offload, onnx_providers=providers)
 
 

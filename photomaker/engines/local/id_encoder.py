@@ -87,9 +87,7 @@ class FuseModule(nn.Module):
         fused = prompt_embeds.clone()
         positions = class_mask[0]
         class_embeds = prompt_embeds[0, positions]
-        # A prompt cut at the tokenizer's length may have lost copies at its end: fuse those that are left.
-        tokens = id_tokens[: class_embeds.shape[0]].to(prompt_embeds.dtype)
-        stacked = self.mlp1(torch.cat([class_embeds, tokens], dim=-1)) + class_embeds
+        stacked = self.mlp1(torch.cat([class_embeds, id_tokens.to(prompt_embeds.dtype)], dim=-1)) + class_embeds
         fused[0, positions] = self.layer_norm(self.mlp2(stacked))
         return fused
 

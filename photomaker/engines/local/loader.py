@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
 
-from photomaker.engines.base import LoadStatus, try_again_in
+from photomaker.engines.loading import LoadStatus, try_again_in
 from photomaker.engines.local import weights
 from photomaker.engines.local.face_embedding import BuffaloEmbedder
 from photomaker.engines.local.hardware import Placement
@@ -39,6 +39,8 @@ def load_pipeline(files: weights.ModelFiles, placement: Placement) -> PhotoMaker
         files.base, torch_dtype=placement.dtype, variant=files.variant, use_safetensors=True
     )
     sdxl.scheduler = EulerDiscreteScheduler.from_config(sdxl.scheduler.config)
+    if not placement.offload:
+        sdxl.to(placement.device)  # the LoRA is fused where it runs, as the Space fuses it: the GPU's rounding
     checkpoint = torch.load(files.checkpoint, map_location="cpu", weights_only=True)
     if sorted(checkpoint) != ["id_encoder", "lora_weights"]:
         raise BackendError(
@@ -47,15 +49,12 @@ def load_pipeline(files: weights.ModelFiles, placement: Placement) -> PhotoMaker
     sdxl.load_lora_weights(checkpoint["lora_weights"], adapter_name="photomaker")
     sdxl.fuse_lora()
     sdxl.unload_lora_weights()
-    encoder = load_id_encoder(
-        checkpoint["id_encoder"], shape=files.shape, device=placement.device, dtype=placement.dtype
-    )
+    encoder_device = torch.device("cpu") if placement.offload else placement.device
+    encoder = load_id_encoder(checkpoint["id_encoder"], shape=files.shape, device=encoder_device, dtype=placement.dtype)
     if placement.offload:
         sdxl.enable_model_cpu_offload(device=placement.device)
-    else:
-        sdxl.to(placement.device)
     faces = BuffaloEmbedder.from_dir(files.faces, providers=placement.onnx_providers)
-    return PhotoMakerPipeline(sdxl, encoder, faces)
+    return PhotoMakerPipeline(sdxl, encoder, faces, offload_id_encoder=placement.offload)
 
 
 def loader_for(model_dir: Path | None, placement: Placement, *, base_model: str) -> Loader:
@@ -116,7 +115,7 @@ class LocalModel:
         with self._lock:
             pipeline, error, fetching = self._pipeline, self._error, self._fetching
         if pipeline is not None:
-            return LoadStatus("ready", "PhotoMaker V2 is loaded and ready.")
+            return LoadStatus("ready", "PhotoMaker V2 is loaded and ready.", warning=pipeline.faces.warning)
         if error is not None:
             return LoadStatus("failed", f"PhotoMaker V2 could not be loaded: {_reason(error)}")
         if fetching is None or fetching.total_bytes == 0 or fetching.done_bytes >= fetching.total_bytes:
