@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     oauth_client_id: str | None = None
     oauth_client_secret: SecretStr | None = None
     hf_endpoint: str | None = None
+    decode_budget_mb: int = Field(default=512, ge=128)
 
     @field_validator("admin_users", mode="before")
     @classmethod
@@ -122,6 +123,10 @@ class Settings(BaseSettings):
     @property
     def max_photo_bytes(self) -> int:
         return int(self.max_photo_mb * 1024 * 1024)
+
+    @property
+    def decode_budget_bytes(self) -> int:
+        return self.decode_budget_mb * 1024 * 1024
 
     @property
     def sign_in_required(self) -> bool:
