@@ -105,10 +105,14 @@ def test_a_decode_larger_than_the_whole_budget_is_not_waited_for() -> None:
         DecodeBudget(100).held(101).__enter__()
 
 
-def test_freed_memory_is_given_back_when_a_decode_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_freed_memory_is_given_back_when_a_large_decode_ends(monkeypatch: pytest.MonkeyPatch) -> None:
     given_back: list[int] = []
     monkeypatch.setattr(decode_budget, "give_back_freed_memory", lambda: given_back.append(1))
-    with DecodeBudget(100).held(10):
+    budget = DecodeBudget(decode_budget.GIVE_BACK_FROM)
+    with budget.held(decode_budget.GIVE_BACK_FROM - 1):
+        pass
+    assert given_back == []
+    with budget.held(decode_budget.GIVE_BACK_FROM):
         assert given_back == []
     assert given_back == [1]
 
