@@ -20,13 +20,16 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.timing import median_ms
+from photomaker.decode_budget import DecodeBudget
 from photomaker.faces import FaceBox, detect_faces, haar_faces, locate
 from photomaker.photos import PhotoUpload, prepare_one
+from photomaker.settings import Settings
 
 FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures"
 PHOTOS = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "newton-1689.jpg", "newton-1702.jpg")
 PORTRAITS = ("astronaut.png", "newton-1689.jpg", "newton-1702.jpg")
 ROUNDS = 5
+BUDGET = DecodeBudget(Settings().decode_budget_bytes)
 
 
 def haar_alone(image: Image.Image) -> list[FaceBox]:
@@ -46,7 +49,9 @@ def crops(image: Image.Image) -> list[Image.Image]:
 
 
 def main() -> None:
-    images = {name: prepare_one(PhotoUpload.from_path(FIXTURES / name), max_bytes=50 << 20) for name in PHOTOS}
+    images = {
+        name: prepare_one(PhotoUpload.from_path(FIXTURES / name), max_bytes=50 << 20, budget=BUDGET) for name in PHOTOS
+    }
     detectors = {"haar_alone": haar_alone, "ours": detect_faces}
     per_photo = {
         name: {

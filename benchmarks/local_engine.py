@@ -35,6 +35,7 @@ import torch
 from PIL import Image
 
 from photomaker import face_match, faces, photos
+from photomaker.decode_budget import DecodeBudget
 from photomaker.engines.local import weights
 from photomaker.engines.local.face_embedding import BuffaloEmbedder
 from photomaker.engines.local.hardware import Placement
@@ -44,6 +45,7 @@ from photomaker.engines.local.pipeline import PhotoMakerPipeline
 from photomaker.engines.local.random_weights import TINY_ENCODER, random_sdxl, write_model_dir
 from photomaker.engines.local.tiny_faces import write_tiny_face_models
 from photomaker.model_specs import load_seed_models, style_strength_ratio
+from photomaker.settings import Settings
 
 ROOT = Path(__file__).parents[1]
 PHOTO = ROOT / "tests" / "fixtures" / "astronaut.png"
@@ -204,7 +206,13 @@ def main() -> None:
     pipeline = _pipeline(tiny=args.tiny, device=device, dtype=dtype, faces_dir=args.faces_dir, model_dir=args.model_dir)
     photo = Image.open(PHOTO).convert("RGB")
     person = face_match.reference(
-        faces.locate_all(photos.prepare([photos.PhotoUpload.from_path(PHOTO)], max_bytes=PHOTO.stat().st_size))
+        faces.locate_all(
+            photos.prepare(
+                [photos.PhotoUpload.from_path(PHOTO)],
+                max_bytes=PHOTO.stat().st_size,
+                budget=DecodeBudget(Settings().decode_budget_bytes),
+            )
+        )
     )
     tiers: dict[str, dict[str, dict[str, object]]] = {}
     for model in (model for model in load_seed_models() if model.mode == "photo"):

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from benchmarks.timing import median_ms
 from photomaker import face_match
+from photomaker.decode_budget import DecodeBudget
 from photomaker.engines.inference import encode_photo
 from photomaker.faces import locate
 from photomaker.photos import PhotoUpload, prepare_one
@@ -95,7 +96,9 @@ def measure(server: FakeInferenceServer, data: Path, avatar_face: Image.Image) -
     text = dict(prompt="a lighthouse at dusk", seed=1)
 
     client = InferenceClient(base_url=server.url, token=FAKE_TOKEN)
-    located = locate(prepare_one(photo, max_bytes=settings.max_photo_bytes))
+    located = locate(
+        prepare_one(photo, max_bytes=settings.max_photo_bytes, budget=DecodeBudget(settings.decode_budget_bytes))
+    )
     jpeg = encode_photo(located)
     parameters = {"prompt": "a person img, a professional headshot", "target_size": {"width": 1024, "height": 1024}}
 

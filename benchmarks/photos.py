@@ -17,12 +17,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from photomaker.decode_budget import DecodeBudget
 from photomaker.faces import detect_faces
 from photomaker.photos import MAX_SIDE, PhotoUpload, prepare
+from photomaker.settings import Settings
 
 ROOT = Path(__file__).parents[1]
 SIZE = (4000, 3000)
 ROUNDS = 5
+BUDGET = DecodeBudget(Settings().decode_budget_bytes)
 
 
 def make_photos(folder: Path) -> list[Path]:
@@ -53,7 +56,7 @@ def plain(paths: list[Path]) -> list[Image.Image]:
 
 def ours(paths: list[Path]) -> list[Image.Image]:
     uploads = [PhotoUpload.from_path(path) for path in paths]
-    return [photo.image for photo in prepare(uploads, max_bytes=50 << 20)]
+    return [photo.image for photo in prepare(uploads, max_bytes=50 << 20, budget=BUDGET)]
 
 
 def timed(function, paths: list[Path]) -> tuple[float, list[Image.Image]]:

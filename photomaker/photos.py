@@ -3,6 +3,11 @@
 Everything that can be wrong with a file is refused here, with the file's name in the message,
 before any credit moves. What comes out is an RGB image of at most `max_side` pixels on its long
 side, upright as the camera meant it, with no metadata.
+
+Memory is bounded before a pixel is decoded: the header says what decoding will hold
+(`photomaker.decode_cost`), a photo that needs more than the whole `DecodeBudget` is refused, and the
+others wait for room in it. JPEGs are decoded at a reduced scale; other formats are averaged down a
+strip at a time as soon as they are decoded, so that their decoded pixels are the only full-size copy.
 """
 
 from __future__ import annotations
@@ -10,13 +15,16 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from photomaker.decode_budget import DecodeBudget
+from photomaker.decode_cost import decoding_bytes, pixel_bytes
 from photomaker.errors import RefusedError
 
 MAX_PHOTOS = 4
@@ -27,6 +35,12 @@ MAX_ASPECT_RATIO = 4
 """The longest side at most this many times the shortest: a narrower strip holds no usable face."""
 
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+STRIP_PIXELS = 1 << 20
+"""About how many pixels of a large image are converted at a time while it is averaged down."""
+_AVERAGED_AS_IS = frozenset({"L", "LA", "RGB", "RGBA", "CMYK", "I", "F"})
+"""Modes Pillow's `reduce` averages as they are (transparency premultiplied); strips of others are made RGB first."""
+WORKING_COPIES = 3
+"""Copies of the averaged-down image that turning it upright, RGB and `max_side` long hold at once."""
 
 
 @dataclass(frozen=True)
@@ -68,10 +82,74 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         top = 65535.0 if image.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
         image = Image.fromarray(np.clip(values * (255.0 / top), 0, 255).astype(np.uint8), "L")
     if image.mode == "P" or "A" in image.mode or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
+        rgba = image if image.mode in ("RGBA", "LA") else image.convert("RGBA")
+        white = Image.new("RGB", image.size, (255, 255, 255))
+        white.paste(rgba, mask=rgba)
+        return white
     return image.convert("RGB")
+
+
+def _reduction(size: tuple[int, int], max_side: int) -> int:
+    """The whole factor that averages an image down to between `max_side` and twice that on its long side."""
+    return max(1, max(size) // max_side)
+
+
+def _averaged_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The size `_reduced` gives an image of `size`."""
+    factor = _reduction(size, max_side)
+    return math.ceil(size[0] / factor), math.ceil(size[1] / factor)
+
+
+def _reduced(image: Image.Image, max_side: int) -> Image.Image:
+    """`image` averaged down by `_reduction`, a strip of rows at a time: no conversion ever copies the whole of it.
+    `image` itself when it is less than twice `max_side` long."""
+    factor = _reduction(image.size, max_side)
+    if factor == 1:
+        return image
+    rows = max(1, STRIP_PIXELS // (image.width * factor)) * factor
+    parts = []
+    for top in range(0, image.height, rows):
+        strip = image.crop((0, top, image.width, min(top + rows, image.height)))
+        parts.append((strip if strip.mode in _AVERAGED_AS_IS else _to_rgb(strip)).reduce(factor))
+    reduced = Image.new(parts[0].mode, _averaged_size(image.size, max_side))
+    for number, part in enumerate(parts):
+        reduced.paste(part, (0, number * rows // factor))
+    return reduced
+
+
+def _turn_upright(image: Image.Image, orientation: object) -> None:
+    """Turn `image` in place as the EXIF (or XMP) `orientation` read from the photo it was made from says."""
+    if orientation is not None:
+        image.getexif()[ExifTags.Base.Orientation] = orientation
+    ImageOps.exif_transpose(image, in_place=True)
+
+
+def _small_rgb(image: Image.Image, max_side: int) -> Image.Image:
+    """The opened photo decoded, averaged down, upright and RGB, at most `max_side` long."""
+    image.load()
+    orientation = image.getexif().get(ExifTags.Base.Orientation)
+    reduced = _reduced(image, max_side)
+    _turn_upright(reduced, orientation)
+    return _shrink(_to_rgb(reduced), max_side)
+
+
+def _working_bytes(averaged_size: tuple[int, int]) -> int:
+    """What `_small_rgb` holds besides the decoded pixels: a few strips, then copies of the averaged-down image."""
+    return WORKING_COPIES * pixel_bytes("RGBA", averaged_size) + 3 * pixel_bytes("RGBA", (STRIP_PIXELS, 1))
+
+
+def _too_much_to_open(
+    name: str, full_size: tuple[int, int], image_format: str, *, decoding: int, room: int
+) -> RefusedError:
+    """The refusal of a photo whose decoding needs more than the `room` a budget leaves beside the working copies
+    of any photo, with the most pixels a photo of its format and mode may have."""
+    width, height = full_size
+    most_pixels = max(0, room) * width * height // decoding
+    return RefusedError(
+        "PHOTO_TOO_LARGE",
+        f"{name} is {width}x{height} pixels; this app opens a {ACCEPTED_FORMATS[image_format]} photo like it "
+        f"up to {most_pixels // 1_000_000} megapixels. Resize it and upload it again.",
+    )
 
 
 def _shrink(image: Image.Image, max_side: int) -> Image.Image:
@@ -83,8 +161,10 @@ def _shrink(image: Image.Image, max_side: int) -> Image.Image:
     return Image.fromarray(cv2.resize(np.asarray(image), size, interpolation=cv2.INTER_AREA))
 
 
-def prepare_one(upload: PhotoUpload, *, max_bytes: int, max_side: int = MAX_SIDE) -> PreparedPhoto:
-    """One upload, checked and normalised, or a RefusedError naming the file."""
+def prepare_one(
+    upload: PhotoUpload, *, max_bytes: int, budget: DecodeBudget, max_side: int = MAX_SIDE
+) -> PreparedPhoto:
+    """One upload, checked and normalised within `budget`, or a RefusedError naming the file."""
     name = upload.name
     try:
         size = upload.path.stat().st_size
@@ -120,9 +200,13 @@ def prepare_one(upload: PhotoUpload, *, max_bytes: int, max_side: int = MAX_SIDE
                 )
             if image.format == "JPEG" and long_side > max_side:
                 image.draft("RGB", (width * max_side // long_side, height * max_side // long_side))
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            rgb = _to_rgb(image)
+            decoding = decoding_bytes(image, full_size=(width, height))
+            need = decoding + _working_bytes(_averaged_size(image.size, max_side))
+            if need > budget.total_bytes:
+                room = budget.total_bytes - _working_bytes((2 * max_side, 2 * max_side))
+                raise _too_much_to_open(name, (width, height), image.format, decoding=decoding, room=room)
+            with budget.held(need), closing(image):
+                rgb = _small_rgb(image, max_side)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RefusedError(
             "PHOTO_TOO_LARGE", f"{name} has too many pixels to open safely; resize it and upload it again."
@@ -131,13 +215,14 @@ def prepare_one(upload: PhotoUpload, *, max_bytes: int, max_side: int = MAX_SIDE
         raise _refuse_invalid(name, "is not an image we can read") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise _refuse_invalid(name, "is damaged or incomplete") from exc
-    rgb = _shrink(rgb, max_side)
     rgb.info = {}
     return PreparedPhoto(name=name, image=rgb, original_size=(width, height), bytes_in=size)
 
 
-def prepare(uploads: Sequence[PhotoUpload], *, max_bytes: int, max_side: int = MAX_SIDE) -> list[PreparedPhoto]:
-    """All uploads of one request: 1 to `MAX_PHOTOS` photos, each checked and normalised."""
+def prepare(
+    uploads: Sequence[PhotoUpload], *, max_bytes: int, budget: DecodeBudget, max_side: int = MAX_SIDE
+) -> list[PreparedPhoto]:
+    """All uploads of one request: 1 to `MAX_PHOTOS` photos, each checked and normalised within `budget`."""
     if not uploads:
         raise RefusedError("NO_PHOTOS", f"Upload 1 to {MAX_PHOTOS} photos of your face to make avatars.")
     if len(uploads) > MAX_PHOTOS:
@@ -145,4 +230,4 @@ def prepare(uploads: Sequence[PhotoUpload], *, max_bytes: int, max_side: int = M
             "TOO_MANY_PHOTOS",
             f"You uploaded {len(uploads)} photos; use at most {MAX_PHOTOS} photos of the same person.",
         )
-    return [prepare_one(upload, max_bytes=max_bytes, max_side=max_side) for upload in uploads]
+    return [prepare_one(upload, max_bytes=max_bytes, budget=budget, max_side=max_side) for upload in uploads]

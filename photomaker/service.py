@@ -26,6 +26,7 @@ from typing import Any
 
 from photomaker import face_match, faces, likeness, photos, prompts, text
 from photomaker.accounts import open_account
+from photomaker.decode_budget import DecodeBudget
 from photomaker.engines.base import (
     MAX_SEED,
     Admitting,
@@ -140,6 +141,7 @@ class GenerationService:
         self.text_engine = text_engine
         self.storage = storage
         self.leases = leases or Leases(database, lease_s=settings.generation_lease_s)
+        self.decode_budget = DecodeBudget(settings.decode_budget_bytes)
         self._turns: dict[str, Turns] = {}
         self._turns_lock = threading.Lock()
         self.refusals = Refusals(settings=settings, database=database)
@@ -297,7 +299,9 @@ class GenerationService:
         with self.refusals.recorded(prepared.username, prepared.asked, address=prepared.address):
             if request.mode == "photo":
                 progress(0.05, "Checking your photos")
-                prepared_photos = photos.prepare(uploads, max_bytes=self.settings.max_photo_bytes)
+                prepared_photos = photos.prepare(
+                    uploads, max_bytes=self.settings.max_photo_bytes, budget=self.decode_budget
+                )
                 progress(0.12, "Finding your face")
                 located = faces.locate_all(prepared_photos)
                 face_match.check_same_person(located)

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     hub_lookup_timeout_s: float = Field(default=5, gt=0, le=60)
     hub_lookup_concurrency: int = Field(default=8, ge=1, le=32)
     hub_refusal_cache_s: float = Field(default=60, ge=0, le=3600)
+    decode_budget_mb: int = Field(default=512, ge=128)
 
     @field_validator("admin_users", "space_host", "allowed_origins", mode="before")
     @classmethod
@@ -132,6 +133,10 @@ class Settings(BaseSettings):
     @property
     def max_photo_bytes(self) -> int:
         return int(self.max_photo_mb * 1024 * 1024)
+
+    @property
+    def decode_budget_bytes(self) -> int:
+        return self.decode_budget_mb * 1024 * 1024
 
     @property
     def sign_in_required(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -11,6 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from photomaker.accounts import Accounts
+from photomaker.decode_budget import DecodeBudget
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.faces import FacePhoto, locate
 from photomaker.gallery import Gallery
@@ -18,6 +21,7 @@ from photomaker.leases import Owner
 from photomaker.photos import PhotoUpload, prepare_one
 from photomaker.prompts import NO_STYLE, build, get_style
 from photomaker.service import GenerationService
+from photomaker.settings import Settings
 from photomaker.store import Avatar, Database, Generation, rollups, row_id
 from photomaker.store.models import utcnow
 from photomaker.store.rollups import rollup_table
@@ -38,6 +42,9 @@ def held(*, minutes: float = 5) -> dict[str, Any]:
     return {"owner": str(Owner.of_this_process()), "lease_until": utcnow() + timedelta(minutes=minutes)}
 
 
+DECODE_BUDGET = DecodeBudget(Settings().decode_budget_bytes)
+"""The decode budget of an app with the default settings, for tests that prepare photos themselves."""
+
 FAKE_TOKEN = "hf_fake_test_token_6f1c2b"
 """The token tests give the remote engines; it must never show up in a message, a log line or the page."""
 
@@ -45,7 +52,7 @@ FAKE_TOKEN = "hf_fake_test_token_6f1c2b"
 @cache
 def located_face(photo: Path) -> FacePhoto:
     """A photo prepared and its face found, once per test run (engines only read it)."""
-    return locate(prepare_one(PhotoUpload.from_path(photo), max_bytes=5 << 20))
+    return locate(prepare_one(PhotoUpload.from_path(photo), max_bytes=5 << 20, budget=DECODE_BUDGET))
 
 
 def request_for(
@@ -142,3 +149,26 @@ class CountingEngine:
         self.requests.append(request)
         images = [Image.new("RGB", (8, 8), (40, 90, 160)) for _ in range(request.num_images)]
         return GenerationResult(images=images, seed=request.seed, engine=self.name)
+
+
+PNG_GREY, PNG_RGBA = 0, 6
+"""PNG colour types."""
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bytes(width: int, height: int, data: bytes, *, colour_type: int) -> bytes:
+    """A PNG of 8-bit samples whose compressed pixel data is `data`."""
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", data) + png_chunk(b"IEND", b"")
+
+
+def flat_rgba_png(path: Path, side: int, colour: tuple[int, int, int, int] = (120, 80, 200, 255)) -> Path:
+    """The probe's worst case: a one-colour RGBA PNG (7000 px: 208 KB of file, 196 MB of pixels), written a row at
+    a time."""
+    deflate, row = zlib.compressobj(), b"\x00" + bytes(colour) * side
+    data = b"".join(deflate.compress(row) for _ in range(side)) + deflate.flush()
+    path.write_bytes(png_bytes(side, side, data, colour_type=PNG_RGBA))
+    return path

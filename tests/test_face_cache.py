@@ -16,6 +16,7 @@ from PIL import Image
 from photomaker import faces
 from photomaker.errors import RefusedError
 from photomaker.photos import PhotoUpload, PreparedPhoto, prepare_one
+from tests.helpers import DECODE_BUDGET
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -49,7 +50,7 @@ def _copy_of(fixture: str, folder: Path, name: str) -> PreparedPhoto:
     """The fixture's pixels in a file of another name, prepared as an upload."""
     path = folder / name
     Image.open(FIXTURES / fixture).convert("RGB").save(path)
-    return prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20)
+    return prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20, budget=DECODE_BUDGET)
 
 
 def test_the_same_photo_again_is_looked_at_once(work: InThread, tmp_path: Path) -> None:
@@ -97,7 +98,7 @@ def test_a_photo_without_a_face_is_refused_by_its_own_name_each_time(work: InThr
 
 
 def test_the_real_workers_find_the_same_face_as_this_process() -> None:
-    photo = prepare_one(PhotoUpload.from_path(FIXTURES / "astronaut.png"), max_bytes=5 << 20)
+    photo = prepare_one(PhotoUpload.from_path(FIXTURES / "astronaut.png"), max_bytes=5 << 20, budget=DECODE_BUDGET)
     located = faces.locate(photo)
     here = faces.detect_faces(photo.image)[0]
     assert located.face == here

@@ -11,12 +11,13 @@ from PIL import Image
 from photomaker.errors import RefusedError
 from photomaker.faces import detect_faces, locate, locate_all
 from photomaker.photos import PhotoUpload, prepare_one
+from tests.helpers import DECODE_BUDGET
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _prepared(name: str):
-    return prepare_one(PhotoUpload.from_path(FIXTURES / name), max_bytes=5 << 20)
+    return prepare_one(PhotoUpload.from_path(FIXTURES / name), max_bytes=5 << 20, budget=DECODE_BUDGET)
 
 
 def test_finds_the_frontal_face() -> None:
@@ -53,7 +54,7 @@ def test_several_faces_use_the_largest(tmp_path: Path) -> None:
     group.paste(portrait.resize((384, 384)), (600, 64))
     path = tmp_path / "two.png"
     group.save(path)
-    located = locate(prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20))
+    located = locate(prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20, budget=DECODE_BUDGET))
     assert located.faces_found == 2
     assert located.face.x < 512, "the full-size face on the left is the larger one"
 
@@ -69,14 +70,14 @@ def test_a_face_too_small_to_carry_a_likeness_is_not_used(tmp_path: Path) -> Non
     tiny.paste(Image.open(FIXTURES / "astronaut.png").convert("RGB").resize((160, 160)), (400, 400))
     path = tmp_path / "far-away.png"
     tiny.save(path)
-    photo = prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20)
+    photo = prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20, budget=DECODE_BUDGET)
     assert detect_faces(photo.image) == [], "a 30 px face in a 1024 px photo is below a tenth of its side"
 
 
 def test_a_face_cut_off_at_the_edge_is_refused_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "cut.png"
     Image.open(FIXTURES / "astronaut.png").convert("RGB").crop((200, 0, 512, 512)).save(path)
-    photo = prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20)
+    photo = prepare_one(PhotoUpload.from_path(path), max_bytes=5 << 20, budget=DECODE_BUDGET)
     assert detect_faces(photo.image), "her face is found, with one eye's corner on the edge"
     with pytest.raises(RefusedError) as caught:
         locate(photo)

@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from photomaker import faces
+from photomaker import decode_budget, faces
 from photomaker.engines.base import Engine
 from photomaker.engines.loading import Loading, LoadStatus, try_again_in
 from photomaker.rest import rest_mount
@@ -149,6 +149,7 @@ def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
         Middleware(PrivateUploads, settings=settings),
     ]
     faces.WORKERS.start()  # loading the face models takes a second or two: not on the first generation
+    decode_budget.share_heaps()  # before the server's threads start
     # Generations carry their engine's limit; every other call has none (see `concurrency`).
     demo.queue(default_concurrency_limit=None).launch(
         max_threads=concurrency.threads(runtime),
