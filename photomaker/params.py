@@ -50,6 +50,17 @@ class _Params(BaseModel):
     def _none_is_default(cls, value: Any, info: ValidationInfo) -> Any:
         return given(cls, {str(info.field_name): value}, str(info.field_name))
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_true_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """`true` is no number (JSON Schema agrees), though pydantic would read it as 1."""
+        annotation = cls.model_fields[str(info.field_name)].annotation
+        kinds = get_args(annotation) or (annotation,)
+        if isinstance(value, bool) and (int in kinds or float in kinds):
+            kind = "int_type" if int in kinds else "float_type"
+            raise PydanticCustomError(kind, "Input should be a number, not {value}", {"value": value})
+        return value
+
     @field_validator("*", mode="after")
     @classmethod
     def _storable(cls, value: Any) -> Any:

@@ -255,3 +255,21 @@ def test_text_that_hides_or_reorders_what_it_says_is_refused_naming_the_characte
 def test_text_in_other_scripts_and_emoji_is_accepted() -> None:
     prompt = "portrait à la Renoir, 東京の夜, مرحبا, עברית, 😀🎨, tab\there"
     assert parse(PhotoParams, {"prompt": prompt, "project": "Été 2026 🌞"}).prompt == prompt
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "says"),
+    [
+        (PhotoParams, "num_images", "whole number"),
+        (PhotoParams, "seed", "whole number"),
+        (PhotoParams, "steps", "whole number"),
+        (PhotoParams, "style_strength", "whole number"),
+        (PhotoParams, "guidance_scale", "must be a number"),
+        (TextParams, "width", "whole number"),
+    ],
+)
+@pytest.mark.parametrize("flag", [True, False])
+def test_true_or_false_is_not_a_number(model: type[BaseModel], name: str, says: str, flag: bool) -> None:
+    with pytest.raises(RefusedError) as refused:
+        parse(model, {"prompt": "a headshot", name: flag})
+    assert says in refused.value.message and f"you gave {flag}" in refused.value.message
