@@ -3,9 +3,13 @@ browsers in)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from photomaker.settings import Settings
+from tests.fakes.hub import FakeHub
+from tests.serving import ServedApp, serve
 
 OAUTH_SECRET = "test-oauth-secret"
 METRICS_TOKEN = "test-metrics-token-3456"
@@ -29,3 +33,15 @@ def space_settings(folder: Path, *, database_url: str, hub_url: str, **extra: ob
         space_host=SPACE_HOST,
         **extra,
     )
+
+
+@contextmanager
+def served_space(folder: Path, *, tokens: dict[str, str]) -> Iterator[ServedApp]:
+    """The simulated Space on SQLite in `folder`, served on loopback, its Hub knowing `tokens` (token -> user)."""
+    hub = FakeHub(tokens).start()
+    settings = space_settings(folder, database_url=f"sqlite:///{folder / 'test.db'}", hub_url=hub.url)
+    try:
+        with serve(settings) as app:
+            yield app
+    finally:
+        hub.close()

@@ -15,23 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.hub import FakeHub
-from tests.serving import ServedApp, serve
-from tests.signin import space_settings
+from tests.serving import ServedApp
+from tests.signin import served_space
 from tests.ui.browsing import DESKTOP, PHONE, WAIT_MS, Browser, Page, expect, monitoring_tab, shoot, visit
 
 
 @pytest.fixture(scope="module")
 def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The simulated Space of test_hosting.py, on SQLite; carol operates it."""
-    hub = FakeHub({}).start()
-    folder = tmp_path_factory.mktemp("browser-space")
-    settings = space_settings(folder, database_url=f"sqlite:///{folder / 'test.db'}", hub_url=hub.url)
-    try:
-        with serve(settings) as app:
-            yield app
-    finally:
-        hub.close()
+    with served_space(tmp_path_factory.mktemp("browser-space"), tokens={}) as app:
+        yield app
 
 
 def open_accordion(page: Page, label: str) -> None:

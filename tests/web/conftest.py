@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from photomaker.ui.signin import session_cookie
-from tests.fakes.hub import FakeHub
-from tests.serving import ServedApp, serve
-from tests.signin import SPACE_HOST, space_settings
+from tests.serving import ServedApp
+from tests.signin import SPACE_HOST, served_space
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 TOKENS = {"hf_alice_token_1234": "alice"}
@@ -22,14 +21,8 @@ EVIL_ORIGIN = "https://evil.example"
 
 @pytest.fixture(scope="module")
 def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    hub = FakeHub(TOKENS).start()
-    folder = tmp_path_factory.mktemp("space")
-    settings = space_settings(folder, database_url=f"sqlite:///{folder / 'test.db'}", hub_url=hub.url)
-    try:
-        with serve(settings) as app:
-            yield app
-    finally:
-        hub.close()
+    with served_space(tmp_path_factory.mktemp("space"), tokens=TOKENS) as app:
+        yield app
 
 
 class Browser:
