@@ -11,4 +11,6 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 if __name__ == "__main__":  # only here: worker processes (photomaker.workers) import this file again
     runtime = start_runtime(Settings())
-    launch(build_app(runtime), runtime)
+    server = launch(build_app(runtime), runtime)
+    print(f"PhotoMaker Studio is serving on {server.url}", flush=True)
+    server.wait()

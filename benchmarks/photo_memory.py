@@ -66,10 +66,9 @@ def serve(port: int) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runtime = start_runtime(Settings())
-    demo = build_app(runtime)
-    launch(demo, runtime, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    server = launch(build_app(runtime), runtime, host="127.0.0.1", port=port)
     stop.wait()
-    demo.close()
+    server.close()
     runtime.close()
 
 

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
     data_dir: Path = Field(default_factory=_default_data_dir)
+    gradio_server_name: str = "127.0.0.1"
+    """Where the app listens (the variables Gradio itself reads; a Space sets 0.0.0.0 and 7860)."""
+    gradio_server_port: int = Field(default=7860, ge=1, le=65535)
     database_url: str | None = None
     photomaker_engine: EngineChoice = "auto"
     hf_token: SecretStr | None = None

@@ -36,12 +36,11 @@ def serve(settings: Settings) -> Iterator[ServedApp]:
     """Start the app for `settings` on a free loopback port; stop it afterwards."""
     runtime = start_runtime(settings)
     demo = build_app(runtime)
-    port = free_port()
-    launch(demo, runtime, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    server = launch(demo, runtime, host="127.0.0.1", port=free_port())
     try:
-        yield ServedApp(runtime=runtime, url=f"http://127.0.0.1:{port}/")
+        yield ServedApp(runtime=runtime, url=server.url)
     finally:
-        demo.close()
+        server.close()
         runtime.close()
 
 

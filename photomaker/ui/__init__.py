@@ -9,25 +9,19 @@ from functools import partial
 from typing import Any
 
 import gradio as gr
-from starlette.middleware import Middleware
 
 from photomaker import decode_budget, faces
 from photomaker.engines.base import Engine
 from photomaker.engines.loading import Loading, LoadStatus, try_again_in
-from photomaker.rest import rest_mount
 from photomaker.runtime import Runtime
-from photomaker.ui import concurrency, uploads
+from photomaker.ui import uploads
 from photomaker.ui.api import register_api
 from photomaker.ui.cache import expire_downloads
 from photomaker.ui.generate_tab import build_generate_tab
 from photomaker.ui.identity import viewer
-from photomaker.ui.look import CSS, THEME
 from photomaker.ui.monitoring_tab import build_monitoring_tab
-from photomaker.ui.routes import metrics_route
-from photomaker.ui.signin import gradio_signs_in, session_middleware
-from photomaker.ui.uploads import PrivateUploads
-from photomaker.web.body_limit import BodyLimit
-from photomaker.web.guard import CrossSiteGuard, allowed_origins
+from photomaker.ui.serving import Served, served
+from photomaker.ui.signin import gradio_signs_in
 
 ENGINE_SOURCES = {
     "space": "the public PhotoMaker V2 Space",
@@ -125,12 +119,11 @@ def build_app(runtime: Runtime) -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
-    """Serve the app, the REST API (`/api/v1`) and Prometheus' `/metrics` on the same port; host and port come
-    from `GRADIO_SERVER_NAME`/`GRADIO_SERVER_PORT` unless given.
+def launch(demo: gr.Blocks, runtime: Runtime, *, host: str | None = None, port: int | None = None) -> Served:
+    """Serve the app, the REST API (`/api/v1`) and Prometheus' `/metrics` on one port (`GRADIO_SERVER_NAME` and
+    `GRADIO_SERVER_PORT` unless given), in a thread of this process; returns once it listens (`close()` stops it).
 
-    No file under `DATA_DIR` is served by URL (it is blocked even if it lies in Gradio's own
-    folders): avatars reach their owner as served copies of their own events' outputs.
+    Starts the background work first: housekeeping, the face workers.
     """
     settings = runtime.settings
     # Uploads nobody claimed (a page closed before Generate, a process that died) go once older than any request;
@@ -140,25 +133,6 @@ def launch(demo: gr.Blocks, runtime: Runtime, **options: object) -> None:
     )
     sweep_uploads()
     runtime.housekeeping.start(chores=[sweep_uploads, expire_downloads])
-    # Outermost first: other websites' requests and oversized bodies are refused before anything reads them; the
-    # uploads' middleware reads the signed-in session.
-    middleware = [
-        Middleware(CrossSiteGuard, allowed=allowed_origins(settings)),
-        Middleware(BodyLimit, settings=settings),
-        *session_middleware(settings),
-        Middleware(PrivateUploads, settings=settings),
-    ]
     faces.WORKERS.start()  # loading the face models takes a second or two: not on the first generation
     decode_budget.share_heaps()  # before the server's threads start
-    # Generations carry their engine's limit; every other call has none (see `concurrency`).
-    demo.queue(default_concurrency_limit=None).launch(
-        max_threads=concurrency.threads(runtime),
-        blocked_paths=[str(settings.data_dir.resolve())],
-        theme=THEME,
-        css=CSS,
-        footer_links=["api"],
-        max_file_size=settings.max_photo_bytes,
-        enable_monitoring=False,  # Gradio's own traffic monitoring is public; ours is the Monitoring tab
-        app_kwargs={"routes": [metrics_route(runtime), rest_mount(runtime)], "middleware": middleware},
-        **options,
-    )
+    return served(demo, runtime, host=host, port=port).start()

@@ -1,7 +1,6 @@
 """Plain HTTP routes served next to the Gradio app on the same port: Prometheus' `/metrics`.
 
-Gradio builds its FastAPI app inside `launch()`; routes given to it through `app_kwargs`
-are added to that app before Gradio's own, so `python app.py` stays the one entry point.
+A route of the app `photomaker.ui.serving` serves, before the page, so `python app.py` stays the one entry point.
 """
 
 from __future__ import annotations

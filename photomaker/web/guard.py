@@ -1,8 +1,8 @@
 """Which websites may drive this app, and the headers every answer carries.
 
 A browser sends the sign-in `session` cookie (`SameSite=None`, as a Space's iframe needs) and the
-upload cookie with every request to this app, whichever website's page makes it, and Gradio's CORS
-middleware tells the browser that any site may read the answers of a server not on localhost. So
+upload cookie with every request to this app, whichever website's page makes it, and Gradio's own CORS
+middleware would tell the browser that any site may read the answers of a server not on localhost. So
 another website's script could spend a signed-in user's credits, read their history and delete their
 data. The rule here: **a request whose `Origin` is another website's is refused** (`403`, our
 `FORBIDDEN`), whatever its method or route, with or without cookies. Allowed are the app's own origin
@@ -10,8 +10,9 @@ data. The rule here: **a request whose `Origin` is another website's is refused*
 `https://huggingface.co` (the page that embeds it), and the origins an operator lists in
 `ALLOWED_ORIGINS`. Requests without an `Origin` (programs: `gradio_client`, `curl`; a browser's
 same-origin GETs and page loads) are not cross-site requests and pass. Browsers always send `Origin`
-on a cross-site POST or `fetch`, so no cross-site script reaches a handler; Gradio still answers
-preflights itself, but the request that follows one is refused here.
+on a cross-site POST, `fetch` or preflight, so no cross-site script reaches a handler or hears any CORS
+header. This middleware is the app's outermost (`photomaker.ui.serving`); the allowed origins get their
+CORS headers from the one CORS policy behind it, ours, in place of Gradio's.
 
 Every answer also says `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` (served
 files' addresses are secrets) and a frame policy (`Content-Security-Policy: frame-ancestors`) that

@@ -47,6 +47,8 @@ def _refused(answer: Any) -> None:
     assert answer.status_code == 403, answer.text
     problem = answer.json()
     assert problem["code"] == "FORBIDDEN" and "another website" in problem["detail"]
+    cors = {name for name in answer.headers if name.startswith("access-control-")}
+    assert cors == set(), "another website is told nothing it could read with the visitor's cookies"
 
 
 def _balance_and_rows(space: ServedApp) -> tuple[int, int]:
@@ -120,16 +122,28 @@ def test_the_probes_whole_attack_fails(space: ServedApp, browser: Any, alice_mad
     assert space.runtime.accounts.avatar_files("alice"), "alice's avatars are still there"
 
 
-def test_a_preflight_is_followed_by_a_refusal(space: ServedApp, browser: Any) -> None:
-    """Gradio answers CORS preflights itself; what a browser sends after one is refused here."""
-    evil = browser(origin=EVIL_ORIGIN, user="alice")
-    asked = evil.request(
-        "OPTIONS",
-        "gradio_api/call/credit_history",
-        headers={"access-control-request-method": "POST", "access-control-request-headers": "content-type"},
+PREFLIGHT = {"access-control-request-method": "POST", "access-control-request-headers": "content-type"}
+
+
+@pytest.mark.parametrize("path", ["gradio_api/call/credit_history", "gradio_api/queue/join", "api/v1/projects"])
+def test_another_websites_preflight_is_refused_and_an_allowed_ones_answered(browser: Any, path: str) -> None:
+    """The browser asks before a credentialed JSON request: another website hears no, with no CORS headers at
+    all; huggingface.co (the page that embeds the Space) is allowed, for itself alone."""
+    _refused(browser(origin=EVIL_ORIGIN, user="alice").request("OPTIONS", path, headers=PREFLIGHT))
+    allowed = browser(origin="https://huggingface.co", user="alice").request("OPTIONS", path, headers=PREFLIGHT)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://huggingface.co"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+
+
+def test_cors_is_ours_alone_for_allowed_origins(browser: Any, alice_made_one: None) -> None:
+    """Gradio's own CORS middleware (which echoes any Origin) stays out: one policy, ours."""
+    hub = browser(origin="https://huggingface.co", user="alice").request(
+        "POST", "gradio_api/call/credit_history", json={"data": []}
     )
-    assert asked.status_code == 200
-    _refused(evil.request("POST", "gradio_api/call/credit_history", json={"data": []}))
+    assert hub.status_code == 200 and hub.headers["access-control-allow-origin"] == "https://huggingface.co"
+    own = browser(origin=SPACE_ORIGIN, user="alice").request("GET", "config")
+    assert own.status_code == 200 and own.headers["access-control-allow-origin"] == SPACE_ORIGIN
 
 
 def test_every_answer_carries_the_security_headers(space: ServedApp, browser: Any) -> None:
