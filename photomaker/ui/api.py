@@ -20,10 +20,11 @@ from photomaker.prompts import DEFAULT_STYLE, Subject
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
 from photomaker.store.accounts import DEFAULT_PROJECT
-from photomaker.ui import actions, concurrency, uploads
+from photomaker.ui import actions, concurrency
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import address, caller, operator
+from photomaker.ui.upload_keys import uploader
 
 
 def as_files(outcome: GenerationOutcome) -> tuple[list[FileData], dict[str, Any]]:
@@ -72,7 +73,7 @@ def _register_generation(runtime: Runtime) -> None:
                 lambda: caller(runtime, profile, token),
                 photos,
                 values,
-                uploader=uploads.uploader(request),
+                uploader=uploader(request),
                 address=address(runtime, request),
             )
         return as_files(outcome)

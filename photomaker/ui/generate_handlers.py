@@ -17,7 +17,7 @@ from photomaker.prompt_fit import estimate
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
 from photomaker.store.accounts import DEFAULT_PROJECT
-from photomaker.ui import actions, uploads
+from photomaker.ui import actions
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown
 from photomaker.ui.generate_form import RESULT_COLUMNS, GenerateForm
@@ -35,6 +35,7 @@ from photomaker.ui.generate_words import (
 )
 from photomaker.ui.identity import address, caller, viewer
 from photomaker.ui.sessions import OneAtATime
+from photomaker.ui.upload_keys import uploader
 
 Values = dict[Any, Any]
 """The form's values (or updates) keyed by widget, as Gradio passes and takes them."""
@@ -160,7 +161,7 @@ class GenerateHandlers:
                 lambda: caller(self.runtime, profile),
                 photo_items,
                 self.values(data, PhotoParams),
-                uploader=uploads.uploader(request),
+                uploader=uploader(request),
                 address=address(self.runtime, request),
                 progress=reporting_to(progress),
             ),

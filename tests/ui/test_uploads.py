@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from photomaker.errors import RefusedError
-from photomaker.ui import uploads
+from photomaker.ui import upload_keys, uploads
 from photomaker.ui.uploads import REGISTRY
 
 
@@ -112,9 +112,9 @@ def test_the_sweep_deletes_old_uploads_and_keeps_recent_ones(upload_dir: Path) -
 
 
 def test_the_upload_key_comes_from_the_request_cookies() -> None:
-    request = SimpleNamespace(cookies={uploads.UPLOADER_COOKIE: "k3y", "other": "x"})
-    assert uploads.uploader(request) == "k3y"
-    assert uploads.uploader(None) is None
+    request = SimpleNamespace(cookies={upload_keys.UPLOADER_COOKIE: "k3y", "other": "x"})
+    assert upload_keys.uploader(request) == "k3y"
+    assert upload_keys.uploader(None) is None
 
 
 def _ended_pid() -> int:

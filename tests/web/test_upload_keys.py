@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from photomaker.ui import uploads
-from photomaker.ui.uploads import REGISTRY, UPLOADER_COOKIE
+from photomaker.ui.upload_keys import UPLOADER_COOKIE, genuine
+from photomaker.ui.uploads import REGISTRY
 from tests.serving import ServedApp, served_spellings
 from tests.web.conftest import FIXTURES, SPACE_ORIGIN, Browser
 
@@ -32,7 +33,7 @@ def test_a_key_the_client_made_up_is_replaced(space: ServedApp, browser: Any) ->
     planted.cookies[UPLOADER_COOKIE] = "attacker-knows-this"
     photo = _upload(planted)
     issued = _key(planted)
-    assert issued != "attacker-knows-this" and uploads.genuine(issued, None)
+    assert issued != "attacker-knows-this" and genuine(issued, None)
     assert REGISTRY.owned(photo, issued) and not REGISTRY.owned(photo, "attacker-knows-this")
     attacker = browser(origin=None)
     attacker.cookies[UPLOADER_COOKIE] = "attacker-knows-this"
@@ -43,12 +44,12 @@ def test_a_key_rotates_at_sign_in(space: ServedApp, browser: Any) -> None:
     page = browser(origin=SPACE_ORIGIN)
     page.request("GET", "config")
     visitor_key = _key(page)
-    assert uploads.genuine(visitor_key, None)
+    assert genuine(visitor_key, None)
     signed_in = browser(origin=SPACE_ORIGIN, user="alice")
     signed_in.cookies[UPLOADER_COOKIE] = visitor_key  # the same browser, now signed in
     signed_in.request("GET", "config")
     alice_key = _key(signed_in)
-    assert alice_key != visitor_key and uploads.genuine(alice_key, "alice") and not uploads.genuine(alice_key, None)
+    assert alice_key != visitor_key and genuine(alice_key, "alice") and not genuine(alice_key, None)
     signed_in.request("GET", "config")
     assert _key(signed_in) == alice_key, "kept while she stays signed in"
 
