@@ -13,8 +13,9 @@ from sqlmodel import Session
 
 from photomaker.captions import image_caption
 from photomaker.errors import RefusedError
-from photomaker.params import RatingParams, RunParams, as_row_id, parse
+from photomaker.params import RatingParams, as_row_id, parse
 from photomaker.results import AvatarView, GenerationDetails, GenerationView
+from photomaker.run_params import RunParams
 from photomaker.storage import AvatarStorage
 from photomaker.store import Avatar, Database, Generation, generations, row_id
 from photomaker.store import accounts as users

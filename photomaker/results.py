@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from photomaker.likeness import verdict
 from photomaker.model_specs import Mode
-from photomaker.params import RunParams
+from photomaker.run_params import RunParams
 from photomaker.store import AIModel, Generation, row_id
 
 _ROW_SHOWS = {

@@ -39,10 +39,11 @@ from photomaker.engines.base import (
 from photomaker.engines.registry import concurrency_limit
 from photomaker.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.leases import Leases
-from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, RunParams, TextParams, given, parse
+from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, given, parse
 from photomaker.photos import PhotoUpload
 from photomaker.refusals import Asked, Refusals
 from photomaker.results import GenerationDetails, GenerationOutcome
+from photomaker.run_params import RunParams
 from photomaker.settings import Settings
 from photomaker.storage import AvatarStorage
 from photomaker.store import AIModel, Database, Generation, accounts, generations, ledger, row_id
