@@ -9,29 +9,24 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel
 
-from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, ProjectParams, TextParams, bounds, label
+from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label
 from photomaker.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
 from photomaker.runtime import Runtime
 from photomaker.service import TEXT_MODE_OFF
 from photomaker.store import AIModel
-from photomaker.store.accounts import DEFAULT_PROJECT, MAX_PROJECT_NAME
+from photomaker.ui.generate_results import build_results
 from photomaker.ui.generate_words import (
     PHOTO_MODE,
-    PROJECT_HELP,
     PROMPT_EXAMPLES,
     PROMPT_HELP,
     TEXT_MODE,
     text_model_label,
     tier_label,
 )
-from photomaker.ui.my_data import build_my_data
-from photomaker.ui.rating import RatingWidgets, build_rating
+from photomaker.ui.project_picker import build_project_picker
+from photomaker.ui.rating import RatingWidgets
 
 DEFAULT_TIER = PhotoParams.model_fields["tier"].default
-RESULT_COLUMNS = 2
-"""Results side by side in pairs; a single one takes the whole width."""
-NOTE_REFRESH_S = 3
-"""How often the engine note is shown again while the engine's model loads."""
 
 
 def field_slider(
@@ -246,75 +241,6 @@ def _advanced(default: AIModel) -> dict[str, Any]:
     }
 
 
-def _project_picker() -> dict[str, Any]:
-    """The user's projects (filled in when the page loads), and a name box to make a new one or rename this one."""
-    project = gr.Dropdown(
-        [DEFAULT_PROJECT],
-        value=DEFAULT_PROJECT,
-        label=label(PhotoParams, "project"),
-        info=PROJECT_HELP,
-        elem_id="project",
-    )
-    with gr.Accordion("New project or new name", open=False, elem_id="project-tools"):
-        project_name = gr.Textbox(
-            label=label(ProjectParams, "name"),
-            placeholder="e.g. Holiday portraits",
-            max_length=MAX_PROJECT_NAME,
-            elem_id="project-name",
-        )
-        with gr.Row():
-            new_project = gr.Button("New project", size="sm", elem_id="new-project")
-            rename_project = gr.Button("Rename this project", size="sm", elem_id="rename-project")
-        project_note = gr.Markdown(elem_id="project-note")
-    return {
-        "project": project,
-        "project_name": project_name,
-        "new_project": new_project,
-        "rename_project": rename_project,
-        "project_note": project_note,
-    }
-
-
-def _results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]:
-    note = gr.Markdown(engine_note(), elem_id="engine-note")
-    note_timer = gr.Timer(NOTE_REFRESH_S, active=False)
-    # As tall as its images (each whole, its caption under it: see `look`); all of them download in one click.
-    results = gr.Gallery(
-        label="Your avatars",
-        columns=RESULT_COLUMNS,
-        height="auto",
-        object_fit="contain",
-        buttons=["download_all", "download", "fullscreen"],
-        interactive=False,
-        elem_id="results",
-    )
-    details = gr.Markdown("Your avatars will appear here.", elem_id="details")
-    rating = build_rating(runtime)
-    with gr.Accordion("All details", open=False):
-        details_json = gr.JSON(label="Generation details", elem_id="details-json")
-    gr.Markdown("**Your avatars and images in this project**")
-    history = gr.Gallery(
-        show_label=False,
-        buttons=[],
-        height=440,
-        object_fit="contain",
-        preview=False,
-        fit_columns=False,
-        interactive=False,
-        elem_id="history",
-    )
-    return {
-        "note": note,
-        "note_timer": note_timer,
-        "results": results,
-        "details": details,
-        "rating": rating,
-        "details_json": details_json,
-        "history": history,
-        "my_data": build_my_data(runtime),
-    }
-
-
 def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> GenerateForm:
     """Lay out the tab's widgets inside the current Blocks."""
     models = {model.tier: model for model in runtime.service.models(mode="photo")}
@@ -322,7 +248,7 @@ def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> 
     default = models.get(DEFAULT_TIER) or next(iter(models.values()))
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
-            picker = _project_picker()
+            picker = build_project_picker()
             mode = gr.Radio(
                 [PHOTO_MODE, TEXT_MODE],
                 value=PHOTO_MODE,
@@ -347,5 +273,5 @@ def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> 
                 elem_id="generate-text",
             )
         with gr.Column(scale=6):
-            widgets.update(_results(runtime, engine_note))
+            widgets.update(build_results(runtime, engine_note))
     return GenerateForm(mode=mode, models=models, text_models=text_models, **widgets)

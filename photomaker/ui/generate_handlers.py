@@ -16,29 +16,24 @@ from photomaker.params import PhotoParams, TextParams
 from photomaker.prompt_fit import estimate
 from photomaker.results import GenerationOutcome
 from photomaker.runtime import Runtime
-from photomaker.store.accounts import DEFAULT_PROJECT
 from photomaker.ui import actions
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown
-from photomaker.ui.generate_form import RESULT_COLUMNS, GenerateForm
+from photomaker.ui.generate_form import GenerateForm
+from photomaker.ui.generate_results import RESULT_COLUMNS
 from photomaker.ui.generate_words import (
     PROMPT_HELP,
     RESULTS_LABEL,
     TEXT_MODE,
     cost_text,
     details_text,
-    project_made,
-    project_refused,
-    project_renamed,
     result_captions,
     tokens_text,
 )
 from photomaker.ui.identity import address, caller, viewer
+from photomaker.ui.project_picker import ProjectPicker, Values
 from photomaker.ui.sessions import OneAtATime
 from photomaker.ui.upload_keys import uploader
-
-Values = dict[Any, Any]
-"""The form's values (or updates) keyed by widget, as Gradio passes and takes them."""
 
 
 def reporting_to(progress: gr.Progress) -> ProgressFn:
@@ -58,6 +53,7 @@ class GenerateHandlers:
         self.runtime = runtime
         self.form = form
         self.engine_note = engine_note
+        self.projects = ProjectPicker(runtime, form)
         self.running = OneAtATime()
 
     def values(self, data: Values, model: type[BaseModel]) -> dict[str, Any]:
@@ -210,67 +206,9 @@ class GenerateHandlers:
             form.cost: self._cost(data, outcome.details.credits_remaining),
             form.seed: outcome.details.seed,
             form.photos: None,
-            **self._picker(username, data[form.project]),  # the generation may have made its project
+            **self.projects.picker(username, data[form.project]),  # the generation may have made its project
             **form.rating.offer(outcome.generation_id),
         }
-
-    def _picker(self, username: str | None, wanted: str | None) -> Values:
-        """The picker holding the user's projects (the default one while they have none) with `wanted` selected
-        when it is one of them (else the oldest), and the history showing the selected one's avatars."""
-        projects = [] if username is None else self.runtime.projects.list(username)
-        names = [project.name for project in projects] or [DEFAULT_PROJECT]
-        selected = wanted if wanted in names else names[0]
-        chosen = next((project.id for project in projects if project.name == selected), None)
-        history = (
-            [] if username is None or chosen is None else self.runtime.gallery.history(username, project_id=chosen)
-        )
-        return {
-            self.form.project: gr.update(choices=names, value=selected),
-            self.form.history: [(served_copy(item.thumbnail), item.caption) for item in history],
-        }
-
-    def on_project(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
-        """Another project picked: its avatars in the history (and the list again, in case it changed elsewhere)."""
-        return self._picker(viewer(self.runtime, profile), data[self.form.project])
-
-    def on_new_project(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
-        """A new project named in the name box, selected; a refusal (a blank or taken name, no one signed in) is
-        said under the box and changes nothing."""
-        form = self.form
-        try:
-            username = caller(self.runtime, profile)
-            made = self.runtime.projects.create(username, data[form.project_name])
-        except PhotoMakerError as error:
-            return {form.project_note: project_refused(error)}
-        return {**self._picker(username, made.name), form.project_name: "", form.project_note: project_made(made.name)}
-
-    def on_rename_project(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
-        """The selected project renamed to the name in the box; one not made yet (the default, before a first
-        generation) is made with that name. Refusals as for a new project."""
-        form = self.form
-        old = data[form.project]
-        try:
-            username = caller(self.runtime, profile)
-            found = next((project for project in self.runtime.projects.list(username) if project.name == old), None)
-            name = data[form.project_name]
-            renamed = (
-                self.runtime.projects.create(username, name)
-                if found is None
-                else self.runtime.projects.rename(username, found.id, name)
-            )
-        except PhotoMakerError as error:
-            return {form.project_note: project_refused(error)}
-        return {
-            **self._picker(username, renamed.name),
-            form.project_name: "",
-            form.project_note: project_renamed(old, renamed.name),
-        }
-
-    @property
-    def picker_outputs(self) -> list[Any]:
-        """What a new project or a new name updates."""
-        form = self.form
-        return [form.project, form.history, form.project_name, form.project_note]
 
     def on_load(self, data: Values, username: str | None) -> Values:
         """The page as `username` (None: a visitor not signed in) opens it, their oldest project selected; their
@@ -279,7 +217,7 @@ class GenerateHandlers:
         credits = None if username is None else self.runtime.accounts.sign_in(username).credits
         return {
             form.cost: self._cost(data, credits),
-            **self._picker(username, None),
+            **self.projects.picker(username, None),
             **self.on_note(),
             form.my_data: gr.Accordion(visible=username is not None),
         }

@@ -49,18 +49,22 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
     )
     # A pick by the user, not the updates the handlers make (they show the history themselves).
     form.project.input(
-        handlers.on_project,
+        handlers.projects.on_project,
         {form.project},
         [form.project, form.history],
         api_name="ui_project",
         api_visibility="private",
     )
     for button, action, name in (
-        (form.new_project, handlers.on_new_project, "ui_new_project"),
-        (form.rename_project, handlers.on_rename_project, "ui_rename_project"),
+        (form.new_project, handlers.projects.on_new_project, "ui_new_project"),
+        (form.rename_project, handlers.projects.on_rename_project, "ui_rename_project"),
     ):
         button.click(
-            action, {form.project, form.project_name}, handlers.picker_outputs, api_name=name, api_visibility="private"
+            action,
+            {form.project, form.project_name},
+            handlers.projects.outputs,
+            api_name=name,
+            api_visibility="private",
         )
     named = form.named()
     # Progress shows on the results, and the page scrolls to them when done: on a phone they are far below.
