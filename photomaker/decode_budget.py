@@ -7,8 +7,8 @@ a large photo is not passed over for ever by small ones.
 The budget alone does not bound the process: glibc keeps what a thread frees for that thread's heap to
 reuse, so decodes in many threads leave many heaps at their peak (2.3 GB, and staying there, in
 `benchmarks/photo_memory.py`). So when a large decode ends, the heaps' free pages go back to the system
-(`malloc_trim`), and the server keeps its threads to two heaps (`share_heaps`): see the README's
-Measurements.
+(`malloc_trim`), and the server keeps its threads to two heaps (`share_heaps`): see
+docs/measurements.md.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Inference Endpoints imports `EndpointHandler` from `handler.py` at the root of the endpoint's repository,
 builds it once with that repository's folder (answering 503 itself meanwhile), and calls it with each
-request's JSON body; an exception becomes a 400 carrying its message. The body is the contract in the
-README ("The endpoint contract") that our `endpoint` engine sends: one image per call, at `target_size`,
+request's JSON body; an exception becomes a 400 carrying its message. The body is the contract in
+docs/engines.md ("The endpoint contract") that our `endpoint` engine sends: one image per call, at `target_size`,
 the same for the same seed. `serve.py` puts the same handler behind HTTP on any GPU machine.
 """
 

@@ -2,7 +2,7 @@
 
     python deploy/endpoint/serve.py --model-dir DIR --host 0.0.0.0 --port 8080
 
-A POST (to any path) with the README's contract gives the image as PNG; parameters the handler
+A POST (to any path) with the contract in docs/engines.md gives the image as PNG; parameters the handler
 rejects give 400, photos without a face 422, and while the model loads in the background (from
 --model-dir, else the hub's LOCAL_BASE_MODEL) 503 with `estimated_time`, which the `endpoint`
 engine waits out. GET answers {"status": "ok"} for the engine's check. With ENDPOINT_TOKEN set,

@@ -1,7 +1,7 @@
 """`huggingface_hub.InferenceClient` engines: the PhotoMaker `endpoint` and text to image.
 
 Photo mode calls `image_to_image` on a dedicated PhotoMaker V2 endpoint
-(`PHOTOMAKER_ENDPOINT_URL`) with the JSON contract documented in the README; text mode calls
+(`PHOTOMAKER_ENDPOINT_URL`) with the JSON contract documented in docs/engines.md; text mode calls
 `text_to_image` on HF Inference Providers (`TEXT_TO_IMAGE_MODEL`) or on a dedicated endpoint
 (`TEXT_TO_IMAGE_ENDPOINT_URL`). The token is always explicit: left to itself, InferenceClient
 sends HF_TOKEN or the saved login to whatever address it is given. Each call makes one image,
