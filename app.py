@@ -2,14 +2,14 @@
 
 import logging
 
-from photomaker.runtime import start_runtime
-from photomaker.settings import Settings
+from photomaker.core.runtime import start_runtime
+from photomaker.core.settings import Settings
 from photomaker.ui import build_app, launch
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-if __name__ == "__main__":  # only here: worker processes (photomaker.workers) import this file again
+if __name__ == "__main__":  # only here: worker processes (photomaker.core.workers) import this file again
     runtime = start_runtime(Settings())
     server = launch(build_app(runtime), runtime)
     print(f"PhotoMaker Studio is serving on {server.url}", flush=True)

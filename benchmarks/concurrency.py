@@ -24,7 +24,7 @@ from typing import Any
 from gradio_client import Client, handle_file
 from pydantic import SecretStr
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN
 from tests.serving import ServedApp, serve

@@ -1,7 +1,7 @@
 """The face detector before and after dlib: faces found in the fixtures, false second faces, time.
 
 "Haar alone" is the detector this project used before (OpenCV's cascades); "ours" is
-`photomaker.faces.detect_faces`: dlib's HOG first, the cascades only where HOG finds nothing.
+`photomaker.faces.analysis.detect_faces`: dlib's HOG first, the cascades only where HOG finds nothing.
 For each fixture it counts the faces each finds; over a grid of square crops of the three clear
 portraits (each face once, so any second face is false) it counts the crops where each reports
 more than one face. It also times detection, and detection plus the 128-d descriptor, per photo,
@@ -20,10 +20,10 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.timing import median_ms
-from photomaker.decode_budget import DecodeBudget
-from photomaker.faces import FaceBox, detect_faces, haar_faces, locate
-from photomaker.photos import PhotoUpload, prepare_one
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
+from photomaker.faces.analysis import FaceBox, detect_faces, haar_faces, locate
+from photomaker.images.decode_budget import DecodeBudget
+from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
 
 FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures"
 PHOTOS = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "newton-1689.jpg", "newton-1702.jpg")

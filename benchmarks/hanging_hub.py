@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 from gradio_client import Client
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 from photomaker.ui.signin import session_cookie
 
 ROOT = Path(__file__).parents[1]

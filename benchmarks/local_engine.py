@@ -34,8 +34,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from photomaker import face_match, faces, photos
-from photomaker.decode_budget import DecodeBudget
+from photomaker.core.settings import Settings
 from photomaker.engines.local import weights
 from photomaker.engines.local.face_embedding import BuffaloEmbedder
 from photomaker.engines.local.hardware import Placement
@@ -44,8 +43,11 @@ from photomaker.engines.local.loader import load_pipeline
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
 from photomaker.engines.local.random_weights import TINY_ENCODER, random_sdxl, write_model_dir
 from photomaker.engines.local.tiny_faces import write_tiny_face_models
-from photomaker.model_specs import load_seed_models, style_strength_ratio
-from photomaker.settings import Settings
+from photomaker.faces import analysis as faces
+from photomaker.faces import matching as face_match
+from photomaker.generation.catalogue import load_seed_models, style_strength_ratio
+from photomaker.images import uploaded_photos as photos
+from photomaker.images.decode_budget import DecodeBudget
 
 ROOT = Path(__file__).parents[1]
 PHOTO = ROOT / "tests" / "fixtures" / "astronaut.png"

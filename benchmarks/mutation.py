@@ -70,7 +70,9 @@ def main() -> None:
     parser.add_argument("--no-run", action="store_true", help="only report the last run's results")
     parser.add_argument("--survivors", action="store_true", help="check the last run's survivors again")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("mutants", nargs="*", help="run only these mutants (globs such as 'photomaker.prompts.*')")
+    parser.add_argument(
+        "mutants", nargs="*", help="run only these mutants (globs such as 'photomaker.generation.prompts.*')"
+    )
     args = parser.parse_args()
     mutants = list(args.mutants)
     if args.survivors:

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photomaker.decode_budget import DecodeBudget
-from photomaker.faces import detect_faces
-from photomaker.photos import MAX_SIDE, PhotoUpload, prepare
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
+from photomaker.faces.analysis import detect_faces
+from photomaker.images.decode_budget import DecodeBudget
+from photomaker.images.uploaded_photos import MAX_SIDE, PhotoUpload, prepare
 
 ROOT = Path(__file__).parents[1]
 SIZE = (4000, 3000)

@@ -9,7 +9,7 @@ Prints JSON:
 - `style_difference`: per style, the mean absolute difference from the unstyled framed photo (the
   "(No style)" image with the same seed) at the default style strength, 25, and at 100;
 - `likeness`: per style, the lowest likeness of 4 preview avatars at strength 25 to the astronaut,
-  and to Newton from his two portraits (`photomaker.likeness`: 0.5 is dlib's same-person
+  and to Newton from his two portraits (`photomaker.faces.likeness`: 0.5 is dlib's same-person
   threshold), and how many of the 4 are `ok`.
 
     python -m benchmarks.preview
@@ -23,10 +23,10 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.timing import median_ms
-from photomaker import face_match
 from photomaker.engines.base import GenerationRequest
-from photomaker.likeness import Likeness
-from photomaker.prompts import NO_STYLE, STYLES
+from photomaker.faces import matching as face_match
+from photomaker.faces.likeness import Likeness
+from photomaker.generation.prompts import NO_STYLE, STYLES
 from tests.engines.preview_cases import difference, preview, smallest_difference, tight_crop, with_photos
 from tests.helpers import located_face, request_for
 

@@ -27,7 +27,7 @@ from typing import Any
 from gradio_client import Client, handle_file
 from gradio_client.utils import Status
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 from tests.serving import serve
 
 ROOT = Path(__file__).parents[1]

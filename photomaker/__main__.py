@@ -1,6 +1,6 @@
 import sys
 
-from photomaker.cli import main
+from photomaker.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

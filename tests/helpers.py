@@ -12,16 +12,16 @@ from typing import Any
 from PIL import Image
 from sqlalchemy import select
 
-from photomaker.accounts import Accounts
-from photomaker.decode_budget import DecodeBudget
+from photomaker.accounts.account import Accounts
+from photomaker.accounts.gallery import Gallery
+from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
-from photomaker.faces import FacePhoto, locate
-from photomaker.gallery import Gallery
-from photomaker.leases import Owner
-from photomaker.photos import PhotoUpload, prepare_one
-from photomaker.prompts import NO_STYLE, build, get_style
-from photomaker.service import GenerationService
-from photomaker.settings import Settings
+from photomaker.faces.analysis import FacePhoto, locate
+from photomaker.generation.prompts import NO_STYLE, build, get_style
+from photomaker.generation.service import GenerationService
+from photomaker.generation.work_leases import Owner
+from photomaker.images.decode_budget import DecodeBudget
+from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
 from photomaker.store import Avatar, Database, Generation, rollups, row_id
 from photomaker.store.models import utcnow
 from photomaker.store.rollups import rollup_table

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from photomaker.runtime import seed_models
-from photomaker.store import Database, accounts, generations, row_id
+from photomaker.core.runtime import seed_models
+from photomaker.store import Database, generations, row_id, users
 from tests.helpers import add_finished
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
@@ -39,7 +39,7 @@ def make_known_history(database: Database) -> int:
     """Write ROWS (ratings through the real rating function); returns the owner's user id."""
     seed_models(database)
     with database.session() as session:
-        user_id = row_id(accounts.get_or_create_user(session, "ops", starting_credits=0))
+        user_id = row_id(users.get_or_create_user(session, "ops", starting_credits=0))
     for hours, model_key, mode, status, code, seconds, credits, stars, engine, likeness in ROWS:
         created = NOW - timedelta(hours=hours)
         generation_id = add_finished(

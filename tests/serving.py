@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 from gradio_client import Client
 
-from photomaker.runtime import Runtime, start_runtime
-from photomaker.settings import Settings
+from photomaker.core.runtime import Runtime, start_runtime
+from photomaker.core.settings import Settings
 from photomaker.ui import build_app, launch
 
 

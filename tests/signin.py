@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 from tests.fakes.hub import FakeHub
 from tests.serving import ServedApp, serve
 

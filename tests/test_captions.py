@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from photomaker.captions import image_caption
+from photomaker.generation.captions import image_caption
 
 
 @pytest.mark.parametrize(

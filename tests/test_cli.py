@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from photomaker.cli import main
-from photomaker.runtime import start_runtime
-from photomaker.settings import Settings
-from photomaker.store import Generation, accounts, generations
+from photomaker.cli.main import main
+from photomaker.core.runtime import start_runtime
+from photomaker.core.settings import Settings
+from photomaker.store import Generation, generations, users
 from tests.helpers import held
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -143,7 +143,7 @@ def test_reading_commands_never_recover_a_generation(capsys: pytest.CaptureFixtu
     """Even a row whose lease ran out is left to the app and to `cleanup`: reading changes nothing."""
     runtime = start_runtime(Settings(), tidy=False)
     with runtime.database.session() as session:
-        user = accounts.get_or_create_user(session, "local", starting_credits=250)
+        user = users.get_or_create_user(session, "local", starting_credits=250)
         draft = generations.Draft(user_id=user.id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="x")
         stuck = generations.start(session, draft, cost=25, rate_limit_per_min=10, **held(minutes=-1)).id
     for command in (["stats"], ["account"], ["credits", "history", "local"], ["metrics", "rebuild"]):

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from photomaker import decode_budget
-from photomaker.decode_budget import DecodeBudget
+from photomaker.images import decode_budget
+from photomaker.images.decode_budget import DecodeBudget
 
 
 class Ledger:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photomaker.decode_cost import decoding_bytes, pixel_bytes
+from photomaker.images.decode_cost import decoding_bytes, pixel_bytes
 
 ROOT = Path(__file__).parents[1]
 MIB = 1024 * 1024
@@ -21,7 +21,7 @@ MEASURE = """
 import json, re, resource, sys
 from pathlib import Path
 from PIL import Image
-from photomaker.decode_cost import decoding_bytes
+from photomaker.images.decode_cost import decoding_bytes
 
 def peak():  # this process's high-water mark (ru_maxrss would count the parent's, kept over exec)
     return int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text())[1]) * 1024

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from photomaker.core.runtime import seed_models
 from photomaker.monitoring import demo_history, metrics
-from photomaker.runtime import seed_models
-from photomaker.store import Avatar, Database, Generation, accounts, rollups
+from photomaker.store import Avatar, Database, Generation, rollups, users
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO
 
@@ -16,7 +16,7 @@ from tests.known_history import NOW, PRO
 def test_fill_hide_and_delete(database: Database) -> None:
     seed_models(database)
     with database.session() as session:
-        owner = accounts.get_or_create_user(session, "real", starting_credits=0).id
+        owner = users.get_or_create_user(session, "real", starting_credits=0).id
     add_finished(database, owner, model_key=PRO, mode="photo", status="completed", processing_ms=80_000, created_at=NOW)
     assert demo_history.fill(database, days=3, per_day=60, seed=7, now=NOW) == 180
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from photomaker.expiring import ExpiringCache
+from photomaker.core.expiring_cache import ExpiringCache
 
 
 def test_a_value_is_kept_until_it_expires() -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from photomaker.monitoring import exports, metrics
-from photomaker.store import Database, accounts, generations, ledger, row_id
+from photomaker.store import Database, generations, ledger, row_id, users
 from tests.helpers import add_finished, held
 from tests.known_history import NOW, PRO, make_known_history
 
@@ -75,7 +75,7 @@ def _likeness_columns(history: Database, path: Path) -> list[tuple[str, str, str
 
 def test_csv_export_lists_each_image_s_likeness_from_the_generation_row(history: Database, tmp_path: Path) -> None:
     with history.session() as session:
-        user_id = row_id(accounts.get_or_create_user(session, "ops", starting_credits=0))
+        user_id = row_id(users.get_or_create_user(session, "ops", starting_credits=0))
     completed_photo: dict[str, Any] = {
         "model_key": PRO,
         "mode": "photo",

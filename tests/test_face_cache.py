@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photomaker import faces
-from photomaker.errors import RefusedError
-from photomaker.photos import PhotoUpload, PreparedPhoto, prepare_one
+from photomaker.core.errors import RefusedError
+from photomaker.faces import analysis as faces
+from photomaker.images.uploaded_photos import PhotoUpload, PreparedPhoto, prepare_one
 from tests.helpers import DECODE_BUDGET
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photomaker.errors import RefusedError
-from photomaker.faces import detect_faces, locate, locate_all
-from photomaker.photos import PhotoUpload, prepare_one
+from photomaker.core.errors import RefusedError
+from photomaker.faces.analysis import detect_faces, locate, locate_all
+from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
 from tests.helpers import DECODE_BUDGET
 
 FIXTURES = Path(__file__).parent / "fixtures"

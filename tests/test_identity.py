@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from photomaker.errors import AccessError
-from photomaker.identity import Identity
-from photomaker.settings import Settings
+from photomaker.accounts.requester import Identity
+from photomaker.core.errors import AccessError
+from photomaker.core.settings import Settings
 from tests.fakes.hub import FakeHub
 
 TOKEN = "hf_dana_token_0042"

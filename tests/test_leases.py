@@ -9,8 +9,8 @@ import sys
 import time
 from dataclasses import replace
 
-from photomaker.leases import Leases, Owner, Repeating
-from photomaker.store import Database, accounts, generations
+from photomaker.generation.work_leases import Leases, Owner, Repeating
+from photomaker.store import Database, generations, users
 from tests.helpers import held
 
 
@@ -57,7 +57,7 @@ def test_a_killed_process_not_yet_reaped_has_ended() -> None:
 
 def _processing_row(database: Database) -> int:
     with database.session() as session:
-        user = accounts.get_or_create_user(session, "grace", starting_credits=100)
+        user = users.get_or_create_user(session, "grace", starting_credits=100)
         draft = generations.Draft(user_id=user.id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="x")
         return generations.start(session, draft, cost=25, rate_limit_per_min=10, **held(minutes=0.01)).id
 

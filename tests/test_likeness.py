@@ -10,15 +10,16 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
-from photomaker import face_match, likeness
+from photomaker.core.errors import RefusedError
+from photomaker.core.runtime import Runtime
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.retry import RetryPolicy
-from photomaker.errors import RefusedError
-from photomaker.faces import FaceBox, FacePhoto
-from photomaker.likeness import Likeness
-from photomaker.photos import PhotoUpload, PreparedPhoto
-from photomaker.runtime import Runtime
-from photomaker.service import GenerationService
+from photomaker.faces import likeness
+from photomaker.faces import matching as face_match
+from photomaker.faces.analysis import FaceBox, FacePhoto
+from photomaker.faces.likeness import Likeness
+from photomaker.generation.service import GenerationService
+from photomaker.images.uploaded_photos import PhotoUpload, PreparedPhoto
 from photomaker.store import Avatar, Generation
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN, located_face

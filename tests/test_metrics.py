@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from photomaker.errors import RefusedError
+from photomaker.core.errors import RefusedError
 from photomaker.monitoring import metrics
 from photomaker.store import Database, Generation, generations
 from photomaker.store.models import SYNTHETIC_ENGINE

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from photomaker.core.runtime import seed_models
 from photomaker.monitoring import histogram, metrics
-from photomaker.runtime import seed_models
-from photomaker.store import AIModel, Database, accounts, rollups
+from photomaker.store import AIModel, Database, rollups, users
 from tests.helpers import add_finished
 from tests.known_history import BASIC, ENTERPRISE, NOW, PRO, TEXT
 
@@ -159,7 +159,7 @@ def test_charts_over_time_show_hours_for_a_day_six_hours_for_a_week_and_days_bey
 
 def test_a_window_counts_its_first_hour_and_not_the_hour_before(seeded: Database) -> None:
     with seeded.session() as session:
-        user_id = accounts.get_or_create_user(session, "ops", starting_credits=0).id
+        user_id = users.get_or_create_user(session, "ops", starting_credits=0).id
     finite = {window: hours for window, hours in metrics.WINDOWS.items() if hours is not None}
     for hours in finite.values():
         first = rollups.hour_start(HOUR - hours)

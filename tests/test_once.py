@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from photomaker.once import OnceCache, Shared
+from photomaker.core.single_flight import OnceCache, Shared
 
 
 class Counting:

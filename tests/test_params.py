@@ -14,10 +14,18 @@ import pytest
 from pydantic import BaseModel, ValidationError
 from sqlmodel import select
 
-from photomaker import cli
-from photomaker.errors import RefusedError
-from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, ProjectParams, TextParams, bounds, label, parse
-from photomaker.runtime import Runtime
+from photomaker.cli import main as cli
+from photomaker.core.errors import RefusedError
+from photomaker.core.runtime import Runtime
+from photomaker.generation.params import (
+    DEFAULT_MAX_OUTPUTS,
+    PhotoParams,
+    ProjectParams,
+    TextParams,
+    bounds,
+    label,
+    parse,
+)
 from photomaker.store import Generation
 from photomaker.ui import build_app
 from photomaker.ui.api import register_api

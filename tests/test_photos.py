@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from photomaker import photos
-from photomaker.decode_budget import DecodeBudget
-from photomaker.errors import RefusedError
-from photomaker.photos import (
+from photomaker.core.errors import RefusedError
+from photomaker.core.settings import Settings
+from photomaker.images import uploaded_photos as photos
+from photomaker.images.decode_budget import DecodeBudget
+from photomaker.images.uploaded_photos import (
     ACCEPTED_FORMATS,
     MAX_ASPECT_RATIO,
     MAX_PHOTOS,
@@ -31,7 +32,6 @@ from photomaker.photos import (
     prepare,
     prepare_one,
 )
-from photomaker.settings import Settings
 from tests.helpers import DECODE_BUDGET, PNG_GREY, PNG_RGBA, flat_rgba_png, png_bytes, png_chunk
 
 ROOT = Path(__file__).parents[1]
@@ -572,8 +572,8 @@ PEAK_SCRIPT = """
 import json, re, resource, sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from photomaker.decode_budget import DecodeBudget
-from photomaker.photos import PhotoUpload, prepare_one
+from photomaker.images.decode_budget import DecodeBudget
+from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
 
 def resident():
     return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize()

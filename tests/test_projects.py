@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from photomaker.errors import PhotoMakerError, RefusedError
+from photomaker.accounts.projects import ProjectDeletion, ProjectInfo
+from photomaker.core.errors import PhotoMakerError, RefusedError
+from photomaker.core.runtime import Runtime
+from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics
-from photomaker.photos import PhotoUpload
-from photomaker.projects import ProjectDeletion, ProjectInfo
-from photomaker.runtime import Runtime
 from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, row_id
 from tests.helpers import held, snapshot
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from photomaker.prompt_fit import CLIP_TOKENS, estimate, last_trigger_index
+from photomaker.generation.prompt_fit import CLIP_TOKENS, estimate, last_trigger_index
 from photomaker.ui.generate_words import tokens_text
 
 

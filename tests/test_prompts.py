@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from photomaker import prompts
-from photomaker.errors import RefusedError
-from photomaker.prompts import (
+from photomaker.core.errors import RefusedError
+from photomaker.generation import prompts
+from photomaker.generation.prompts import (
     CLASS_WORDS,
     DEFAULT_NEGATIVE,
     DEFAULT_STYLE,

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from photomaker.errors import RefusedError
+from photomaker.core.errors import RefusedError
+from photomaker.core.refusals import RefusalLimit
+from photomaker.core.runtime import Runtime, start_runtime
+from photomaker.core.settings import Settings
+from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics, prometheus
-from photomaker.photos import PhotoUpload
-from photomaker.refusals import RefusalLimit
-from photomaker.runtime import Runtime, start_runtime
-from photomaker.settings import Settings
 from photomaker.store import Generation
 
 FIXTURES = Path(__file__).parent / "fixtures"

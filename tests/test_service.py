@@ -12,16 +12,16 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from photomaker import service as service_module
+from photomaker.core.errors import BackendError, PhotoMakerError, RefusedError
+from photomaker.core.housekeeping import expire_old_avatars
+from photomaker.core.runtime import Runtime, start_runtime
+from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
-from photomaker.errors import BackendError, PhotoMakerError, RefusedError
-from photomaker.housekeeping import expire_old_avatars
+from photomaker.generation import service as service_module
+from photomaker.generation.service import GenerationService
+from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics
-from photomaker.photos import PhotoUpload
-from photomaker.runtime import Runtime, start_runtime
-from photomaker.service import GenerationService
-from photomaker.settings import Settings
-from photomaker.store import CreditTransaction, Generation, accounts
+from photomaker.store import CreditTransaction, Generation, users
 from photomaker.store import generations as generation_rows
 from tests.helpers import CountingEngine, held
 
@@ -244,7 +244,7 @@ def test_a_save_that_fails_half_way_leaves_no_file_and_refunds(runtime: Runtime,
 def test_crash_recovery_on_next_start(settings: Settings, face_photo: Path) -> None:
     first = start_runtime(settings)
     with first.database.session() as session:
-        user = accounts.get_or_create_user(session, "local", starting_credits=settings.starting_credits)
+        user = users.get_or_create_user(session, "local", starting_credits=settings.starting_credits)
         stuck = generation_rows.start(
             session,
             generation_rows.Draft(
@@ -398,11 +398,13 @@ def test_failures_are_logged_with_the_generation_the_code_and_the_refund(
     runtime: Runtime, face_photo: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     for error in (BackendError("MODEL_LOADING"), RuntimeError("bug in an engine")):
-        with pytest.raises(PhotoMakerError), caplog.at_level("INFO", logger="photomaker.service"):
+        with pytest.raises(PhotoMakerError), caplog.at_level("INFO", logger="photomaker.generation.service"):
             _with_engine(runtime, BrokenEngine(error)).generate_avatar("local", *_params(face_photo, tier="basic"))
     first, second = (row.id for row in _rows(runtime))
     records = [
-        (r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records if r.name == "photomaker.service"
+        (r.levelname, r.getMessage(), bool(r.exc_info))
+        for r in caplog.records
+        if r.name == "photomaker.generation.service"
     ]
     assert records == [
         ("WARNING", f"generation {first} failed (MODEL_LOADING); refunded 18 credits", False),
@@ -414,9 +416,9 @@ def test_failures_are_logged_with_the_generation_the_code_and_the_refund(
 def test_refusals_are_logged_with_their_code(
     runtime: Runtime, face_photo: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with pytest.raises(RefusedError), caplog.at_level("INFO", logger="photomaker.refusals"):
+    with pytest.raises(RefusedError), caplog.at_level("INFO", logger="photomaker.core.refusals"):
         runtime.service.generate_avatar("local", *_params(face_photo, steps=1))
     user_id = _rows(runtime)[0].user_id
-    assert [r.getMessage() for r in caplog.records if r.name == "photomaker.refusals"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "photomaker.core.refusals"] == [
         f"generation refused for user {user_id}: INVALID_PARAMS"
     ]

@@ -13,17 +13,17 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from photomaker import service as service_module
+from photomaker.core.errors import RefusedError
+from photomaker.core.runtime import Runtime
 from photomaker.engines.base import MAX_SEED
-from photomaker.errors import RefusedError
-from photomaker.model_specs import load_seed_models
-from photomaker.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds
-from photomaker.photos import PhotoUpload
-from photomaker.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
-from photomaker.results import GenerationOutcome
-from photomaker.runtime import Runtime
-from photomaker.service import TEXT_MODE_OFF, GenerationService
-from photomaker.store import AIModel, CreditTransaction, Generation, accounts, ledger
+from photomaker.generation import service as service_module
+from photomaker.generation.catalogue import load_seed_models
+from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds
+from photomaker.generation.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
+from photomaker.generation.results import GenerationOutcome
+from photomaker.generation.service import TEXT_MODE_OFF, GenerationService
+from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.store import AIModel, CreditTransaction, Generation, ledger, users
 from tests.helpers import CountingEngine, accounts_of, gallery_of
 
 STEPS_RANGE, GUIDANCE_RANGE = bounds(PhotoParams, "steps"), bounds(PhotoParams, "guidance_scale")
@@ -283,7 +283,7 @@ def test_text_outcomes_carry_no_notes(service: GenerationService) -> None:
 def test_history_is_a_page_of_the_24_newest_avatars(runtime: Runtime, service: GenerationService) -> None:
     runtime.accounts.sign_in("local")
     with runtime.database.session() as session:
-        ledger.grant(session, user_id=accounts.find_user(session, "local").id, amount=100)
+        ledger.grant(session, user_id=users.find_user(session, "local").id, amount=100)
     made = [_text(service, num_images=MAX_OUTPUTS["text"]) for _ in range(7)]
     newest = [path for outcome in made for path in outcome.images][::-1]
     assert [item.image for item in gallery_of(service).history("local")] == newest[:24]
@@ -433,7 +433,7 @@ def test_operators_are_marked_on_their_account_row(runtime: Runtime) -> None:
     accounts_of(service).sign_in("ops")
     accounts_of(service).sign_in("local")
     with runtime.database.session() as session:
-        assert {name: accounts.find_user(session, name).is_admin for name in ("ops", "local")} == {
+        assert {name: users.find_user(session, name).is_admin for name in ("ops", "local")} == {
             "ops": True,
             "local": False,
         }

@@ -8,8 +8,8 @@ import pytest
 from annotated_types import Ge, Gt
 from pydantic import ValidationError
 
-from photomaker import settings as settings_module
-from photomaker.settings import Settings
+from photomaker.core import settings as settings_module
+from photomaker.core.settings import Settings
 
 
 def test_local_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from photomaker.storage import THUMBNAIL_SIDE, AvatarStorage
+from photomaker.images.avatar_files import THUMBNAIL_SIDE, AvatarStorage
 
 
 def test_saves_png_and_thumbnail_without_exif(tmp_path: Path, face_photo: Path) -> None:

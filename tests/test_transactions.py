@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import event, func
 from sqlmodel import select
 
-from photomaker.errors import RefusedError
-from photomaker.photos import PhotoUpload
-from photomaker.runtime import Runtime
+from photomaker.core.errors import RefusedError
+from photomaker.core.runtime import Runtime
+from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.store import Database, User
 from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY

@@ -13,11 +13,11 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from photomaker.workers import NICE, Workers
+from photomaker.core.workers import NICE, Workers
 
 PARENT = """
 import multiprocessing, time
-from photomaker.workers import Workers
+from photomaker.core.workers import Workers
 workers = Workers(processes=2)
 workers.map(abs, range(2))
 print(*(child.pid for child in multiprocessing.active_children()), flush=True)

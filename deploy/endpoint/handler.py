@@ -19,13 +19,13 @@ from typing import Any
 
 from PIL import Image
 
+from photomaker.core.errors import RefusedError
+from photomaker.core.settings import Settings
 from photomaker.engines.local import weights
 from photomaker.engines.local.hardware import placement
 from photomaker.engines.local.loader import LocalModel, loader_for
-from photomaker.errors import RefusedError
-from photomaker.model_specs import STYLE_STRENGTH_RATIO_RANGE
-from photomaker.photos import MAX_PHOTOS
-from photomaker.settings import Settings
+from photomaker.generation.catalogue import STYLE_STRENGTH_RATIO_RANGE
+from photomaker.images.uploaded_photos import MAX_PHOTOS
 
 # The contract's field names (`style_name` is sent for information and not read).
 INPUTS = "inputs"

@@ -27,8 +27,8 @@ from typing import Any
 
 from handler import EndpointHandler, InvalidRequest
 
+from photomaker.core.errors import BackendError, RefusedError
 from photomaker.engines.local.loader import UNKNOWN_WAIT_S
-from photomaker.errors import BackendError, RefusedError
 
 log = logging.getLogger("photomaker.endpoint")
 

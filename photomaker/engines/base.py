@@ -12,10 +12,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image, ImageOps
 
-from photomaker.faces import FacePhoto
-from photomaker.model_specs import Mode
-from photomaker.prompt_fit import TokenCount
-from photomaker.prompts import BuiltPrompt, Style
+from photomaker.faces.analysis import FacePhoto
+from photomaker.generation.catalogue import Mode
+from photomaker.generation.prompt_fit import TokenCount
+from photomaker.generation.prompts import BuiltPrompt, Style
 
 MAX_SEED = 2**31 - 1
 """Seeds are 32-bit signed integers, as PhotoMaker's pipeline and the Space take them."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from photomaker.core.errors import ErrorCode, PhotoMakerError
 from photomaker.engines.base import Engine
-from photomaker.errors import ErrorCode, PhotoMakerError
 
 log = logging.getLogger(__name__)
 

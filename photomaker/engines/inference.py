@@ -19,12 +19,12 @@ from huggingface_hub import ImageToImageTargetSize, InferenceClient, whoami
 from huggingface_hub.utils import get_session
 from PIL import Image
 
+from photomaker.core.settings import Settings
 from photomaker.engines import transport
 from photomaker.engines.base import MAX_SEED, GenerationRequest, GenerationResult, ProgressFn, fit_to_size
 from photomaker.engines.retry import Retrier, RetryPolicy
-from photomaker.faces import FacePhoto
-from photomaker.model_specs import style_strength_ratio
-from photomaker.settings import Settings
+from photomaker.faces.analysis import FacePhoto
+from photomaker.generation.catalogue import style_strength_ratio
 
 CHECK_TIMEOUT_S = 10.0
 

@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.engines.preview_styles import FILTERS, SHAPES, FaceSpot, wide_blur
-from photomaker.faces import FacePhoto
+from photomaker.faces.analysis import FacePhoto
 
 WORK_SIDE = 768
 """Styles run at most at this size and are then resized: fast on two cores, sharp enough."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterable
 
+from photomaker.core.settings import Settings
 from photomaker.engines.base import Engine
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.preview import PreviewEngine
 from photomaker.engines.space import SpaceEngine
-from photomaker.settings import Settings
 
 EngineFactory = Callable[[Settings], Engine]
 

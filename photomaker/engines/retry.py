@@ -17,10 +17,10 @@ from typing import TypeVar, cast
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
+from photomaker.core.errors import BackendError, ErrorCode
+from photomaker.core.settings import Settings
 from photomaker.engines import transport
 from photomaker.engines.base import ProgressFn
-from photomaker.errors import BackendError, ErrorCode
-from photomaker.settings import Settings
 
 T = TypeVar("T")
 

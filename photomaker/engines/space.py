@@ -23,13 +23,13 @@ from gradio_client import Client, handle_file
 from gradio_client.utils import Status, StatusUpdate
 from PIL import Image
 
+from photomaker.core.errors import BackendError
+from photomaker.core.settings import Settings
 from photomaker.engines import transport
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn, fit_to_size
 from photomaker.engines.retry import Retrier, RetryPolicy
-from photomaker.errors import BackendError
-from photomaker.model_specs import SQUARE_ASPECT, style_strength_ratio
-from photomaker.settings import Settings
-from photomaker.storage import private_folder
+from photomaker.generation.catalogue import SQUARE_ASPECT, style_strength_ratio
+from photomaker.images.avatar_files import private_folder
 
 log = logging.getLogger(__name__)
 

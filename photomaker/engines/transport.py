@@ -27,7 +27,7 @@ from gradio_client.utils import InvalidAPIEndpointError, QueueError, TooManyRequ
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from PIL import Image
 
-from photomaker.errors import BackendError, ErrorCode
+from photomaker.core.errors import BackendError, ErrorCode
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from photomaker.likeness import ALIKE_SCORE
+from photomaker.faces.likeness import ALIKE_SCORE
 from photomaker.monitoring.metrics import TARGETS, Dashboard, LatencyPoint, LikenessPoint, SuccessPoint
 
 TARGET_BY_KEY = {target.key: target for target in TARGETS}

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from photomaker.errors import DEFAULT_MESSAGES, ErrorCode
-from photomaker.likeness import Likeness
+from photomaker.core.errors import DEFAULT_MESSAGES, ErrorCode
+from photomaker.faces.likeness import Likeness
 from photomaker.store import AIModel, Database, synthetic
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow

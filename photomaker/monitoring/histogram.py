@@ -101,5 +101,5 @@ LIKENESS = Histogram(
     columns=tuple(f"likeness_le_{percent:03d}" for percent in LIKENESS_PERCENTS),
     open_ended=False,
 )
-"""An avatar's likeness score, 0 to 1 (`photomaker.likeness`), in 20 buckets of 0.05: its median is
+"""An avatar's likeness score, 0 to 1 (`photomaker.faces.likeness`), in 20 buckets of 0.05: its median is
 exact to within 0.05, and the same-person threshold (0.5) is a bound, so no bucket straddles it."""

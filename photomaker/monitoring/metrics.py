@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from photomaker import text
-from photomaker.errors import RefusedError
-from photomaker.likeness import ALIKE_SCORE, SAME_PERSON_DISTANCE
+from photomaker.core import safe_text as text
+from photomaker.core.errors import RefusedError
+from photomaker.faces.likeness import ALIKE_SCORE, SAME_PERSON_DISTANCE
 from photomaker.monitoring import histogram
 from photomaker.store import AIModel, Database, rollups, turned_away
 from photomaker.store import catalog as model_rows

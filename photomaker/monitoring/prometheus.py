@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
-from photomaker.likeness import ALIKE_SCORE
+from photomaker.faces.likeness import ALIKE_SCORE
 from photomaker.monitoring import histogram
 from photomaker.monitoring.histogram import Histogram
 from photomaker.store import Database, rollups, turned_away

@@ -17,7 +17,7 @@ from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from photomaker.errors import PhotoMakerError
+from photomaker.core.errors import PhotoMakerError
 from photomaker.rest.problems import COME_BACK, PROBLEM_JSON, Problem, problem, problem_headers
 from photomaker.store import Database, idempotency
 from photomaker.store.idempotency import Answer

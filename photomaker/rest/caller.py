@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from photomaker.errors import AccessError
-from photomaker.identity import Identity
+from photomaker.accounts.requester import Identity
+from photomaker.core.errors import AccessError
 from photomaker.web.addresses import client_address
 
 _TOKEN = "as Authorization: Bearer hf_... (create a read token at https://huggingface.co/settings/tokens)."

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from photomaker.errors import ErrorCode, PhotoMakerError
+from photomaker.core.errors import ErrorCode, PhotoMakerError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """What the REST API answers, as typed models: its OpenAPI schema is generated from these.
 
-Requests are described by the same models as the Gradio API (`photomaker.params`): `request_body`
+Requests are described by the same models as the Gradio API (`photomaker.generation.params`): `request_body`
 turns them into OpenAPI request bodies, JSON or multipart.
 """
 
@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from photomaker.jobs import Progress
-from photomaker.model_specs import Mode
-from photomaker.params import DEFAULT_MAX_OUTPUTS, MAX_ROW_ID
-from photomaker.photos import MAX_PHOTOS
-from photomaker.results import AvatarView, GenerationDetails, GenerationView
+from photomaker.generation.catalogue import Mode
+from photomaker.generation.jobs import Progress
+from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, MAX_ROW_ID
+from photomaker.generation.results import AvatarView, GenerationDetails, GenerationView
+from photomaker.images.uploaded_photos import MAX_PHOTOS
 from photomaker.store import AIModel
 from photomaker.store.models import GenerationStatus
 
 if TYPE_CHECKING:
-    from photomaker.projects import ProjectDeletion, ProjectInfo
+    from photomaker.accounts.projects import ProjectDeletion, ProjectInfo
 
 PREFIX = "/api/v1"
 """Where the REST API is served, on the page's own server and port."""

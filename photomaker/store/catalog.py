@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from photomaker.model_specs import ModelSpec
+from photomaker.generation.catalogue import ModelSpec
 from photomaker.store.models import AIModel, utcnow
 
 

@@ -18,12 +18,12 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
-from photomaker.errors import ErrorCode, PhotoMakerError, RefusedError
-from photomaker.likeness import verdict
-from photomaker.storage import SavedAvatar
+from photomaker.core.errors import ErrorCode, PhotoMakerError, RefusedError
+from photomaker.core.safe_text import storable
+from photomaker.faces.likeness import verdict
+from photomaker.images.avatar_files import SavedAvatar
 from photomaker.store import ledger, rollups
 from photomaker.store.models import Avatar, Generation, Project, User, utc, utcnow
-from photomaker.text import storable
 
 RATE_WINDOW = timedelta(minutes=1)
 KEPT_PARAMS: tuple[str, ...] = ("tier", "width", "height", "num_images", "steps", "guidance_scale")

@@ -16,7 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from photomaker.errors import RefusedError
+from photomaker.core.errors import RefusedError
 from photomaker.store.models import IdempotencyKey, utc, utcnow
 
 KEPT_FOR = timedelta(days=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from photomaker.errors import RefusedError
+from photomaker.core.errors import RefusedError
 from photomaker.store.models import CreditKind, CreditTransaction, User, utcnow
 
 MAX_NOTE = 200

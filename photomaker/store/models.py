@@ -143,11 +143,11 @@ class Generation(SQLModel, table=True):
     processing_ms: int | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
     owner: str | None = Field(default=None, max_length=120)
-    """The process making a `processing` row (`photomaker.leases.Owner`); None on rows made before leases."""
+    """The process making a `processing` row (`work_leases.Owner`); None on rows made before leases."""
     lease_until: datetime | None = None
     """Until when the owner vouches that it is still making this row; it renews the lease while it works."""
     likeness: list[float | None] | None = Field(default=None, sa_type=JSON)
-    """Per image of a completed Photo to Avatar generation, its likeness score (`photomaker.likeness`), None
+    """Per image of a completed Photo to Avatar generation, its likeness score (`photomaker.faces.likeness`), None
     where no face was found; None for the rest. Kept with the row for the metrics after the avatars are gone."""
     notes: list[str] | None = Field(default=None, sa_type=JSON)
     """What the user should know about a completed generation (a photo with two faces, a weak likeness), as its
@@ -170,7 +170,7 @@ class Avatar(SQLModel, table=True):
     width: int
     height: int
     likeness: float | None = None
-    """How alike the avatar's face is to the person in the photos, 0 to 1 (`photomaker.likeness`);
+    """How alike the avatar's face is to the person in the photos, 0 to 1 (`photomaker.faces.likeness`);
     None when no face could be found in the avatar, or when it was made from text alone."""
     likeness_ok: bool | None = None
     """Whether the avatar looks like the person: its likeness is at least `likeness.ALIKE_SCORE`."""

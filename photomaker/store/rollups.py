@@ -56,7 +56,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
-from photomaker.likeness import Likeness
+from photomaker.faces.likeness import Likeness
 from photomaker.monitoring import histogram
 from photomaker.store.models import FINAL_STATUSES, SYNTHETIC_ENGINE, Generation, generation_table
 

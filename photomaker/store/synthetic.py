@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col
 
-from photomaker.store import accounts, rollups
+from photomaker.store import rollups, users
 from photomaker.store.models import FINAL_STATUSES, SYNTHETIC_ENGINE, Generation, generation_table
 
 DEMO_USER = "demo-history"
@@ -21,7 +21,7 @@ DEMO_USER = "demo-history"
 
 def demo_user_id(session: Session) -> int:
     """The account synthetic generations belong to (it has no credits)."""
-    user = accounts.get_or_create_user(session, DEMO_USER, starting_credits=0)
+    user = users.get_or_create_user(session, DEMO_USER, starting_credits=0)
     if user.id is None:
         raise RuntimeError(f"the {DEMO_USER} account has no id")
     return user.id

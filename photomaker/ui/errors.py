@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import gradio as gr
 
-from photomaker.errors import AccessError, PhotoMakerError, RefusedError
+from photomaker.core.errors import AccessError, PhotoMakerError, RefusedError
 
 
 def _title(error: PhotoMakerError) -> str:

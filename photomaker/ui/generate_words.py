@@ -3,11 +3,11 @@ became of a new project or a new name."""
 
 from __future__ import annotations
 
-from photomaker import likeness
-from photomaker.captions import image_caption
-from photomaker.errors import PhotoMakerError
-from photomaker.prompt_fit import TokenCount
-from photomaker.results import GenerationOutcome
+from photomaker.core.errors import PhotoMakerError
+from photomaker.faces import likeness
+from photomaker.generation.captions import image_caption
+from photomaker.generation.prompt_fit import TokenCount
+from photomaker.generation.results import GenerationOutcome
 from photomaker.store import AIModel
 
 PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"

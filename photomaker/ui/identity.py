@@ -2,15 +2,15 @@
 
 Handlers take `profile: gr.OAuthProfile | None` (Gradio fills it from the HF sign-in session) and,
 on the API, `token: gr.OAuthToken | None` (what `gradio_client.Client(url, oauth_token=...)` sends
-to functions that declare it); `photomaker.identity` decides who that is.
+to functions that declare it); `photomaker.accounts.requester` decides who that is.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from photomaker.errors import AccessError
-from photomaker.runtime import Runtime
+from photomaker.core.errors import AccessError
+from photomaker.core.runtime import Runtime
 from photomaker.web.addresses import client_address
 
 

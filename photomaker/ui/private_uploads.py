@@ -16,10 +16,10 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from photomaker.errors import RefusedError
+from photomaker.core.errors import RefusedError
+from photomaker.core.settings import Settings
 from photomaker.rest.problems import problem_response
 from photomaker.rest.schemas import PREFIX as REST_PREFIX
-from photomaker.settings import Settings
 from photomaker.ui.cache import cache_dir
 from photomaker.ui.signin import signed_in_user
 from photomaker.ui.upload_keys import UPLOADER_COOKIE, genuine, issue_key, sent_key, with_key

@@ -23,13 +23,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
+from photomaker.core.runtime import Runtime
 from photomaker.rest import rest_mount
-from photomaker.runtime import Runtime
 from photomaker.ui import concurrency
-from photomaker.ui.look import CSS, THEME
 from photomaker.ui.private_uploads import PrivateUploads
 from photomaker.ui.routes import metrics_route
 from photomaker.ui.signin import session_middleware
+from photomaker.ui.theme import CSS, THEME
 from photomaker.web.body_limit import BodyLimit
 from photomaker.web.guard import CrossSiteGuard, allowed_origins
 

@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 
 SESSION_KEY_VERSION = "-v4"
 """What `gradio.oauth.attach_oauth` appends to the OAuth secret before hashing it into the cookie key."""

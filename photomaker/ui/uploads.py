@@ -23,10 +23,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from photomaker.errors import RefusedError
-from photomaker.leases import Owner
-from photomaker.photos import PhotoUpload
-from photomaker.text import RECORDED_CHARS, storable
+from photomaker.core.errors import RefusedError
+from photomaker.core.safe_text import RECORDED_CHARS, storable
+from photomaker.generation.work_leases import Owner
+from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.ui.cache import cache_dir
 
 PRIVATE_PREFIX = "private-"

@@ -13,11 +13,11 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from photomaker.errors import PhotoMakerError, RefusedError
-from photomaker.photos import MAX_PHOTOS
+from photomaker.core.errors import PhotoMakerError, RefusedError
+from photomaker.core.settings import Settings
+from photomaker.images.uploaded_photos import MAX_PHOTOS
 from photomaker.rest.problems import problem_response
-from photomaker.rest.requests import FORM_ALLOWANCE
-from photomaker.settings import Settings
+from photomaker.rest.request_bodies import FORM_ALLOWANCE
 
 MIB = 1 << 20
 

@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from photomaker.errors import AccessError
+from photomaker.core.errors import AccessError
+from photomaker.core.settings import Settings
 from photomaker.rest.problems import problem_response
-from photomaker.settings import Settings
 
 HUB_ORIGIN = "https://huggingface.co"
 """Where a Space's page lives (the Space itself runs on its own `*.hf.space` host, in an iframe)."""

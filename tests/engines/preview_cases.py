@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 
 from photomaker.engines.base import GenerationRequest, no_progress
 from photomaker.engines.preview import PreviewEngine
-from photomaker.faces import detect_faces
+from photomaker.faces.analysis import detect_faces
 from tests.helpers import located_face
 
 

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 from pydantic import SecretStr
 
+from photomaker.core.errors import BackendError
+from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.retry import RetryPolicy
-from photomaker.errors import BackendError
-from photomaker.settings import Settings
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN, request_for, text_request
 

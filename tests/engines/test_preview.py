@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photomaker import face_match
 from photomaker.engines.base import no_progress
 from photomaker.engines.preview import PreviewEngine, style_weight
-from photomaker.faces import FaceBox, detect_faces
-from photomaker.likeness import Likeness
-from photomaker.prompts import NO_STYLE, STYLES
+from photomaker.faces import matching as face_match
+from photomaker.faces.analysis import FaceBox, detect_faces
+from photomaker.faces.likeness import Likeness
+from photomaker.generation.prompts import NO_STYLE, STYLES
 from tests.engines.preview_cases import (
     difference,
     mirrored,

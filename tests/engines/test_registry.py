@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from photomaker.core.runtime import start_runtime
+from photomaker.core.settings import Settings
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.preview import PreviewEngine
 from photomaker.engines.registry import (
@@ -17,8 +19,6 @@ from photomaker.engines.registry import (
     resolve_engine_name,
 )
 from photomaker.engines.space import SpaceEngine
-from photomaker.runtime import start_runtime
-from photomaker.settings import Settings
 from photomaker.ui import engine_note
 from tests.fakes.inference_server import FakeInferenceServer
 from tests.helpers import FAKE_TOKEN

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
+from photomaker.core.errors import BackendError
+from photomaker.core.settings import Settings
 from photomaker.engines.retry import DEFAULT_RETRY_AFTER_S, Retrier, RetryPolicy
-from photomaker.errors import BackendError
-from photomaker.settings import Settings
 
 
 def _script(*outcomes: BaseException | str) -> Callable[[], str]:

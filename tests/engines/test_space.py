@@ -17,11 +17,11 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from gradio_client.utils import ProgressUnit, Status, StatusUpdate
 
+from photomaker.core.errors import BackendError
 from photomaker.engines.base import GenerationRequest, GenerationResult
 from photomaker.engines.retry import RetryPolicy
 from photomaker.engines.space import SpaceEngine, describe, space_arguments
-from photomaker.errors import BackendError
-from photomaker.prompts import CLASS_WORDS, STYLES
+from photomaker.generation.prompts import CLASS_WORDS, STYLES
 from tests.fakes.inference_server import FakeInferenceServer
 from tests.fakes.space_app import SPACE_STYLES, FakeSpace
 from tests.helpers import FAKE_TOKEN, located_face, request_for

@@ -15,8 +15,8 @@ from gradio_client.utils import QueueError
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from PIL import Image
 
+from photomaker.core.errors import BackendError
 from photomaker.engines import transport
-from photomaker.errors import BackendError
 from tests.helpers import FAKE_TOKEN
 
 

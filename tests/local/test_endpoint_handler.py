@@ -19,13 +19,13 @@ import pytest
 from PIL import Image
 from pydantic import SecretStr
 
+from photomaker.core.errors import BackendError
+from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, no_progress
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.local import loader
 from photomaker.engines.local.loader import UNKNOWN_WAIT_S
 from photomaker.engines.retry import RetryPolicy
-from photomaker.errors import BackendError
-from photomaker.settings import Settings
 from tests.helpers import FAKE_TOKEN, request_for
 from tests.local.conftest import bright_photo, dark_photo
 

@@ -13,6 +13,7 @@ pytest.importorskip("onnx", reason="the tiny stand-in face models need the `test
 
 from PIL import Image
 
+from photomaker.core.errors import BackendError
 from photomaker.engines.local.face_embedding import (
     ARCFACE_TEMPLATE,
     DETECTION_SIZES,
@@ -29,7 +30,6 @@ from photomaker.engines.local.face_embedding import (
     similarity_transform,
 )
 from photomaker.engines.local.tiny_faces import write_tiny_face_models
-from photomaker.errors import BackendError
 
 
 @pytest.fixture(scope="module")

@@ -20,15 +20,15 @@ from gradio_client import handle_file
 from PIL import Image
 from sqlmodel import col, select
 
-from photomaker import cli
+from photomaker.cli import main as cli
+from photomaker.core.errors import RefusedError
+from photomaker.core.runtime import Runtime, start_runtime
+from photomaker.core.settings import Settings
 from photomaker.engines.local.engine import LocalEngine
 from photomaker.engines.local.loader import LocalModel
-from photomaker.errors import RefusedError
-from photomaker.photos import PhotoUpload
+from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.rest.problems import PROBLEM_JSON
 from photomaker.rest.schemas import PREFIX
-from photomaker.runtime import Runtime, start_runtime
-from photomaker.settings import Settings
 from photomaker.store import AIModel, CreditTransaction, Database, Generation
 from tests.local.conftest import BlockedLoad
 from tests.serving import ServedApp, serve

@@ -16,6 +16,7 @@ from diffusers import StableDiffusionXLPipeline
 from PIL import Image
 from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
+from photomaker.core.settings import Settings
 from photomaker.engines.local import hardware, memory, weights
 from photomaker.engines.local.engine import LocalEngine
 from photomaker.engines.local.face_embedding import BuffaloEmbedder, fallback_warning
@@ -23,7 +24,6 @@ from photomaker.engines.local.hardware import Placement
 from photomaker.engines.local.loader import LocalModel, load_pipeline
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
 from photomaker.engines.local.tiny_faces import write_tiny_face_models
-from photomaker.settings import Settings
 from photomaker.ui import _engine_lines
 from tests.local.conftest import bright_photo
 from tests.local.test_pipeline import generate

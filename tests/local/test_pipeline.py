@@ -10,9 +10,9 @@ import pytest
 import torch
 from diffusers import UNet2DConditionModel
 
+from photomaker.core.errors import RefusedError
 from photomaker.engines.local import weights
 from photomaker.engines.local.pipeline import PhotoMakerPipeline, merge_step
-from photomaker.errors import RefusedError
 from tests.local.conftest import bright_photo, dark_photo
 
 PROMPT = "a photo of a woman img, smiling"

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from photomaker.core.settings import Settings
 from photomaker.rest.schemas import PREFIX
-from photomaker.settings import Settings
 from tests.databases import KINDS, fresh_database_url
 from tests.fakes.inference_server import FakeInferenceServer
 from tests.serving import ServedApp, serve

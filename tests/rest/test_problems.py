@@ -6,7 +6,7 @@ from typing import get_args
 
 import pytest
 
-from photomaker.errors import BackendError, ErrorCode, PhotoMakerError, RefusedError
+from photomaker.core.errors import BackendError, ErrorCode, PhotoMakerError, RefusedError
 from photomaker.rest.problems import PROBLEM_JSON, STATUS, TITLES, problem, problem_response
 
 

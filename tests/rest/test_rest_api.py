@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from photomaker.errors import PhotoMakerError
+from photomaker.core.errors import PhotoMakerError
 from photomaker.rest.problems import PROBLEM_JSON
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.rest.conftest import photo_parts

@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from photomaker.errors import RefusedError
-from photomaker.store import CreditTransaction, Database, accounts, ledger
+from photomaker.core.errors import RefusedError
+from photomaker.store import CreditTransaction, Database, ledger, users
 from tests.helpers import processing_generation
 
 
 def _user(database: Database, name: str = "ada", credits: int = 100) -> int:
     with database.session() as session:
-        return accounts.get_or_create_user(session, name, starting_credits=credits).id
+        return users.get_or_create_user(session, name, starting_credits=credits).id
 
 
 def _adjust(database: Database, user_id: int, amount: int, reason: str = "support ticket 12", by: str = "ops") -> int:

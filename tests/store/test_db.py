@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from photomaker.store import Database, User, accounts
+from photomaker.store import Database, User, users
 
 WAIT_S = 5
 """How long the reader may take; a reader stuck behind the writer fails the test after this."""
@@ -35,7 +35,7 @@ def test_a_reader_proceeds_while_a_writer_holds_its_transaction_open(database: D
     if database.engine.dialect.name == "sqlite":
         _short_busy_timeout(database)
     with database.session() as session:
-        accounts.get_or_create_user(session, "ada", starting_credits=100)
+        users.get_or_create_user(session, "ada", starting_credits=100)
     read: list[list[str]] = []
     failed: list[BaseException] = []
 
@@ -46,7 +46,7 @@ def test_a_reader_proceeds_while_a_writer_holds_its_transaction_open(database: D
             failed.append(error)
 
     with database.session() as session:
-        accounts.get_or_create_user(session, "grace", starting_credits=100)
+        users.get_or_create_user(session, "grace", starting_credits=100)
         thread = threading.Thread(target=reader, daemon=True)
         thread.start()
         thread.join(timeout=WAIT_S)

@@ -9,18 +9,18 @@ import pytest
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from photomaker.errors import PhotoMakerError, RefusedError
-from photomaker.leases import Owner
+from photomaker.core.errors import PhotoMakerError, RefusedError
+from photomaker.generation.work_leases import Owner
+from photomaker.images.avatar_files import SavedAvatar
 from photomaker.monitoring import metrics
-from photomaker.storage import SavedAvatar
-from photomaker.store import Database, Generation, User, accounts, generations, ledger
+from photomaker.store import Database, Generation, User, generations, ledger, projects, users
 from photomaker.store.models import utcnow
 from tests.helpers import held
 
 
 def _user(database: Database, credits: int = 100, *, name: str = "grace") -> int:
     with database.session() as session:
-        return accounts.get_or_create_user(session, name, starting_credits=credits).id
+        return users.get_or_create_user(session, name, starting_credits=credits).id
 
 
 def _start(database: Database, user_id: int, *, cost: int = 25, limit: int = 10) -> int:
@@ -203,11 +203,11 @@ def test_renewal_extends_only_the_owners_processing_rows(database: Database) -> 
 def test_projects_are_per_user_and_trimmed(database: Database) -> None:
     user_id = _user(database)
     with database.session() as session:
-        first = accounts.get_or_create_project(session, user_id=user_id, name="  Work   shots ")
-        again = accounts.get_or_create_project(session, user_id=user_id, name="Work shots")
-        default = accounts.get_or_create_project(session, user_id=user_id, name="")
+        first = projects.get_or_create_project(session, user_id=user_id, name="  Work   shots ")
+        again = projects.get_or_create_project(session, user_id=user_id, name="Work shots")
+        default = projects.get_or_create_project(session, user_id=user_id, name="")
         assert first.id == again.id
-        assert [project.name for project, _, _ in accounts.project_summaries(session, user_id=user_id)] == [
+        assert [project.name for project, _, _ in projects.project_summaries(session, user_id=user_id)] == [
             "Work shots",
             "My avatars",
         ]

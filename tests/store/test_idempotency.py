@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from photomaker.errors import RefusedError
+from photomaker.core.errors import RefusedError
 from photomaker.store import Database, idempotency
 from photomaker.store.idempotency import ABANDONED_AFTER, KEPT_FOR, Answer
 from photomaker.store.models import IdempotencyKey, utcnow

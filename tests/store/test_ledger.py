@@ -7,14 +7,14 @@ import threading
 import pytest
 from sqlmodel import select
 
-from photomaker.errors import RefusedError
-from photomaker.store import CreditTransaction, Database, User, accounts, ledger
+from photomaker.core.errors import RefusedError
+from photomaker.store import CreditTransaction, Database, User, ledger, users
 from tests.helpers import processing_generation
 
 
 def _user(database: Database, credits: int = 100) -> int:
     with database.session() as session:
-        return accounts.get_or_create_user(session, "ada", starting_credits=credits).id
+        return users.get_or_create_user(session, "ada", starting_credits=credits).id
 
 
 def _lines(database: Database) -> list[tuple[str, int, int]]:

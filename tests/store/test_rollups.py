@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlmodel import col
 
-from photomaker.errors import RefusedError
-from photomaker.likeness import Likeness
+from photomaker.core.errors import RefusedError
+from photomaker.core.runtime import seed_models
+from photomaker.faces.likeness import Likeness
+from photomaker.images.avatar_files import SavedAvatar
 from photomaker.monitoring import histogram, metrics
-from photomaker.runtime import seed_models
-from photomaker.storage import SavedAvatar
-from photomaker.store import Avatar, Database, Generation, accounts, generations, rollups
+from photomaker.store import Avatar, Database, Generation, generations, rollups, users
 from photomaker.store.models import generation_table
 from photomaker.store.rollups import rollup_table
 from tests.helpers import add_finished, held, snapshot
@@ -39,7 +39,7 @@ MODELS = {
 
 def _user(database: Database, name: str = "grace") -> int:
     with database.session() as session:
-        return accounts.get_or_create_user(session, name, starting_credits=10_000).id
+        return users.get_or_create_user(session, name, starting_credits=10_000).id
 
 
 def _start(database: Database, user_id: int, *, model_key: str = "avatar-creator:photomaker-pro") -> int:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 from tests.serving import ServedApp, serve
 
 if TYPE_CHECKING:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from photomaker.store import accounts as users
-from photomaker.store import generations
+from photomaker.store import generations, users
 from photomaker.store.models import Generation
 from tests.serving import ServedApp
 from tests.ui.browsing import (

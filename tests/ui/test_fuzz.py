@@ -29,10 +29,10 @@ from PIL import Image
 from sqlalchemy import func
 from sqlmodel import select
 
-from photomaker.errors import ErrorCode
-from photomaker.params import PhotoParams, TextParams
-from photomaker.prompts import STYLES_BY_NAME, SUBJECTS
-from photomaker.settings import Settings
+from photomaker.core.errors import ErrorCode
+from photomaker.core.settings import Settings
+from photomaker.generation.params import PhotoParams, TextParams
+from photomaker.generation.prompts import STYLES_BY_NAME, SUBJECTS
 from photomaker.store import Generation
 from tests.conftest import FIXTURES
 from tests.databases import fresh_database_url, postgres_answers

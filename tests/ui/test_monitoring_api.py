@@ -12,9 +12,9 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from prometheus_client.parser import text_string_to_metric_families
 
-from photomaker.cli import main
+from photomaker.cli.main import main
+from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics
-from photomaker.photos import PhotoUpload
 from tests.ui.conftest import ServedApp
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

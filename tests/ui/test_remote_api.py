@@ -12,7 +12,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 from pydantic import SecretStr
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN
 from tests.serving import ServedApp, serve

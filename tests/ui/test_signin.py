@@ -8,7 +8,7 @@ import fastapi
 import pytest
 from gradio import oauth
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 from photomaker.ui.routes import metrics_refusal
 from photomaker.ui.signin import gradio_signs_in, session_middleware
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from photomaker.errors import RefusedError
+from photomaker.core.errors import RefusedError
 from photomaker.ui import upload_keys, uploads
 from photomaker.ui.uploads import REGISTRY
 

@@ -18,7 +18,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from photomaker.settings import Settings
+from photomaker.core.settings import Settings
 from tests.helpers import flat_rgba_png
 from tests.serving import ServedApp, serve
 

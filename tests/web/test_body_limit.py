@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from photomaker.photos import MAX_PHOTOS
-from photomaker.rest.requests import FORM_ALLOWANCE
+from photomaker.images.uploaded_photos import MAX_PHOTOS
+from photomaker.rest.request_bodies import FORM_ALLOWANCE
 from tests.serving import ServedApp
 from tests.web.conftest import FIXTURES, TOKENS
 

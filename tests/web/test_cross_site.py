@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from photomaker.photos import PhotoUpload
+from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.store import Generation, User
 from tests.serving import ServedApp
 from tests.signin import SPACE_HOST

@@ -17,15 +17,15 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
+from photomaker.core.errors import RefusedError
+from photomaker.core.settings import Settings
 from photomaker.engines.base import Admission, GenerationRequest, GenerationResult, ProgressFn
 from photomaker.engines.loading import LoadStatus
 from photomaker.engines.local.hardware import gpu_duration_s, on_gpu, placement
 from photomaker.engines.local.loader import LocalModel, loader_for
-from photomaker.engines.local.pipeline import Identity, PhotoMakerPipeline, identity_of, merge_step
-from photomaker.errors import RefusedError
-from photomaker.model_specs import style_strength_ratio
-from photomaker.prompt_fit import TokenCount
-from photomaker.settings import Settings
+from photomaker.engines.local.pipeline import FaceEmbeddings, PhotoMakerPipeline, identity_of, merge_step
+from photomaker.generation.catalogue import style_strength_ratio
+from photomaker.generation.prompt_fit import TokenCount
 
 EMBEDDINGS_KEPT = 32
 """Face embeddings kept by photo, so that `generate` reuses what `admit` found."""
@@ -113,7 +113,7 @@ class LocalEngine:
             estimated=False,
         )
 
-    def _identity(self, pipeline: PhotoMakerPipeline, request: GenerationRequest) -> Identity:
+    def _identity(self, pipeline: PhotoMakerPipeline, request: GenerationRequest) -> FaceEmbeddings:
         """`pipeline.identity` of the request's photos, reusing embeddings already found for the same pixels."""
         images = [photo.photo.image for photo in request.photos]
         keys = [
@@ -134,7 +134,7 @@ class LocalEngine:
 
     @staticmethod
     def _gpu_duration_s(
-        pipeline: PhotoMakerPipeline, identity: Identity, request: GenerationRequest, progress: ProgressFn
+        pipeline: PhotoMakerPipeline, identity: FaceEmbeddings, request: GenerationRequest, progress: ProgressFn
     ) -> int:
         return gpu_duration_s(
             steps=request.steps, width=request.width, height=request.height, num_images=request.num_images
@@ -142,7 +142,7 @@ class LocalEngine:
 
     @staticmethod
     def _make_images(
-        pipeline: PhotoMakerPipeline, identity: Identity, request: GenerationRequest, progress: ProgressFn
+        pipeline: PhotoMakerPipeline, identity: FaceEmbeddings, request: GenerationRequest, progress: ProgressFn
     ) -> list[Image.Image]:
         return pipeline.generate(
             identity,

@@ -25,7 +25,7 @@ import numpy.typing as npt
 import onnxruntime
 from PIL import Image
 
-from photomaker.errors import BackendError
+from photomaker.core.errors import BackendError
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import torch
 
-from photomaker.errors import BackendError
-from photomaker.settings import Settings
+from photomaker.core.errors import BackendError
+from photomaker.core.settings import Settings
 
 T = TypeVar("T")
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import torch
 from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
 
+from photomaker.core.errors import BackendError, RefusedError
 from photomaker.engines.loading import LoadStatus, try_again_in
 from photomaker.engines.local import weights
 from photomaker.engines.local.face_embedding import BuffaloEmbedder
 from photomaker.engines.local.hardware import Placement
 from photomaker.engines.local.id_encoder import load_id_encoder
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
-from photomaker.errors import BackendError, RefusedError
 
 log = logging.getLogger(__name__)
 

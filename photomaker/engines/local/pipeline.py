@@ -23,12 +23,12 @@ from PIL import Image
 from torch import nn
 from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
+from photomaker.core.errors import RefusedError
 from photomaker.engines.local import memory
 from photomaker.engines.local.face_embedding import FaceEmbedder
 from photomaker.engines.local.id_encoder import PhotoMakerIdEncoder
 from photomaker.engines.local.trigger import TRIGGER_WORD, prompt_fit, triggered, without_trigger
-from photomaker.errors import RefusedError
-from photomaker.prompt_fit import PromptFit
+from photomaker.generation.prompt_fit import PromptFit
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def merge_step(style_strength_ratio: float, steps: int) -> int:
 
 
 @dataclass(frozen=True)
-class Identity:
+class FaceEmbeddings:
     """The photos a face was found in, with their face embeddings, in the same order."""
 
     photos: tuple[Image.Image, ...]
@@ -57,12 +57,12 @@ NO_FACE_FOUND = (
 )
 
 
-def identity_of(photos: Sequence[Image.Image], embeddings: Sequence[np.ndarray | None]) -> Identity:
+def identity_of(photos: Sequence[Image.Image], embeddings: Sequence[np.ndarray | None]) -> FaceEmbeddings:
     """The photos a face was found in (`embeddings` holds None for the others); refused `NO_FACE` if none."""
     pairs = [(photo, embedding) for photo, embedding in zip(photos, embeddings, strict=True) if embedding is not None]
     if not pairs:
         raise RefusedError("NO_FACE", NO_FACE_FOUND)
-    return Identity(tuple(photo for photo, _ in pairs), tuple(embedding for _, embedding in pairs))
+    return FaceEmbeddings(tuple(photo for photo, _ in pairs), tuple(embedding for _, embedding in pairs))
 
 
 @dataclass(frozen=True)
@@ -106,13 +106,13 @@ class PhotoMakerPipeline:
     def device(self) -> torch.device:
         return self.sdxl._execution_device
 
-    def identity(self, photos: Sequence[Image.Image]) -> Identity:
+    def identity(self, photos: Sequence[Image.Image]) -> FaceEmbeddings:
         """The photos with a face, and their embeddings; refused `NO_FACE` when none has one."""
         return identity_of(photos, [self.faces.embed(photo) for photo in photos])
 
     def generate(
         self,
-        identity: Identity,
+        identity: FaceEmbeddings,
         *,
         prompt: str,
         negative_prompt: str,
@@ -219,7 +219,7 @@ class PhotoMakerPipeline:
         if plan != "batch":
             log.info("decoding %d images of %dx%d in %s: one pass would not fit", images, width, height, plan)
 
-    def _fuse(self, identity: Identity, prompt_embeds: torch.Tensor, class_mask: list[bool]) -> torch.Tensor:
+    def _fuse(self, identity: FaceEmbeddings, prompt_embeds: torch.Tensor, class_mask: list[bool]) -> torch.Tensor:
         """The class word's copies replaced by the identity, through the ID encoder (on the GPU for its turn only
         when offloading)."""
         parameter = next(self.id_encoder.parameters())

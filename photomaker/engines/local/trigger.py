@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from photomaker.errors import RefusedError
-from photomaker.prompt_fit import PromptFit, fit_of
-from photomaker.prompts import TRIGGER as TRIGGER_WORD
+from photomaker.core.errors import RefusedError
+from photomaker.generation.prompt_fit import PromptFit, fit_of
+from photomaker.generation.prompts import TRIGGER as TRIGGER_WORD
 
 
 @dataclass(frozen=True)

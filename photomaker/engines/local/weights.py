@@ -20,9 +20,9 @@ from huggingface_hub import hf_hub_download, snapshot_download
 from huggingface_hub.file_download import DryRunFileInfo
 from tqdm.auto import tqdm
 
+from photomaker.core.errors import BackendError
 from photomaker.engines.local.face_embedding import FACE_MODEL_FILES
 from photomaker.engines.local.id_encoder import FULL_SIZE, IdEncoderShape
-from photomaker.errors import BackendError
 
 BASE_DIR = "base"
 CHECKPOINT_FILE = "photomaker-v2.bin"

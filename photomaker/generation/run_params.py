@@ -1,0 +1,78 @@
+"""What a generation runs with: a request's parameters once its tier's (or text model's) defaults fill the gaps.
+
+Saved on the generation's row (`saved`), read back for its details and captions (`of_saved`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from photomaker.generation.params import PhotoParams, TextParams
+from photomaker.generation.prompts import get_style
+from photomaker.store import AIModel
+
+
+class RunParams(BaseModel):
+    """What a generation runs with once the tier's defaults fill the gaps: saved on its row, shown in its details."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tier: str
+    style: str | None = None
+    style_strength: int | None = None
+    subject: str | None = None
+    num_images: int
+    steps: int
+    guidance_scale: float
+    width: int
+    height: int
+    seed_requested: int
+
+    @classmethod
+    def for_photo(cls, params: PhotoParams, model: AIModel) -> RunParams:
+        """A photo request with the tier's defaults where it left a setting to the tier."""
+        return cls(
+            tier=model.tier,
+            style=get_style(params.style).name,
+            style_strength=model.default_style_strength if params.style_strength is None else params.style_strength,
+            subject=params.subject,
+            num_images=params.num_images,
+            steps=params.steps or model.steps,
+            guidance_scale=model.guidance_scale if params.guidance_scale is None else params.guidance_scale,
+            width=model.width,
+            height=model.height,
+            seed_requested=params.seed,
+        )
+
+    @classmethod
+    def for_text(cls, params: TextParams, model: AIModel) -> RunParams:
+        """A Text to Image request with the model's steps and guidance."""
+        return cls(
+            tier=model.tier,
+            num_images=params.num_images,
+            steps=model.steps,
+            guidance_scale=model.guidance_scale,
+            width=params.width,
+            height=params.height,
+            seed_requested=params.seed,
+        )
+
+    @classmethod
+    def of_saved(cls, saved: Mapping[str, Any]) -> RunParams | None:
+        """What a row's saved params say it ran with; None where they do not say (a demo row, a deleted user's)."""
+        try:
+            return cls.model_validate({name: saved[name] for name in cls.model_fields if name in saved})
+        except ValidationError:
+            return None
+
+    @staticmethod
+    def style_of(saved: Mapping[str, Any]) -> str | None:
+        """The style a row's saved params name; None for Text to Image and for synthetic rows."""
+        return saved.get("style")
+
+    def saved(self, effective: Mapping[str, Any]) -> dict[str, Any]:
+        """The row's `params`: these values (text requests have no style) and what the backend reports using."""
+        return {**self.model_dump(exclude_none=True), **effective}
