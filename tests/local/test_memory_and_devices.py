@@ -82,7 +82,11 @@ def test_the_vae_slices_only_when_the_batch_would_not_fit(
     in_one_pass = generate(tiny_pipeline, num_images=4)
 
     assert seen[: len(batches)] == batches and vae.use_tiling is tiling
-    assert all(np.array_equal(a, b) for a, b in zip(images, in_one_pass, strict=True))  # the same pixels on a CPU
+    # The same pixels, up to rounding: a convolution over one image may sum in another order than over four.
+    differences = [
+        np.abs(np.asarray(a, dtype=int) - np.asarray(b, dtype=int)) for a, b in zip(images, in_one_pass, strict=True)
+    ]
+    assert max(int(d.max()) for d in differences) <= 1 and sum(int((d > 0).sum()) for d in differences) <= 16
 
 
 def test_an_image_that_alone_would_not_fit_is_decoded_in_tiles(
