@@ -32,7 +32,7 @@ _RAN_WITH = {"style", "style_strength", "width", "height", "num_images", "steps"
 
 
 class GenerationDetails(BaseModel):
-    """A completed generation as the user sees it; the API returns its `model_dump()` (keys as in docs/using.md)."""
+    """A completed generation as the user sees it; the API returns its `model_dump()` (keys as in docs/api.md)."""
 
     model_config = ConfigDict(frozen=True)
 
