@@ -12,7 +12,6 @@ from photomaker.faces.likeness import verdict
 from photomaker.generation.catalogue import Mode
 from photomaker.generation.run_params import RunParams
 from photomaker.store import AIModel, Generation, row_id
-
 _ROW_SHOWS = {
     "status",
     "engine",
@@ -32,7 +31,7 @@ _RAN_WITH = {"style", "style_strength", "width", "height", "num_images", "steps"
 
 
 class GenerationDetails(BaseModel):
-    """A completed generation as the user sees it; the API returns its `model_dump()` (keys as in docs/using.md)."""
+    """A completed generation as the user sees it; the API returns its `model_dump()` (keys as in docs/api.md)."""
 
     model_config = ConfigDict(frozen=True)
 
