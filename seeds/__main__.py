@@ -10,7 +10,7 @@ def main() -> None:
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database.connect(settings.resolved_database_url)
-    database.create_all()
+    database.migrate()
     total, inserted, updated = seed_models(database)
     photomaker_models = sum(spec.tier in PHOTO_TIERS for spec in load_seed_models())
     print(f"Seeded {total} AI models (including {photomaker_models} PhotoMaker models)")

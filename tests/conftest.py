@@ -71,7 +71,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def database(database_url: str) -> Iterator[Database]:
     db = Database.connect(database_url)
-    db.create_all()
+    db.migrate()
     yield db
     db.dispose()
 

@@ -65,11 +65,12 @@ def seed_models(database: Database) -> tuple[int, int, int]:
 
 
 def start_runtime(settings: Settings, *, tidy: bool = True) -> Runtime:
-    """Connect, create tables, seed, rebuild stale rollups (before anything counts into them); with `tidy` (not
-    for commands that only read), refund dead generations and delete leftover files; then the engines and checks."""
+    """Connect, upgrade the schema, seed, rebuild stale rollups (before anything counts into them); with `tidy`
+    (not for commands that only read), refund dead generations and delete leftover files; then the engines and
+    checks."""
     private_folder(settings.data_dir)
     database = Database.connect(settings.resolved_database_url)
-    database.create_all()
+    database.migrate()
     seed_models(database)
     metrics.rebuild_if_stale(database)
     storage = AvatarStorage(settings.avatars_dir)

@@ -12,6 +12,7 @@ from photomaker.faces.likeness import verdict
 from photomaker.generation.catalogue import Mode
 from photomaker.generation.run_params import RunParams
 from photomaker.store import AIModel, Generation, row_id
+
 _ROW_SHOWS = {
     "status",
     "engine",

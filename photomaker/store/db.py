@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from photomaker.store import models, rollups  # noqa: F401  (registers the tables)
+from photomaker.store.migrate import Upgrade, to_head
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -68,27 +68,6 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """`ALTER TABLE ... ADD COLUMN` for each column a table gained since its database was made.
-
-    A column added later must be nullable or have a server default, so that the rows already
-    there get a value: new columns hold facts older rows never had (NULL) or counts that were 0.
-    """
-    ddl = engine.dialect.ddl_compiler(engine.dialect, None)  # type: ignore[arg-type]  # used for one column at a time
-    with engine.begin() as connection:
-        existing = inspect(connection)
-        for table in SQLModel.metadata.sorted_tables:
-            present = {column["name"] for column in existing.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                if not column.nullable and column.server_default is None:
-                    raise RuntimeError(f"{table.name}.{column.name} was added without a server default")
-                connection.exec_driver_sql(
-                    f"ALTER TABLE {table.name} ADD COLUMN {ddl.get_column_specification(column)}"
-                )
-
-
 class Database:
     """The app's database: a SQLAlchemy engine and transactions on it."""
 
@@ -100,13 +79,10 @@ class Database:
     def connect(cls, url: str) -> Database:
         return cls(make_engine(url))
 
-    def create_all(self) -> None:
-        """Create missing tables, and the columns and indexes added to tables that already exist."""
-        SQLModel.metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
-        for table in SQLModel.metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(self.engine, checkfirst=True)
+    def migrate(self) -> Upgrade:
+        """Bring the schema to today's models (Alembic's revisions, see `photomaker.store.migrate`): run on every
+        start, it does nothing when the database is current."""
+        return to_head(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

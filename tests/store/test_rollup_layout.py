@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, UniqueConstraint, delete, inspect, update
+from sqlalchemy import delete, inspect, update
 
 from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.monitoring import histogram, metrics
@@ -18,6 +18,7 @@ from photomaker.store import Database, rollups
 from photomaker.store.rollups import meta_table, rollup_table
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO, ROWS, make_known_history
+from tests.migrations import move_to, tables
 
 OLD_BOUNDS_S = (1, 2, 5, 10, 20, 30, 45, 60, 75, 90, 105, 120, 135, 150, 180, 240, 300, 420, 600)
 OLD_LATENCY_COLUMNS = (*(f"le_{bound}s" for bound in OLD_BOUNDS_S), "le_inf")
@@ -35,42 +36,34 @@ def _recorded(database: Database) -> str | None:
 
 
 def _make_old_layout(database: Database) -> None:
-    """Turn the rollups into those of a database from before this layout: the old latency buckets, NOT NULL
-    without a server default (as rollup columns were made before likeness), no fastest and slowest times, no
-    layout recorded, and counts a rebuild must replace (every generation twice, every time in `le_inf`)."""
+    """Turn the database into one of the release before this layout, as start-up made it before Alembic
+    (revision 0005, no `alembic_version`): the old latency buckets, no fastest and slowest times, no layout
+    recorded, and counts a rebuild must replace (every generation twice, every time in `le_inf`)."""
     old_sums = [name for name in rollups.SUM_COLUMNS if name not in histogram.LATENCY.columns]
-    old = Table(
-        rollup_table.name,
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("epoch_hour", Integer, nullable=False),
-        *(Column(name, String(120), nullable=False) for name in rollups.KEY[1:]),
-        *(Column(name, BigInteger, nullable=False) for name in (*old_sums, *OLD_LATENCY_COLUMNS)),
-        UniqueConstraint(*rollups.KEY),
-    )
     with database.session() as session:
         counted = [dict(row) for row in session.execute(rollup_table.select()).mappings()]
-    rollup_table.drop(database.engine)
-    old.create(database.engine)
-    rows = [
-        {
-            **{name: row[name] for name in rollups.KEY},
-            **{name: 2 * row[name] for name in old_sums},
-            **dict.fromkeys(OLD_LATENCY_COLUMNS, 0),
-            "le_inf": 2 * row["latency_count"],
-        }
-        for row in counted
-    ]
-    with database.session() as session:
-        session.execute(old.insert(), rows)
-        session.execute(delete(meta_table))
+    move_to(database, "0005", pre_alembic=True)
+    with database.engine.begin() as connection:
+        old = tables(connection)[rollup_table.name]
+        assert {column.name for column in old.c} == {"id", *rollups.KEY, *old_sums, *OLD_LATENCY_COLUMNS}
+        connection.execute(delete(old))
+        rows = [
+            {
+                **{name: row[name] for name in rollups.KEY},
+                **{name: 2 * row[name] for name in old_sums},
+                **dict.fromkeys(OLD_LATENCY_COLUMNS, 0),
+                "le_inf": 2 * row["latency_count"],
+            }
+            for row in counted
+        ]
+        connection.execute(old.insert(), rows)
 
 
 def test_rollups_counted_with_another_layout_are_rebuilt_on_start(app: Runtime) -> None:
     user_id = make_known_history(app.database)
     counted, figures = snapshot(app.database), metrics.summary(app.database, VIEW, now=NOW)
     _make_old_layout(app.database)
-    assert {"le_1s", "le_600s"} <= _columns(app.database) and _recorded(app.database) is None
+    assert {"le_1s", "le_600s"} <= _columns(app.database) and not inspect(app.database.engine).has_table("rollup_meta")
 
     restarted = start_runtime(app.settings)
     try:

@@ -28,6 +28,7 @@ from photomaker.store import Avatar, Database, Generation, generations, rollups,
 from photomaker.store.models import generation_table
 from photomaker.store.rollups import rollup_table
 from tests.helpers import add_finished, held, snapshot
+from tests.migrations import move_to, tables
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
 MODELS = {
@@ -174,21 +175,16 @@ def test_retention_and_a_user_s_deletion_change_no_rollup_and_a_rebuild_gives_th
 
 
 def test_a_database_from_before_likeness_gains_its_columns_at_zero(tmp_path: Path) -> None:
-    """`create_all` adds the columns a table gained since: an old rollup row reads 0 scored avatars."""
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    database = Database.connect(url)
-    database.create_all()
+    """A rollup row of a database made before likeness (revision 0003, before Alembic) reads 0 scored avatars
+    once upgraded: the columns revision 0004 adds start at their server default."""
+    database = Database.connect(f"sqlite:///{tmp_path / 'old.db'}")
+    move_to(database, "0003", pre_alembic=True)
     with database.engine.begin() as connection:
-        for name in rollups.LIKENESS_COLUMNS:
-            connection.exec_driver_sql(f"ALTER TABLE generation_rollups DROP COLUMN {name}")
-        connection.exec_driver_sql(
-            "INSERT INTO generation_rollups (epoch_hour, model_key, mode, status, engine, error_code, "
-            + ", ".join(name for name in rollups.SUM_COLUMNS if name not in rollups.LIKENESS_COLUMNS)
-            + ") VALUES (1, 'k', 'photo', 'completed', 'preview', '', "
-            + ", ".join("1" for name in rollups.SUM_COLUMNS if name not in rollups.LIKENESS_COLUMNS)
-            + ")"
-        )
-    database.create_all()
+        old = tables(connection)[rollup_table.name]
+        key = {"epoch_hour": 1, "model_key": "k", "mode": "photo", "status": "completed", "engine": "preview"}
+        figures = {column.name: 1 for column in old.c if column.name not in rollups.KEY and column.name != "id"}
+        connection.execute(old.insert(), [figures | key | {"error_code": ""}])
+    database.migrate()
     sums = _rollup_sums(database)
     assert (sums["generations"], sums["likeness_scored"], sums["likeness_no_face"]) == (1, 0, 0)
     assert all(sums[name] == 0 for name in histogram.LIKENESS.columns)

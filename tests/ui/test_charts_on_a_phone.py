@@ -38,7 +38,7 @@ def _figures(tmp_path: Path) -> dict[str, go.Figure]:
     figures: dict[str, go.Figure] = {}
     for name, fill in (("demo", _demo), ("known", make_known_history)):
         database = Database.connect(f"sqlite:///{tmp_path / name}.db")
-        database.create_all()
+        database.migrate()
         fill(database)
         window = "30d" if name == "demo" else "24h"
         board = metrics.dashboard(database, metrics.View(window=window), now=NOW)

@@ -1,0 +1,1 @@
+"""Alembic's revisions, oldest first: `photomaker.store.migrate` runs them."""
