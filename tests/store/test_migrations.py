@@ -16,8 +16,7 @@ from sqlmodel import select
 from photomaker.core.runtime import start_runtime
 from photomaker.core.settings import Settings
 from photomaker.images.avatar_files import SavedAvatar
-from photomaker.store import Avatar, Database, Generation, generations, ledger, pre_alembic
-from photomaker.store import projects as accounts
+from photomaker.store import Avatar, Database, Generation, generations, ledger, pre_alembic, users
 from photomaker.store.migrate import Upgrade, current, head, transaction
 from photomaker.store.migrations.versions import v0003_rollup_counts_index, v0004_likeness, v0006_latency_layout
 from photomaker.store.rollups import COLUMNS, rollup_table
@@ -102,7 +101,7 @@ def test_the_oldest_database_keeps_its_rows_and_the_app_works_on_it(database_url
         database = app.database
         assert differences(database) == []
         with database.reading() as session:
-            alice = accounts.find_user(session, "alice")
+            alice = users.find_user(session, "alice")
             assert alice is not None and alice.credits == 40 and ledger.balance(session, 1) == 40
             generation = generations.get(session, 1)
             assert generation is not None and (generation.rating, generation.project_id) == (4, 1)
