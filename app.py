@@ -2,8 +2,8 @@
 
 import logging
 
-from photomaker.core.runtime import start_runtime
 from photomaker.core.settings import Settings
+from photomaker.runtime import start_runtime
 from photomaker.ui import build_app, launch
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -25,10 +25,10 @@ from typing import Any
 
 import pandas as pd
 
-from photomaker.core.runtime import start_runtime
 from photomaker.core.settings import Settings
 from photomaker.faces.likeness import Likeness
 from photomaker.monitoring import charts, demo_history, exports, histogram, metrics, prometheus
+from photomaker.runtime import start_runtime
 from photomaker.store.rollups import rollup_table
 
 DAYS = 30

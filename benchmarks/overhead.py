@@ -23,13 +23,13 @@ from PIL import Image
 from pydantic import SecretStr
 
 from benchmarks.timing import median_ms
-from photomaker.core.runtime import start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.inference import encode_photo
 from photomaker.faces import matching as face_match
 from photomaker.faces.analysis import locate
 from photomaker.images.decode_budget import DecodeBudget
 from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
+from photomaker.runtime import start_runtime
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN
 

@@ -42,8 +42,8 @@ from huggingface_hub import constants as hf_constants  # noqa: E402
 
 hf_constants.HF_HUB_OFFLINE = False  # in case a plugin imported huggingface_hub before this file ran
 
-from photomaker.core.runtime import Runtime, start_runtime  # noqa: E402
 from photomaker.core.settings import Settings  # noqa: E402
+from photomaker.runtime import Runtime, start_runtime  # noqa: E402
 from photomaker.store import Database  # noqa: E402
 from tests.databases import KINDS, fresh_database_url  # noqa: E402
 

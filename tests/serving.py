@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 from gradio_client import Client
 
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.ui import build_app, launch
 
 

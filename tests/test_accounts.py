@@ -12,9 +12,9 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from photomaker.core.errors import PhotoMakerError, RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics
+from photomaker.runtime import Runtime
 from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, idempotency
 from photomaker.store.models import IdempotencyKey
 from tests.helpers import held, snapshot

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from plotly import graph_objects as go
 
-from photomaker.core.runtime import seed_models
 from photomaker.monitoring import charts, metrics
+from photomaker.runtime import seed_models
 from photomaker.store import Database
 from tests.known_history import NOW, make_known_history
 

@@ -10,8 +10,8 @@ from PIL import Image
 from sqlmodel import select
 
 from photomaker.cli.main import main
-from photomaker.core.runtime import start_runtime
 from photomaker.core.settings import Settings
+from photomaker.runtime import start_runtime
 from photomaker.store import Generation, generations, users
 from tests.helpers import held
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from photomaker.core.runtime import seed_models
 from photomaker.monitoring import demo_history, metrics
+from photomaker.runtime import seed_models
 from photomaker.store import Avatar, Database, Generation, rollups, users
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.generation.jobs import Jobs
 from photomaker.generation.service import WAITING_FOR_TURN
 from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import Generation
 from tests.helpers import CountingEngine
 

@@ -11,7 +11,6 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.retry import RetryPolicy
 from photomaker.faces import likeness
@@ -20,6 +19,7 @@ from photomaker.faces.analysis import FaceBox, FacePhoto
 from photomaker.faces.likeness import Likeness
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload, PreparedPhoto
+from photomaker.runtime import Runtime
 from photomaker.store import Avatar, Generation
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN, located_face

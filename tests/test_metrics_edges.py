@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from photomaker.core.runtime import seed_models
 from photomaker.monitoring import histogram, metrics
+from photomaker.runtime import seed_models
 from photomaker.store import AIModel, Database, rollups, users
 from tests.helpers import add_finished
 from tests.known_history import BASIC, ENTERPRISE, NOW, PRO, TEXT

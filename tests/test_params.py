@@ -16,7 +16,6 @@ from sqlmodel import select
 
 from photomaker.cli import main as cli
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.generation.params import (
     DEFAULT_MAX_OUTPUTS,
     PhotoParams,
@@ -26,6 +25,7 @@ from photomaker.generation.params import (
     label,
     parse,
 )
+from photomaker.runtime import Runtime
 from photomaker.store import Generation
 from photomaker.ui import build_app
 from photomaker.ui.api import register_api

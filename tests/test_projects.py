@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from photomaker.accounts.projects import ProjectDeletion, ProjectInfo
 from photomaker.core.errors import PhotoMakerError, RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics
+from photomaker.runtime import Runtime
 from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, row_id
 from tests.helpers import held, snapshot
 

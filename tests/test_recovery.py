@@ -16,11 +16,11 @@ import pytest
 from sqlmodel import select
 
 from photomaker.cli.main import main
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.engines.preview import PreviewEngine
 from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import CreditTransaction, Generation
 from photomaker.ui import uploads
 from tests.conftest import FIXTURES

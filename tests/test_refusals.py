@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import func, select
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.refusals import RefusalLimit
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
+from photomaker.generation.refusals import RefusalLimit
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics, prometheus
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import Generation
 
 FIXTURES = Path(__file__).parent / "fixtures"

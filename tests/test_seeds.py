@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from photomaker.core.runtime import seed_models
 from photomaker.generation.catalogue import load_seed_models
+from photomaker.runtime import seed_models
 from photomaker.store import AIModel, Database
 
 ROOT = Path(__file__).parents[1]

@@ -13,14 +13,14 @@ from PIL import Image
 from sqlmodel import select
 
 from photomaker.core.errors import BackendError, PhotoMakerError, RefusedError
-from photomaker.core.housekeeping import expire_old_avatars
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.generation import service as service_module
+from photomaker.generation.housekeeping import expire_old_avatars
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import CreditTransaction, Generation, users
 from photomaker.store import generations as generation_rows
 from tests.helpers import CountingEngine, held
@@ -416,9 +416,9 @@ def test_failures_are_logged_with_the_generation_the_code_and_the_refund(
 def test_refusals_are_logged_with_their_code(
     runtime: Runtime, face_photo: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with pytest.raises(RefusedError), caplog.at_level("INFO", logger="photomaker.core.refusals"):
+    with pytest.raises(RefusedError), caplog.at_level("INFO", logger="photomaker.generation.refusals"):
         runtime.service.generate_avatar("local", *_params(face_photo, steps=1))
     user_id = _rows(runtime)[0].user_id
-    assert [r.getMessage() for r in caplog.records if r.name == "photomaker.core.refusals"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "photomaker.generation.refusals"] == [
         f"generation refused for user {user_id}: INVALID_PARAMS"
     ]

@@ -14,7 +14,6 @@ import pytest
 from sqlmodel import select
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.engines.base import MAX_SEED
 from photomaker.generation import service as service_module
 from photomaker.generation.catalogue import load_seed_models
@@ -23,6 +22,7 @@ from photomaker.generation.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, 
 from photomaker.generation.results import GenerationOutcome
 from photomaker.generation.service import TEXT_MODE_OFF, GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.runtime import Runtime
 from photomaker.store import AIModel, CreditTransaction, Generation, ledger, users
 from tests.helpers import CountingEngine, accounts_of, gallery_of
 

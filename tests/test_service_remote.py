@@ -11,12 +11,12 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from photomaker.core.errors import BackendError, PhotoMakerError, RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.preview import PreviewEngine
 from photomaker.engines.retry import RetryPolicy
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.runtime import Runtime
 from photomaker.store import CreditTransaction, Generation
 from tests.fakes.inference_server import Answer, FakeInferenceServer
 from tests.helpers import FAKE_TOKEN, accounts_of, gallery_of

@@ -15,8 +15,8 @@ from sqlalchemy import event, func
 from sqlmodel import select
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.runtime import Runtime
 from photomaker.store import Database, User
 from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY

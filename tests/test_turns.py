@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from photomaker.generation.engine_queue import Turns
+from photomaker.core.fair_queue import Turns
 
 
 def test_waiters_go_in_arrival_order_and_are_told_how_many_are_ahead() -> None:

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from photomaker.accounts.account import CreditEntry
 from photomaker.accounts.projects import ProjectInfo
-from photomaker.core.runtime import Runtime
+from photomaker.runtime import Runtime
 
 
 def _credits_grant(runtime: Runtime, args: argparse.Namespace) -> int:

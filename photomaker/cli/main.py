@@ -27,7 +27,6 @@ from pydantic.fields import FieldInfo
 
 from photomaker.cli.accounts import add_credits, add_projects
 from photomaker.core.errors import PhotoMakerError
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.base import Engine
 from photomaker.engines.loading import Loading
@@ -36,6 +35,7 @@ from photomaker.generation.params import PhotoParams
 from photomaker.generation.prompts import STYLES_BY_NAME
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import demo_history, metrics
+from photomaker.runtime import Runtime, start_runtime
 
 
 def _generate(runtime: Runtime, args: argparse.Namespace) -> int:

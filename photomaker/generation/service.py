@@ -27,7 +27,7 @@ from typing import Any
 from photomaker.accounts.account import open_account
 from photomaker.core import safe_text as text
 from photomaker.core.errors import BackendError, PhotoMakerError, RefusedError
-from photomaker.core.refusals import Asked, Refusals
+from photomaker.core.fair_queue import Turns
 from photomaker.core.settings import Settings
 from photomaker.engines.base import (
     MAX_SEED,
@@ -43,8 +43,8 @@ from photomaker.faces import analysis as faces
 from photomaker.faces import likeness
 from photomaker.faces import matching as face_match
 from photomaker.generation import prompts
-from photomaker.generation.engine_queue import Turns
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, given, parse
+from photomaker.generation.refusals import Asked, Refusals
 from photomaker.generation.results import GenerationDetails, GenerationOutcome
 from photomaker.generation.run_params import RunParams
 from photomaker.generation.work_leases import Leases

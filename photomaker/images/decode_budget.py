@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
-from photomaker.generation.engine_queue import Turns
+from photomaker.core.fair_queue import Turns
 
 M_ARENA_MAX = -8
 """`mallopt`'s parameter for the most heaps (arenas) glibc makes, the main one included."""

@@ -16,13 +16,13 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.routing import Mount
 
-from photomaker.core.runtime import Runtime
 from photomaker.rest import problems
 from photomaker.rest.account_routes import account_routes
 from photomaker.rest.avatar_routes import avatar_routes
 from photomaker.rest.generation_routes import generation_routes
 from photomaker.rest.project_routes import project_routes
 from photomaker.rest.schemas import PREFIX
+from photomaker.runtime import Runtime
 
 DESCRIPTION = """\
 Turn 1-4 photos of a person into styled avatars with PhotoMaker V2, and pay in credits.

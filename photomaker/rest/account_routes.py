@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from photomaker.core.runtime import Runtime
 from photomaker.rest.caller import Caller
 from photomaker.rest.problems import documented
 from photomaker.rest.schemas import MeOut, ModelOut
+from photomaker.runtime import Runtime
 
 
 def account_routes(runtime: Runtime) -> APIRouter:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from photomaker.core.runtime import Runtime
 from photomaker.rest.caller import Caller
 from photomaker.rest.problems import documented
 from photomaker.rest.schemas import RowId
+from photomaker.runtime import Runtime
 
 CACHE = "private, max-age=86400"
 """An avatar never changes once made; only its owner's browser may keep it."""

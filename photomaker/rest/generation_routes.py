@@ -12,13 +12,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.generation.params import PhotoParams, StarsParams, TextParams, parse
 from photomaker.rest.answers import IdempotencyKey, answered_once
 from photomaker.rest.caller import Caller, ClientAddress
 from photomaker.rest.problems import documented
 from photomaker.rest.request_bodies import json_object, photo_form
 from photomaker.rest.schemas import GenerationOut, RatingOut, RowId, generation_url, request_body
+from photomaker.runtime import Runtime
 from photomaker.store.idempotency import Answer
 
 MAX_WAIT_S = 60.0

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from photomaker.core.runtime import Runtime
 from photomaker.generation.params import ProjectParams, parse
 from photomaker.rest.answers import IdempotencyKey, answered_once
 from photomaker.rest.caller import Caller
 from photomaker.rest.problems import documented
 from photomaker.rest.request_bodies import json_object
 from photomaker.rest.schemas import GenerationOut, ProjectDeletionOut, ProjectOut, RowId, project_url, request_body
+from photomaker.runtime import Runtime
 from photomaker.store.idempotency import Answer
 
 MAX_LISTED = 100

@@ -10,11 +10,11 @@ from typing import Any
 
 import gradio as gr
 
-from photomaker.core.runtime import Runtime
 from photomaker.engines.base import Engine
 from photomaker.engines.loading import Loading, LoadStatus, try_again_in
 from photomaker.faces import analysis as faces
 from photomaker.images import decode_budget
+from photomaker.runtime import Runtime
 from photomaker.ui import uploads
 from photomaker.ui.api import register_api
 from photomaker.ui.cache import expire_downloads

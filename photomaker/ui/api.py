@@ -14,11 +14,11 @@ from gradio import FileData
 from pydantic import BaseModel
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.generation.params import PhotoParams, TextParams
 from photomaker.generation.prompts import DEFAULT_STYLE, Subject
 from photomaker.generation.results import GenerationOutcome
 from photomaker.monitoring import metrics
+from photomaker.runtime import Runtime
 from photomaker.store.projects import DEFAULT_PROJECT
 from photomaker.ui import actions, concurrency
 from photomaker.ui.cache import served_copy

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from photomaker.core.runtime import Runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.base import Engine
 from photomaker.engines.registry import concurrency_limit, generation_slots
+from photomaker.runtime import Runtime
 
 LIGHT_THREADS = 40
 """Slots kept for the calls that are not generations: Gradio's default for all calls together."""

@@ -9,13 +9,13 @@ import gradio as gr
 from pydantic import BaseModel
 
 from photomaker.core.errors import AccessError, PhotoMakerError, RefusedError
-from photomaker.core.runtime import Runtime
 from photomaker.engines.base import CountsTokens, Engine, ProgressFn
 from photomaker.engines.loading import Loading
 from photomaker.generation import prompts
 from photomaker.generation.params import PhotoParams, TextParams
 from photomaker.generation.prompt_fit import estimate
 from photomaker.generation.results import GenerationOutcome
+from photomaker.runtime import Runtime
 from photomaker.ui import actions
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown

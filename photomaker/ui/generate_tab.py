@@ -10,8 +10,8 @@ from typing import Any
 
 import gradio as gr
 
-from photomaker.core.runtime import Runtime
 from photomaker.generation.params import PhotoParams, TextParams
+from photomaker.runtime import Runtime
 from photomaker.ui import concurrency
 from photomaker.ui.generate_form import build_generate_form
 from photomaker.ui.generate_handlers import GenerateHandlers

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from photomaker.core.errors import AccessError
-from photomaker.core.runtime import Runtime
+from photomaker.runtime import Runtime
 from photomaker.web.addresses import client_address
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import gradio as gr
 
-from photomaker.core.runtime import Runtime
 from photomaker.monitoring import charts, exports, metrics
+from photomaker.runtime import Runtime
 from photomaker.store.models import utcnow
 from photomaker.ui.cache import served_download
 from photomaker.ui.errors import shown_to_user

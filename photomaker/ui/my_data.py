@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from photomaker.core.runtime import Runtime
+from photomaker.runtime import Runtime
 from photomaker.ui.actions import DATA_EXPORT_NAME, delete_data, export_file
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from photomaker.core.runtime import Runtime
 from photomaker.core.settings import Settings
 from photomaker.monitoring import prometheus
+from photomaker.runtime import Runtime
 
 METRICS_PATH = "/metrics"
 

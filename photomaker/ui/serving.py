@@ -23,8 +23,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
-from photomaker.core.runtime import Runtime
 from photomaker.rest import rest_mount
+from photomaker.runtime import Runtime
 from photomaker.ui import concurrency
 from photomaker.ui.private_uploads import PrivateUploads
 from photomaker.ui.routes import metrics_route

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from photomaker.core.runtime import start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.preview import PreviewEngine
@@ -19,6 +18,7 @@ from photomaker.engines.registry import (
     resolve_engine_name,
 )
 from photomaker.engines.space import SpaceEngine
+from photomaker.runtime import start_runtime
 from photomaker.ui import engine_note
 from tests.fakes.inference_server import FakeInferenceServer
 from tests.helpers import FAKE_TOKEN

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from photomaker.core.runtime import start_runtime
 from photomaker.core.settings import Settings
 from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.runtime import start_runtime
 from photomaker.ui.cache import cache_dir
 from photomaker.ui.uploads import REGISTRY
 

@@ -16,12 +16,12 @@ from PIL import Image
 from sqlmodel import select
 
 from photomaker.core.errors import BackendError, RefusedError
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines import registry
 from photomaker.engines.local import hardware
 from photomaker.engines.local.engine import LocalEngine
 from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import AIModel, Generation
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.local.engine import LocalEngine
 from photomaker.engines.local.loader import LocalModel
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.ui import INSIGHTFACE_LICENCE, build_app, engine_note
 from tests.local.conftest import BlockedLoad
 from tests.ui.page_events import PageEvents

@@ -22,13 +22,13 @@ from sqlmodel import col, select
 
 from photomaker.cli import main as cli
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.local.engine import LocalEngine
 from photomaker.engines.local.loader import LocalModel
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.rest.problems import PROBLEM_JSON
 from photomaker.rest.schemas import PREFIX
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import AIModel, CreditTransaction, Database, Generation
 from tests.local.conftest import BlockedLoad
 from tests.serving import ServedApp, serve

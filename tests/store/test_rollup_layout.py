@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, inspect, update
 
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.monitoring import histogram, metrics
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import Database, rollups
 from photomaker.store.rollups import meta_table, rollup_table
 from tests.helpers import add_finished, snapshot

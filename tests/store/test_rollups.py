@@ -20,10 +20,10 @@ from sqlalchemy import delete, select
 from sqlmodel import col
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import seed_models
 from photomaker.faces.likeness import Likeness
 from photomaker.images.avatar_files import SavedAvatar
 from photomaker.monitoring import histogram, metrics
+from photomaker.runtime import seed_models
 from photomaker.store import Avatar, Database, Generation, generations, rollups, users
 from photomaker.store.models import generation_table
 from photomaker.store.rollups import rollup_table

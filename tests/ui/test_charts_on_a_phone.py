@@ -12,8 +12,8 @@ from typing import Any
 import plotly.offline
 from plotly import graph_objects as go
 
-from photomaker.core.runtime import seed_models
 from photomaker.monitoring import charts, demo_history, metrics
+from photomaker.runtime import seed_models
 from photomaker.store import Database
 from tests.known_history import NOW, make_known_history
 from tests.ui.browsing import PHONE, Browser, shoot

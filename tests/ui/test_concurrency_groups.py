@@ -12,9 +12,9 @@ import pytest
 from gradio_client import handle_file
 from pydantic import SecretStr
 
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.ui import build_app, concurrency
 from tests.fakes.inference_server import FakeInferenceServer
 from tests.helpers import FAKE_TOKEN

@@ -12,8 +12,8 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import Generation
 from photomaker.ui import build_app
 from photomaker.ui.generate_words import cost_text

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from photomaker.core.runtime import Runtime
 from photomaker.images.uploaded_photos import PhotoUpload
+from photomaker.runtime import Runtime
 from photomaker.ui import build_app
 from photomaker.ui.cache import cache_dir
 from tests.ui.page_events import PageEvents

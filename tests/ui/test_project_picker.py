@@ -15,8 +15,8 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from photomaker.core.runtime import Runtime, start_runtime
 from photomaker.core.settings import Settings
+from photomaker.runtime import Runtime, start_runtime
 from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY
 from tests.serving import ServedApp

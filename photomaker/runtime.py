@@ -14,11 +14,11 @@ from photomaker.accounts.account import Accounts
 from photomaker.accounts.gallery import Gallery
 from photomaker.accounts.projects import Projects
 from photomaker.accounts.requester import Identity
-from photomaker.core.housekeeping import Housekeeping
 from photomaker.core.settings import Settings
 from photomaker.engines.health import EngineHealth
 from photomaker.engines.registry import create_engine, create_text_engine, generation_slots
 from photomaker.generation.catalogue import load_seed_models
+from photomaker.generation.housekeeping import Housekeeping
 from photomaker.generation.jobs import Jobs
 from photomaker.generation.service import GenerationService
 from photomaker.generation.work_leases import Leases
