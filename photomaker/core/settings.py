@@ -14,8 +14,8 @@ EngineChoice = Literal["auto", "preview", "space", "endpoint", "local"]
 
 SPACE_DATA_DIR = Path("/data")
 """Where a Hugging Face Space mounts its persistent storage."""
-CHECKOUT = Path(__file__).resolve().parents[1]
-"""The folder above the package: a clone's root when running from one (an editable install included)."""
+CHECKOUT = Path(__file__).resolve().parents[2]
+"""The folder above the `photomaker` package: a clone's root when running from one (an editable install included)."""
 
 
 def _default_data_dir() -> Path:
