@@ -16,11 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.routing import Mount
 
-from photomaker.rest import problems
-from photomaker.rest.account_routes import account_routes
-from photomaker.rest.avatar_routes import avatar_routes
-from photomaker.rest.generation_routes import generation_routes
-from photomaker.rest.project_routes import project_routes
+from photomaker.rest import account_routes, avatar_routes, generation_routes, problems, project_routes
 from photomaker.rest.schemas import PREFIX
 from photomaker.runtime import Runtime
 
@@ -39,7 +35,8 @@ Turn 1-4 photos of a person into styled avatars with PhotoMaker V2, and pay in c
 
 
 def build_rest_api(runtime: Runtime) -> FastAPI:
-    """The REST API's own FastAPI app (mounted at `PREFIX` by `rest_mount`)."""
+    """The REST API's own FastAPI app (mounted at `PREFIX` by `rest_mount`): the routers of each resource, and
+    `runtime` on its state, where the routes' dependencies (`photomaker.rest.dependencies`) read it."""
     api = FastAPI(
         title="PhotoMaker Studio API",
         version="1",
@@ -48,10 +45,10 @@ def build_rest_api(runtime: Runtime) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    api.state.identity = runtime.identity
+    api.state.runtime = runtime
     problems.install(api)
     for routes in (account_routes, project_routes, generation_routes, avatar_routes):
-        api.include_router(routes(runtime))
+        api.include_router(routes.router)
     if not runtime.identity.sign_in_required:
         api.openapi = partial(_without_sign_in, api.openapi)  # type: ignore[method-assign]
     return api

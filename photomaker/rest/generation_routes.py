@@ -13,10 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from photomaker.core.errors import RefusedError
 from photomaker.generation.params import PhotoParams, StarsParams, TextParams, parse
-from photomaker.rest.answers import IdempotencyKey, answered_once
-from photomaker.rest.caller import Caller, ClientAddress
+from photomaker.rest.dependencies import AnsweredOnce, AppRuntime, Caller, ClientAddress
 from photomaker.rest.problems import documented
-from photomaker.rest.request_bodies import json_object, photo_form
+from photomaker.rest.request_bodies import PhotoForm, json_object, photo_form
 from photomaker.rest.schemas import GenerationOut, RatingOut, RowId, generation_url, request_body
 from photomaker.runtime import Runtime
 from photomaker.store.idempotency import Answer
@@ -29,6 +28,8 @@ Wait = Annotated[
 PROJECT_FIELD = "project"
 """`PhotoParams.project` is a name; here the project is the one in the path."""
 
+router = APIRouter(tags=["generations"])
+
 
 def _accepted(*refusals: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI entries of a generation's acceptance: 202 while it runs, 200 when it ended within `wait`."""
@@ -39,120 +40,110 @@ def _accepted(*refusals: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def generation_routes(runtime: Runtime) -> APIRouter:
-    router = APIRouter(tags=["generations"])
+def _view(runtime: Runtime, username: str, generation_id: int) -> GenerationOut:
+    """One of the user's generations, with its progress while it is being made."""
+    found = runtime.gallery.generation(username, generation_id)
+    return GenerationOut.of(found, runtime.jobs.progress(found.id) if found.status == "processing" else None)
 
-    def view(username: str, generation_id: int) -> GenerationOut:
-        found = runtime.gallery.generation(username, generation_id)
-        return GenerationOut.of(found, runtime.jobs.progress(found.id) if found.status == "processing" else None)
 
-    async def answer(username: str, generation_id: int, wait: float) -> Answer:
-        """The accepted generation as it stands after at most `wait` seconds: 202 while it runs, else 200."""
-        await runtime.jobs.wait(generation_id, timeout_s=wait)
-        found = await run_in_threadpool(view, username, generation_id)
-        status = 202 if found.status == "processing" else 200
-        return Answer(status, found.model_dump(mode="json"), location=generation_url(generation_id))
+async def _answer(runtime: Runtime, username: str, generation_id: int, wait: float) -> Answer:
+    """The accepted generation as it stands after at most `wait` seconds: 202 while it runs, else 200."""
+    await runtime.jobs.wait(generation_id, timeout_s=wait)
+    found = await run_in_threadpool(_view, runtime, username, generation_id)
+    status = 202 if found.status == "processing" else 200
+    return Answer(status, found.model_dump(mode="json"), location=generation_url(generation_id))
 
-    @router.post(
-        "/projects/{project_id}/avatars/generate-from-photos",
-        status_code=202,
-        response_model=None,
-        responses=_accepted(413),
-        openapi_extra={"requestBody": request_body(PhotoParams, photos=True, leave_out=(PROJECT_FIELD,))},
+
+async def _from_photos(
+    runtime: Runtime, username: str, project_id: int, form: PhotoForm, *, address: str | None, wait: float
+) -> Answer:
+    """Start a generation from the form's photos, filed in the project of the path."""
+    if PROJECT_FIELD in form.values:
+        raise RefusedError("INVALID_PARAMS", "The project is the one in the address; leave out 'project'.")
+    project = await run_in_threadpool(runtime.projects.get, username, project_id)
+    values = {**form.values, PROJECT_FIELD: project.name}
+    generation_id = await run_in_threadpool(
+        partial(runtime.jobs.start_avatar, username, form.photos, values, address=address)
     )
-    async def generate_from_photos(
-        project_id: RowId,
-        request: Request,
-        username: Caller,
-        address: ClientAddress,
-        idempotency_key: IdempotencyKey = None,
-        wait: Wait = 0,
-    ) -> JSONResponse:
-        """Avatars from 1-4 photos of one person, filed in one of your projects: `multipart/form-data` with one
-        `photos` part per photo and the same fields as the Gradio API's `/generate_avatar`."""
-        async with photo_form(request, folder=runtime.settings.incoming_dir) as form:
+    return await _answer(runtime, username, generation_id, wait)
 
-            async def make() -> Answer:
-                if PROJECT_FIELD in form.values:
-                    raise RefusedError("INVALID_PARAMS", "The project is the one in the address; leave out 'project'.")
-                project = await run_in_threadpool(runtime.projects.get, username, project_id)
-                values = {**form.values, PROJECT_FIELD: project.name}
-                generation_id = await run_in_threadpool(
-                    partial(runtime.jobs.start_avatar, username, form.photos, values, address=address)
-                )
-                return await answer(username, generation_id, wait)
 
-            return await answered_once(
-                runtime.database,
-                request,
-                username=username,
-                key=idempotency_key,
-                content={"fields": form.values, "photos": form.digests},
-                make=make,
-            )
+@router.post(
+    "/projects/{project_id}/avatars/generate-from-photos",
+    status_code=202,
+    response_model=None,
+    responses=_accepted(413),
+    openapi_extra={"requestBody": request_body(PhotoParams, photos=True, leave_out=(PROJECT_FIELD,))},
+)
+async def generate_from_photos(
+    project_id: RowId,
+    request: Request,
+    runtime: AppRuntime,
+    username: Caller,
+    address: ClientAddress,
+    once: AnsweredOnce,
+    wait: Wait = 0,
+) -> JSONResponse:
+    """Avatars from 1-4 photos of one person, filed in one of your projects: `multipart/form-data` with one
+    `photos` part per photo and the same fields as the Gradio API's `/generate_avatar`."""
+    async with photo_form(request, folder=runtime.settings.incoming_dir) as form:
+        make = partial(_from_photos, runtime, username, project_id, form, address=address, wait=wait)
+        return await once({"fields": form.values, "photos": form.digests}, make)
 
-    @router.post(
-        "/text-to-image",
-        status_code=202,
-        response_model=None,
-        responses=_accepted(),
-        openapi_extra={"requestBody": request_body(TextParams)},
-    )
-    async def text_to_image(
-        request: Request,
-        username: Caller,
-        address: ClientAddress,
-        idempotency_key: IdempotencyKey = None,
-        wait: Wait = 0,
-    ) -> JSONResponse:
-        """Images from a prompt alone (no photos), JSON with the same fields as the Gradio API's
-        `/generate_from_text`."""
-        values = await json_object(request)
 
-        async def make() -> Answer:
-            generation_id = await run_in_threadpool(partial(runtime.jobs.start_text, username, values, address=address))
-            return await answer(username, generation_id, wait)
+async def _from_text(
+    runtime: Runtime, username: str, values: dict[str, Any], *, address: str | None, wait: float
+) -> Answer:
+    """Start a generation from a prompt alone."""
+    generation_id = await run_in_threadpool(partial(runtime.jobs.start_text, username, values, address=address))
+    return await _answer(runtime, username, generation_id, wait)
 
-        return await answered_once(
-            runtime.database,
-            request,
-            username=username,
-            key=idempotency_key,
-            content=values,
-            make=make,
-        )
 
-    @router.get("/generations/{generation_id}", responses=documented(401, 404, 503))
-    def generation(generation_id: RowId, username: Caller) -> GenerationOut:
-        """One of your generations as it stands: its status, progress while it runs, then its details and avatars
-        (or why it failed: its credits were refunded)."""
-        return view(username, generation_id)
+@router.post(
+    "/text-to-image",
+    status_code=202,
+    response_model=None,
+    responses=_accepted(),
+    openapi_extra={"requestBody": request_body(TextParams)},
+)
+async def text_to_image(
+    request: Request,
+    runtime: AppRuntime,
+    username: Caller,
+    address: ClientAddress,
+    once: AnsweredOnce,
+    wait: Wait = 0,
+) -> JSONResponse:
+    """Images from a prompt alone (no photos), JSON with the same fields as the Gradio API's
+    `/generate_from_text`."""
+    values = await json_object(request)
+    return await once(values, partial(_from_text, runtime, username, values, address=address, wait=wait))
 
-    @router.post(
-        "/generations/{generation_id}/rating",
-        response_model=None,
-        responses={200: {"model": RatingOut, "description": "rated"}, **documented(400, 401, 404, 409, 503)},
-        openapi_extra={"requestBody": request_body(StarsParams)},
-    )
-    async def rate(
-        generation_id: RowId, request: Request, username: Caller, idempotency_key: IdempotencyKey = None
-    ) -> JSONResponse:
-        """Rate one of your completed generations 1-5 stars; rate again to change it."""
-        values = await json_object(request)
 
-        async def make() -> Answer:
-            stars = parse(StarsParams, values).stars
-            rating = await run_in_threadpool(runtime.gallery.rate, username, generation_id, stars)
-            body = RatingOut(generation_id=rating.generation_id, stars=rating.stars, previous_stars=rating.previous)
-            return Answer(200, body.model_dump(mode="json"))
+@router.get("/generations/{generation_id}", responses=documented(401, 404, 503))
+def generation(generation_id: RowId, runtime: AppRuntime, username: Caller) -> GenerationOut:
+    """One of your generations as it stands: its status, progress while it runs, then its details and avatars
+    (or why it failed: its credits were refunded)."""
+    return _view(runtime, username, generation_id)
 
-        return await answered_once(
-            runtime.database,
-            request,
-            username=username,
-            key=idempotency_key,
-            content=values,
-            make=make,
-        )
 
-    return router
+async def _rated(runtime: Runtime, username: str, generation_id: int, values: dict[str, Any]) -> Answer:
+    """Rate the generation with the stars in `values`."""
+    stars = parse(StarsParams, values).stars
+    rating = await run_in_threadpool(runtime.gallery.rate, username, generation_id, stars)
+    body = RatingOut(generation_id=rating.generation_id, stars=rating.stars, previous_stars=rating.previous)
+    return Answer(200, body.model_dump(mode="json"))
+
+
+@router.post(
+    "/generations/{generation_id}/rating",
+    response_model=None,
+    responses={200: {"model": RatingOut, "description": "rated"}, **documented(400, 401, 404, 409, 503)},
+    openapi_extra={"requestBody": request_body(StarsParams)},
+)
+async def rate(
+    generation_id: RowId, request: Request, runtime: AppRuntime, username: Caller, once: AnsweredOnce
+) -> JSONResponse:
+    """Rate one of your completed generations 1-5 stars; rate again to change it."""
+    values = await json_object(request)
+    return await once(values, partial(_rated, runtime, username, generation_id, values))

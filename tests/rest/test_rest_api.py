@@ -223,6 +223,15 @@ def test_problems_have_fitting_statuses(api: httpx.Client, served: ServedApp) ->
     assert_problem(generate(api, folder["id"], fields={**PROMPT, "tier": "gold"}), 400, "INVALID_PARAMS")
 
 
+def test_a_wrong_address_is_404_whatever_else_is_wrong(api: httpx.Client) -> None:
+    """The address is told first, then the query, then the headers, whether a route or a dependency checks them."""
+    bad_key = {"Idempotency-Key": "k" * 256}
+    assert_problem(api.post("/generations/0/rating", json={"stars": 5}, headers=bad_key), 404, "NOT_FOUND")
+    assert_problem(generate(api, 0, headers=bad_key, params={"wait": 99}), 404, "NOT_FOUND")
+    waited = api.post("/text-to-image", json=PROMPT, headers=bad_key, params={"wait": -1})
+    assert assert_problem(waited, 400, "INVALID_PARAMS")["detail"].startswith("wait:")
+
+
 def test_oversized_photos_are_413(api: httpx.Client, served: ServedApp) -> None:
     folder, limit = project(api), served.runtime.settings.max_photo_bytes
     big = [("photos", ("big.png", b"\x89PNG" + b"0" * limit, "image/png"))]
