@@ -24,7 +24,6 @@ from photomaker.engines import transport
 from photomaker.engines.base import MAX_SEED, GenerationRequest, GenerationResult, ProgressFn, fit_to_size
 from photomaker.engines.retry import Retrier, RetryPolicy
 from photomaker.faces.analysis import FacePhoto
-from photomaker.generation.catalogue import style_strength_ratio
 
 CHECK_TIMEOUT_S = 10.0
 
@@ -105,7 +104,7 @@ class InferenceEngine:
         fitted, upscaled = fit_to_size(images, width=request.width, height=request.height)
         effective = {"backend_size": f"{images[0].width}x{images[0].height}", "upscaled": upscaled}
         if request.mode == "photo":
-            effective["style_strength_ratio"] = style_strength_ratio(request.style_strength)
+            effective["style_strength_ratio"] = request.style_strength_ratio
         elif not self.is_url:
             effective["text_model"] = self.target
         return GenerationResult(
@@ -121,7 +120,6 @@ class InferenceEngine:
         photos = [encode_photo(photo) for photo in request.photos]
         input_id_images = [base64.b64encode(photo).decode() for photo in photos]
         target_size = ImageToImageTargetSize(width=request.width, height=request.height)
-        ratio = style_strength_ratio(request.style_strength)
 
         def call(seed: int) -> Image.Image:
             image = self.client.image_to_image(
@@ -133,7 +131,7 @@ class InferenceEngine:
                 guidance_scale=request.guidance_scale,
                 target_size=target_size,
                 input_id_images=input_id_images,
-                style_strength_ratio=ratio,
+                style_strength_ratio=request.style_strength_ratio,
                 style_name=request.style.space_name,
             )
             return transport.load_image(image)
