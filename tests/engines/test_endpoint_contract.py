@@ -14,8 +14,8 @@ from photomaker.engines.retry import RetryPolicy
 from photomaker.generation.catalogue import load_seed_models, style_strength_ratio
 from photomaker.generation.params import PhotoParams, bounds
 from photomaker.images.uploaded_photos import MAX_PHOTOS
-from tests.fakes.inference_server import FakeInferenceServer
-from tests.helpers import FAKE_TOKEN, request_for
+from stand_ins.engine_inputs import FAKE_TOKEN, request_for
+from stand_ins.inference_server import FakeInferenceServer
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 PARAMETER_NAMES = {

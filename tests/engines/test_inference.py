@@ -16,8 +16,8 @@ from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.retry import RetryPolicy
-from tests.fakes.inference_server import Answer, FakeInferenceServer
-from tests.helpers import FAKE_TOKEN, request_for, text_request
+from stand_ins.engine_inputs import FAKE_TOKEN, request_for, text_request
+from stand_ins.inference_server import Answer, FakeInferenceServer
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

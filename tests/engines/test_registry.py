@@ -21,8 +21,8 @@ from photomaker.engines.registry import (
 )
 from photomaker.engines.space import SpaceEngine
 from photomaker.ui import engine_note
-from tests.fakes.inference_server import FakeInferenceServer
-from tests.helpers import FAKE_TOKEN
+from stand_ins.engine_inputs import FAKE_TOKEN
+from stand_ins.inference_server import FakeInferenceServer
 
 URL = "http://127.0.0.1:9/"
 

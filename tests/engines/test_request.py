@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from photomaker.generation.catalogue import STYLE_STRENGTH_RATIO_RANGE
-from tests.helpers import request_for
+from stand_ins.engine_inputs import request_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

@@ -23,9 +23,9 @@ from photomaker.engines.base import GenerationRequest, GenerationResult
 from photomaker.engines.retry import RetryPolicy
 from photomaker.engines.space import SpaceEngine, describe, space_arguments
 from photomaker.generation.prompts import CLASS_WORDS, STYLES
-from tests.fakes.inference_server import FakeInferenceServer
+from stand_ins.engine_inputs import FAKE_TOKEN, located_face, request_for
+from stand_ins.inference_server import FakeInferenceServer
 from tests.fakes.space_app import SPACE_STYLES, FakeSpace
-from tests.helpers import FAKE_TOKEN, located_face, request_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
