@@ -25,9 +25,9 @@ from gradio_client import Client, handle_file
 from pydantic import SecretStr
 
 from photomaker.core.settings import Settings
-from tests.fakes.inference_server import Answer, FakeInferenceServer
-from tests.helpers import FAKE_TOKEN
-from tests.serving import ServedApp, serve
+from stand_ins.engine_inputs import FAKE_TOKEN
+from stand_ins.inference_server import Answer, FakeInferenceServer
+from stand_ins.serving import ServedApp, serve
 
 ROOT = Path(__file__).parents[1]
 PHOTO = ROOT / "tests" / "fixtures" / "astronaut.png"

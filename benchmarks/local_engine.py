@@ -13,7 +13,7 @@ downloaded), or loads real ones from `--model-dir` (the `LOCAL_MODEL_DIR` layout
   `max_difference` (0-255). `--save-reference` stores this run's image there (commit it: a GPU's is not there
   yet, and the same seed gives other noise on a GPU than on a CPU);
 - `device`, `dtype`, and `face_embedder`: InsightFace's buffalo_l when `--faces-dir` holds its two ONNX files
-  (onnxruntime on the GPU where onnxruntime-gpu is installed), else the tiny stand-ins of the tests, which time
+  (onnxruntime on the GPU where onnxruntime-gpu is installed), else the tiny stand-ins of stand_ins/, which time
   our code around the face model but not the model.
 
     python -m benchmarks.local_engine [--rounds 3] [--faces-dir ~/buffalo_l] [--model-dir DIR] [--save-reference]
@@ -41,13 +41,13 @@ from photomaker.engines.local.hardware import Placement
 from photomaker.engines.local.id_encoder import build_id_encoder
 from photomaker.engines.local.loader import load_pipeline
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
-from photomaker.engines.local.random_weights import TINY_ENCODER, random_sdxl, write_model_dir
-from photomaker.engines.local.tiny_faces import write_tiny_face_models
 from photomaker.faces import analysis as faces
 from photomaker.faces import matching as face_match
 from photomaker.generation.catalogue import load_seed_models, style_strength_ratio
 from photomaker.images import uploaded_photos as photos
 from photomaker.images.decode_budget import DecodeBudget
+from stand_ins.random_weights import TINY_ENCODER, random_sdxl, write_model_dir
+from stand_ins.tiny_faces import write_tiny_face_models
 
 ROOT = Path(__file__).parents[1]
 PHOTO = ROOT / "tests" / "fixtures" / "astronaut.png"

@@ -30,8 +30,8 @@ from photomaker.faces.analysis import locate
 from photomaker.images.decode_budget import DecodeBudget
 from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
 from photomaker.runtime import start_runtime
-from tests.fakes.inference_server import Answer, FakeInferenceServer
-from tests.helpers import FAKE_TOKEN
+from stand_ins.engine_inputs import FAKE_TOKEN
+from stand_ins.inference_server import Answer, FakeInferenceServer
 
 ROOT = Path(__file__).parents[1]
 PHOTO = ROOT / "tests" / "fixtures" / "astronaut.png"

@@ -30,8 +30,8 @@ from torch.utils._pytree import tree_flatten
 
 from photomaker.engines.local import memory
 from photomaker.engines.local.id_encoder import build_id_encoder
-from photomaker.engines.local.random_weights import random_sdxl
 from photomaker.generation.catalogue import load_seed_models
+from stand_ins.random_weights import random_sdxl
 
 DTYPE = torch.bfloat16
 GB = 1e9

@@ -27,8 +27,8 @@ from photomaker.engines.base import GenerationRequest
 from photomaker.faces import matching as face_match
 from photomaker.faces.likeness import Likeness
 from photomaker.generation.prompts import NO_STYLE, STYLES
-from tests.engines.preview_cases import difference, preview, smallest_difference, tight_crop, with_photos
-from tests.helpers import located_face, request_for
+from stand_ins.engine_inputs import located_face, request_for
+from stand_ins.preview_cases import difference, preview, smallest_difference, tight_crop, with_photos
 
 ROOT = Path(__file__).parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -28,7 +28,7 @@ from gradio_client import Client, handle_file
 from gradio_client.utils import Status
 
 from photomaker.core.settings import Settings
-from tests.serving import serve
+from stand_ins.serving import serve
 
 ROOT = Path(__file__).parents[1]
 PHOTO = ROOT / "tests" / "fixtures" / "astronaut.png"

@@ -5,23 +5,18 @@ from __future__ import annotations
 import struct
 import zlib
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 from PIL import Image
 from sqlalchemy import select
 
 from photomaker.accounts.account import Accounts
 from photomaker.accounts.gallery import Gallery
-from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
-from photomaker.faces.analysis import FacePhoto, locate
-from photomaker.generation.prompts import NO_STYLE, build, get_style
 from photomaker.generation.service import GenerationService
 from photomaker.generation.work_leases import Owner
-from photomaker.images.decode_budget import DecodeBudget
-from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
 from photomaker.store import Avatar, Database, Generation, rollups, row_id
 from photomaker.store.models import utcnow
 from photomaker.store.rollups import rollup_table
@@ -40,67 +35,6 @@ def gallery_of(service: GenerationService) -> Gallery:
 def held(*, minutes: float = 5) -> dict[str, Any]:
     """The owner and lease `generations.start` takes: this process, for `minutes` from now."""
     return {"owner": str(Owner.of_this_process()), "lease_until": utcnow() + timedelta(minutes=minutes)}
-
-
-DECODE_BUDGET = DecodeBudget(Settings().decode_budget_bytes)
-"""The decode budget of an app with the default settings, for tests that prepare photos themselves."""
-
-FAKE_TOKEN = "hf_fake_test_token_6f1c2b"
-"""The token tests give the remote engines; it must never show up in a message, a log line or the page."""
-
-
-@cache
-def located_face(photo: Path) -> FacePhoto:
-    """A photo prepared and its face found, once per test run (engines only read it)."""
-    return locate(prepare_one(PhotoUpload.from_path(photo), max_bytes=5 << 20, budget=DECODE_BUDGET))
-
-
-def request_for(
-    photo: Path,
-    *,
-    style: str = "Photographic (Default)",
-    strength: int = 25,
-    side: int = 512,
-    num_images: int = 1,
-    seed: int = 42,
-) -> GenerationRequest:
-    """A ready engine request for one photo, as the service would build it."""
-    located = located_face(photo)
-    built = build("a professional headshot", style=style)
-    return GenerationRequest.from_prompts(
-        built,
-        mode="photo",
-        model_key="avatar-creator:photomaker-pro",
-        style=get_style(style),
-        style_strength=strength,
-        width=side,
-        height=side,
-        num_images=num_images,
-        steps=50,
-        guidance_scale=7.5,
-        seed=seed,
-        photos=(located,),
-    )
-
-
-def text_request(
-    *, prompt: str = "a lighthouse at dusk", width: int = 1024, height: int = 1024, num_images: int = 1, seed: int = 7
-) -> GenerationRequest:
-    """A ready Text to Image request, as the service would build it."""
-    built = build(prompt, style=NO_STYLE, with_trigger=False)
-    return GenerationRequest.from_prompts(
-        built,
-        mode="text",
-        model_key="text-to-image:flux-schnell",
-        style=get_style(NO_STYLE),
-        style_strength=0,
-        width=width,
-        height=height,
-        num_images=num_images,
-        steps=4,
-        guidance_scale=0.0,
-        seed=seed,
-    )
 
 
 def processing_generation(database: Database, user_id: int) -> int:
@@ -172,3 +106,19 @@ def flat_rgba_png(path: Path, side: int, colour: tuple[int, int, int, int] = (12
     data = b"".join(deflate.compress(row) for _ in range(side)) + deflate.flush()
     path.write_bytes(png_bytes(side, side, data, colour_type=PNG_RGBA))
     return path
+
+
+def served_spellings(url: str, path: str, client: httpx.Client) -> list[str]:
+    """The URL spellings of one file under which the app at `url` serves it to `client` (should be none)."""
+    quoted = path.replace("/", "%2F")
+    spellings = [
+        f"gradio_api/file={path}",
+        f"gradio_api/file={path.replace('/', '//')}",
+        f"gradio_api/file={Path(path).parent}/./{Path(path).name}",
+        f"gradio_api/file={Path(path).parent}/../{Path(path).parent.name}/{Path(path).name}",
+        f"gradio_api/file={quoted}",
+        f"file={path}",
+        f"gradio_api/file/{path}",
+        f"gradio_api/file={path.upper()}",
+    ]
+    return [s for s in spellings if client.get(url + s).status_code == 200]

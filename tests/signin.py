@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from photomaker.core.settings import Settings
+from stand_ins.serving import ServedApp, serve
 from tests.fakes.hub import FakeHub
-from tests.serving import ServedApp, serve
 
 OAUTH_SECRET = "test-oauth-secret"
 METRICS_TOKEN = "test-metrics-token-3456"

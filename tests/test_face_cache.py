@@ -16,7 +16,7 @@ from PIL import Image
 from photomaker.core.errors import RefusedError
 from photomaker.faces import analysis as faces
 from photomaker.images.uploaded_photos import PhotoUpload, PreparedPhoto, prepare_one
-from tests.helpers import DECODE_BUDGET
+from stand_ins.engine_inputs import DECODE_BUDGET
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

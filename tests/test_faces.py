@@ -11,7 +11,7 @@ from PIL import Image
 from photomaker.core.errors import RefusedError
 from photomaker.faces.analysis import detect_faces, locate, locate_all
 from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
-from tests.helpers import DECODE_BUDGET
+from stand_ins.engine_inputs import DECODE_BUDGET
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -21,8 +21,8 @@ from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload, PreparedPhoto
 from photomaker.runtime import Runtime
 from photomaker.store import Avatar, Generation
-from tests.fakes.inference_server import Answer, FakeInferenceServer
-from tests.helpers import FAKE_TOKEN, located_face
+from stand_ins.engine_inputs import FAKE_TOKEN, located_face
+from stand_ins.inference_server import Answer, FakeInferenceServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ASTRONAUT, CAMERA_MAN = FIXTURES / "astronaut.png", FIXTURES / "camera.png"

@@ -32,7 +32,8 @@ from photomaker.images.uploaded_photos import (
     prepare,
     prepare_one,
 )
-from tests.helpers import DECODE_BUDGET, PNG_GREY, PNG_RGBA, flat_rgba_png, png_bytes, png_chunk
+from stand_ins.engine_inputs import DECODE_BUDGET
+from tests.helpers import PNG_GREY, PNG_RGBA, flat_rgba_png, png_bytes, png_chunk
 
 ROOT = Path(__file__).parents[1]
 MIB = 1024 * 1024

@@ -18,8 +18,9 @@ from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.runtime import Runtime
 from photomaker.store import CreditTransaction, Generation
-from tests.fakes.inference_server import Answer, FakeInferenceServer
-from tests.helpers import FAKE_TOKEN, accounts_of, gallery_of
+from stand_ins.engine_inputs import FAKE_TOKEN
+from stand_ins.inference_server import Answer, FakeInferenceServer
+from tests.helpers import accounts_of, gallery_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,7 +4,8 @@ Inference Endpoints imports `EndpointHandler` from `handler.py` at the root of t
 builds it once with that repository's folder (answering 503 itself meanwhile), and calls it with each
 request's JSON body; an exception becomes a 400 carrying its message. The body is the contract in
 docs/engines.md ("The endpoint contract") that our `endpoint` engine sends: one image per call, at `target_size`,
-the same for the same seed. `serve.py` puts the same handler behind HTTP on any GPU machine.
+the same for the same seed. Its names and bounds come from `photomaker/engines/endpoint_contract.py`, which the
+engine imports too. `serve.py` puts the same handler behind HTTP on any GPU machine.
 """
 
 from __future__ import annotations
@@ -21,30 +22,30 @@ from PIL import Image
 
 from photomaker.core.errors import RefusedError
 from photomaker.core.settings import Settings
+from photomaker.engines.endpoint_contract import (
+    GUIDANCE_RANGE,
+    GUIDANCE_SCALE,
+    HEIGHT,
+    ID_IMAGES,
+    INPUTS,
+    MAX_ID_IMAGES,
+    NEGATIVE_PROMPT,
+    PARAMETERS,
+    PROMPT,
+    SEED,
+    SEED_RANGE,
+    SIDE_MULTIPLE,
+    SIDE_RANGE,
+    STEPS,
+    STEPS_RANGE,
+    STYLE_STRENGTH_RATIO,
+    STYLE_STRENGTH_RATIO_RANGE,
+    TARGET_SIZE,
+    WIDTH,
+)
 from photomaker.engines.local import weights
 from photomaker.engines.local.hardware import placement
 from photomaker.engines.local.loader import LocalModel, loader_for
-from photomaker.generation.catalogue import STYLE_STRENGTH_RATIO_RANGE
-from photomaker.images.uploaded_photos import MAX_PHOTOS
-
-# The contract's field names (`style_name` is sent for information and not read).
-INPUTS = "inputs"
-PARAMETERS = "parameters"
-PROMPT = "prompt"
-NEGATIVE_PROMPT = "negative_prompt"
-STEPS = "num_inference_steps"
-GUIDANCE_SCALE = "guidance_scale"
-TARGET_SIZE = "target_size"
-ID_IMAGES = "input_id_images"
-STYLE_STRENGTH_RATIO = "style_strength_ratio"
-SEED = "seed"
-
-STEPS_RANGE = (1, 100)
-GUIDANCE_RANGE = (0.0, 20.0)
-SIDE_RANGE = (64, 2048)
-SIDE_MULTIPLE = 8
-"""SDXL's VAE scales by 8."""
-SEED_RANGE = (0, 2**32 - 1)
 
 
 class InvalidRequest(ValueError):
@@ -119,8 +120,8 @@ def _photos(data: dict[str, Any], parameters: dict[str, Any]) -> tuple[Image.Ima
     if ID_IMAGES not in parameters:
         return (_photo(data.get(INPUTS), f"'{INPUTS}'"),)
     items = parameters[ID_IMAGES]
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_PHOTOS:
-        raise InvalidRequest(f"{_field(ID_IMAGES)} must be a list of 1 to {MAX_PHOTOS} base64 photos.")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ID_IMAGES:
+        raise InvalidRequest(f"{_field(ID_IMAGES)} must be a list of 1 to {MAX_ID_IMAGES} base64 photos.")
     return tuple(_photo(item, _field(f"{ID_IMAGES}[{index}]")) for index, item in enumerate(items))
 
 
@@ -138,8 +139,8 @@ def parse(data: Any) -> EndpointRequest:
         negative_prompt=_text(parameters, NEGATIVE_PROMPT, required=False),
         steps=_number(parameters, STEPS, STEPS_RANGE, whole=True),
         guidance_scale=_number(parameters, GUIDANCE_SCALE, GUIDANCE_RANGE),
-        width=_side(size, "width"),
-        height=_side(size, "height"),
+        width=_side(size, WIDTH),
+        height=_side(size, HEIGHT),
         style_strength_ratio=_number(parameters, STYLE_STRENGTH_RATIO, STYLE_STRENGTH_RATIO_RANGE),
         seed=_number(parameters, SEED, SEED_RANGE, whole=True),
     )

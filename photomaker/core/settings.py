@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-EngineChoice = Literal["auto", "preview", "space", "endpoint", "local"]
-
+from photomaker.engines.entries import AUTO, ENGINE_CHOICES
 
 SPACE_DATA_DIR = Path("/data")
 """Where a Hugging Face Space mounts its persistent storage."""
@@ -42,7 +41,8 @@ class Settings(BaseSettings):
     """Where the app listens (the variables Gradio itself reads; a Space sets 0.0.0.0 and 7860)."""
     gradio_server_port: int = Field(default=7860, ge=1, le=65535)
     database_url: str | None = None
-    photomaker_engine: EngineChoice = "auto"
+    photomaker_engine: str = AUTO
+    """`auto` or an engine's name (`engines.entries`)."""
     hf_token: SecretStr | None = None
     photomaker_space: str = "TencentARC/PhotoMaker-V2"
     photomaker_endpoint_url: str | None = None
@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("photomaker_engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value not in ENGINE_CHOICES:
+            raise ValueError(f"PHOTOMAKER_ENGINE must be one of {', '.join(ENGINE_CHOICES)}; got {value!r}")
         return value
 
     @field_validator(

@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 from PIL import Image, ImageOps
 
 from photomaker.faces.analysis import FacePhoto
+from photomaker.generation import catalogue
 from photomaker.generation.catalogue import Mode
 from photomaker.generation.prompt_fit import TokenCount
 from photomaker.generation.prompts import BuiltPrompt, Style
@@ -47,6 +48,12 @@ class GenerationRequest:
     guidance_scale: float
     seed: int
     photos: tuple[FacePhoto, ...] = ()
+    style_strength_ratio: int = field(init=False)
+    """PhotoMaker's `style_strength_ratio` (15-50) for `style_strength`: worked out once here, so every engine
+    sends and records the same number."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "style_strength_ratio", catalogue.style_strength_ratio(self.style_strength))
 
     @classmethod
     def from_prompts(cls, built: BuiltPrompt, **fields: Any) -> GenerationRequest:

@@ -1,11 +1,12 @@
 """`huggingface_hub.InferenceClient` engines: the PhotoMaker `endpoint` and text to image.
 
 Photo mode calls `image_to_image` on a dedicated PhotoMaker V2 endpoint
-(`PHOTOMAKER_ENDPOINT_URL`) with the JSON contract documented in docs/engines.md; text mode calls
-`text_to_image` on HF Inference Providers (`TEXT_TO_IMAGE_MODEL`) or on a dedicated endpoint
-(`TEXT_TO_IMAGE_ENDPOINT_URL`). The token is always explicit: left to itself, InferenceClient
-sends HF_TOKEN or the saved login to whatever address it is given. Each call makes one image,
-so several images are several calls, the seed counting up from the request's.
+(`PHOTOMAKER_ENDPOINT_URL`) with the JSON contract documented in docs/engines.md (its names in
+`endpoint_contract`, shared with deploy/endpoint's handler); text mode calls `text_to_image` on HF
+Inference Providers (`TEXT_TO_IMAGE_MODEL`) or on a dedicated endpoint (`TEXT_TO_IMAGE_ENDPOINT_URL`).
+The token is always explicit: left to itself, InferenceClient sends HF_TOKEN or the saved login to
+whatever address it is given. Each call makes one image, so several images are several calls, the
+seed counting up from the request's.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ import base64
 import io
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from huggingface_hub import ImageToImageTargetSize, InferenceClient, whoami
 from huggingface_hub.utils import get_session
 from PIL import Image
 
 from photomaker.core.settings import Settings
+from photomaker.engines import endpoint_contract as contract
 from photomaker.engines import transport
 from photomaker.engines.base import MAX_SEED, GenerationRequest, GenerationResult, ProgressFn, fit_to_size
 from photomaker.engines.retry import Retrier, RetryPolicy
 from photomaker.faces.analysis import FacePhoto
-from photomaker.generation.catalogue import style_strength_ratio
 
 CHECK_TIMEOUT_S = 10.0
 
@@ -105,7 +107,7 @@ class InferenceEngine:
         fitted, upscaled = fit_to_size(images, width=request.width, height=request.height)
         effective = {"backend_size": f"{images[0].width}x{images[0].height}", "upscaled": upscaled}
         if request.mode == "photo":
-            effective["style_strength_ratio"] = style_strength_ratio(request.style_strength)
+            effective["style_strength_ratio"] = request.style_strength_ratio
         elif not self.is_url:
             effective["text_model"] = self.target
         return GenerationResult(
@@ -117,26 +119,24 @@ class InferenceEngine:
         )
 
     def _photo_call(self, request: GenerationRequest) -> Callable[[int], Image.Image]:
-        """One `image_to_image` call per seed, with the photos encoded once for all of them."""
+        """One `image_to_image` call per seed, with the photos encoded once for all of them.
+
+        InferenceClient puts the first photo in `inputs` and every keyword in `parameters`: the contract's names.
+        """
         photos = [encode_photo(photo) for photo in request.photos]
-        input_id_images = [base64.b64encode(photo).decode() for photo in photos]
-        target_size = ImageToImageTargetSize(width=request.width, height=request.height)
-        ratio = style_strength_ratio(request.style_strength)
+        parameters: dict[str, Any] = {
+            contract.PROMPT: request.styled_prompt,
+            contract.NEGATIVE_PROMPT: request.styled_negative_prompt,
+            contract.STEPS: request.steps,
+            contract.GUIDANCE_SCALE: request.guidance_scale,
+            contract.TARGET_SIZE: ImageToImageTargetSize(width=request.width, height=request.height),
+            contract.ID_IMAGES: [base64.b64encode(photo).decode() for photo in photos],
+            contract.STYLE_STRENGTH_RATIO: request.style_strength_ratio,
+            contract.STYLE_NAME: request.style.space_name,
+        }
 
         def call(seed: int) -> Image.Image:
-            image = self.client.image_to_image(
-                photos[0],
-                seed=seed,
-                prompt=request.styled_prompt,
-                negative_prompt=request.styled_negative_prompt,
-                num_inference_steps=request.steps,
-                guidance_scale=request.guidance_scale,
-                target_size=target_size,
-                input_id_images=input_id_images,
-                style_strength_ratio=ratio,
-                style_name=request.style.space_name,
-            )
-            return transport.load_image(image)
+            return transport.load_image(self.client.image_to_image(photos[0], **{**parameters, contract.SEED: seed}))
 
         return call
 

@@ -28,7 +28,7 @@ from photomaker.core.settings import Settings
 from photomaker.engines import transport
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn, fit_to_size
 from photomaker.engines.retry import Retrier, RetryPolicy
-from photomaker.generation.catalogue import SQUARE_ASPECT, style_strength_ratio
+from photomaker.generation.catalogue import SQUARE_ASPECT
 from photomaker.images.avatar_files import private_folder
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def space_arguments(request: GenerationRequest, photos: list[Path]) -> dict[str,
         "aspect_ratio_name": SQUARE_ASPECT,
         "style_name": request.style.space_name,
         "num_steps": request.steps,
-        "style_strength_ratio": style_strength_ratio(request.style_strength),
+        "style_strength_ratio": request.style_strength_ratio,
         "num_outputs": request.num_images,
         "guidance_scale": request.guidance_scale,
         "seed": request.seed,
@@ -189,7 +189,7 @@ class SpaceEngine:
                 "space": self.space,
                 "space_style_name": request.style.space_name,
                 "aspect_ratio_name": SQUARE_ASPECT,
-                "style_strength_ratio": arguments["style_strength_ratio"],
+                "style_strength_ratio": request.style_strength_ratio,
                 "backend_size": f"{images[0].width}x{images[0].height}",
                 "upscaled": upscaled,
             },

@@ -12,6 +12,7 @@ import gradio as gr
 
 from photomaker.engines.base import Engine
 from photomaker.engines.loading import Loading, LoadStatus, try_again_in
+from photomaker.engines.registry import entry_of
 from photomaker.faces import analysis as faces
 from photomaker.images import decode_budget
 from photomaker.runtime import Runtime
@@ -24,38 +25,26 @@ from photomaker.ui.monitoring_tab import build_monitoring_tab
 from photomaker.ui.serving import Served, served
 from photomaker.ui.signin import gradio_signs_in
 
-ENGINE_SOURCES = {
-    "space": "the public PhotoMaker V2 Space",
-    "endpoint": "a dedicated PhotoMaker V2 endpoint",
-    "local": "this machine's GPU",
-}
-"""The engines that run PhotoMaker V2, and where."""
-INSIGHTFACE_LICENCE = (
-    "PhotoMaker V2's identity path uses [InsightFace](https://github.com/deepinsight/insightface)'s face models, "
-    "licensed for non-commercial research only."
-)
 STATE_ICONS = {"ready": "🟢", "loading": "⏳", "failed": "🔴"}
 """The engine's headline icon, by how far its model has loaded (engines that load nothing are ready)."""
 
 
 def _engine_lines(engine: Engine) -> list[str]:
-    """The photo engine, and for one that loads its model, how far it has got."""
+    """The photo engine as its registry entry describes it, and for one that loads its model, how far it has got."""
+    entry = entry_of(engine)
+    description = entry.description if entry else f"Avatars are made by the `{engine.name}` engine."
     if engine.preview:
-        return [
-            "🟡 **Preview engine (offline).** Avatars are made on this computer from your own photo: framed as a "
-            "headshot and styled, without PhotoMaker. Set `HF_TOKEN` to use real PhotoMaker V2."
-        ]
+        return [f"🟡 **Preview engine (offline).** {description}"]
     status = engine.status() if isinstance(engine, Loading) else LoadStatus("ready", "")
-    source = ENGINE_SOURCES.get(engine.name, engine.name)
-    lines = [f"{STATE_ICONS[status.state]} **Engine: {engine.name}.** Avatars are made by PhotoMaker V2 on {source}."]
+    lines = [f"{STATE_ICONS[status.state]} **Engine: {engine.name}.** {description}"]
     if status.state == "loading":
         lines.append(f"**{status.message}** Avatars can be made once it is loaded. {try_again_in(status.wait_s)}")
     elif status.state == "failed":
         lines.append(f"⚠️ **{status.message}** No avatars can be made until this is fixed; see the server's log.")
     if status.warning:
         lines.append(f"⚠️ **{status.warning}**")
-    if engine.name in ENGINE_SOURCES:
-        lines.append(INSIGHTFACE_LICENCE)
+    if entry and entry.licence_note:
+        lines.append(entry.licence_note)
     return lines
 
 

@@ -7,16 +7,12 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from photomaker.engines.registry import entry_of
 from photomaker.runtime import Runtime
 from photomaker.ui.actions import DATA_EXPORT_NAME, delete_data, export_file
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller
 
-PHOTO_DESTINATIONS = {
-    "preview": "nowhere: the offline preview engine works on this server alone",
-    "space": "TencentARC's public PhotoMaker V2 Space on Hugging Face, a third party",
-    "endpoint": "this app's own PhotoMaker V2 endpoint",
-}
 HISTORY_COLUMNS = {
     "time": "when (UTC)",
     "kind": "kind",
@@ -30,7 +26,8 @@ HISTORY_COLUMNS = {
 def privacy_markdown(runtime: Runtime) -> str:
     """Where this app sends photos and prompts, and how long it keeps what it makes."""
     engine, text = runtime.service.engine, runtime.service.text_engine
-    destination = PHOTO_DESTINATIONS.get(engine.name, f"the `{engine.name}` engine")
+    entry = entry_of(engine)
+    destination = entry.photo_destination if entry else f"the `{engine.name}` engine"
     lines = [
         f"**Your photos** are sent to {destination}, and deleted here as soon as a generation has read them.",
         f"**Your avatars** are kept for {runtime.settings.retention_days} days, then deleted. Only you can see "

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from photomaker.engines.retry import RetryPolicy
-from tests.fakes.inference_server import FakeInferenceServer
+from stand_ins.inference_server import FakeInferenceServer
 from tests.fakes.space_app import FakeSpace
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.retry import RetryPolicy
-from tests.fakes.inference_server import Answer, FakeInferenceServer
-from tests.helpers import FAKE_TOKEN, request_for, text_request
+from stand_ins.engine_inputs import FAKE_TOKEN, request_for, text_request
+from stand_ins.inference_server import Answer, FakeInferenceServer
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -67,7 +68,7 @@ def test_the_endpoint_contract(fake_server: FakeInferenceServer, policy: RetryPo
 def test_every_photo_is_sent(fake_server: FakeInferenceServer, policy: RetryPolicy) -> None:
     one = request_for(FIXTURES / "astronaut.png")
     two = request_for(FIXTURES / "astronaut.png", side=1024)
-    request = GenerationRequest(**{**one.__dict__, "photos": one.photos + two.photos})
+    request = replace(one, photos=one.photos + two.photos)
     _generate(_endpoint(fake_server, policy), request)
     assert len(fake_server.posts()[0].json["parameters"]["input_id_images"]) == 2
 

@@ -17,7 +17,8 @@ from photomaker.faces import matching as face_match
 from photomaker.faces.analysis import FaceBox, detect_faces
 from photomaker.faces.likeness import Likeness
 from photomaker.generation.prompts import NO_STYLE, STYLES
-from tests.engines.preview_cases import (
+from stand_ins.engine_inputs import located_face, request_for
+from stand_ins.preview_cases import (
     difference,
     mirrored,
     preview,
@@ -25,7 +26,6 @@ from tests.engines.preview_cases import (
     tight_crop,
     with_photos,
 )
-from tests.helpers import located_face, request_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 ASTRONAUT, CAMERA_MAN = FIXTURES / "astronaut.png", FIXTURES / "camera.png"

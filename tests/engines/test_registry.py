@@ -6,9 +6,10 @@ import logging
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from photomaker.core.settings import Settings
+from photomaker.engines.entries import ENGINE_CHOICES, ENGINES, ENTRIES
 from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.preview import PreviewEngine
 from photomaker.engines.registry import (
@@ -20,8 +21,8 @@ from photomaker.engines.registry import (
 from photomaker.engines.space import SpaceEngine
 from photomaker.runtime import start_runtime
 from photomaker.ui import engine_note
-from tests.fakes.inference_server import FakeInferenceServer
-from tests.helpers import FAKE_TOKEN
+from stand_ins.engine_inputs import FAKE_TOKEN
+from stand_ins.inference_server import FakeInferenceServer
 
 URL = "http://127.0.0.1:9/"
 
@@ -72,6 +73,38 @@ def test_remote_generations_run_many_at_once() -> None:
     assert concurrency_limit(PreviewEngine(), settings) == 2
     remote = create_engine(Settings(hf_token=SecretStr(FAKE_TOKEN)))
     assert concurrency_limit(remote, settings) == settings.remote_concurrency
+
+
+def test_every_engine_is_one_entry_whose_name_the_settings_accept() -> None:
+    assert ENGINE_CHOICES == ("auto", *(entry.name for entry in ENTRIES)) == ("auto", *ENGINES)
+    assert set(ENGINES) == {"local", "endpoint", "space", "preview"}
+    assert [Settings(photomaker_engine=name).photomaker_engine for name in ENGINE_CHOICES] == list(ENGINE_CHOICES)
+    assert all(entry.description and entry.photo_destination for entry in ENTRIES)
+
+
+def test_an_unknown_engine_is_refused_naming_every_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHOTOMAKER_ENGINE", "gpu")
+
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+
+    assert "PHOTOMAKER_ENGINE must be one of auto, local, endpoint, space, preview; got 'gpu'" in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["endpoint", "space", "preview"])
+def test_each_entry_builds_an_engine_of_its_own_name(name: str) -> None:
+    settings = Settings(photomaker_endpoint_url=URL, photomaker_space="no-such/space")
+
+    assert create_engine(settings, name=name).name == name
+
+
+def test_engines_without_an_entry_run_as_remote_ones() -> None:
+    settings = Settings(hf_token=SecretStr(FAKE_TOKEN), remote_concurrency=7)
+    text = create_text_engine(settings)
+
+    assert text is not None and text.name not in ENGINES
+    assert concurrency_limit(text, settings) == 7
+    assert ENGINES["local"].concurrency(settings) == 1
 
 
 def test_creating_engines_touches_no_network() -> None:

@@ -7,6 +7,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,9 +23,9 @@ from photomaker.engines.base import GenerationRequest, GenerationResult
 from photomaker.engines.retry import RetryPolicy
 from photomaker.engines.space import SpaceEngine, describe, space_arguments
 from photomaker.generation.prompts import CLASS_WORDS, STYLES
-from tests.fakes.inference_server import FakeInferenceServer
+from stand_ins.engine_inputs import FAKE_TOKEN, located_face, request_for
+from stand_ins.inference_server import FakeInferenceServer
 from tests.fakes.space_app import SPACE_STYLES, FakeSpace
-from tests.helpers import FAKE_TOKEN, located_face, request_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -53,7 +54,7 @@ def _generate(engine: SpaceEngine, request: GenerationRequest, messages: list[st
 
 def test_the_space_gets_exactly_what_it_expects(engine: SpaceEngine, fake_space: FakeSpace) -> None:
     one = request_for(FIXTURES / "astronaut.png", style="Disney Character", strength=40, side=1024, num_images=2)
-    request = GenerationRequest(**{**one.__dict__, "photos": (*one.photos, located_face(FIXTURES / "camera.png"))})
+    request = replace(one, photos=(*one.photos, located_face(FIXTURES / "camera.png")))
     result = _generate(engine, request)
     call = fake_space.calls[-1]
     arguments = call.arguments

@@ -17,7 +17,7 @@ from PIL import Image
 
 from photomaker.core.errors import BackendError
 from photomaker.engines import transport
-from tests.helpers import FAKE_TOKEN
+from stand_ins.engine_inputs import FAKE_TOKEN
 
 
 def _response(status: int, *, json: object | None = None, headers: dict[str, str] | None = None) -> httpx2.Response:

@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from tests.serving import free_port
+from stand_ins.serving import free_port
 
 SPACE_STYLES = (
     "(No style)",

@@ -18,7 +18,7 @@ from photomaker.engines.local import weights
 from photomaker.engines.local.hardware import Placement
 from photomaker.engines.local.loader import load_pipeline
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
-from photomaker.engines.local.random_weights import write_model_dir
+from stand_ins.random_weights import write_model_dir
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from photomaker.engines.inference import InferenceEngine
 from photomaker.engines.local import loader
 from photomaker.engines.local.loader import UNKNOWN_WAIT_S
 from photomaker.engines.retry import RetryPolicy
-from tests.helpers import FAKE_TOKEN, request_for
+from stand_ins.engine_inputs import FAKE_TOKEN, request_for
 from tests.local.conftest import bright_photo, dark_photo
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "deploy" / "endpoint"))

@@ -29,7 +29,7 @@ from photomaker.engines.local.face_embedding import (
     nms,
     similarity_transform,
 )
-from photomaker.engines.local.tiny_faces import write_tiny_face_models
+from stand_ins.tiny_faces import write_tiny_face_models
 
 
 @pytest.fixture(scope="module")

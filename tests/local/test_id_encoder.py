@@ -6,7 +6,7 @@ import torch
 
 from photomaker.engines.local import build_id_encoder
 from photomaker.engines.local.id_encoder import load_id_encoder
-from photomaker.engines.local.random_weights import TINY_ENCODER, random_id_encoder_weights
+from stand_ins.random_weights import TINY_ENCODER, random_id_encoder_weights
 
 FUSION_SHAPES = {
     "visual_projection.weight": (768, 1024),

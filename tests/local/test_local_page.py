@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from photomaker.core.settings import Settings
+from photomaker.engines.entries import INSIGHTFACE_LICENCE
 from photomaker.engines.local.engine import LocalEngine
 from photomaker.engines.local.loader import LocalModel
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
 from photomaker.runtime import Runtime, start_runtime
-from photomaker.ui import INSIGHTFACE_LICENCE, build_app, engine_note
+from photomaker.ui import build_app, engine_note
+from photomaker.ui.my_data import privacy_markdown
 from tests.local.conftest import BlockedLoad
 from tests.ui.page_events import PageEvents
 
@@ -103,6 +105,14 @@ def test_a_failed_load_says_why_once(tmp_path: Path) -> None:
     assert "⚠️ **PhotoMaker V2 could not be loaded: LOCAL_MODEL_DIR lacks" in note
     assert "No avatars can be made until this is fixed" in note
     assert "could not be reached at start-up" not in note, "the failure is said once, as a failed load"
+
+
+def test_the_privacy_note_says_photos_stay_on_this_server(
+    with_engine: Callable[[LocalEngine], Runtime], blocked: BlockedLoad
+) -> None:
+    runtime = with_engine(LocalEngine(LocalModel(blocked)))
+
+    assert "**Your photos** are sent to nowhere: PhotoMaker V2 runs on this server itself," in privacy_markdown(runtime)
 
 
 def test_the_preview_engine_claims_no_insightface_models(runtime: Runtime) -> None:

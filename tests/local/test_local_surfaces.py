@@ -30,8 +30,8 @@ from photomaker.rest.problems import PROBLEM_JSON
 from photomaker.rest.schemas import PREFIX
 from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import AIModel, CreditTransaction, Database, Generation
+from stand_ins.serving import ServedApp, serve
 from tests.local.conftest import BlockedLoad
-from tests.serving import ServedApp, serve
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 FACE = FIXTURES / "astronaut.png"

@@ -23,8 +23,8 @@ from photomaker.engines.local.face_embedding import BuffaloEmbedder, fallback_wa
 from photomaker.engines.local.hardware import Placement
 from photomaker.engines.local.loader import LocalModel, load_pipeline
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
-from photomaker.engines.local.tiny_faces import write_tiny_face_models
 from photomaker.ui import _engine_lines
+from stand_ins.tiny_faces import write_tiny_face_models
 from tests.local.conftest import bright_photo
 from tests.local.test_pipeline import generate
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from photomaker.core.errors import RefusedError
-from photomaker.engines.local.random_weights import small_tokenizer
 from photomaker.engines.local.trigger import TRIGGER_WORD, expand_class_word, without_trigger
 from photomaker.generation.prompt_fit import fit_of, last_trigger_index
+from stand_ins.random_weights import small_tokenizer
 
 START, END, CLASS, TRIGGER, PAD = 0, 1, 50, 99, 7
 LENGTH = 77

@@ -10,9 +10,9 @@ import pytest
 
 from photomaker.core.settings import Settings
 from photomaker.rest.schemas import PREFIX
+from stand_ins.inference_server import FakeInferenceServer
+from stand_ins.serving import ServedApp, serve
 from tests.databases import KINDS, fresh_database_url
-from tests.fakes.inference_server import FakeInferenceServer
-from tests.serving import ServedApp, serve
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

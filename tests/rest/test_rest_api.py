@@ -16,9 +16,9 @@ import pytest
 
 from photomaker.core.errors import PhotoMakerError
 from photomaker.rest.problems import PROBLEM_JSON
-from tests.fakes.inference_server import Answer, FakeInferenceServer
+from stand_ins.inference_server import Answer, FakeInferenceServer
+from stand_ins.serving import ServedApp
 from tests.rest.conftest import photo_parts
-from tests.serving import ServedApp
 
 PROMPT = {"prompt": "a professional headshot", "tier": "basic"}
 

@@ -13,11 +13,11 @@ import pytest
 
 from photomaker.rest.schemas import PREFIX
 from photomaker.ui.signin import session_cookie
+from stand_ins.serving import ServedApp, serve
 from tests.databases import KINDS, fresh_database_url
 from tests.fakes.hub import FakeHub
 from tests.rest.conftest import photo_parts
 from tests.rest.test_rest_api import assert_problem
-from tests.serving import ServedApp, serve
 from tests.signin import space_settings
 
 TOKENS = {"hf_alice_rest_1234": "alice", "hf_bob_rest_5678": "bob"}

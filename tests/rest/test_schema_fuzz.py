@@ -16,7 +16,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import positive_data_acceptance
 
 from photomaker.rest.schemas import PREFIX
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 
 EXAMPLES_PER_OPERATION = 50
 

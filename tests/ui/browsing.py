@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from photomaker.ui.signin import session_cookie
+from stand_ins.serving import ServedApp
 from tests.conftest import FIXTURES
-from tests.serving import ServedApp
 
 try:
     from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright

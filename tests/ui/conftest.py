@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from photomaker.core.settings import Settings
-from tests.serving import ServedApp, serve
+from stand_ins.serving import ServedApp, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

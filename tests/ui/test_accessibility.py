@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.ui.browsing import (
     DESKTOP,
     PHONE,

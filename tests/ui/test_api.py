@@ -10,7 +10,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

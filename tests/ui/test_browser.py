@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.signin import served_space
 from tests.ui.browsing import DESKTOP, PHONE, WAIT_MS, Browser, Page, expect, monitoring_tab, shoot, visit
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from photomaker.store import generations, users
 from photomaker.store.models import Generation
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.ui.browsing import (
     DESKTOP,
     GENERATE_MS,

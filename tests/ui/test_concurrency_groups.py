@@ -16,9 +16,9 @@ from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.runtime import Runtime, start_runtime
 from photomaker.ui import build_app, concurrency
-from tests.fakes.inference_server import FakeInferenceServer
-from tests.helpers import FAKE_TOKEN
-from tests.serving import ServedApp, serve
+from stand_ins.engine_inputs import FAKE_TOKEN
+from stand_ins.inference_server import FakeInferenceServer
+from stand_ins.serving import ServedApp, serve
 
 PHOTO_GENERATIONS = {"generate_avatar", "ui_generate"}
 TEXT_GENERATIONS = {"generate_from_text", "ui_generate_text"}

@@ -34,10 +34,10 @@ from photomaker.core.settings import Settings
 from photomaker.generation.params import PhotoParams, TextParams
 from photomaker.generation.prompts import STYLES_BY_NAME, SUBJECTS
 from photomaker.store import Generation
+from stand_ins.serving import ServedApp, serve
 from tests.conftest import FIXTURES
 from tests.databases import fresh_database_url, postgres_answers
 from tests.helpers import CountingEngine
-from tests.serving import ServedApp, serve
 
 CODES = set(get_args(ErrorCode)) - {"INTERNAL"}
 CODE = re.compile(r"\[([A-Z_]+)\]")

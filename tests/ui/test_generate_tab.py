@@ -18,8 +18,8 @@ from photomaker.store import Generation
 from photomaker.ui import build_app
 from photomaker.ui.generate_words import cost_text
 from photomaker.ui.uploads import REGISTRY
-from tests.fakes.inference_server import FakeInferenceServer
-from tests.helpers import FAKE_TOKEN
+from stand_ins.engine_inputs import FAKE_TOKEN
+from stand_ins.inference_server import FakeInferenceServer
 from tests.ui.page_events import PageEvents
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

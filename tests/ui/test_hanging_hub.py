@@ -22,8 +22,8 @@ from gradio_client.exceptions import AppError
 
 from photomaker.rest.schemas import PREFIX
 from photomaker.ui.signin import session_cookie
+from stand_ins.serving import ServedApp, serve
 from tests.fakes.hub import FakeHub
-from tests.serving import ServedApp, serve
 from tests.signin import METRICS_TOKEN, space_settings
 
 ALICE = "hf_alice_hanging_1234"

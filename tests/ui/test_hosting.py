@@ -27,9 +27,10 @@ from photomaker.store import Generation, User
 from photomaker.ui import build_app
 from photomaker.ui.signin import session_cookie
 from photomaker.ui.uploads import REGISTRY
+from stand_ins.serving import ServedApp, serve
 from tests.databases import KINDS, fresh_database_url
 from tests.fakes.hub import FakeHub
-from tests.serving import ServedApp, serve, served_spellings
+from tests.helpers import served_spellings
 from tests.signin import METRICS_TOKEN, space_settings
 from tests.ui.page_events import PageEvents
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from photomaker.monitoring import demo_history
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.ui.browsing import (
     DESKTOP,
     PHONE,

@@ -19,7 +19,7 @@ from photomaker.core.settings import Settings
 from photomaker.runtime import Runtime, start_runtime
 from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.ui.page_events import PageEvents
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -19,8 +19,8 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from photomaker.core.settings import Settings
+from stand_ins.serving import ServedApp, serve
 from tests.helpers import flat_rgba_png
-from tests.serving import ServedApp, serve
 
 MIB = 1024 * 1024
 REQUESTS = 3

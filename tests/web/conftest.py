@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from photomaker.ui.signin import session_cookie
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.signin import SPACE_HOST, served_space
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

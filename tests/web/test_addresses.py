@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from photomaker.web.addresses import client_address
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.web.conftest import TOKENS
 
 (TOKEN,) = TOKENS

@@ -14,7 +14,7 @@ import pytest
 
 from photomaker.images.uploaded_photos import MAX_PHOTOS
 from photomaker.rest.request_bodies import FORM_ALLOWANCE
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.web.conftest import FIXTURES, TOKENS
 
 

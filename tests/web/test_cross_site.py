@@ -14,7 +14,7 @@ from sqlmodel import func, select
 
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.store import Generation, User
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.signin import SPACE_HOST
 from tests.web.conftest import EVIL_ORIGIN, FIXTURES, SPACE_ORIGIN, Browser
 

@@ -14,7 +14,7 @@ from gradio_client import Client, handle_file
 
 from photomaker.ui import build_app
 from photomaker.ui.cache import cache_dir, expire_downloads
-from tests.serving import ServedApp
+from stand_ins.serving import ServedApp
 from tests.ui.page_events import PageEvents
 from tests.web.conftest import FIXTURES, TOKENS
 

@@ -12,7 +12,8 @@ import pytest
 from photomaker.ui import uploads
 from photomaker.ui.upload_keys import UPLOADER_COOKIE, genuine
 from photomaker.ui.uploads import REGISTRY
-from tests.serving import ServedApp, served_spellings
+from stand_ins.serving import ServedApp
+from tests.helpers import served_spellings
 from tests.web.conftest import FIXTURES, SPACE_ORIGIN, Browser
 
 

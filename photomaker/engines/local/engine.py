@@ -24,7 +24,6 @@ from photomaker.engines.loading import LoadStatus
 from photomaker.engines.local.hardware import gpu_duration_s, on_gpu, placement
 from photomaker.engines.local.loader import LocalModel, loader_for
 from photomaker.engines.local.pipeline import FaceEmbeddings, PhotoMakerPipeline, identity_of, merge_step
-from photomaker.generation.catalogue import style_strength_ratio
 from photomaker.generation.prompt_fit import TokenCount
 
 EMBEDDINGS_KEPT = 32
@@ -87,14 +86,13 @@ class LocalEngine:
         identity = self._identity(pipeline, request)
         progress(0.0, f"Generating with {len(identity.photos)} photo{'s' if len(identity.photos) > 1 else ''}")
         images = self._images(pipeline, identity, request, progress)
-        ratio = style_strength_ratio(request.style_strength)
         return GenerationResult(
             images=images,
             seed=request.seed,
             engine=self.name,
             effective_params={
-                "style_strength_ratio": ratio,
-                "merge_step": merge_step(ratio, request.steps),
+                "style_strength_ratio": request.style_strength_ratio,
+                "merge_step": merge_step(request.style_strength_ratio, request.steps),
                 "photos_used": len(identity.photos),
             },
         )
@@ -153,7 +151,7 @@ class LocalEngine:
             num_images=request.num_images,
             steps=request.steps,
             guidance_scale=request.guidance_scale,
-            style_strength_ratio=style_strength_ratio(request.style_strength),
+            style_strength_ratio=request.style_strength_ratio,
             seed=request.seed,
             on_step=lambda done, steps: progress(done / steps, f"Step {done} of {steps}"),
         )

@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 from photomaker.engines.base import GenerationRequest, no_progress
 from photomaker.engines.preview import PreviewEngine
 from photomaker.faces.analysis import detect_faces
-from tests.helpers import located_face
+from stand_ins.engine_inputs import located_face
 
 
 def difference(a: Image.Image, b: Image.Image) -> float:

@@ -19,6 +19,8 @@ from typing import Any
 
 from PIL import Image
 
+HOST = "127.0.0.1"
+
 
 def png_bytes(*, width: int = 64, height: int = 64, colour: tuple[int, int, int] = (30, 120, 200)) -> bytes:
     buffer = io.BytesIO()
@@ -94,14 +96,13 @@ class FakeInferenceServer:
         self.received: list[Received] = []
         self._script: deque[Answer] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer((HOST, 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{HOST}:{self._server.server_port}/"
 
     def script(self, *answers: Answer) -> None:
         """The next POSTs get these answers, in order."""

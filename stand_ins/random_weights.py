@@ -19,7 +19,7 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProject
 
 from photomaker.engines.local import weights
 from photomaker.engines.local.id_encoder import FULL_SIZE, IdEncoderShape, build_id_encoder
-from photomaker.engines.local.tiny_faces import write_tiny_face_models
+from stand_ins.tiny_faces import write_tiny_face_models
 
 Size = Literal["tiny", "full"]
 

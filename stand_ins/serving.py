@@ -6,9 +6,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
 from gradio_client import Client
 
 from photomaker.core.settings import Settings
@@ -42,19 +40,3 @@ def serve(settings: Settings) -> Iterator[ServedApp]:
     finally:
         server.close()
         runtime.close()
-
-
-def served_spellings(url: str, path: str, client: httpx.Client) -> list[str]:
-    """The URL spellings of one file under which the app at `url` serves it to `client` (should be none)."""
-    quoted = path.replace("/", "%2F")
-    spellings = [
-        f"gradio_api/file={path}",
-        f"gradio_api/file={path.replace('/', '//')}",
-        f"gradio_api/file={Path(path).parent}/./{Path(path).name}",
-        f"gradio_api/file={Path(path).parent}/../{Path(path).parent.name}/{Path(path).name}",
-        f"gradio_api/file={quoted}",
-        f"file={path}",
-        f"gradio_api/file/{path}",
-        f"gradio_api/file={path.upper()}",
-    ]
-    return [s for s in spellings if client.get(url + s).status_code == 200]
