@@ -24,7 +24,7 @@ from photomaker.images.decode_budget import DecodeBudget
 from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
 from photomaker.store import Avatar, Database, Generation, rollups, row_id
 from photomaker.store.models import utcnow
-from photomaker.store.rollups import rollup_table
+from photomaker.store.rollup_schema import rollup_table
 
 
 def accounts_of(service: GenerationService) -> Accounts:

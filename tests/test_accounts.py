@@ -14,8 +14,16 @@ from sqlmodel import col, select
 from photomaker.core.errors import PhotoMakerError, RefusedError
 from photomaker.core.runtime import Runtime
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.monitoring import metrics
-from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, idempotency
+from photomaker.store import (
+    Avatar,
+    CreditTransaction,
+    Generation,
+    Project,
+    User,
+    generations,
+    idempotency,
+    rollup_rebuild,
+)
 from photomaker.store.models import IdempotencyKey
 from tests.helpers import held, snapshot
 
@@ -242,7 +250,7 @@ def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime
         assert session.exec(select(Project.name).order_by(Project.id)).all() == ["Bob's"]
         assert session.exec(select(IdempotencyKey.username)).all() == ["bob"], "keys hold what the user sent"
     assert snapshot(app.database) == rollups
-    metrics.rebuild(app.database)
+    rollup_rebuild.rebuild_now(app.database)
     assert snapshot(app.database) == rollups, "the blanked rows still add up to the same rollups"
     assert _ledger(app) == ledger
     assert app.accounts.account("alice").credits == 250 - 36

@@ -15,8 +15,7 @@ from photomaker.accounts.projects import ProjectDeletion, ProjectInfo
 from photomaker.core.errors import PhotoMakerError, RefusedError
 from photomaker.core.runtime import Runtime
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.monitoring import metrics
-from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, row_id
+from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, rollup_rebuild, row_id
 from tests.helpers import held, snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -259,7 +258,7 @@ def test_delete_removes_the_avatars_and_blanks_the_generations_of_that_project_o
     assert [name for _, _, name in _projects(app)] == ["Work", "Holiday"], "Alice's Work and Bob's Holiday"
     assert app.projects.list("alice") == [work]
     assert snapshot(app.database) == rollups, "the hourly rollups are untouched"
-    metrics.rebuild(app.database)
+    rollup_rebuild.rebuild_now(app.database)
     assert snapshot(app.database) == rollups, "the blanked rows still add up to the same rollups"
     assert _count(app, CreditTransaction) == ledger
     assert "not one of yours" in _refused("NOT_FOUND", app.projects.delete, "alice", holiday.id), "a second call"

@@ -20,7 +20,7 @@ from photomaker.engines.base import GenerationRequest, GenerationResult, Progres
 from photomaker.generation import service as service_module
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.monitoring import metrics
+from photomaker.monitoring import metrics, views
 from photomaker.store import CreditTransaction, Generation, users
 from photomaker.store import generations as generation_rows
 from tests.helpers import CountingEngine, held
@@ -320,7 +320,7 @@ def test_rating_through_the_service_feeds_satisfaction(runtime: Runtime, face_ph
         runtime.gallery.rate("someone-else", outcome.generation_id, 4)
     with pytest.raises(RefusedError, match=r"^Rating must be a whole number; you gave 4\.5\.$"):
         runtime.gallery.rate("local", outcome.generation_id, 4.5)
-    found = metrics.summary(runtime.database, metrics.View(window="24h"))
+    found = metrics.summary(runtime.database, views.View(window="24h"))
     assert (found["completed"], found["ratings"], found["avg_rating"]) == (1, 1, 5.0)
 
 

@@ -19,8 +19,9 @@ from prometheus_client.utils import floatToGoString
 from photomaker.faces.likeness import ALIKE_SCORE
 from photomaker.monitoring import histogram
 from photomaker.monitoring.histogram import Histogram
-from photomaker.store import Database, rollups, turned_away
-from photomaker.store.rollups import LIKENESS_COLUMNS, RATING_COLUMNS, STARS, Scope
+from photomaker.store import Database, rollup_queries, turned_away
+from photomaker.store.rollup_queries import Scope
+from photomaker.store.rollup_schema import LIKENESS_COLUMNS, RATING_COLUMNS, STARS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LABELS = ("model_key", "mode", "status", "engine", "error_code")
@@ -74,7 +75,7 @@ class RollupCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with self.database.session() as session:
-            rows = rollups.aggregate(session, Scope(), by=LABELS, sums=SUMS)
+            rows = rollup_queries.aggregate(session, Scope(), by=LABELS, sums=SUMS)
             turned = turned_away.total(session, since_hour=None)
         generations = CounterMetricFamily(
             "photomaker_generations",

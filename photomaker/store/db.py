@@ -11,7 +11,7 @@ from sqlalchemy import Engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-from photomaker.store import models, rollups  # noqa: F401  (registers the tables)
+from photomaker.store import models, rollup_schema  # noqa: F401  (registers the tables)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

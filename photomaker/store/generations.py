@@ -22,7 +22,7 @@ from photomaker.core.errors import ErrorCode, PhotoMakerError, RefusedError
 from photomaker.core.safe_text import storable
 from photomaker.faces.likeness import verdict
 from photomaker.images.avatar_files import SavedAvatar
-from photomaker.store import ledger, rollups
+from photomaker.store import ledger, rollup_schema, rollups
 from photomaker.store.models import Avatar, Generation, Project, User, utc, utcnow
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -260,7 +260,7 @@ def rate(session: Session, generation_id: int, *, user_id: int | None, stars: in
     Only the owner may rate, and only a generation that made avatars; rating again changes
     the rating (the rollups move it from the old star count to the new one).
     """
-    if stars not in rollups.STARS:
+    if stars not in rollup_schema.STARS:
         raise RefusedError("INVALID_PARAMS", f"A rating is 1 to 5 stars; you gave {stars}.")
     generation = session.exec(select(Generation).where(Generation.id == generation_id).with_for_update()).first()
     if generation is None or generation.user_id != user_id:

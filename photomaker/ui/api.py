@@ -18,7 +18,7 @@ from photomaker.core.runtime import Runtime
 from photomaker.generation.params import PhotoParams, TextParams
 from photomaker.generation.prompts import DEFAULT_STYLE, Subject
 from photomaker.generation.results import GenerationOutcome
-from photomaker.monitoring import metrics
+from photomaker.monitoring import metrics, views
 from photomaker.store.projects import DEFAULT_PROJECT
 from photomaker.ui import actions, concurrency
 from photomaker.ui.cache import served_copy
@@ -197,7 +197,7 @@ def _register_operations(runtime: Runtime) -> None:
         """
         with shown_to_user():
             operator(runtime, profile, token)
-            view = metrics.View(window=window, tier=tier, include_synthetic=include_synthetic)
+            view = views.View(window=window, tier=tier, include_synthetic=include_synthetic)
             return metrics.summary(runtime.database, view)
 
     for endpoint in (grant_credits, metrics_summary):

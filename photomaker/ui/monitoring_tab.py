@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from photomaker.core.runtime import Runtime
-from photomaker.monitoring import charts, exports, metrics
+from photomaker.monitoring import charts, dashboard, exports, targets, views
 from photomaker.store.models import utcnow
 from photomaker.ui.cache import served_download
 from photomaker.ui.errors import shown_to_user
@@ -41,13 +41,13 @@ def _card(title: str, value: str, detail: str, *, badge: str = "") -> str:
     )
 
 
-def _target_detail(target: metrics.Target, summary: dict[str, Any]) -> str:
+def _target_detail(target: targets.Target, summary: dict[str, Any]) -> str:
     """The line under a target's value: the target, and what the figure was made of where it helps."""
-    detail = f"target {metrics.target_text(target)}"
+    detail = f"target {targets.target_text(target)}"
     if target.key == "avg_rating":
         return f"{detail} · {summary['ratings']:,} ratings"
     if target.key == "likeness_ok_rate":
-        median = metrics.display("likeness_p50", summary["likeness_p50"])
+        median = targets.display("likeness_p50", summary["likeness_p50"])
         faceless = summary["avatars_without_face"]
         return f"of {summary['avatars_scored']:,} avatars scored · median likeness {median} · {detail}" + (
             f" · {faceless:,} with no face found" if faceless else ""
@@ -65,9 +65,9 @@ def headline_html(summary: dict[str, Any]) -> str:
             + (f" · {summary['turned_away']:,} turned away" if summary["turned_away"] else ""),
         )
     ]
-    for target in metrics.TARGETS:
+    for target in targets.TARGETS:
         checked = summary["targets"][target.key]
-        value = metrics.display(target.key, checked["value"])
+        value = targets.display(target.key, checked["value"])
         cards.append(_card(target.label, value, _target_detail(target, summary), badge=_badge(checked)))
     cards.append(_card("Credits spent", f"{summary['credits_spent']:,}", "on completed generations"))
     return f'<div id="headline">{"".join(cards)}</div>'
@@ -80,7 +80,7 @@ def empty_note(summary: dict[str, Any]) -> dict[str, Any]:
     return gr.update(
         visible=True,
         value=(
-            f"**Nothing to show for the {metrics.WINDOW_LABELS[summary['window']]} yet.** Make some avatars on the "
+            f"**Nothing to show for the {views.WINDOW_LABELS[summary['window']]} yet.** Make some avatars on the "
             "Generate tab, widen the time window, or fill a demo history with "
             "`python -m photomaker demo-history --days 30 --per-day 200`."
         ),
@@ -101,7 +101,7 @@ DEFINITION_LABELS = {
 
 def definitions_markdown() -> str:
     """The definitions, under the names the cards use."""
-    return "\n".join(f"- **{DEFINITION_LABELS.get(key, key)}**: {text}" for key, text in metrics.DEFINITIONS.items())
+    return "\n".join(f"- **{DEFINITION_LABELS.get(key, key)}**: {text}" for key, text in targets.DEFINITIONS.items())
 
 
 def build_grant_form(runtime: Runtime) -> None:
@@ -143,12 +143,12 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
     database = runtime.database
     with gr.Row(equal_height=False):
         window = gr.Radio(
-            [(label.capitalize(), key) for key, label in metrics.WINDOW_LABELS.items()],
+            [(label.capitalize(), key) for key, label in views.WINDOW_LABELS.items()],
             value="7d",
             label="Time window",
             scale=3,
         )
-        tier = gr.Dropdown(metrics.tiers(database), value=metrics.ALL_TIERS, label="Tier", scale=1)
+        tier = gr.Dropdown(views.tiers(database), value=views.ALL_TIERS, label="Tier", scale=1)
         with gr.Column(scale=2, min_width=220):
             hide_synthetic = gr.Checkbox(False, label="Hide synthetic demo history")
             auto_refresh = gr.Checkbox(True, label=f"Auto-refresh every {REFRESH_SECONDS} s")
@@ -172,14 +172,14 @@ def build_monitoring_tab(runtime: Runtime, *, tab: gr.Tab, tabs: gr.Tabs) -> Non
     build_grant_form(runtime)
     timer = gr.Timer(REFRESH_SECONDS, active=False)
 
-    def view_of(window_value: str, tier_value: str, hide: bool) -> metrics.View:
-        return metrics.View(window=window_value, tier=tier_value, include_synthetic=not hide)
+    def view_of(window_value: str, tier_value: str, hide: bool) -> views.View:
+        return views.View(window=window_value, tier=tier_value, include_synthetic=not hide)
 
     def show(window_value: str, tier_value: str, hide: bool, profile: gr.OAuthProfile | None = None) -> tuple[Any, ...]:
         view = view_of(window_value, tier_value, hide)
         with shown_to_user():
             operator(runtime, profile)
-            board = metrics.dashboard(database, view)
+            board = dashboard.read(database, view)
             table = exports.recent(database, view)
         figures = charts.all_figures(board)
         return (

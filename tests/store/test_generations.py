@@ -12,7 +12,7 @@ from sqlmodel import select
 from photomaker.core.errors import PhotoMakerError, RefusedError
 from photomaker.generation.work_leases import Owner
 from photomaker.images.avatar_files import SavedAvatar
-from photomaker.monitoring import metrics
+from photomaker.monitoring import metrics, views
 from photomaker.store import Database, Generation, User, generations, ledger, projects, users
 from photomaker.store.models import utcnow
 from tests.helpers import held
@@ -295,7 +295,7 @@ def test_other_users_starts_do_not_count(database: Database, frozen: datetime) -
 
 
 def _summary(database: Database) -> dict[str, Any]:
-    return metrics.summary(database, metrics.View(window="all"))
+    return metrics.summary(database, views.View(window="all"))
 
 
 def test_a_completion_stores_its_outcome_and_is_counted(database: Database) -> None:
