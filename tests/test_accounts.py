@@ -20,6 +20,8 @@ from photomaker.store import (
     Generation,
     Project,
     User,
+    forgetting,
+    generation_queries,
     generations,
     idempotency,
     rollup_rebuild,
@@ -71,7 +73,7 @@ def _dumps(app: Runtime, username: str) -> list[dict]:
 
 def _files(app: Runtime, generation_id: int) -> list[Path]:
     with app.database.session() as session:
-        saved = generations.avatars_of(session, generation_id)
+        saved = generation_queries.avatars_of(session, generation_id)
     return [app.service.storage.path(avatar.image_path) for avatar in saved]
 
 
@@ -235,7 +237,7 @@ def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime
     for row in rows:
         assert (row.prompt, row.negative_prompt, row.error_message, row.project_id) == ("", "", None, None)
         assert row.notes is None
-        assert set(row.params) <= set(generations.KEPT_PARAMS)
+        assert set(row.params) <= set(forgetting.KEPT_PARAMS)
     assert rows[0].params == {
         "tier": "basic",
         "num_images": 2,

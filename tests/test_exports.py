@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from photomaker.monitoring import exports, views
-from photomaker.store import Database, generations, ledger, row_id, users
+from photomaker.store import Database, forgetting, generations, ledger, row_id, users
 from tests.helpers import add_finished, held
 from tests.known_history import NOW, PRO, make_known_history
 
@@ -102,7 +102,7 @@ def test_csv_export_lists_each_image_s_likeness_from_the_generation_row(history:
         statements.append(statement)
 
     with history.session() as session:
-        assert generations.forget_avatars(session, before=NOW + timedelta(days=1))  # retention takes every avatar
+        assert forgetting.forget_avatars(session, before=NOW + timedelta(days=1))  # retention takes every avatar
     event.listen(history.engine, "before_cursor_execute", count)
     try:
         assert _likeness_columns(history, tmp_path / "after.csv") == expected

@@ -52,7 +52,7 @@ from photomaker.images import uploaded_photos as photos
 from photomaker.images.avatar_files import AvatarStorage
 from photomaker.images.decode_budget import DecodeBudget
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.store import AIModel, Database, Generation, generations, ledger, projects, row_id
+from photomaker.store import AIModel, Database, Generation, generation_queries, generations, ledger, projects, row_id
 from photomaker.store import catalog as model_rows
 
 log = logging.getLogger(__name__)
@@ -420,7 +420,7 @@ class GenerationService:
                 likeness=measured,
                 notes=notes,
             )
-            avatars = generations.avatars_of(session, row_id(completed))
+            avatars = generation_queries.avatars_of(session, row_id(completed))
             remaining = ledger.balance(session, completed.user_id)
         return GenerationOutcome(
             images=[self.storage.path(avatar.image_path) for avatar in avatars],

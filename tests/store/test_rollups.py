@@ -28,6 +28,8 @@ from photomaker.store import (
     Avatar,
     Database,
     Generation,
+    forgetting,
+    generation_queries,
     generations,
     rollup_queries,
     rollup_rebuild,
@@ -171,9 +173,9 @@ def test_retention_and_a_user_s_deletion_change_no_rollup_and_a_rebuild_gives_th
     with database.session() as session:
         session.get(Generation, old).completed_at = NOW - timedelta(days=90)
     with database.session() as session:
-        assert [generation_id for _, generation_id in generations.forget_avatars(session, before=NOW)] == [old]
+        assert [generation_id for _, generation_id in forgetting.forget_avatars(session, before=NOW)] == [old]
     with database.session() as session:
-        assert generations.forget_user(session, user_id=other).avatars_deleted == 2
+        assert forgetting.forget_user(session, user_id=other).avatars_deleted == 2
         assert session.execute(select(col(Avatar.generation_id))).scalars().all() == [kept]
         assert session.get(Generation, old).likeness == [0.9, None]
     assert snapshot(database) == incremental
@@ -282,7 +284,7 @@ def test_rating_rules(database: Database) -> None:
     with pytest.raises(RefusedError, match="no avatars"):
         _rate(database, failed, owner, 4)
     with database.session() as session:
-        assert generations.get(session, generation_id).rating is None
+        assert generation_queries.get(session, generation_id).rating is None
 
 
 def test_concurrent_finishes_and_ratings_lose_no_update(database: Database) -> None:
@@ -519,8 +521,8 @@ def test_rollup_figures_equal_figures_from_raw_rows(database: Database, history:
     for view in VIEWS:
         _check_view(database, rows, view)
     with database.session() as session:
-        generations.forget_avatars(session, before=NOW - timedelta(days=10))
-        generations.forget_user(session, user_id=user_id)
+        forgetting.forget_avatars(session, before=NOW - timedelta(days=10))
+        forgetting.forget_user(session, user_id=user_id)
         assert session.execute(select(col(Avatar.id))).first() is None
     assert snapshot(database) == incremental
     with database.session() as session:
