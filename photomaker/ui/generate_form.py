@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from photomaker.core.runtime import Runtime
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label
+from photomaker.generation.preparing import TEXT_MODE_OFF
 from photomaker.generation.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
-from photomaker.generation.service import TEXT_MODE_OFF
 from photomaker.store import AIModel
 from photomaker.ui.generate_results import build_results
 from photomaker.ui.generate_words import (
