@@ -6,7 +6,7 @@ import re
 
 from photomaker.monitoring import metrics, targets, views
 from photomaker.store import Database
-from photomaker.ui.monitoring_tab import definitions_markdown, empty_note, headline_html
+from photomaker.ui.monitoring_cards import definitions_markdown, empty_note, headline_html
 from tests.known_history import NOW, make_known_history
 
 
