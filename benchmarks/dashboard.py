@@ -27,12 +27,13 @@ import pandas as pd
 
 from photomaker.core.settings import Settings
 from photomaker.faces.likeness import Likeness
-from photomaker.monitoring import charts, demo_history, exports, histogram, metrics, prometheus
+from photomaker.monitoring import charts, dashboard, demo_history, exports, histogram, metrics, prometheus, views
 from photomaker.runtime import start_runtime
-from photomaker.store.rollups import rollup_table
+from photomaker.store import rollup_rebuild
+from photomaker.store.rollup_schema import rollup_table
 
 DAYS = 30
-VIEW = metrics.View(window="all")
+VIEW = views.View(window="all")
 ROUNDS = 15
 
 
@@ -46,7 +47,7 @@ def median_ms(run: Callable[[], Any], rounds: int) -> tuple[float, Any]:
 
 
 def refresh(database: Any) -> dict[str, Any]:
-    board = metrics.dashboard(database, VIEW)
+    board = dashboard.read(database, VIEW)
     charts.all_figures(board)
     exports.recent(database, VIEW)
     return board.summary
@@ -139,7 +140,7 @@ def measure(size: int, folder: Path) -> dict[str, Any]:
     scrape_ms, _ = median_ms(lambda: prometheus.exposition(registry), rounds=ROUNDS)
     pandas_ms, raw = median_ms(lambda: pandas_summary(database.engine), rounds=3 if size <= 100_000 else 2)
     started = time.perf_counter()
-    metrics.rebuild(database)
+    rollup_rebuild.rebuild_now(database)
     rebuild_s = time.perf_counter() - started
     rebuilt = metrics.summary(database, VIEW)
     database.dispose()

@@ -23,8 +23,7 @@ from photomaker.generation.jobs import Jobs
 from photomaker.generation.service import GenerationService
 from photomaker.generation.work_leases import Leases
 from photomaker.images.avatar_files import AvatarStorage, private_folder
-from photomaker.monitoring import metrics
-from photomaker.store import Database
+from photomaker.store import Database, rollup_rebuild
 from photomaker.store import catalog as model_rows
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ def start_runtime(settings: Settings, *, tidy: bool = True) -> Runtime:
     database = Database.connect(settings.resolved_database_url)
     database.migrate()
     seed_models(database)
-    metrics.rebuild_if_stale(database)
+    rollup_rebuild.rebuild_if_stale(database)
     storage = AvatarStorage(settings.avatars_dir)
     leases = Leases(database, lease_s=settings.generation_lease_s)
     housekeeping = Housekeeping(settings=settings, database=database, storage=storage, leases=leases)

@@ -19,7 +19,7 @@ from photomaker.generation.service import GenerationService
 from photomaker.generation.work_leases import Owner
 from photomaker.store import Avatar, Database, Generation, rollups, row_id
 from photomaker.store.models import utcnow
-from photomaker.store.rollups import rollup_table
+from photomaker.store.rollup_schema import rollup_table
 
 
 def accounts_of(service: GenerationService) -> Accounts:

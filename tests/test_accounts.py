@@ -13,9 +13,19 @@ from sqlmodel import col, select
 
 from photomaker.core.errors import PhotoMakerError, RefusedError
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.monitoring import metrics
 from photomaker.runtime import Runtime
-from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, idempotency
+from photomaker.store import (
+    Avatar,
+    CreditTransaction,
+    Generation,
+    Project,
+    User,
+    forgetting,
+    generation_queries,
+    generations,
+    idempotency,
+    rollup_rebuild,
+)
 from photomaker.store.models import IdempotencyKey
 from tests.helpers import held, snapshot
 
@@ -63,7 +73,7 @@ def _dumps(app: Runtime, username: str) -> list[dict]:
 
 def _files(app: Runtime, generation_id: int) -> list[Path]:
     with app.database.session() as session:
-        saved = generations.avatars_of(session, generation_id)
+        saved = generation_queries.avatars_of(session, generation_id)
     return [app.service.storage.path(avatar.image_path) for avatar in saved]
 
 
@@ -227,7 +237,7 @@ def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime
     for row in rows:
         assert (row.prompt, row.negative_prompt, row.error_message, row.project_id) == ("", "", None, None)
         assert row.notes is None
-        assert set(row.params) <= set(generations.KEPT_PARAMS)
+        assert set(row.params) <= set(forgetting.KEPT_PARAMS)
     assert rows[0].params == {
         "tier": "basic",
         "num_images": 2,
@@ -242,7 +252,7 @@ def test_delete_removes_avatars_and_projects_and_blanks_generations(app: Runtime
         assert session.exec(select(Project.name).order_by(Project.id)).all() == ["Bob's"]
         assert session.exec(select(IdempotencyKey.username)).all() == ["bob"], "keys hold what the user sent"
     assert snapshot(app.database) == rollups
-    metrics.rebuild(app.database)
+    rollup_rebuild.rebuild_now(app.database)
     assert snapshot(app.database) == rollups, "the blanked rows still add up to the same rollups"
     assert _ledger(app) == ledger
     assert app.accounts.account("alice").credits == 250 - 36

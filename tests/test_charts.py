@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from plotly import graph_objects as go
 
-from photomaker.monitoring import charts, metrics
+from photomaker.monitoring import chart_look, charts, dashboard, views
 from photomaker.runtime import seed_models
 from photomaker.store import Database
 from tests.known_history import NOW, make_known_history
@@ -34,7 +34,7 @@ def _names(figure: go.Figure) -> list[str]:
 
 def test_every_chart_of_a_known_history(database: Database) -> None:
     make_known_history(database)
-    figures = charts.all_figures(metrics.dashboard(database, metrics.View(window="24h"), now=NOW))
+    figures = charts.all_figures(dashboard.read(database, views.View(window="24h"), now=NOW))
     assert list(figures) == ["success", "latency", "likeness", "failures", "volume", "ratings"]
 
     success = figures["success"]
@@ -77,14 +77,14 @@ def test_every_chart_of_a_known_history(database: Database) -> None:
 
 def test_each_engine_of_a_tier_has_its_own_dash_and_the_axis_reaches_the_lowest_mean(database: Database) -> None:
     make_known_history(database)
-    week = charts.all_figures(metrics.dashboard(database, metrics.View(window="7d"), now=NOW))["likeness"]
+    week = charts.all_figures(dashboard.read(database, views.View(window="7d"), now=NOW))["likeness"]
     assert _names(week) == ["Pro · preview", "Enterprise · synthetic", "Same person from 50%"]
     assert [trace.line.dash for trace in week.data[:2]] == ["solid", "dot"]
     assert [trace.line.color for trace in week.data[:2]] == [
         charts.TIER_COLORS["pro"],
         charts.TIER_COLORS["enterprise"],
     ]
-    low = metrics.LikenessPoint(start=NOW, scored=1, mean=0.2, ok_rate=0.0)
+    low = dashboard.LikenessPoint(start=NOW, scored=1, mean=0.2, ok_rate=0.0)
     figure = charts.likeness({("basic", "space"): [low]}, (NOW, NOW), period_hours=1)
     assert figure.data[0].line.dash == "dash"  # an engine with no dash of its own
     assert figure.layout.yaxis.range == pytest.approx((0.1, 1.1))  # 20% to 100%, ticks every 20%
@@ -92,7 +92,7 @@ def test_each_engine_of_a_tier_has_its_own_dash_and_the_axis_reaches_the_lowest_
 
 def test_an_empty_database_gives_empty_states_not_broken_charts(database: Database) -> None:
     seed_models(database)
-    figures = charts.all_figures(metrics.dashboard(database, metrics.View(window="all")))
+    figures = charts.all_figures(dashboard.read(database, views.View(window="all")))
     for figure in figures.values():
         assert len(figure.data) == 0
         assert "No " in figure.layout.annotations[0].text
@@ -117,13 +117,13 @@ def _lone_points() -> dict[str, go.Figure]:
     span = LONE_SPAN
     return {
         "success": charts.success_rate(
-            [metrics.SuccessPoint(start=HOUR, completed=99, failed=1)], span, period_hours=1
+            [dashboard.SuccessPoint(start=HOUR, completed=99, failed=1)], span, period_hours=1
         ),
         "latency": charts.latency(
-            {"pro": [metrics.LatencyPoint(start=HOUR, completed=100, p50_s=0.35, p95_s=0.368)]}, span, period_hours=1
+            {"pro": [dashboard.LatencyPoint(start=HOUR, completed=100, p50_s=0.35, p95_s=0.368)]}, span, period_hours=1
         ),
         "likeness": charts.likeness(
-            {("pro", "preview"): [metrics.LikenessPoint(start=HOUR, scored=1, mean=0.8, ok_rate=1.0)]},
+            {("pro", "preview"): [dashboard.LikenessPoint(start=HOUR, scored=1, mean=0.8, ok_rate=1.0)]},
             span,
             period_hours=1,
         ),
@@ -146,7 +146,7 @@ def test_the_time_axis_reaches_a_first_period_that_starts_before_the_window() ->
     """A 30-day window starts at an hour; its first point is the day that holds that hour, up to 23 hours before."""
     span = (HOUR - timedelta(days=30), NOW)
     first = span[0].replace(hour=0)
-    points = [metrics.SuccessPoint(start=first + timedelta(days=n), completed=1, failed=0) for n in range(31)]
+    points = [dashboard.SuccessPoint(start=first + timedelta(days=n), completed=1, failed=0) for n in range(31)]
     figure = charts.success_rate(points, span, period_hours=24)
     assert list(figure.layout.xaxis.range) == [first - timedelta(hours=12), NOW + timedelta(hours=12)]
 
@@ -154,12 +154,12 @@ def test_the_time_axis_reaches_a_first_period_that_starts_before_the_window() ->
 def test_a_rate_axis_has_room_around_its_points_and_no_tick_past_0_or_100_percent() -> None:
     figure = _lone_points()["success"]
     axis = figure.layout.yaxis
-    assert axis.tickformat == ".0%" and axis.dtick in charts.SHARE_STEPS and axis.dtick <= 0.02
+    assert axis.tickformat == ".0%" and axis.dtick in chart_look.SHARE_STEPS and axis.dtick <= 0.02
     low, high = axis.range
     assert low <= 0.95 - axis.dtick / 2 and high >= 1.0 + axis.dtick / 2  # the target line and 100%, whole
     assert _ticks(axis)[-1] == pytest.approx(1.0)
     every_rate = charts.success_rate(
-        [metrics.SuccessPoint(start=HOUR - timedelta(hours=n), completed=n % 2, failed=1 - n % 2) for n in range(4)],
+        [dashboard.SuccessPoint(start=HOUR - timedelta(hours=n), completed=n % 2, failed=1 - n % 2) for n in range(4)],
         DAY,
         period_hours=1,
     ).layout.yaxis
@@ -175,7 +175,7 @@ def test_times_are_on_a_log_axis_from_a_preview_s_third_of_a_second_to_the_targe
     assert list(axis.ticktext) == ["0.3", "1", "3", "10", "30", "100"]
     assert all(low <= math.log10(tick) <= high for tick in axis.tickvals)
     few_seconds = charts.latency(
-        {"pro": [metrics.LatencyPoint(start=HOUR, completed=10, p50_s=3.1, p95_s=5.8)]}, DAY, period_hours=1
+        {"pro": [dashboard.LatencyPoint(start=HOUR, completed=10, p50_s=3.1, p95_s=5.8)]}, DAY, period_hours=1
     ).layout.yaxis
     assert list(few_seconds.ticktext) == ["5", "10", "20", "50", "100"]  # 1-2-5 over two decades or less
 
@@ -189,12 +189,12 @@ def _bar_share(figure: go.Figure, axis: go.layout.XAxis | go.layout.YAxis) -> fl
 def test_a_lone_bar_takes_a_quarter_of_its_axis_at_most() -> None:
     one_code = charts.failures({"GENERATION_TIMEOUT": 3}, {})
     assert one_code.layout.yaxis.range == pytest.approx((-2.0, 2.0))  # room for four codes, the one centred
-    assert _bar_share(one_code, one_code.layout.yaxis) == pytest.approx(charts.BAR_WIDTH / charts.MIN_SLOTS)
+    assert _bar_share(one_code, one_code.layout.yaxis) == pytest.approx(chart_look.BAR_WIDTH / chart_look.MIN_SLOTS)
     one_tier = charts.volume({"k": {"completed": 5, "mode": "photo", "tier": "pro"}})
     assert _bar_share(one_tier, one_tier.layout.xaxis) <= 0.25
     stars = charts.ratings({"1": 0, "2": 0, "3": 0, "4": 0, "5": 7})
     assert stars.layout.xaxis.range == pytest.approx((-0.5, 4.5))
-    assert _bar_share(stars, stars.layout.xaxis) == pytest.approx(charts.BAR_WIDTH / 5)
+    assert _bar_share(stars, stars.layout.xaxis) == pytest.approx(chart_look.BAR_WIDTH / 5)
     many = charts.failures({f"CODE_{n}": n + 1 for n in range(8)}, {"NO_FACE": 2})
     assert many.layout.yaxis.range == pytest.approx((-0.5, 8.5))  # every code its slot
     # counts start at 0 with room above the longest bar, ticks on whole numbers
@@ -209,9 +209,9 @@ def _lines(text: str | None) -> list[str]:
 def _every_figure(database: Database) -> list[go.Figure]:
     make_known_history(database)
     figures: list[go.Figure] = [*_lone_points().values()]
-    for window in metrics.WINDOWS:
-        figures += charts.all_figures(metrics.dashboard(database, metrics.View(window=window), now=NOW)).values()
-    return figures + [charts.empty(title) for title in ("Success rate over time", "Ratings")]
+    for window in views.WINDOWS:
+        figures += charts.all_figures(dashboard.read(database, views.View(window=window), now=NOW)).values()
+    return figures + [chart_look.empty(title) for title in ("Success rate over time", "Ratings")]
 
 
 def test_every_figure_reads_on_a_phone(database: Database) -> None:
@@ -220,7 +220,7 @@ def test_every_figure_reads_on_a_phone(database: Database) -> None:
     for figure in figures:
         layout = figure.layout
         texts = [layout.title.text, *(annotation.text for annotation in layout.annotations)]
-        assert all(len(line) <= charts.LINE_CHARS for text in texts for line in _lines(text)), texts
+        assert all(len(line) <= chart_look.LINE_CHARS for text in texts for line in _lines(text)), texts
         assert (layout.legend.orientation, layout.legend.yref, layout.legend.y, layout.legend.yanchor) == (
             "h",
             "container",

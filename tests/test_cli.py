@@ -12,7 +12,7 @@ from sqlmodel import select
 from photomaker.cli.main import main
 from photomaker.core.settings import Settings
 from photomaker.runtime import start_runtime
-from photomaker.store import Generation, generations, users
+from photomaker.store import Generation, generation_queries, generations, users
 from tests.helpers import held
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -149,11 +149,11 @@ def test_reading_commands_never_recover_a_generation(capsys: pytest.CaptureFixtu
     for command in (["stats"], ["account"], ["credits", "history", "local"], ["metrics", "rebuild"]):
         assert main(command) == 0
         with runtime.database.reading() as session:
-            assert generations.get(session, stuck).status == "processing", command
+            assert generation_queries.get(session, stuck).status == "processing", command
     assert main(["cleanup"]) == 0
     assert "refunded 1 generations left unfinished" in capsys.readouterr().out
     with runtime.database.reading() as session:
-        assert generations.get(session, stuck).status == "failed"
+        assert generation_queries.get(session, stuck).status == "failed"
     runtime.close()
 
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from photomaker.monitoring import demo_history, metrics
+from photomaker.monitoring import dashboard, demo_history, metrics, views
 from photomaker.runtime import seed_models
-from photomaker.store import Avatar, Database, Generation, rollups, users
+from photomaker.store import Avatar, Database, Generation, rollup_rebuild, users
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO
 
@@ -31,29 +31,29 @@ def test_fill_hide_and_delete(database: Database) -> None:
 
     bulk = snapshot(database)
     with database.session() as session:
-        assert rollups.rebuild(session) == 181
+        assert rollup_rebuild.rebuild(session) == 181
     assert snapshot(database) == bulk, "bulk rollups equal the rebuild"
 
-    everything = metrics.summary(database, metrics.View(window="7d"), now=NOW)
-    real_only = metrics.summary(database, metrics.View(window="7d", include_synthetic=False), now=NOW)
+    everything = metrics.summary(database, views.View(window="7d"), now=NOW)
+    real_only = metrics.summary(database, views.View(window="7d", include_synthetic=False), now=NOW)
     assert everything["total"] == 181
     assert (real_only["total"], real_only["completed"], real_only["avg_processing_s"]) == (1, 1, 80.0)
 
     assert demo_history.clear(database) == 180
-    assert metrics.summary(database, metrics.View(window="7d"), now=NOW) == real_only | {"include_synthetic": True}
+    assert metrics.summary(database, views.View(window="7d"), now=NOW) == real_only | {"include_synthetic": True}
     after = snapshot(database)
     with database.session() as session:
-        rollups.rebuild(session)
+        rollup_rebuild.rebuild(session)
     assert snapshot(database) == after
 
 
 def test_the_same_seed_gives_the_same_history(database: Database) -> None:
     seed_models(database)
     demo_history.fill(database, days=2, per_day=25, seed=3, now=NOW)
-    first = metrics.summary(database, metrics.View(window="all"), now=NOW)
+    first = metrics.summary(database, views.View(window="all"), now=NOW)
     demo_history.clear(database)
     demo_history.fill(database, days=2, per_day=25, seed=3, now=NOW)
-    assert metrics.summary(database, metrics.View(window="all"), now=NOW) == first
+    assert metrics.summary(database, views.View(window="all"), now=NOW) == first
 
 
 def test_demo_images_mostly_look_like_the_person_better_on_dearer_tiers(database: Database) -> None:
@@ -67,17 +67,17 @@ def test_demo_images_mostly_look_like_the_person_better_on_dearer_tiers(database
     assert all(len(row.likeness) == row.params["num_images"] for row in scored_rows)
     images = [score for row in scored_rows for score in row.likeness]
     assert all(score is None or (0 <= score <= 1 and round(score, 3) == score) for score in images)
-    found = metrics.summary(database, metrics.View(window="7d"), now=NOW)
+    found = metrics.summary(database, views.View(window="7d"), now=NOW)
     assert found["avatars_scored"] + found["avatars_without_face"] == len(images)
     assert 0 < found["avatars_without_face"] < 0.1 * len(images)
     assert 0.88 < found["likeness_ok_rate"] < 0.98
     assert 0.6 < found["likeness_p50"] < 0.8
     by_tier = {
-        tier: metrics.summary(database, metrics.View(window="7d", tier=tier), now=NOW)["avg_likeness"]
+        tier: metrics.summary(database, views.View(window="7d", tier=tier), now=NOW)["avg_likeness"]
         for tier in ("basic", "pro", "enterprise")
     }
     assert by_tier["basic"] < by_tier["pro"] < by_tier["enterprise"]
-    assert set(metrics.dashboard(database, metrics.View(window="7d"), now=NOW).likeness) == {
+    assert set(dashboard.read(database, views.View(window="7d"), now=NOW).likeness) == {
         ("basic", "synthetic"),
         ("pro", "synthetic"),
         ("enterprise", "synthetic"),

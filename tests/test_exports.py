@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from photomaker.monitoring import exports, metrics
-from photomaker.store import Database, generations, ledger, row_id, users
+from photomaker.monitoring import exports, views
+from photomaker.store import Database, forgetting, generations, ledger, row_id, users
 from tests.helpers import add_finished, held
 from tests.known_history import NOW, PRO, make_known_history
 
@@ -23,20 +23,18 @@ def history(database: Database) -> Database:
 
 
 def test_recent_is_newest_first_and_filtered(history: Database) -> None:
-    table = exports.recent(history, metrics.View(window="all"), limit=3, now=NOW)
+    table = exports.recent(history, views.View(window="all"), limit=3, now=NOW)
     assert list(table.columns) == list(exports.RECENT_COLUMNS)
     assert len(table) == 3
     assert table["status"].tolist() == ["refused", "completed", "completed"]
     assert table["tier"].tolist() == ["basic", "pro", "pro"]
-    hidden = exports.recent(history, metrics.View(window="7d", include_synthetic=False), limit=50, now=NOW)
+    hidden = exports.recent(history, views.View(window="7d", include_synthetic=False), limit=50, now=NOW)
     assert "synthetic" not in hidden["engine"].tolist() and len(hidden) == 6
-    basic = exports.recent(history, metrics.View(window="all", tier="basic"), limit=3, now=NOW)
+    basic = exports.recent(history, views.View(window="all", tier="basic"), limit=3, now=NOW)
     assert basic["status"].tolist() == ["refused", "completed", "failed"]  # the last one 40 days old
-    enterprise = exports.recent(history, metrics.View(window="all", tier="enterprise"), limit=3, now=NOW)
+    enterprise = exports.recent(history, views.View(window="all", tier="enterprise"), limit=3, now=NOW)
     assert enterprise["engine"].tolist() == ["synthetic"]
-    assert exports.recent(
-        history, metrics.View(window="all", tier="enterprise", include_synthetic=False), now=NOW
-    ).empty
+    assert exports.recent(history, views.View(window="all", tier="enterprise", include_synthetic=False), now=NOW).empty
 
 
 def test_recent_shows_work_in_progress(database: Database) -> None:
@@ -45,13 +43,13 @@ def test_recent_shows_work_in_progress(database: Database) -> None:
         ledger.grant(session, user_id=user_id, amount=10)
         draft = generations.Draft(user_id=user_id, model_key=PRO, mode="photo", engine="preview")
         generations.start(session, draft, cost=1, rate_limit_per_min=9, **held())
-    table = exports.recent(database, metrics.View(window="24h", tier="pro"), limit=2)
+    table = exports.recent(database, views.View(window="24h", tier="pro"), limit=2)
     assert table["status"].tolist() == ["processing"]  # the known history is older than 24 h
 
 
 def test_csv_export_has_every_generation_of_the_window(history: Database, tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
-    assert exports.export_csv(history, metrics.View(window="7d"), path, now=NOW) == 7
+    assert exports.export_csv(history, views.View(window="7d"), path, now=NOW) == 7
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == exports.EXPORT_COLUMNS
@@ -61,12 +59,12 @@ def test_csv_export_has_every_generation_of_the_window(history: Database, tmp_pa
     assert sorted(row["rating"] for row in rows if row["rating"]) == ["3", "4", "5"]
     assert rows[0]["created_at"].startswith("2025-06-12T12:30:00")
     empty = tmp_path / "empty.csv"
-    assert exports.export_csv(history, metrics.View(window="24h", tier="enterprise"), empty, now=NOW) == 0
+    assert exports.export_csv(history, views.View(window="24h", tier="enterprise"), empty, now=NOW) == 0
     assert empty.read_text().strip() == ",".join(exports.EXPORT_COLUMNS)
 
 
 def _likeness_columns(history: Database, path: Path) -> list[tuple[str, str, str, str]]:
-    exports.export_csv(history, metrics.View(window="7d"), path, now=NOW)
+    exports.export_csv(history, views.View(window="7d"), path, now=NOW)
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0])[-2:] == ["likeness", "likeness_ok"]
@@ -104,7 +102,7 @@ def test_csv_export_lists_each_image_s_likeness_from_the_generation_row(history:
         statements.append(statement)
 
     with history.session() as session:
-        assert generations.forget_avatars(session, before=NOW + timedelta(days=1))  # retention takes every avatar
+        assert forgetting.forget_avatars(session, before=NOW + timedelta(days=1))  # retention takes every avatar
     event.listen(history.engine, "before_cursor_execute", count)
     try:
         assert _likeness_columns(history, tmp_path / "after.csv") == expected

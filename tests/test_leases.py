@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 
 from photomaker.generation.work_leases import Leases, Owner, Repeating
-from photomaker.store import Database, generations, users
+from photomaker.store import Database, generation_queries, generations, users
 from tests.helpers import held
 
 
@@ -64,7 +64,7 @@ def _processing_row(database: Database) -> int:
 
 def _lease(database: Database, generation_id: int) -> float:
     with database.session() as session:
-        return generations.get(session, generation_id).lease_until.timestamp()
+        return generation_queries.get(session, generation_id).lease_until.timestamp()
 
 
 def test_a_held_row_is_renewed_in_the_background_and_no_longer_once_let_go(database: Database) -> None:

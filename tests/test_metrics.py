@@ -10,10 +10,10 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from photomaker.core.errors import RefusedError
-from photomaker.monitoring import metrics
-from photomaker.store import Database, Generation, generations
+from photomaker.monitoring import dashboard, metrics, targets, views
+from photomaker.store import Database, Generation, generations, rollup_rebuild
 from photomaker.store.models import SYNTHETIC_ENGINE
-from photomaker.store.rollups import rollup_table
+from photomaker.store.rollup_schema import rollup_table
 from tests.helpers import snapshot
 from tests.known_history import BASIC, ENGINE, NOW, PRO, ROWS, TEXT, make_known_history
 
@@ -25,7 +25,7 @@ def history(database: Database) -> Database:
 
 
 def test_summary_of_the_last_24_hours(history: Database) -> None:
-    found = metrics.summary(history, metrics.View(window="24h"), now=NOW)
+    found = metrics.summary(history, views.View(window="24h"), now=NOW)
     expected = {
         "window": "24h",
         "tier": "all",
@@ -56,7 +56,7 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
     }
     assert {key: found[key] for key in expected} == expected
     assert found["avg_likeness"] == pytest.approx((0.82 + 0.74 + 0.41) / 3)
-    assert found["definitions"] == metrics.DEFINITIONS
+    assert found["definitions"] == targets.DEFINITIONS
     assert {key: (target["value"], target["met"]) for key, target in found["targets"].items()} == {
         "success_rate": (0.8, False),
         "avg_processing_s": (75.0, True),
@@ -92,18 +92,18 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
 
 def test_windows_tiers_and_synthetic_rows(history: Database) -> None:
     for view, total in [
-        (metrics.View(window="7d"), 7),
-        (metrics.View(window="7d", include_synthetic=False), 6),
-        (metrics.View(window="30d", tier="enterprise"), 1),
-        (metrics.View(window="all"), 8),
-        (metrics.View(window="all", tier="basic"), 3),
-        (metrics.View(window="24h", tier="pro"), 3),
+        (views.View(window="7d"), 7),
+        (views.View(window="7d", include_synthetic=False), 6),
+        (views.View(window="30d", tier="enterprise"), 1),
+        (views.View(window="all"), 8),
+        (views.View(window="all", tier="basic"), 3),
+        (views.View(window="24h", tier="pro"), 3),
     ]:
         assert metrics.summary(history, view, now=NOW)["total"] == total, view
 
 
 def test_adoption_compares_modes_across_all_tiers_only_and_says_so(history: Database) -> None:
-    one_tier = metrics.summary(history, metrics.View(window="24h", tier="pro"), now=NOW)
+    one_tier = metrics.summary(history, views.View(window="24h", tier="pro"), now=NOW)
     assert one_tier["adoption_rate"] is None
     assert one_tier["targets"]["adoption_rate"] == {
         "value": None,
@@ -114,19 +114,19 @@ def test_adoption_compares_modes_across_all_tiers_only_and_says_so(history: Data
     }
     assert one_tier["completed_by_mode"] == {"photo": 2}
     assert [key for key, checked in one_tier["targets"].items() if "not_applicable" in checked] == ["adoption_rate"]
-    every_tier = metrics.summary(history, metrics.View(window="24h"), now=NOW)
+    every_tier = metrics.summary(history, views.View(window="24h"), now=NOW)
     assert not [key for key, checked in every_tier["targets"].items() if "not_applicable" in checked]
-    empty_tier = metrics.summary(history, metrics.View(window="24h", tier="enterprise"), now=NOW)
+    empty_tier = metrics.summary(history, views.View(window="24h", tier="enterprise"), now=NOW)
     assert empty_tier["targets"]["adoption_rate"]["not_applicable"] == metrics.ONE_TIER_ADOPTION  # data or none
 
 
 def test_an_unknown_window_or_tier_is_refused_with_the_choices(history: Database) -> None:
-    windows = ", ".join(metrics.WINDOWS)
-    tiers = ", ".join(metrics.tiers(history))  # all, then the catalogue's tiers
+    windows = ", ".join(views.WINDOWS)
+    tiers = ", ".join(views.tiers(history))  # all, then the catalogue's tiers
     assert tiers == "all, basic, pro, enterprise, text"
     for view, message in [
-        (metrics.View(window="1y"), f"Unknown window '1y'; choose one of {windows}."),
-        (metrics.View(window="7d", tier="gold"), f"Unknown tier 'gold'; choose {tiers}."),
+        (views.View(window="1y"), f"Unknown window '1y'; choose one of {windows}."),
+        (views.View(window="7d", tier="gold"), f"Unknown tier 'gold'; choose {tiers}."),
     ]:
         with pytest.raises(RefusedError) as caught:
             metrics.summary(history, view, now=NOW)
@@ -134,10 +134,10 @@ def test_an_unknown_window_or_tier_is_refused_with_the_choices(history: Database
 
 
 def test_each_tier_shows_only_its_own_models(history: Database) -> None:
-    everything = metrics.summary(history, metrics.View(window="all"), now=NOW)
+    everything = metrics.summary(history, views.View(window="all"), now=NOW)
     totals = 0
-    for tier in metrics.tiers(history)[1:]:
-        found = metrics.summary(history, metrics.View(window="all", tier=tier), now=NOW)
+    for tier in views.tiers(history)[1:]:
+        found = metrics.summary(history, views.View(window="all", tier=tier), now=NOW)
         assert found["tier"] == tier
         assert list(found["by_model"]) == [key for key, row in everything["by_model"].items() if row["tier"] == tier]
         assert found["total"] == sum(row["total"] for row in found["by_model"].values())
@@ -148,11 +148,11 @@ def test_each_tier_shows_only_its_own_models(history: Database) -> None:
 def test_demo_rows_are_left_out_on_request(history: Database) -> None:
     synthetic = [row for row in ROWS if row[ENGINE] == SYNTHETIC_ENGINE]
     assert synthetic  # the known history holds a synthetic generation
-    found = metrics.summary(history, metrics.View(window="all", include_synthetic=False), now=NOW)
+    found = metrics.summary(history, views.View(window="all", include_synthetic=False), now=NOW)
     assert found["include_synthetic"] is False
     assert found["total"] == len(ROWS) - len(synthetic)
     assert not {row[1] for row in synthetic} & set(found["by_model"])
-    kept = metrics.summary(history, metrics.View(window="all", include_synthetic=True), now=NOW)
+    kept = metrics.summary(history, views.View(window="all", include_synthetic=True), now=NOW)
     assert (kept["include_synthetic"], kept["total"]) == (True, len(ROWS))
 
 
@@ -163,12 +163,12 @@ def test_an_empty_database_has_no_figures_and_no_verdicts(database: Database) ->
     assert found["likeness_p50"] is None and found["likeness_ok_rate"] is None and found["avg_likeness"] is None
     assert (found["avatars_scored"], found["avatars_without_face"]) == (0, 0)
     assert all(target["met"] is None for target in found["targets"].values())
-    board = metrics.dashboard(database, metrics.View(window="all"))
+    board = dashboard.read(database, views.View(window="all"))
     assert board.success == [] and board.latency == {} and board.likeness == {}
 
 
 def test_series_over_time(history: Database) -> None:
-    board = metrics.dashboard(history, metrics.View(window="24h"), now=NOW)
+    board = dashboard.read(history, views.View(window="24h"), now=NOW)
     assert board.period_hours == 1
     assert [(point.start.hour, point.completed, point.failed) for point in board.success] == [
         (6, 1, 0),
@@ -181,11 +181,13 @@ def test_series_over_time(history: Database) -> None:
     assert [(point.completed, point.p95_s) for point in board.latency["pro"]] == [(1, 130.0), (1, 100.0)]
     assert board.likeness == {  # the basic avatar had no face and the text one is never scored: no line for them
         ("pro", "preview"): [
-            metrics.LikenessPoint(start=NOW.replace(minute=0) - timedelta(hours=3), scored=2, mean=0.575, ok_rate=0.5),
-            metrics.LikenessPoint(start=NOW.replace(minute=0) - timedelta(hours=2), scored=1, mean=0.82, ok_rate=1.0),
+            dashboard.LikenessPoint(
+                start=NOW.replace(minute=0) - timedelta(hours=3), scored=2, mean=0.575, ok_rate=0.5
+            ),
+            dashboard.LikenessPoint(start=NOW.replace(minute=0) - timedelta(hours=2), scored=1, mean=0.82, ok_rate=1.0),
         ]
     }
-    week = metrics.dashboard(history, metrics.View(window="7d"), now=NOW).likeness
+    week = dashboard.read(history, views.View(window="7d"), now=NOW).likeness
     assert list(week) == [("pro", "preview"), ("enterprise", "synthetic")]
     assert [(point.scored, point.mean) for point in week["enterprise", "synthetic"]] == [(1, 0.9)]
 
@@ -193,28 +195,28 @@ def test_series_over_time(history: Database) -> None:
 def test_rollups_are_rebuilt_from_the_rows_when_stale_or_missing_and_only_then(
     history: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    before = metrics.summary(history, metrics.View(window="all"), now=NOW)
+    before = metrics.summary(history, views.View(window="all"), now=NOW)
     kept = snapshot(history)
     with caplog.at_level(logging.WARNING, logger="photomaker.monitoring.metrics"):
-        metrics.rebuild_if_stale(history)  # counted as the rows finished, but no layout recorded yet
+        rollup_rebuild.rebuild_if_stale(history)  # counted as the rows finished, but no layout recorded yet
         assert [record.getMessage() for record in caplog.records] == [
             f"rebuilt the monitoring rollups from {len(ROWS)} existing generations (no layout recorded)"
         ]
         caplog.clear()
-        metrics.rebuild_if_stale(history)  # current: nothing rebuilt, nothing said
+        rollup_rebuild.rebuild_if_stale(history)  # current: nothing rebuilt, nothing said
         assert not caplog.records
         with history.session() as session:
             session.execute(delete(rollup_table))
-        assert metrics.summary(history, metrics.View(window="all"), now=NOW)["total"] == 0
-        metrics.rebuild_if_stale(history)
+        assert metrics.summary(history, views.View(window="all"), now=NOW)["total"] == 0
+        rollup_rebuild.rebuild_if_stale(history)
     assert [record.getMessage() for record in caplog.records] == [
         f"rebuilt the monitoring rollups from {len(ROWS)} existing generations (missing)"
     ]
-    assert metrics.summary(history, metrics.View(window="all"), now=NOW) == before
+    assert metrics.summary(history, views.View(window="all"), now=NOW) == before
     assert snapshot(history) == kept
     with history.session() as session:
         session.execute(delete(rollup_table))
-    assert metrics.rebuild(history) == len(ROWS)  # every finished generation, recounted
+    assert rollup_rebuild.rebuild_now(history) == len(ROWS)  # every finished generation, recounted
     assert snapshot(history) == kept
 
 
@@ -225,5 +227,5 @@ def test_a_rating_shows_in_satisfaction(history: Database) -> None:
     with history.session() as session:
         unrated = session.exec(unrated_basic).one()
         generations.rate(session, unrated.id, user_id=unrated.user_id, stars=1)
-    found = metrics.summary(history, metrics.View(window="24h"), now=NOW)
+    found = metrics.summary(history, views.View(window="24h"), now=NOW)
     assert (found["ratings"], found["avg_rating"]) == (4, pytest.approx(13 / 4))

@@ -14,9 +14,19 @@ from sqlmodel import select
 from photomaker.accounts.projects import ProjectDeletion, ProjectInfo
 from photomaker.core.errors import PhotoMakerError, RefusedError
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.monitoring import metrics
 from photomaker.runtime import Runtime
-from photomaker.store import Avatar, CreditTransaction, Generation, Project, User, generations, row_id
+from photomaker.store import (
+    Avatar,
+    CreditTransaction,
+    Generation,
+    Project,
+    User,
+    forgetting,
+    generation_queries,
+    generations,
+    rollup_rebuild,
+    row_id,
+)
 from tests.helpers import held, snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -60,7 +70,7 @@ def _rows(app: Runtime) -> list[dict[str, Any]]:
 
 def _files(app: Runtime, generation_id: int) -> list[Path]:
     with app.database.reading() as session:
-        saved = generations.avatars_of(session, generation_id)
+        saved = generation_queries.avatars_of(session, generation_id)
     return [app.service.storage.path(name) for avatar in saved for name in (avatar.image_path, avatar.thumbnail_path)]
 
 
@@ -247,7 +257,7 @@ def test_delete_removes_the_avatars_and_blanks_the_generations_of_that_project_o
         row, was = after[generation_id], before[generation_id]
         assert (row["prompt"], row["negative_prompt"], row["error_message"], row["project_id"]) == ("", "", None, None)
         assert (
-            set(row["params"]) <= set(generations.KEPT_PARAMS)
+            set(row["params"]) <= set(forgetting.KEPT_PARAMS)
             and row["params"]["num_images"] == was["params"]["num_images"]
         )
         counted = ("status", "credits_charged", "seed", "rating", "model_key", "completed_at", "likeness")
@@ -259,7 +269,7 @@ def test_delete_removes_the_avatars_and_blanks_the_generations_of_that_project_o
     assert [name for _, _, name in _projects(app)] == ["Work", "Holiday"], "Alice's Work and Bob's Holiday"
     assert app.projects.list("alice") == [work]
     assert snapshot(app.database) == rollups, "the hourly rollups are untouched"
-    metrics.rebuild(app.database)
+    rollup_rebuild.rebuild_now(app.database)
     assert snapshot(app.database) == rollups, "the blanked rows still add up to the same rollups"
     assert _count(app, CreditTransaction) == ledger
     assert "not one of yours" in _refused("NOT_FOUND", app.projects.delete, "alice", holiday.id), "a second call"

@@ -15,11 +15,12 @@ from sqlmodel import select
 from photomaker.core.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
+from photomaker.generation import bookkeeping
 from photomaker.generation import service as service_module
 from photomaker.generation.housekeeping import expire_old_avatars
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.monitoring import metrics
+from photomaker.monitoring import metrics, views
 from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import CreditTransaction, Generation, users
 from photomaker.store import generations as generation_rows
@@ -320,7 +321,7 @@ def test_rating_through_the_service_feeds_satisfaction(runtime: Runtime, face_ph
         runtime.gallery.rate("someone-else", outcome.generation_id, 4)
     with pytest.raises(RefusedError, match=r"^Rating must be a whole number; you gave 4\.5\.$"):
         runtime.gallery.rate("local", outcome.generation_id, 4.5)
-    found = metrics.summary(runtime.database, metrics.View(window="24h"))
+    found = metrics.summary(runtime.database, views.View(window="24h"))
     assert (found["completed"], found["ratings"], found["avg_rating"]) == (1, 1, 5.0)
 
 
@@ -369,7 +370,7 @@ def test_avatars_older_than_the_retention_are_deleted_rows_and_files(runtime: Ru
 
 
 class SteppingClock:
-    """Stands in for `time` in the service: each reading is `step_s` after the one before."""
+    """Stands in for `time` in the service and its bookkeeping: each reading is `step_s` after the one before."""
 
     def __init__(self, step_s: float) -> None:
         self.now, self.step_s = 1_000.0, step_s
@@ -383,7 +384,9 @@ class SteppingClock:
 def test_processing_time_is_the_engine_and_saving_time_in_milliseconds(
     runtime: Runtime, face_photo: Path, monkeypatch: pytest.MonkeyPatch, engine: BrokenEngine | None
 ) -> None:
-    monkeypatch.setattr(service_module, "time", SteppingClock(1.2345))
+    clock = SteppingClock(1.2345)  # one clock: the charge's time in `service`, the save's or failure's in `bookkeeping`
+    for module in (service_module, bookkeeping):
+        monkeypatch.setattr(module, "time", clock)
     service = _with_engine(runtime, engine) if engine else runtime.service
     if engine:
         monkeypatch.setattr(BrokenEngine, "WORK_S", 0)
@@ -398,13 +401,13 @@ def test_failures_are_logged_with_the_generation_the_code_and_the_refund(
     runtime: Runtime, face_photo: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     for error in (BackendError("MODEL_LOADING"), RuntimeError("bug in an engine")):
-        with pytest.raises(PhotoMakerError), caplog.at_level("INFO", logger="photomaker.generation.service"):
+        with pytest.raises(PhotoMakerError), caplog.at_level("INFO", logger="photomaker.generation.bookkeeping"):
             _with_engine(runtime, BrokenEngine(error)).generate_avatar("local", *_params(face_photo, tier="basic"))
     first, second = (row.id for row in _rows(runtime))
     records = [
         (r.levelname, r.getMessage(), bool(r.exc_info))
         for r in caplog.records
-        if r.name == "photomaker.generation.service"
+        if r.name == "photomaker.generation.bookkeeping"
     ]
     assert records == [
         ("WARNING", f"generation {first} failed (MODEL_LOADING); refunded 18 credits", False),

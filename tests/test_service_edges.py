@@ -15,12 +15,13 @@ from sqlmodel import select
 
 from photomaker.core.errors import RefusedError
 from photomaker.engines.base import MAX_SEED
-from photomaker.generation import service as service_module
+from photomaker.generation import preparing
 from photomaker.generation.catalogue import load_seed_models
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds
+from photomaker.generation.preparing import TEXT_MODE_OFF
 from photomaker.generation.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, MAX_PROMPT_CHARS
 from photomaker.generation.results import GenerationOutcome
-from photomaker.generation.service import TEXT_MODE_OFF, GenerationService
+from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.runtime import Runtime
 from photomaker.store import AIModel, CreditTransaction, Generation, ledger, users
@@ -373,7 +374,7 @@ def test_the_models_own_limit_caps_the_number_of_images(
 def test_a_drawn_seed_can_be_any_seed(
     service: GenerationService, text_engine: CountingEngine, monkeypatch: pytest.MonkeyPatch, pick
 ) -> None:
-    monkeypatch.setattr(service_module, "random", SimpleNamespace(randint=lambda low, high: pick(low, high)))
+    monkeypatch.setattr(preparing, "random", SimpleNamespace(randint=lambda low, high: pick(low, high)))
     assert _text(service, seed=-1).details.seed == pick(0, MAX_SEED)
 
 

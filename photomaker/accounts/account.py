@@ -27,7 +27,8 @@ from photomaker.store import (
     Database,
     Generation,
     User,
-    generations,
+    forgetting,
+    generation_queries,
     idempotency,
     ledger,
     projects,
@@ -201,8 +202,8 @@ class Accounts:
         """
         with self.database.reading() as session:
             user = users.find_user(session, _name(username))
-            rows = [] if user is None else generations.of_user(session, user_id=row_id(user))
-            avatars = [] if user is None else generations.avatars_of_user(session, user_id=row_id(user))
+            rows = [] if user is None else generation_queries.of_user(session, user_id=row_id(user))
+            avatars = [] if user is None else generation_queries.avatars_of_user(session, user_id=row_id(user))
             lines = [] if user is None else ledger.history(session, user_id=row_id(user))
         files = _avatar_names(avatars, self.storage)
         records = [
@@ -228,7 +229,7 @@ class Accounts:
         """Every avatar image and thumbnail of the user still on disk (for the callers that copied them)."""
         with self.database.reading() as session:
             user = users.find_user(session, _name(username))
-            avatars = [] if user is None else generations.avatars_of_user(session, user_id=row_id(user))
+            avatars = [] if user is None else generation_queries.avatars_of_user(session, user_id=row_id(user))
         paths = (self.storage.path(name) for avatar in avatars for name in (avatar.image_path, avatar.thumbnail_path))
         return [path for path in paths if path.is_file()]
 
@@ -237,7 +238,7 @@ class Accounts:
         the user wrote), and blank their generations.
 
         Kept on purpose: the generation rows, blanked (no prompt, negative prompt, error message, notes or
-        project; params keep only `generations.KEPT_PARAMS`), so the monitoring figures and the
+        project; params keep only `forgetting.KEPT_PARAMS`), so the monitoring figures and the
         hourly rollups stay true; the ledger with its amounts and notes (written by the app and
         operators, never by the user); and the User row with its balance, so deleting cannot be
         used to get the starting credits again. Refused (INVALID_PARAMS, nothing changed) while a
@@ -248,7 +249,7 @@ class Accounts:
             user = users.find_user(session, _name(username))
             if user is None:
                 return DeletionSummary()
-            forgotten = generations.forget_user(session, user_id=row_id(user))
+            forgotten = forgetting.forget_user(session, user_id=row_id(user))
             projects_deleted = projects.delete_projects(session, user_id=row_id(user))
             idempotency.forget_user(session, username=user.username)
         for generation_id in forgotten.generation_ids:

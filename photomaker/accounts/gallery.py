@@ -18,7 +18,7 @@ from photomaker.generation.params import RatingParams, as_row_id, parse
 from photomaker.generation.results import AvatarView, GenerationDetails, GenerationView
 from photomaker.generation.run_params import RunParams
 from photomaker.images.avatar_files import AvatarStorage
-from photomaker.store import Avatar, Database, Generation, generations, row_id, users
+from photomaker.store import Avatar, Database, Generation, generation_queries, generations, row_id, users
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utc
 
@@ -31,7 +31,7 @@ def _not_yours(what: str, value: Any) -> RefusedError:
 
 def _view(session: Session, generation: Generation, project: str | None, *, credits: int) -> GenerationView:
     """A generation as it stands, read in the caller's session; its details only once it has completed."""
-    avatars = generations.avatars_of(session, row_id(generation))
+    avatars = generation_queries.avatars_of(session, row_id(generation))
     model = model_rows.find_model(session, model_key=generation.model_key)
     ran = RunParams.of_saved(generation.params)
     details = None
@@ -102,7 +102,9 @@ class Gallery:
             rows = (
                 []
                 if user is None
-                else generations.recent_avatars(session, user_id=row_id(user), project_id=project_id, limit=limit)
+                else generation_queries.recent_avatars(
+                    session, user_id=row_id(user), project_id=project_id, limit=limit
+                )
             )
         return [
             HistoryItem(
@@ -134,7 +136,7 @@ class Gallery:
             user = users.find_user(session, username)
             found = None
             if user is not None and wanted is not None:
-                found = generations.of_owner(session, wanted, user_id=row_id(user))
+                found = generation_queries.of_owner(session, wanted, user_id=row_id(user))
             if user is None or found is None:
                 raise _not_yours("Generation", generation_id)
             return _view(session, *found, credits=user.credits)
@@ -145,7 +147,7 @@ class Gallery:
             user = users.find_user(session, username)
             if user is None:
                 return []
-            rows = generations.of_project(session, project_id, user_id=row_id(user), limit=limit)
+            rows = generation_queries.of_project(session, project_id, user_id=row_id(user), limit=limit)
             return [_view(session, generation, project, credits=user.credits) for generation, project in rows]
 
     def avatar_file(self, username: str, avatar_id: Any, *, thumbnail: bool = False) -> Path:
@@ -156,7 +158,7 @@ class Gallery:
             user = users.find_user(session, username)
             avatar = None
             if user is not None and wanted is not None:
-                avatar = generations.avatar_of_owner(session, wanted, user_id=row_id(user))
+                avatar = generation_queries.avatar_of_owner(session, wanted, user_id=row_id(user))
         path = None if avatar is None else self.storage.path(avatar.thumbnail_path if thumbnail else avatar.image_path)
         if path is None or not path.is_file():
             raise _not_yours("Avatar", avatar_id)

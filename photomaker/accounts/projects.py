@@ -20,7 +20,7 @@ from photomaker.core.safe_text import quoted
 from photomaker.core.settings import Settings
 from photomaker.generation.params import ProjectParams, as_row_id, parse
 from photomaker.images.avatar_files import AvatarStorage
-from photomaker.store import Database, Project, User, generations, projects, row_id, users
+from photomaker.store import Database, Project, User, forgetting, projects, row_id, users
 from photomaker.store.models import utc
 
 
@@ -124,7 +124,7 @@ class Projects:
         """
         with self.database.session() as session:
             user, project = self._theirs(session, username, project_id)
-            forgotten = generations.forget_user(session, user_id=row_id(user), project_id=row_id(project))
+            forgotten = forgetting.forget_user(session, user_id=row_id(user), project_id=row_id(project))
             if not projects.delete_project(session, row_id(project)):
                 raise _not_yours(project_id)  # a concurrent deletion got there first
         for generation_id in forgotten.generation_ids:

@@ -34,8 +34,10 @@ from photomaker.generation.catalogue import PHOTO_TIERS
 from photomaker.generation.params import PhotoParams
 from photomaker.generation.prompts import STYLES_BY_NAME
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.monitoring import demo_history, metrics
+from photomaker.monitoring import demo_history, metrics, views
+from photomaker.monitoring.targets import TARGETS, display, target_text
 from photomaker.runtime import Runtime, start_runtime
+from photomaker.store import rollup_rebuild
 
 
 def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -116,26 +118,25 @@ def _account(runtime: Runtime, args: argparse.Namespace) -> int:
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """The summary as a terminal shows it: the spec's four figures first, then the rest."""
-    label = metrics.WINDOW_LABELS[summary["window"]]
+    label = views.WINDOW_LABELS[summary["window"]]
     lines = [
         f"Window: {label} (since {summary['since'] or 'the first generation'}), tier: {summary['tier']}"
         + ("" if summary["include_synthetic"] else ", synthetic rows hidden"),
         f"Total generations: {summary['total']:,}",
-        f"Average time: {metrics.display('avg_processing_s', summary['avg_processing_s'])}",
+        f"Average time: {display('avg_processing_s', summary['avg_processing_s'])}",
         f"Successful: {summary['completed']:,}",
         f"Failed: {summary['failed']:,}",
         f"Refused: {summary['rejected']:,}",
-        f"p50 time: {metrics.display('p50_processing_s', summary['p50_processing_s'])}",
+        f"p50 time: {display('p50_processing_s', summary['p50_processing_s'])}",
         f"Credits spent: {summary['credits_spent']:,}",
         f"Ratings: {summary['ratings']:,}",
         "Targets:",
     ]
-    for target in metrics.TARGETS:
+    for target in TARGETS:
         checked = summary["targets"][target.key]
         verdict = checked.get("not_applicable") or {True: "met", False: "missed", None: "no data"}[checked["met"]]
         lines.append(
-            f"  {target.label}: {metrics.display(target.key, checked['value'])} "
-            f"(target {metrics.target_text(target)}: {verdict})"
+            f"  {target.label}: {display(target.key, checked['value'])} (target {target_text(target)}: {verdict})"
         )
     lines += [f"Failed with {code}: {count:,}" for code, count in summary["failures_by_code"].items()]
     lines += [f"Refused with {code}: {count:,}" for code, count in summary["rejections_by_code"].items()]
@@ -143,14 +144,14 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _stats(runtime: Runtime, args: argparse.Namespace) -> int:
-    view = metrics.View(window=args.window, tier=args.tier, include_synthetic=not args.hide_synthetic)
+    view = views.View(window=args.window, tier=args.tier, include_synthetic=not args.hide_synthetic)
     summary = metrics.summary(runtime.database, view)
     print(json.dumps(summary, indent=2) if args.json else "\n".join(summary_lines(summary)))
     return 0
 
 
 def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
-    counted = metrics.rebuild(runtime.database)
+    counted = rollup_rebuild.rebuild_now(runtime.database)
     print(f"rebuilt the hourly rollups from {counted:,} finished generations")
     return 0
 
@@ -191,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     account.set_defaults(run=_account)
 
     stats = commands.add_parser("stats", help="how generation is going: totals, times, targets")
-    stats.add_argument("--window", choices=list(metrics.WINDOWS), default="7d")
-    stats.add_argument("--tier", default=metrics.ALL_TIERS, help="all, or one tier (basic, pro, enterprise, text)")
+    stats.add_argument("--window", choices=list(views.WINDOWS), default="7d")
+    stats.add_argument("--tier", default=views.ALL_TIERS, help="all, or one tier (basic, pro, enterprise, text)")
     stats.add_argument("--hide-synthetic", action="store_true", help="leave out demo-history rows")
     stats.add_argument("--json", action="store_true", help="print the same dict as the /metrics_summary API")
     stats.set_defaults(run=_stats)

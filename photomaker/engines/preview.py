@@ -29,7 +29,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
-from photomaker.engines.preview_styles import FILTERS, SHAPES, FaceSpot, wide_blur
+from photomaker.engines.image_effects import FaceSpot, wide_blur
+from photomaker.engines.preview_styles import FILTERS, SHAPES
 from photomaker.faces.analysis import FacePhoto
 
 WORK_SIDE = 768

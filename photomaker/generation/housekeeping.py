@@ -18,7 +18,7 @@ from pathlib import Path
 from photomaker.core.settings import Settings
 from photomaker.generation.work_leases import Leases, Repeating
 from photomaker.images.avatar_files import AvatarStorage
-from photomaker.store import Database, generations, idempotency
+from photomaker.store import Database, forgetting, generation_queries, idempotency
 from photomaker.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def remove_orphan_files(database: Database, storage: AvatarStorage) -> int:
     if not folders:
         return 0
     with database.reading() as session:
-        live, kept = generations.files_in_use(session)
+        live, kept = generation_queries.files_in_use(session)
     return sum(
         storage.keep_only(folder, kept.get(generation_id, set()))
         for _, generation_id, folder in folders
@@ -71,7 +71,7 @@ def remove_orphan_files(database: Database, storage: AvatarStorage) -> int:
 def expire_old_avatars(database: Database, storage: AvatarStorage, *, days: int, now: datetime | None = None) -> int:
     """Delete avatars (rows and files) older than `days`; returns how many generations lost theirs."""
     with database.session() as session:
-        expired = generations.forget_avatars(session, before=(now or utcnow()) - timedelta(days=days))
+        expired = forgetting.forget_avatars(session, before=(now or utcnow()) - timedelta(days=days))
     for user_id, generation_id in expired:
         storage.delete_generation(user_id=user_id, generation_id=generation_id)
     return len(expired)

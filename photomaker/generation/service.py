@@ -9,57 +9,37 @@
 5. on any failure after the charge: fail the row and refund exactly once.
 
 `run` is `accept` then `finish` in one call (the page, the Gradio API, the CLI); the REST API's jobs
-(`photomaker.generation.jobs`) answer after `accept` and `finish` in the background.
+(`photomaker.generation.jobs`) answer after `accept` and `finish` in the background. The checks of step 1
+are `preparing`'s, the transactions of steps 2, 4 and 5 `bookkeeping`'s; `GenerationService` orders them.
 """
 
 from __future__ import annotations
 
-import logging
-import random
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
-from photomaker.accounts.account import open_account
-from photomaker.core import safe_text as text
-from photomaker.core.errors import BackendError, PhotoMakerError, RefusedError
+from photomaker.core.errors import PhotoMakerError
 from photomaker.core.fair_queue import Turns
 from photomaker.core.settings import Settings
-from photomaker.engines.base import (
-    MAX_SEED,
-    Admitting,
-    Engine,
-    GenerationRequest,
-    GenerationResult,
-    ProgressFn,
-    no_progress,
-)
+from photomaker.engines.base import Admitting, Engine, GenerationRequest, ProgressFn, no_progress
 from photomaker.engines.registry import concurrency_limit
 from photomaker.faces import analysis as faces
 from photomaker.faces import likeness
 from photomaker.faces import matching as face_match
-from photomaker.generation import prompts
-from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, given, parse
-from photomaker.generation.refusals import Asked, Refusals
-from photomaker.generation.results import GenerationDetails, GenerationOutcome
-from photomaker.generation.run_params import RunParams
+from photomaker.generation.bookkeeping import Bookkeeping
+from photomaker.generation.preparing import Prepared, Preparing
+from photomaker.generation.refusals import Refusals
+from photomaker.generation.results import GenerationOutcome
 from photomaker.generation.work_leases import Leases
 from photomaker.images import uploaded_photos as photos
 from photomaker.images.avatar_files import AvatarStorage
 from photomaker.images.decode_budget import DecodeBudget
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.store import AIModel, Database, Generation, generations, ledger, projects, row_id
-from photomaker.store import catalog as model_rows
-
-log = logging.getLogger(__name__)
-
-TEXT_MODE_OFF = (
-    "Text to Image needs a Hugging Face token (HF_TOKEN) or TEXT_TO_IMAGE_ENDPOINT_URL, and this app has neither."
-)
+from photomaker.store import Database, Generation, row_id
 
 WAITING_FOR_TURN = "Waiting for the generations before yours"
 """What a generation's progress says while it waits for its engine's turn (or, as a job, for a worker)."""
@@ -68,21 +48,6 @@ WAITING_FOR_TURN = "Waiting for the generations before yours"
 def waiting_for_turn(ahead: int) -> str:
     """The progress of a generation waiting for its turn, with its place in line."""
     return f"{WAITING_FOR_TURN}: {ahead} ahead of yours"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A request that passed every check but the photos': all `run` needs."""
-
-    username: str
-    model: AIModel
-    engine: Engine
-    request: GenerationRequest
-    run_params: RunParams
-    project: str
-    asked: Asked
-    address: str | None = None
-    """The client's address, where a surface knows it: refusals count against it too."""
 
 
 @dataclass(frozen=True)
@@ -101,35 +66,9 @@ class Accepted:
         return row_id(self.generation)
 
 
-def _asked(
-    values: Mapping[str, Any],
-    *,
-    mode: str,
-    engine: str,
-    model: AIModel | None,
-    params: Mapping[str, Any],
-    photo_count: int = 0,
-) -> Asked:
-    """What a refusal of these raw values records: the prompts cut to their limits, and `params` and
-    `photo_count`, every value made storable (a refusal of text that cannot be stored is recorded too)."""
-    return partial(
-        generations.Draft,
-        model_key=model.model_key if model else "unknown",
-        mode=mode,
-        engine=engine,
-        prompt=text.storable(str(values.get("prompt") or ""))[: prompts.MAX_PROMPT_CHARS],
-        negative_prompt=text.storable(str(values.get("negative_prompt") or ""))[: prompts.MAX_NEGATIVE_CHARS],
-        params={key: text.recordable(value) for key, value in params.items()},
-        photo_count=photo_count,
-    )
-
-
-def _max_images(model: AIModel) -> int:
-    return model.max_outputs or DEFAULT_MAX_OUTPUTS
-
-
-class GenerationService:
-    """Generates avatars for users and keeps the books straight."""
+class GenerationService(Preparing, Bookkeeping):
+    """Generates avatars for users and keeps the books straight: orders the steps of `preparing` and
+    `bookkeeping`."""
 
     def __init__(
         self,
@@ -151,117 +90,6 @@ class GenerationService:
         self._turns: dict[str, Turns] = {}
         self._turns_lock = threading.Lock()
         self.refusals = Refusals(settings=settings, database=database)
-
-    def models(self, *, mode: str = "photo") -> list[AIModel]:
-        """The enabled models of one mode, cheapest first."""
-        with self.database.reading() as session:
-            return model_rows.list_models(session, mode=mode)
-
-    def prepare_avatar(
-        self,
-        username: str,
-        values: Mapping[str, Any],
-        *,
-        photo_count: int,
-        upload_problem: RefusedError | None = None,
-        address: str | None = None,
-    ) -> Prepared:
-        """Every check of a photo request that does not read the photos; a refusal is recorded and raised.
-
-        `upload_problem` is a refusal of the uploads found before (a file this caller did not upload):
-        recorded like the others. `address` is the client's, where the surface knows it.
-        """
-        self.refusals.admit(username, address=address)
-        tier = given(PhotoParams, values, "tier")
-        model = self._photo_model(tier) if isinstance(tier, str) and not text.unstorable(tier) else None
-        recorded = {key: given(PhotoParams, values, key) for key in ("style", "num_images")}
-        asked = _asked(
-            values,
-            mode="photo",
-            engine=self.engine.name,
-            model=model,
-            params={"tier": tier, **recorded},
-            photo_count=photo_count,
-        )
-        with self.refusals.recorded(username, asked, address=address):
-            if upload_problem is not None:
-                raise upload_problem
-            if model is None:
-                raise RefusedError(
-                    "INVALID_PARAMS",
-                    f"Unknown tier {text.quoted(tier)}; choose basic, pro or enterprise.",
-                )
-            params = parse(PhotoParams, values, max_images=_max_images(model))
-            built = prompts.build(
-                params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
-            )
-        run_params = RunParams.for_photo(params, model)
-        return self._prepared(
-            username, model, self.engine, built, run_params, project=params.project, asked=asked, address=address
-        )
-
-    def _photo_model(self, tier: str) -> AIModel | None:
-        with self.database.reading() as session:
-            found = model_rows.find_model(session, tier=tier)
-        return found if found is not None and found.mode == "photo" else None
-
-    def prepare_text(self, username: str, values: Mapping[str, Any], *, address: str | None = None) -> Prepared:
-        """Every check of a Text to Image request; a refusal is recorded and raised, with the model asked for
-        (the default one when none or an unknown one was)."""
-        self.refusals.admit(username, address=address)
-        engine = self.text_engine
-        models = self.models(mode="text")
-        key = values.get("model") or None
-        model = next((model for model in models if key in (None, model.model_key)), None)
-        recorded = {name: given(TextParams, values, name) for name in ("width", "height", "num_images")}
-        if key is not None:
-            recorded["model"] = key
-        default = model or (models[0] if models else None)
-        asked = _asked(values, mode="text", engine=engine.name if engine else "none", model=default, params=recorded)
-        with self.refusals.recorded(username, asked, address=address):
-            if engine is None:
-                raise RefusedError("NOT_OFFERED", TEXT_MODE_OFF)
-            if model is None:
-                choices = ", ".join(model.model_key for model in models) or "none"
-                raise RefusedError(
-                    "INVALID_PARAMS",
-                    f"Unknown text model {text.quoted(key)}; choose one of: {choices}.",
-                )
-            params = parse(TextParams, values, max_images=_max_images(model))
-            built = prompts.build(
-                params.prompt, style=prompts.NO_STYLE, negative_prompt=params.negative_prompt, with_trigger=False
-            )
-        run_params = RunParams.for_text(params, model)
-        return self._prepared(
-            username, model, engine, built, run_params, project=params.project, asked=asked, address=address
-        )
-
-    @staticmethod
-    def _prepared(
-        username: str,
-        model: AIModel,
-        engine: Engine,
-        built: prompts.BuiltPrompt,
-        run_params: RunParams,
-        *,
-        project: str,
-        asked: Asked,
-        address: str | None,
-    ) -> Prepared:
-        request = GenerationRequest.from_prompts(
-            built,
-            mode=model.mode,
-            model_key=model.model_key,
-            style=prompts.get_style(run_params.style or prompts.NO_STYLE),
-            style_strength=run_params.style_strength or 0,
-            width=run_params.width,
-            height=run_params.height,
-            num_images=run_params.num_images,
-            steps=run_params.steps,
-            guidance_scale=run_params.guidance_scale,
-            seed=random.randint(0, MAX_SEED) if run_params.seed_requested == -1 else run_params.seed_requested,
-        )
-        return Prepared(username, model, engine, request, run_params, project, asked, address)
 
     def generate_avatar(
         self,
@@ -364,81 +192,3 @@ class GenerationService:
             turns = self._turns.setdefault(engine.name, Turns(concurrency_limit(engine, self.settings)))
         with turns.turn(lambda ahead: progress(0.22, waiting_for_turn(ahead))):
             yield
-
-    def _start(self, prepared: Prepared, request: GenerationRequest, progress: ProgressFn) -> Generation:
-        """One transaction: the user's account (opened on a first charge), the project, rate limit, row and charge."""
-        cost = prepared.model.price(request.num_images)
-        progress(0.2, f"Reserving {cost} credits")
-        draft = partial(
-            generations.Draft,
-            model_key=prepared.model.model_key,
-            mode=request.mode,
-            engine=prepared.engine.name,
-            prompt=request.styled_prompt,
-            negative_prompt=request.styled_negative_prompt,
-            params=prepared.run_params.saved({}),
-            photo_count=len(request.photos),
-            preview=prepared.engine.preview,
-        )
-        with (
-            self.refusals.recorded(prepared.username, draft, address=prepared.address),
-            self.database.session() as session,
-        ):
-            user = open_account(session, prepared.username, self.settings)
-            folder = projects.get_or_create_project(session, user_id=row_id(user), name=prepared.project)
-            return generations.start(
-                session,
-                draft(user_id=row_id(user), project_id=row_id(folder)),
-                cost=cost,
-                rate_limit_per_min=self.settings.user_rate_limit_per_min,
-                owner=str(self.leases.owner),
-                lease_until=self.leases.until(),
-            )
-
-    def _save(
-        self,
-        prepared: Prepared,
-        generation: Generation,
-        result: GenerationResult,
-        measured: list[float | None] | None,
-        *,
-        started: float,
-        notes: list[str],
-    ) -> GenerationOutcome:
-        """Store the images, complete the row and read the new balance, in one transaction."""
-        saved = self.storage.save(result.images, user_id=generation.user_id, generation_id=row_id(generation))
-        with self.database.session() as session:
-            completed = generations.complete(
-                session,
-                row_id(generation),
-                avatars=saved,
-                seed=result.seed,
-                engine=result.engine,
-                attempts=result.attempts,
-                processing_ms=round((time.monotonic() - started) * 1000),
-                params=prepared.run_params.saved(result.effective_params),
-                likeness=measured,
-                notes=notes,
-            )
-            avatars = generations.avatars_of(session, row_id(completed))
-            remaining = ledger.balance(session, completed.user_id)
-        return GenerationOutcome(
-            images=[self.storage.path(avatar.image_path) for avatar in avatars],
-            details=GenerationDetails.of(completed, prepared.model, prepared.run_params, remaining=remaining),
-        )
-
-    def _fail(self, generation: Generation, exc: Exception, *, started: float) -> None:
-        error = exc if isinstance(exc, PhotoMakerError) else PhotoMakerError("INTERNAL")
-        if not isinstance(exc, PhotoMakerError):
-            log.exception("generation %s failed unexpectedly", row_id(generation))
-        self.storage.delete_generation(user_id=generation.user_id, generation_id=row_id(generation))
-        with self.database.session() as session:
-            refunded = generations.fail(
-                session,
-                row_id(generation),
-                code=error.code,
-                message=error.message,
-                attempts=exc.attempts if isinstance(exc, BackendError) else None,
-                processing_ms=round((time.monotonic() - started) * 1000),
-            )
-        log.warning("generation %s failed (%s); refunded %s credits", row_id(generation), error.code, refunded)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from photomaker.faces.likeness import Likeness
-from photomaker.monitoring.metrics import View, catalogue, scope_for, tier_of
+from photomaker.monitoring.views import View, catalogue, scope_for, tier_of
 from photomaker.store import Database, reports
 from photomaker.store.models import utcnow
 

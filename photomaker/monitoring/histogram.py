@@ -5,7 +5,7 @@ A histogram is a tuple of upper bounds: bucket `i` counts values `v` with `bound
 last bound, with no upper bound; a closed one refuses values above its last bound. Percentiles read
 from one are exact to within one bucket, and never outside the smallest and largest values seen when
 those are known. Each bucket is a column of the rollup table: rollups counted with other bounds are
-rebuilt on start (`rollups.LAYOUT`).
+rebuilt on start (`rollup_schema.LAYOUT`).
 """
 
 from __future__ import annotations

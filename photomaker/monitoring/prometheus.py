@@ -19,8 +19,9 @@ from prometheus_client.utils import floatToGoString
 from photomaker.faces.likeness import ALIKE_SCORE
 from photomaker.monitoring import histogram
 from photomaker.monitoring.histogram import Histogram
-from photomaker.store import Database, rollups, turned_away
-from photomaker.store.rollups import LIKENESS_COLUMNS, RATING_COLUMNS, STARS, Scope
+from photomaker.store import Database, rollup_queries, turned_away
+from photomaker.store.rollup_queries import Scope
+from photomaker.store.rollup_schema import LIKENESS_COLUMNS, RATING_COLUMNS, STARS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LABELS = ("model_key", "mode", "status", "engine", "error_code")
@@ -66,6 +67,45 @@ class _Histograms:
         return family
 
 
+class _CompletedFigures:
+    """Credits, star ratings and likeness verdicts of completed generations, per model key, mode and engine."""
+
+    def __init__(self) -> None:
+        self.credits = CounterMetricFamily(
+            "photomaker_credits_spent",
+            "Credits charged for completed generations.",
+            labels=MODEL_LABELS,
+        )
+        self.ratings = GaugeMetricFamily(
+            "photomaker_rated_generations",
+            "Generations whose current rating has this many stars (a gauge: changing a rating moves it).",
+            labels=(*MODEL_LABELS, "stars"),
+        )
+        self.alike = CounterMetricFamily(
+            "photomaker_avatars_likeness_ok",
+            "Scored avatars that look like the person in the photos (the face model's same-person threshold).",
+            labels=MODEL_LABELS,
+        )
+        self.faceless = CounterMetricFamily(
+            "photomaker_avatars_without_face",
+            "Photo to Avatar avatars in which no face could be found, so not scored for likeness.",
+            labels=MODEL_LABELS,
+        )
+
+    def add(self, row: dict[str, Any]) -> None:
+        if row["status"] != "completed":
+            return
+        model = [row[label] for label in MODEL_LABELS]
+        self.credits.add_metric(model, row["credits"])
+        for stars in STARS:
+            if row[f"rating_{stars}"]:
+                self.ratings.add_metric([*model, str(stars)], row[f"rating_{stars}"])
+        if row["likeness_scored"]:
+            self.alike.add_metric(model, row["likeness_ok"])
+        if row["likeness_no_face"]:
+            self.faceless.add_metric(model, row["likeness_no_face"])
+
+
 class RollupCollector(Collector):
     """Generation counters, latency and likeness histograms, credits and ratings, all time, from the rollups."""
 
@@ -74,52 +114,24 @@ class RollupCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with self.database.session() as session:
-            rows = rollups.aggregate(session, Scope(), by=LABELS, sums=SUMS)
+            rows = rollup_queries.aggregate(session, Scope(), by=LABELS, sums=SUMS)
             turned = turned_away.total(session, since_hour=None)
         generations = CounterMetricFamily(
             "photomaker_generations",
             "Finished generations by model key, mode, final status, engine and error code.",
             labels=LABELS,
         )
-        credits = CounterMetricFamily(
-            "photomaker_credits_spent",
-            "Credits charged for completed generations.",
-            labels=MODEL_LABELS,
-        )
-        ratings = GaugeMetricFamily(
-            "photomaker_rated_generations",
-            "Generations whose current rating has this many stars (a gauge: changing a rating moves it).",
-            labels=(*MODEL_LABELS, "stars"),
-        )
-        alike = CounterMetricFamily(
-            "photomaker_avatars_likeness_ok",
-            "Scored avatars that look like the person in the photos (the face model's same-person threshold).",
-            labels=MODEL_LABELS,
-        )
-        faceless = CounterMetricFamily(
-            "photomaker_avatars_without_face",
-            "Photo to Avatar avatars in which no face could be found, so not scored for likeness.",
-            labels=MODEL_LABELS,
-        )
+        completed = _CompletedFigures()
         latency = _Histograms(histogram.LATENCY, LATENCY_LABELS, sum_column="latency_sum_ms", per_unit=1000)
         likeness = _Histograms(histogram.LIKENESS, MODEL_LABELS, sum_column="likeness_sum_milli", per_unit=1000)
         for row in rows:
             generations.add_metric([row[label] for label in LABELS], row["generations"])
-            model = [row[label] for label in MODEL_LABELS]
-            if row["status"] == "completed":
-                credits.add_metric(model, row["credits"])
-                for stars in STARS:
-                    if row[f"rating_{stars}"]:
-                        ratings.add_metric([*model, str(stars)], row[f"rating_{stars}"])
-                if row["likeness_scored"]:
-                    alike.add_metric(model, row["likeness_ok"])
-                if row["likeness_no_face"]:
-                    faceless.add_metric(model, row["likeness_no_face"])
+            completed.add(row)
             latency.add(row)
             likeness.add(row)
         yield generations
-        yield credits
-        yield ratings
+        yield completed.credits
+        yield completed.ratings
         yield latency.family(
             "photomaker_generation_duration_seconds", "Processing time of finished generations (refusals have none)."
         )
@@ -127,8 +139,8 @@ class RollupCollector(Collector):
             "photomaker_avatar_likeness",
             f"Likeness of each scored avatar to the person in its photos, 0 to 1 (the same person from {ALIKE_SCORE}).",
         )
-        yield alike
-        yield faceless
+        yield completed.alike
+        yield completed.faceless
         yield CounterMetricFamily(
             "photomaker_requests_turned_away",
             "Requests turned away unread for too many refusals that minute (per user or address; no row each).",

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
+from photomaker.store import models, rollup_schema  # noqa: F401  (registers the tables)
 from photomaker.store.migrate import Upgrade, to_head
 
 

@@ -13,22 +13,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, not_, update
-from sqlalchemy import select as select_columns
+from sqlalchemy import not_, update
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
 
 from photomaker.core.errors import ErrorCode, PhotoMakerError, RefusedError
 from photomaker.core.safe_text import storable
 from photomaker.faces.likeness import verdict
 from photomaker.images.avatar_files import SavedAvatar
-from photomaker.store import ledger, rollups
-from photomaker.store.models import Avatar, Generation, Project, User, utc, utcnow
+from photomaker.store import ledger, rollup_schema, rollups
+from photomaker.store.models import Avatar, Generation, User, utc, utcnow
 
 RATE_WINDOW = timedelta(minutes=1)
-KEPT_PARAMS: tuple[str, ...] = ("tier", "width", "height", "num_images", "steps", "guidance_scale")
-"""What a user's deletion leaves of a generation's params: the tier and plain numbers, nothing they wrote
-or picked to describe themselves (prompt, style, subject, the requested seed, engine details)."""
 
 
 def _check_rate(session: Session, *, user_id: int, limit_per_min: int) -> None:
@@ -260,7 +255,7 @@ def rate(session: Session, generation_id: int, *, user_id: int | None, stars: in
     Only the owner may rate, and only a generation that made avatars; rating again changes
     the rating (the rollups move it from the old star count to the new one).
     """
-    if stars not in rollups.STARS:
+    if stars not in rollup_schema.STARS:
         raise RefusedError("INVALID_PARAMS", f"A rating is 1 to 5 stars; you gave {stars}.")
     generation = session.exec(select(Generation).where(Generation.id == generation_id).with_for_update()).first()
     if generation is None or generation.user_id != user_id:
@@ -275,192 +270,3 @@ def rate(session: Session, generation_id: int, *, user_id: int | None, stars: in
     session.flush()
     rollups.change_rating(session, generation, previous=previous)
     return previous
-
-
-def get(session: Session, generation_id: int) -> Generation | None:
-    return session.get(Generation, generation_id)
-
-
-def avatars_of(session: Session, generation_id: int) -> list[Avatar]:
-    return list(
-        session.exec(select(Avatar).where(Avatar.generation_id == generation_id).order_by(col(Avatar.id))).all()
-    )
-
-
-def files_in_use(session: Session) -> tuple[set[int], dict[int, set[str]]]:
-    """What the generation folders must keep: the ids of `processing` rows (still writing theirs), and the
-    avatar files of each generation that has avatar rows."""
-    live = {
-        generation_id
-        for generation_id in session.exec(select(Generation.id).where(Generation.status == "processing"))
-        if generation_id is not None
-    }
-    kept: dict[int, set[str]] = {}
-    for generation_id, image, thumbnail in session.exec(
-        select(Avatar.generation_id, Avatar.image_path, Avatar.thumbnail_path)
-    ):
-        kept.setdefault(generation_id, set()).update((image, thumbnail))
-    return live, kept
-
-
-def recent_avatars(
-    session: Session, *, user_id: int, project_id: int | None = None, limit: int = 24
-) -> list[tuple[Avatar, Generation, int]]:
-    """The user's latest avatars (of one project when given) with their generations and their number in it (from 1),
-    newest first."""
-    # Numbered among all of the user's avatars, then the page taken: the join keeps only those avatars.
-    numbered = (
-        select_columns(
-            col(Avatar.id).label("avatar_id"),
-            func.row_number().over(partition_by=col(Avatar.generation_id), order_by=col(Avatar.id)).label("number"),
-        )
-        .join(Generation, col(Avatar.generation_id) == col(Generation.id))
-        .where(col(Generation.user_id) == user_id, col(Generation.status) == "completed")
-        .subquery()
-    )
-    query = (
-        select(Avatar, Generation, numbered.c.number)
-        .join(Generation, col(Avatar.generation_id) == col(Generation.id))
-        .join(numbered, numbered.c.avatar_id == col(Avatar.id))
-    )
-    if project_id is not None:
-        query = query.where(col(Generation.project_id) == project_id)
-    rows = session.exec(query.order_by(col(Avatar.id).desc()).limit(limit)).all()
-    return [(avatar, generation, number) for avatar, generation, number in rows]
-
-
-def forget_avatars(session: Session, *, before: datetime) -> list[tuple[int, int]]:
-    """Delete the avatar rows of generations completed before `before` (retention).
-
-    The generation rows stay, so the metrics keep their history; returns (user id, generation id)
-    of every generation whose avatars went, so their files can be deleted too.
-    """
-    rows = session.exec(
-        select(Generation.user_id, Generation.id)
-        .join(Avatar, col(Avatar.generation_id) == col(Generation.id))
-        .where(col(Generation.completed_at) < before)
-        .distinct()
-    ).all()
-    expired = [(user_id, generation_id) for user_id, generation_id in rows if generation_id is not None]
-    ids = [generation_id for _, generation_id in expired]
-    if ids:
-        session.execute(delete(Avatar).where(col(Avatar.generation_id).in_(ids)))
-    return expired
-
-
-def _with_project_name() -> Select[Generation, str]:
-    """Generations with the name of the project each is filed in (None without one)."""
-    return select(Generation, Project.name).outerjoin(Project, col(Generation.project_id) == col(Project.id))
-
-
-def of_user(session: Session, *, user_id: int) -> list[tuple[Generation, str | None]]:
-    """Every generation of the user, oldest first, with its project's name (None without one)."""
-    rows = session.exec(_with_project_name().where(Generation.user_id == user_id).order_by(col(Generation.id))).all()
-    return [(generation, name) for generation, name in rows]
-
-
-def avatars_of_user(session: Session, *, user_id: int) -> list[Avatar]:
-    """Every avatar row of the user, by generation and then in the order they were made."""
-    return list(
-        session.exec(
-            select(Avatar)
-            .join(Generation, col(Avatar.generation_id) == col(Generation.id))
-            .where(Generation.user_id == user_id)
-            .order_by(col(Avatar.generation_id), col(Avatar.id))
-        ).all()
-    )
-
-
-@dataclass(frozen=True)
-class Forgotten:
-    """What `forget_user` did (for the user, or one of their projects): the generations whose folders go next, and
-    the counts."""
-
-    generation_ids: list[int]
-    avatars_deleted: int
-    generations_anonymised: int
-
-
-def _anonymous(row: Any) -> dict[str, Any] | None:
-    """The values that blank a generation of what its user wrote; None when it is blank already."""
-    values = {
-        "prompt": "",
-        "negative_prompt": "",
-        "error_message": None,
-        "notes": None,
-        "project_id": None,
-        "params": {key: value for key, value in row.params.items() if key in KEPT_PARAMS},
-    }
-    if all(getattr(row, name) == value for name, value in values.items()):
-        return None
-    return {"id": row.id, **values}
-
-
-def forget_user(session: Session, *, user_id: int, project_id: int | None = None) -> Forgotten:
-    """Delete the user's avatar rows and blank their generations (only those filed in `project_id` when given),
-    keeping what the metrics count; blanking detaches them from their project.
-
-    Status, model, engine, times, credits, error code, seed and rating stay, so the rows still
-    agree with the hourly rollups (which are not touched). Refused while one of those generations
-    is `processing`: it would complete into a blanked row with fresh avatars. Touching the
-    user's row first queues this behind a concurrent `start` of the same user.
-    """
-    session.execute(update(User).where(col(User.id) == user_id).values(updated_at=utcnow()))
-    theirs = [col(Generation.user_id) == user_id]
-    if project_id is not None:
-        theirs.append(col(Generation.project_id) == project_id)
-    busy = session.exec(select(Generation.id).where(*theirs, Generation.status == "processing")).first()
-    if busy is not None:
-        then = "delete your data" if project_id is None else "delete the project"
-        raise RefusedError(
-            "INVALID_PARAMS",
-            f"Generation #{busy} is still being made; wait for your generation to finish, then {then}.",
-        )
-    rows = session.execute(
-        # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
-        select_columns(
-            col(Generation.id),
-            col(Generation.prompt),
-            col(Generation.negative_prompt),
-            col(Generation.error_message),
-            col(Generation.notes),
-            col(Generation.project_id),
-            col(Generation.params),
-        ).where(*theirs)
-    ).all()
-    ids = select(Generation.id).where(*theirs)
-    avatars = session.exec(delete(Avatar).where(col(Avatar.generation_id).in_(ids))).rowcount
-    changes = [change for row in rows if (change := _anonymous(row)) is not None]
-    if changes:
-        session.execute(update(Generation), changes)
-    return Forgotten(
-        generation_ids=sorted(row.id for row in rows), avatars_deleted=avatars, generations_anonymised=len(changes)
-    )
-
-
-def of_owner(session: Session, generation_id: int, *, user_id: int) -> tuple[Generation, str | None] | None:
-    """The user's generation with its project's name; None when there is none of theirs with that id."""
-    row = session.exec(
-        _with_project_name().where(Generation.id == generation_id, Generation.user_id == user_id)
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
-def of_project(session: Session, project_id: int, *, user_id: int, limit: int) -> list[tuple[Generation, str | None]]:
-    """The user's latest generations filed in the project, newest first, with the project's name."""
-    rows = session.exec(
-        _with_project_name()
-        .where(Generation.project_id == project_id, Generation.user_id == user_id)
-        .order_by(col(Generation.id).desc())
-        .limit(limit)
-    ).all()
-    return [(generation, name) for generation, name in rows]
-
-
-def avatar_of_owner(session: Session, avatar_id: int, *, user_id: int) -> Avatar | None:
-    """The avatar if it belongs to one of the user's generations; None otherwise."""
-    return session.exec(
-        select(Avatar)
-        .join(Generation, col(Avatar.generation_id) == col(Generation.id))
-        .where(Avatar.id == avatar_id, Generation.user_id == user_id)
-    ).first()

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlmodel import Session, col
 
-from photomaker.store import rollups
+from photomaker.store import rollup_queries, rollup_schema
 from photomaker.store.models import Generation, generation_table
-from photomaker.store.rollups import Scope, hour_start
+from photomaker.store.rollup_queries import Scope
+from photomaker.store.rollup_schema import hour_start
 
 COLUMNS: tuple[str, ...] = (
     "id",
@@ -53,9 +54,9 @@ def recent(session: Session, scope: Scope, *, limit: int = 25, now: datetime) ->
     along the `created_at` index starts there (or at the last hour, for work in progress)
     and its cost does not grow with the history, even when the scope's rows are rare.
     """
-    start = rollups.latest_hours(session, scope, generations=limit)
+    start = rollup_queries.latest_hours(session, scope, generations=limit)
     if start is None:
-        start = rollups.epoch_hour(now) - 1
+        start = rollup_schema.epoch_hour(now) - 1
     bounded = replace(scope, since_hour=start if scope.since_hour is None else max(start, scope.since_hour))
     statement = _rows(bounded).order_by(col(Generation.created_at).desc(), col(Generation.id).desc()).limit(limit)
     return [dict(row) for row in session.execute(statement).mappings()]

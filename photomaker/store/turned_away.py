@@ -8,7 +8,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from photomaker.store.models import TurnedAway, utcnow
-from photomaker.store.rollups import dialect, epoch_hour
+from photomaker.store.rollup_schema import epoch_hour
+from photomaker.store.rollups import dialect
 
 
 def count(session: Session, *, now: datetime | None = None) -> None:

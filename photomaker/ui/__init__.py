@@ -19,6 +19,7 @@ from photomaker.runtime import Runtime
 from photomaker.ui import uploads
 from photomaker.ui.api import register_api
 from photomaker.ui.cache import expire_downloads
+from photomaker.ui.generate_handlers import GenerateHandlers
 from photomaker.ui.generate_tab import build_generate_tab
 from photomaker.ui.identity import viewer
 from photomaker.ui.monitoring_tab import build_monitoring_tab
@@ -67,6 +68,26 @@ def engine_note(runtime: Runtime) -> str:
     return "\n\n".join(lines)
 
 
+class PageOpening:
+    """What opening the page shows: who is signed in, the Monitoring tab to operators alone, and the Generate tab
+    as `generate` opens it for them."""
+
+    def __init__(self, runtime: Runtime, *, who: gr.Markdown, monitoring: gr.Tab, generate: GenerateHandlers) -> None:
+        self.runtime, self.who, self.monitoring, self.generate = runtime, who, monitoring, generate
+
+    def on_load(self, data: dict[Any, Any], profile: gr.OAuthProfile | None = None) -> dict[Any, Any]:
+        """The page for the user opening it (None: a visitor not signed in)."""
+        username = viewer(self.runtime, profile)
+        signed_in = f"Signed in as **{username}**" if username else "Not signed in: sign in to make avatars."
+        operates = username is not None and self.runtime.identity.is_operator(username)
+        return {self.who: signed_in, self.monitoring: gr.Tab(visible=operates), **self.generate.on_load(data, username)}
+
+    @property
+    def outputs(self) -> list[Any]:
+        """What opening the page updates (see `on_load`)."""
+        return [self.who, self.monitoring, *self.generate.load_outputs]
+
+
 def build_app(runtime: Runtime) -> gr.Blocks:
     """The whole app: header, Generate and Monitoring tabs, and the API endpoints."""
     # Gradio's cache (uploads never used for a generation, copies of results) is emptied hourly.
@@ -89,23 +110,11 @@ def build_app(runtime: Runtime) -> gr.Blocks:
             with gr.Tab("Monitoring", id="monitoring", visible=not runtime.identity.sign_in_required) as monitoring:
                 build_monitoring_tab(runtime, tab=monitoring, tabs=tabs)
         register_api(runtime)
-
-        def on_load(data: dict[Any, Any], profile: gr.OAuthProfile | None = None) -> dict[Any, Any]:
-            username = viewer(runtime, profile)
-            signed_in = f"Signed in as **{username}**" if username else "Not signed in: sign in to make avatars."
-            operates = username is not None and runtime.identity.is_operator(username)
-            return {who: signed_in, monitoring: gr.Tab(visible=operates), **generate.on_load(data, username)}
-
         generate.form.note_timer.tick(
             generate.on_note, None, generate.note_outputs, api_name="ui_engine_note", api_visibility="private"
         )
-        demo.load(
-            on_load,
-            generate.choice,
-            [who, monitoring, *generate.load_outputs],
-            api_name="ui_load",
-            api_visibility="private",
-        )
+        opening = PageOpening(runtime, who=who, monitoring=monitoring, generate=generate)
+        demo.load(opening.on_load, generate.choice, opening.outputs, api_name="ui_load", api_visibility="private")
     return demo
 
 

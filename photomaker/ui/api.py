@@ -17,7 +17,7 @@ from photomaker.core.errors import RefusedError
 from photomaker.generation.params import PhotoParams, TextParams
 from photomaker.generation.prompts import DEFAULT_STYLE, Subject
 from photomaker.generation.results import GenerationOutcome
-from photomaker.monitoring import metrics
+from photomaker.monitoring import metrics, views
 from photomaker.runtime import Runtime
 from photomaker.store.projects import DEFAULT_PROJECT
 from photomaker.ui import actions, concurrency
@@ -38,17 +38,15 @@ def fields_of(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, An
     return {name: arguments[name] for name in model.model_fields}
 
 
-def register_api(runtime: Runtime) -> None:
-    """Add the API endpoints to the current Blocks."""
-    _register_generation(runtime)
-    _register_account(runtime)
-    _register_operations(runtime)
+class PublicApi:
+    """The endpoints, bound to the app's runtime: each method is one endpoint, named as its api_name (Gradio reads
+    its signature and docstring, so they are the contract)."""
 
-
-def _register_generation(runtime: Runtime) -> None:
-    """The two ways to generate: from photos, and from a prompt alone."""
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
 
     def generate_avatar(
+        self,
         photos: list[FileData],
         prompt: str,
         tier: str = "pro",
@@ -69,16 +67,17 @@ def _register_generation(runtime: Runtime) -> None:
         values = fields_of(PhotoParams, locals())
         with shown_to_user():
             outcome = actions.generate_from_uploads(
-                runtime,
-                lambda: caller(runtime, profile, token),
+                self.runtime,
+                lambda: caller(self.runtime, profile, token),
                 photos,
                 values,
                 uploader=uploader(request),
-                address=address(runtime, request),
+                address=address(self.runtime, request),
             )
         return as_files(outcome)
 
     def generate_from_text(
+        self,
         prompt: str,
         model: str | None = None,
         width: int = 1024,
@@ -94,80 +93,59 @@ def _register_generation(runtime: Runtime) -> None:
         """Make 1-4 images from a text prompt alone (no photos); returns the images and the generation's details."""
         values = fields_of(TextParams, locals())
         with shown_to_user():
-            username = caller(runtime, profile, token)
-            outcome = actions.generate_from_text(runtime, username, values, address=address(runtime, request))
+            username = caller(self.runtime, profile, token)
+            outcome = actions.generate_from_text(self.runtime, username, values, address=address(self.runtime, request))
         return as_files(outcome)
 
-    gr.api(
-        generate_avatar,
-        api_name="generate_avatar",
-        **concurrency.generations(runtime.service.engine, runtime.settings),
-    )
-    gr.api(
-        generate_from_text,
-        api_name="generate_from_text",
-        **concurrency.generations(runtime.service.text_engine, runtime.settings),
-    )
-
-
-def _register_account(runtime: Runtime) -> None:
-    """The caller's own account: balance, credit history, ratings, their data."""
-
-    def account(profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> dict[str, Any]:
+    def account(self, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> dict[str, Any]:
         """The caller's account: username, credit balance, and whether they operate this app."""
         with shown_to_user():
-            found = runtime.accounts.account(caller(runtime, profile, token))
+            found = self.runtime.accounts.account(caller(self.runtime, profile, token))
         return {
             "username": found.username,
             "credits": found.credits,
-            "is_admin": runtime.identity.is_operator(found.username),
+            "is_admin": self.runtime.identity.is_operator(found.username),
         }
 
     def credit_history(
-        profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
+        self, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
     ) -> list[dict[str, Any]]:
         """Your credit history, newest first: grants, charges and refunds, each with the generation it belongs to."""
         with shown_to_user():
-            entries = runtime.accounts.credit_history(caller(runtime, profile, token))
+            entries = self.runtime.accounts.credit_history(caller(self.runtime, profile, token))
         return [entry.as_dict() for entry in entries]
 
     def rate_generation(
-        generation_id: int, stars: int, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
+        self, generation_id: int, stars: int, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
     ) -> dict[str, Any]:
         """Rate one of your own completed generations 1-5 stars; rate again to change it.
 
         Returns generation_id, stars and previous_stars (None on a first rating).
         """
         with shown_to_user():
-            rating = runtime.gallery.rate(caller(runtime, profile, token), generation_id, stars)
+            rating = self.runtime.gallery.rate(caller(self.runtime, profile, token), generation_id, stars)
         return {"generation_id": rating.generation_id, "stars": rating.stars, "previous_stars": rating.previous}
 
-    def export_my_data(profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> FileData:
+    def export_my_data(self, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None) -> FileData:
         """A ZIP of your avatars, your generations (generations.json) and your credit history (credit_history.json)."""
         with shown_to_user():
-            path = actions.export_file(runtime, caller(runtime, profile, token))
+            path = actions.export_file(self.runtime, caller(self.runtime, profile, token))
         return FileData(path=path, orig_name=actions.DATA_EXPORT_NAME, mime_type="application/zip")
 
     def delete_my_data(
-        confirm: bool = False, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
+        self, confirm: bool = False, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
     ) -> dict[str, Any]:
         """Delete your avatars, prompts and projects for good (pass confirm=True). Your credits stay; the
         monitoring keeps its counts, which hold no names."""
         with shown_to_user():
-            username = caller(runtime, profile, token)
+            username = caller(self.runtime, profile, token)
             if confirm is not True:
                 raise RefusedError("INVALID_PARAMS", "Nothing was deleted: pass confirm=True to delete your data.")
-            summary = actions.delete_data(runtime, username)
+            summary = actions.delete_data(self.runtime, username)
         return {"username": username, **summary.as_dict()}
 
-    for endpoint in (account, credit_history, rate_generation, export_my_data, delete_my_data):
-        gr.api(endpoint, api_name=endpoint.__name__)
-
-
-def _register_operations(runtime: Runtime) -> None:
-    """Operators only: credits for anyone, and how generation is going."""
-
     def grant_credits(
+        self,
         username: str,
         amount: int,
         reason: str,
@@ -176,11 +154,12 @@ def _register_operations(runtime: Runtime) -> None:
     ) -> dict[str, Any]:
         """Operators only: give a user credits (a negative amount takes them back, never below zero), with a reason."""
         with shown_to_user():
-            admin = operator(runtime, profile, token)
-            balance = runtime.accounts.grant(username, amount, reason=reason, by=admin)
+            admin = operator(self.runtime, profile, token)
+            balance = self.runtime.accounts.grant(username, amount, reason=reason, by=admin)
         return {"username": username.strip(), "change": amount, "credits": balance}
 
     def metrics_summary(
+        self,
         window: str = "7d",
         tier: str = "all",
         include_synthetic: bool = True,
@@ -196,9 +175,32 @@ def _register_operations(runtime: Runtime) -> None:
         Times are of completed generations; p50/p95 come from a histogram, exact to within one bucket.
         """
         with shown_to_user():
-            operator(runtime, profile, token)
-            view = metrics.View(window=window, tier=tier, include_synthetic=include_synthetic)
-            return metrics.summary(runtime.database, view)
+            operator(self.runtime, profile, token)
+            view = views.View(window=window, tier=tier, include_synthetic=include_synthetic)
+            return metrics.summary(self.runtime.database, view)
 
-    for endpoint in (grant_credits, metrics_summary):
+
+def register_api(runtime: Runtime) -> None:
+    """Add the API endpoints to the current Blocks: the two ways to generate (from photos, from a prompt alone)
+    each in its engine's line, then the caller's own account and the operators' endpoints."""
+    api = PublicApi(runtime)
+    gr.api(
+        api.generate_avatar,
+        api_name="generate_avatar",
+        **concurrency.generations(runtime.service.engine, runtime.settings),
+    )
+    gr.api(
+        api.generate_from_text,
+        api_name="generate_from_text",
+        **concurrency.generations(runtime.service.text_engine, runtime.settings),
+    )
+    for endpoint in (
+        api.account,
+        api.credit_history,
+        api.rate_generation,
+        api.export_my_data,
+        api.delete_my_data,
+        api.grant_credits,
+        api.metrics_summary,
+    ):
         gr.api(endpoint, api_name=endpoint.__name__)

@@ -10,8 +10,8 @@ import gradio as gr
 from pydantic import BaseModel
 
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label
+from photomaker.generation.preparing import TEXT_MODE_OFF
 from photomaker.generation.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
-from photomaker.generation.service import TEXT_MODE_OFF
 from photomaker.runtime import Runtime
 from photomaker.store import AIModel
 from photomaker.ui.generate_results import build_results

@@ -13,7 +13,7 @@ import gradio as gr
 from photomaker.generation.params import PhotoParams, TextParams
 from photomaker.runtime import Runtime
 from photomaker.ui import concurrency
-from photomaker.ui.generate_form import build_generate_form
+from photomaker.ui.generate_form import GenerateForm, build_generate_form
 from photomaker.ui.generate_handlers import GenerateHandlers
 
 
@@ -21,6 +21,14 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
     """Lay out the tab inside the current Blocks and wire its events; returns its handlers (for the app's load)."""
     form = build_generate_form(runtime, engine_note=engine_note)
     handlers = GenerateHandlers(runtime, form, engine_note=engine_note)
+    _wire_choices(form, handlers)
+    _wire_projects(form, handlers)
+    _wire_generate(runtime, form, handlers)
+    return handlers
+
+
+def _wire_choices(form: GenerateForm, handlers: GenerateHandlers) -> None:
+    """A new mode, tier, number of images or text model: the controls, price and prompt tokens that follow."""
     form.mode.change(
         handlers.on_mode,
         handlers.choice,
@@ -47,6 +55,10 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
         trigger_mode="always_last",  # typing fast: only the latest text is counted
         show_progress="hidden",
     )
+
+
+def _wire_projects(form: GenerateForm, handlers: GenerateHandlers) -> None:
+    """The project picker: another project picked, a new one made, the selected one renamed."""
     # A pick by the user, not the updates the handlers make (they show the history themselves).
     form.project.input(
         handlers.projects.on_project,
@@ -66,6 +78,10 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
             api_name=name,
             api_visibility="private",
         )
+
+
+def _wire_generate(runtime: Runtime, form: GenerateForm, handlers: GenerateHandlers) -> None:
+    """The two Generate buttons, each in its engine's line."""
     named = form.named()
     # Progress shows on the results, and the page scrolls to them when done: on a phone they are far below.
     on_results: dict[str, Any] = {"show_progress_on": [form.results], "scroll_to_output": True}
@@ -87,4 +103,3 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
         **concurrency.generations(runtime.service.text_engine, runtime.settings),
         api_visibility="private",
     )
-    return handlers

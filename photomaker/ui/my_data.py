@@ -39,9 +39,40 @@ def privacy_markdown(runtime: Runtime) -> str:
 
 
 def history_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
+    """The credit history as the table shows it: its columns named for people, times to the second."""
     frame = pd.DataFrame(entries, columns=list(HISTORY_COLUMNS))
     frame["time"] = frame["time"].str.slice(0, 19).str.replace("T", " ")
     return frame.rename(columns=HISTORY_COLUMNS)
+
+
+class MyDataEvents:
+    """The section's events, bound to the app's runtime; each acts for the signed-in caller alone."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def on_open(self, profile: gr.OAuthProfile | None = None) -> pd.DataFrame:
+        """The caller's credit history, read when the section opens."""
+        with shown_to_user():
+            entries = self.runtime.accounts.credit_history(caller(self.runtime, profile))
+        return history_frame([entry.as_dict() for entry in entries])
+
+    def on_download(self, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
+        """A ZIP of the caller's data, served to them alone."""
+        with shown_to_user():
+            path = export_file(self.runtime, caller(self.runtime, profile))
+        return gr.update(value=path, visible=True, label=DATA_EXPORT_NAME)
+
+    def on_delete(self, confirmed: bool, profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
+        """The caller's avatars, prompts and projects deleted, once they ticked the box; the box unticked again."""
+        if not confirmed:
+            return gr.skip(), "Tick the box first: deleting cannot be undone."
+        with shown_to_user():
+            summary = delete_data(self.runtime, caller(self.runtime, profile))
+        return False, (
+            f"Deleted {summary.avatars_deleted} avatar(s) and {summary.projects_deleted} project(s); the prompts of "
+            f"{summary.generations_anonymised} generation(s) are gone. Your credits are as they were."
+        )
 
 
 def build_my_data(runtime: Runtime) -> gr.Accordion:
@@ -64,28 +95,8 @@ def build_my_data(runtime: Runtime) -> gr.Accordion:
             )
             delete = gr.Button("Delete my data", variant="stop", size="sm", elem_id="delete-my-data")
         outcome = gr.Markdown(elem_id="my-data-outcome")
-
-    def on_open(profile: gr.OAuthProfile | None = None) -> pd.DataFrame:
-        with shown_to_user():
-            entries = runtime.accounts.credit_history(caller(runtime, profile))
-        return history_frame([entry.as_dict() for entry in entries])
-
-    def on_download(profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
-        with shown_to_user():
-            path = export_file(runtime, caller(runtime, profile))
-        return gr.update(value=path, visible=True, label=DATA_EXPORT_NAME)
-
-    def on_delete(confirmed: bool, profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
-        if not confirmed:
-            return gr.skip(), "Tick the box first: deleting cannot be undone."
-        with shown_to_user():
-            summary = delete_data(runtime, caller(runtime, profile))
-        return False, (
-            f"Deleted {summary.avatars_deleted} avatar(s) and {summary.projects_deleted} project(s); the prompts of "
-            f"{summary.generations_anonymised} generation(s) are gone. Your credits are as they were."
-        )
-
-    section.expand(on_open, None, history, api_name="ui_credit_history", api_visibility="private")
-    download.click(on_download, None, exported, api_name="ui_export_my_data", api_visibility="private")
-    delete.click(on_delete, confirm, [confirm, outcome], api_name="ui_delete_my_data", api_visibility="private")
+    events = MyDataEvents(runtime)
+    section.expand(events.on_open, None, history, api_name="ui_credit_history", api_visibility="private")
+    download.click(events.on_download, None, exported, api_name="ui_export_my_data", api_visibility="private")
+    delete.click(events.on_delete, confirm, [confirm, outcome], api_name="ui_delete_my_data", api_visibility="private")
     return section

@@ -39,19 +39,26 @@ class RatingWidgets:
         return {self.generation: None, self.stars: gr.update(visible=False, value=None), self.note: ""}
 
 
+class RatingEvents:
+    """The rating row's event, bound to the app's runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def on_rate(self, generation_id: int | None, value: int | None, profile: gr.OAuthProfile | None = None) -> str:
+        """The caller's stars for the generation just made (a new pick changes them), thanked with the rating."""
+        if generation_id is None or value is None:
+            return ""
+        with shown_to_user():
+            rating = self.runtime.gallery.rate(caller(self.runtime, profile), generation_id, value)
+        changed = "" if rating.previous is None else f" (was {'★' * rating.previous})"
+        return f"Thanks! Generation #{rating.generation_id}: {'★' * rating.stars}{changed}. Pick again to change it."
+
+
 def build_rating(runtime: Runtime) -> RatingWidgets:
     """Lay out the (hidden until a result) rating row and wire it to the gallery."""
     generation = gr.State(None)
     stars = gr.Radio(STAR_CHOICES, label="Rate this result", visible=False, elem_id="rating")
     note = gr.Markdown(elem_id="rating-note")
-
-    def on_rate(generation_id: int | None, value: int | None, profile: gr.OAuthProfile | None = None) -> str:
-        if generation_id is None or value is None:
-            return ""
-        with shown_to_user():
-            rating = runtime.gallery.rate(caller(runtime, profile), generation_id, value)
-        changed = "" if rating.previous is None else f" (was {'★' * rating.previous})"
-        return f"Thanks! Generation #{rating.generation_id}: {'★' * rating.stars}{changed}. Pick again to change it."
-
-    stars.input(on_rate, [generation, stars], note, api_name="ui_rate", api_visibility="private")
+    stars.input(RatingEvents(runtime).on_rate, [generation, stars], note, api_name="ui_rate", api_visibility="private")
     return RatingWidgets(generation=generation, stars=stars, note=note)

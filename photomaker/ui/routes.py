@@ -6,7 +6,9 @@ A route of the app `photomaker.ui.serving` serves, before the page, so `python a
 from __future__ import annotations
 
 import hmac
+from functools import partial
 
+from prometheus_client.registry import CollectorRegistry
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -33,14 +35,15 @@ def metrics_refusal(settings: Settings, authorization: str | None) -> str | None
     return "Send Authorization: Bearer <METRICS_TOKEN>."
 
 
+def scrape(runtime: Runtime, registry: CollectorRegistry, request: Request) -> Response:
+    """`GET /metrics`: the rollups in the Prometheus text format, for the bearer of `METRICS_TOKEN` alone."""
+    refusal = metrics_refusal(runtime.settings, request.headers.get("authorization"))
+    if refusal is not None:
+        return PlainTextResponse(refusal, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    return Response(prometheus.exposition(registry), media_type=prometheus.CONTENT_TYPE)
+
+
 def metrics_route(runtime: Runtime) -> Route:
-    """`GET /metrics`: the rollups in the Prometheus text format, read at scrape time, for its bearer alone."""
+    """The `/metrics` route: `scrape`, with a registry that reads the rollups at scrape time."""
     registry = prometheus.registry_for(runtime.database)
-
-    def scrape(request: Request) -> Response:
-        refusal = metrics_refusal(runtime.settings, request.headers.get("authorization"))
-        if refusal is not None:
-            return PlainTextResponse(refusal, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-        return Response(prometheus.exposition(registry), media_type=prometheus.CONTENT_TYPE)
-
-    return Route(METRICS_PATH, scrape, methods=["GET"], name="prometheus_metrics")
+    return Route(METRICS_PATH, partial(scrape, runtime, registry), methods=["GET"], name="prometheus_metrics")

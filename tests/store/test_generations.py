@@ -12,8 +12,18 @@ from sqlmodel import select
 from photomaker.core.errors import PhotoMakerError, RefusedError
 from photomaker.generation.work_leases import Owner
 from photomaker.images.avatar_files import SavedAvatar
-from photomaker.monitoring import metrics
-from photomaker.store import Database, Generation, User, generations, ledger, projects, users
+from photomaker.monitoring import metrics, views
+from photomaker.store import (
+    Database,
+    Generation,
+    User,
+    forgetting,
+    generation_queries,
+    generations,
+    ledger,
+    projects,
+    users,
+)
 from photomaker.store.models import utcnow
 from tests.helpers import held
 
@@ -55,7 +65,7 @@ def test_start_charges_in_the_same_transaction(database: Database) -> None:
     user_id = _user(database)
     generation_id = _start(database, user_id)
     with database.session() as session:
-        row = generations.get(session, generation_id)
+        row = generation_queries.get(session, generation_id)
     assert (row.status, row.credits_charged) == ("processing", 25)
     assert _balance(database, user_id) == 75
 
@@ -87,8 +97,8 @@ def test_complete_adds_avatars(database: Database) -> None:
         )
     assert (row.status, row.seed, row.processing_ms) == ("completed", 7, 1200)
     with database.session() as session:
-        assert [a.image_path for a in generations.avatars_of(session, generation_id)] == ["u1/g1/avatar-1.png"]
-        assert len(generations.recent_avatars(session, user_id=user_id)) == 1
+        assert [a.image_path for a in generation_queries.avatars_of(session, generation_id)] == ["u1/g1/avatar-1.png"]
+        assert len(generation_queries.recent_avatars(session, user_id=user_id)) == 1
 
 
 def test_fail_refunds_exactly_once(database: Database) -> None:
@@ -98,7 +108,7 @@ def test_fail_refunds_exactly_once(database: Database) -> None:
         assert generations.fail(session, generation_id, code="BACKEND_UNAVAILABLE", message="down") == 25
     with database.session() as session:
         assert generations.fail(session, generation_id, code="INTERNAL", message="again") == 0
-        row = generations.get(session, generation_id)
+        row = generation_queries.get(session, generation_id)
     assert (row.status, row.error_code) == ("failed", "BACKEND_UNAVAILABLE")
     assert _balance(database, user_id) == 100
 
@@ -144,7 +154,7 @@ def _recover(database: Database, *, now: datetime | None = None, ended: Any = la
 
 def _lease_of(database: Database, generation_id: int) -> tuple[str, datetime | None, str | None]:
     with database.session() as session:
-        row = generations.get(session, generation_id)
+        row = generation_queries.get(session, generation_id)
         return row.status, row.lease_until, row.owner
 
 
@@ -159,7 +169,7 @@ def test_recovery_fails_and_refunds_a_row_only_once_its_lease_ran_out(database: 
     assert _recover(database, now=expired) == [live]
     assert _recover(database, now=expired) == [], "once"
     with database.session() as session:
-        row = generations.get(session, live)
+        row = generation_queries.get(session, live)
     assert (row.status, row.error_code, row.lease_until) == ("failed", "INTERRUPTED", None)
     assert _balance(database, user_id) == 100
 
@@ -264,7 +274,7 @@ def test_a_start_is_stamped_with_the_clock_and_touches_only_its_users_row(databa
         theirs = session.get(User, other).updated_at
     generation_id = _start(database, user_id)
     with database.session() as session:
-        row = generations.get(session, generation_id)
+        row = generation_queries.get(session, generation_id)
         assert (row.created_at, row.started_at) == (frozen, frozen)
         assert session.get(User, other).updated_at == theirs
 
@@ -295,7 +305,7 @@ def test_other_users_starts_do_not_count(database: Database, frozen: datetime) -
 
 
 def _summary(database: Database) -> dict[str, Any]:
-    return metrics.summary(database, metrics.View(window="all"))
+    return metrics.summary(database, views.View(window="all"))
 
 
 def test_a_completion_stores_its_outcome_and_is_counted(database: Database) -> None:
@@ -314,8 +324,8 @@ def test_a_completion_stores_its_outcome_and_is_counted(database: Database) -> N
             params={"steps": 30},
         )
     with database.session() as session:
-        row = generations.get(session, generation_id)
-        images = [avatar.image_path for avatar in generations.avatars_of(session, generation_id)]
+        row = generation_queries.get(session, generation_id)
+        images = [avatar.image_path for avatar in generation_queries.avatars_of(session, generation_id)]
     assert (row.status, row.seed, row.engine, row.attempts, row.params) == ("completed", 9, "space", 2, {"steps": 30})
     assert row.completed_at is not None and row.completed_at >= row.started_at
     assert images == ["u/g/avatar-1.png", "u/g/avatar-2.png"]
@@ -330,7 +340,7 @@ def test_a_failure_keeps_its_attempts_and_time_only_when_given(database: Databas
         generations.fail(session, timed, code="GENERATION_TIMEOUT", message="slow", attempts=3, processing_ms=9_000)
         generations.fail(session, untimed, code="INTERNAL", message="bug")
     with database.session() as session:
-        first, second = generations.get(session, timed), generations.get(session, untimed)
+        first, second = generation_queries.get(session, timed), generation_queries.get(session, untimed)
     assert (first.attempts, first.processing_ms, first.error_message) == (3, 9_000, "slow")
     assert (second.attempts, second.processing_ms, second.error_code) == (0, None, "INTERNAL")
     assert first.completed_at is not None and second.completed_at is not None
@@ -360,8 +370,8 @@ def test_crash_recovery_shows_in_the_metrics_and_only_touches_processing_rows(da
     assert _summary(database)["total"] == 1
     assert _recover(database, now=utcnow() + timedelta(hours=1)) == stuck
     with database.session() as session:
-        assert generations.get(session, done).status == "completed"
-        assert {generations.get(session, gid).error_message for gid in stuck} == {
+        assert generation_queries.get(session, done).status == "completed"
+        assert {generation_queries.get(session, gid).error_message for gid in stuck} == {
             "The app stopped while this was generating."
         }
     found = _summary(database)
@@ -383,8 +393,8 @@ def test_recent_avatars_are_the_users_completed_ones_newest_first(database: Data
         if owner == user_id:
             made.append(generation_id)
     with database.session() as session:
-        found = [(gen.id, number) for _, gen, number in generations.recent_avatars(session, user_id=user_id)]
-        latest = [gen.id for _, gen, _ in generations.recent_avatars(session, user_id=user_id, limit=1)]
+        found = [(gen.id, number) for _, gen, number in generation_queries.recent_avatars(session, user_id=user_id)]
+        latest = [gen.id for _, gen, _ in generation_queries.recent_avatars(session, user_id=user_id, limit=1)]
     assert found == [(generation_id, 1) for generation_id in made[::-1]] and latest == made[-1:]
 
 
@@ -394,14 +404,14 @@ def test_retention_deletes_avatars_completed_strictly_before_the_cut(database: D
     for generation_id in (kept, gone):
         _complete(database, generation_id)
     with database.session() as session:
-        cut = generations.get(session, kept).completed_at
-        row = generations.get(session, gone)
+        cut = generation_queries.get(session, kept).completed_at
+        row = generation_queries.get(session, gone)
         row.completed_at = cut - timedelta(microseconds=1)
         session.add(row)
     with database.session() as session:
-        assert generations.forget_avatars(session, before=cut) == [(user_id, gone)]
+        assert forgetting.forget_avatars(session, before=cut) == [(user_id, gone)]
     with database.session() as session:
-        assert [len(generations.avatars_of(session, gid)) for gid in (kept, gone)] == [1, 0]
+        assert [len(generation_queries.avatars_of(session, gid)) for gid in (kept, gone)] == [1, 0]
 
 
 def test_recent_avatars_default_to_a_page_of_24(database: Database) -> None:
@@ -419,7 +429,7 @@ def test_recent_avatars_default_to_a_page_of_24(database: Database) -> None:
             params={},
         )
     with database.session() as session:
-        page = generations.recent_avatars(session, user_id=user_id)
+        page = generation_queries.recent_avatars(session, user_id=user_id)
     assert [avatar.image_path for avatar, _, _ in page] == [f"{n}.png" for n in range(24, 0, -1)]
     # Numbered within their generation from its first avatar, the one left off the page included.
     assert [number for _, _, number in page] == list(range(25, 1, -1))
@@ -443,7 +453,7 @@ def test_deleting_a_users_data_touches_only_that_user(database: Database) -> Non
     with database.session() as session:
         mine, theirs = (session.get(User, uid).updated_at for uid in (user_id, other))
     with database.session() as session:
-        assert generations.forget_user(session, user_id=user_id).generation_ids == []
+        assert forgetting.forget_user(session, user_id=user_id).generation_ids == []
     with database.session() as session:
         assert session.get(User, other).updated_at == theirs
         assert session.get(User, user_id).updated_at > mine, "the user's row is touched first, to queue behind a start"

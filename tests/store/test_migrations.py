@@ -16,7 +16,7 @@ from sqlmodel import select
 from photomaker.core.settings import Settings
 from photomaker.images.avatar_files import SavedAvatar
 from photomaker.runtime import start_runtime
-from photomaker.store import Avatar, Database, Generation, generations, ledger, pre_alembic, users
+from photomaker.store import Avatar, Database, Generation, generation_queries, generations, ledger, pre_alembic, users
 from photomaker.store.migrate import Upgrade, current, head, transaction
 from photomaker.store.migrations.versions import v0003_rollup_counts_index, v0004_likeness, v0006_latency_layout
 from photomaker.store.rollups import COLUMNS, rollup_table
@@ -103,10 +103,10 @@ def test_the_oldest_database_keeps_its_rows_and_the_app_works_on_it(database_url
         with database.reading() as session:
             alice = users.find_user(session, "alice")
             assert alice is not None and alice.credits == 40 and ledger.balance(session, 1) == 40
-            generation = generations.get(session, 1)
+            generation = generation_queries.get(session, 1)
             assert generation is not None and (generation.rating, generation.project_id) == (4, 1)
             assert (generation.likeness, generation.notes, generation.owner) == (None, None, None)
-            assert [avatar.likeness for avatar in generations.avatars_of(session, 1)] == [None]
+            assert [avatar.likeness for avatar in generation_queries.avatars_of(session, 1)] == [None]
         assert _sums(database)["generations"] == 1, "the rollups were counted from the old rows on start"
 
         made = _write_a_generation(database)

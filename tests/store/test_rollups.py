@@ -22,11 +22,22 @@ from sqlmodel import col
 from photomaker.core.errors import RefusedError
 from photomaker.faces.likeness import Likeness
 from photomaker.images.avatar_files import SavedAvatar
-from photomaker.monitoring import histogram, metrics
+from photomaker.monitoring import dashboard, histogram, metrics, views
 from photomaker.runtime import seed_models
-from photomaker.store import Avatar, Database, Generation, generations, rollups, users
+from photomaker.store import (
+    Avatar,
+    Database,
+    Generation,
+    forgetting,
+    generation_queries,
+    generations,
+    rollup_queries,
+    rollup_rebuild,
+    rollup_schema,
+    users,
+)
 from photomaker.store.models import generation_table
-from photomaker.store.rollups import rollup_table
+from photomaker.store.rollup_schema import rollup_table
 from tests.helpers import add_finished, held, snapshot
 from tests.migrations import move_to, tables
 
@@ -76,13 +87,13 @@ def _rate(database: Database, generation_id: int, user_id: int, stars: int) -> i
 
 def _rollup_sums(database: Database) -> dict[str, int]:
     with database.session() as session:
-        rows = rollups.aggregate(session, rollups.Scope(), by=(), sums=rollups.COLUMNS)
+        rows = rollup_queries.aggregate(session, rollup_queries.Scope(), by=(), sums=rollup_schema.COLUMNS)
     return rows[0]
 
 
 def _extremes(database: Database, **by: str) -> list[tuple[Any, ...]]:
     """Each rollup row's key values named in `by`, generations, fastest and slowest time, sorted."""
-    names = (*by, "generations", rollups.FASTEST_MS, rollups.SLOWEST_MS)
+    names = (*by, "generations", rollup_schema.FASTEST_MS, rollup_schema.SLOWEST_MS)
     with database.session() as session:
         rows = session.execute(select(*(rollup_table.c[name] for name in names))).all()
     return sorted(tuple(row) for row in rows)
@@ -108,7 +119,9 @@ def test_each_final_status_is_counted_once_in_its_transaction(database: Database
     assert sums["credits"] == 50  # the raw charge of the completed and the failed row
     assert sums[histogram.LATENCY.columns[histogram.LATENCY.bucket_of(95)]] == 1
     with database.session() as session:
-        by_status = rollups.aggregate(session, rollups.Scope(), by=("status", "error_code"), sums=("generations",))
+        by_status = rollup_queries.aggregate(
+            session, rollup_queries.Scope(), by=("status", "error_code"), sums=("generations",)
+        )
     assert {(row["status"], row["error_code"]): row["generations"] for row in by_status} == {
         ("completed", ""): 1,
         ("failed", "BACKEND_UNAVAILABLE"): 1,
@@ -116,7 +129,7 @@ def test_each_final_status_is_counted_once_in_its_transaction(database: Database
     }
     before = snapshot(database)
     with database.session() as session:
-        assert rollups.rebuild(session) == 3
+        assert rollup_rebuild.rebuild(session) == 3
     assert snapshot(database) == before
 
 
@@ -146,7 +159,7 @@ def test_a_completion_counts_its_images_likeness_in_the_same_transaction(databas
     assert _rollup_sums(database) == sums | {"generations": 4, "credits": 100}
     before = snapshot(database)
     with database.session() as session:
-        assert rollups.rebuild(session) == 4
+        assert rollup_rebuild.rebuild(session) == 4
     assert snapshot(database) == before
 
 
@@ -161,14 +174,14 @@ def test_retention_and_a_user_s_deletion_change_no_rollup_and_a_rebuild_gives_th
     with database.session() as session:
         session.get(Generation, old).completed_at = NOW - timedelta(days=90)
     with database.session() as session:
-        assert [generation_id for _, generation_id in generations.forget_avatars(session, before=NOW)] == [old]
+        assert [generation_id for _, generation_id in forgetting.forget_avatars(session, before=NOW)] == [old]
     with database.session() as session:
-        assert generations.forget_user(session, user_id=other).avatars_deleted == 2
+        assert forgetting.forget_user(session, user_id=other).avatars_deleted == 2
         assert session.execute(select(col(Avatar.generation_id))).scalars().all() == [kept]
         assert session.get(Generation, old).likeness == [0.9, None]
     assert snapshot(database) == incremental
     with database.session() as session:
-        assert rollups.rebuild(session) == 3
+        assert rollup_rebuild.rebuild(session) == 3
     assert snapshot(database) == incremental
     sums = _rollup_sums(database)
     assert (sums["likeness_scored"], sums["likeness_ok"], sums["likeness_no_face"]) == (4, 3, 1)
@@ -182,7 +195,7 @@ def test_a_database_from_before_likeness_gains_its_columns_at_zero(tmp_path: Pat
     with database.engine.begin() as connection:
         old = tables(connection)[rollup_table.name]
         key = {"epoch_hour": 1, "model_key": "k", "mode": "photo", "status": "completed", "engine": "preview"}
-        figures = {column.name: 1 for column in old.c if column.name not in rollups.KEY and column.name != "id"}
+        figures = {column.name: 1 for column in old.c if column.name not in rollup_schema.KEY and column.name != "id"}
         connection.execute(old.insert(), [figures | key | {"error_code": ""}])
     database.migrate()
     sums = _rollup_sums(database)
@@ -199,11 +212,11 @@ def test_a_changed_rating_moves_between_star_columns(database: Database) -> None
     assert _rate(database, generation_id, user_id, 5) == 2
     assert _rate(database, generation_id, user_id, 5) == 5
     sums = _rollup_sums(database)
-    assert [sums[f"rating_{stars}"] for stars in rollups.STARS] == [0, 0, 0, 0, 1]
+    assert [sums[f"rating_{stars}"] for stars in rollup_schema.STARS] == [0, 0, 0, 0, 1]
     assert (sums["latency_min_ms"], sums["latency_max_ms"]) == (1_000, 1_000), "a rating moves no time"
     before = snapshot(database)
     with database.session() as session:
-        rollups.rebuild(session)
+        rollup_rebuild.rebuild(session)
     assert snapshot(database) == before
 
 
@@ -228,7 +241,7 @@ def test_each_row_keeps_its_fastest_and_slowest_time_and_percentiles_stay_within
         ("failed", 1, 5_000, 5_000),
         ("rejected", 1, None, None),
     ]
-    found = metrics.summary(database, metrics.View(window="24h"))
+    found = metrics.summary(database, views.View(window="24h"))
     assert found["avg_processing_s"] == pytest.approx(sum(times) / 100 / 1000)
     assert 0.33 <= found["p50_processing_s"] <= found["p95_processing_s"] <= 0.37
     assert found["p50_processing_s"] == pytest.approx(0.35, abs=0.001)
@@ -237,13 +250,13 @@ def test_each_row_keeps_its_fastest_and_slowest_time_and_percentiles_stay_within
         found["p50_processing_s"],
         found["p95_processing_s"],
     )
-    (points,) = metrics.dashboard(database, metrics.View(window="24h")).latency.values()
+    (points,) = dashboard.read(database, views.View(window="24h")).latency.values()
     assert [(point.completed, point.p50_s, point.p95_s) for point in points] == [
         (100, found["p50_processing_s"], found["p95_processing_s"])
     ]
     before = snapshot(database)
     with database.session() as session:
-        rollups.rebuild(session)
+        rollup_rebuild.rebuild(session)
     assert snapshot(database) == before
 
 
@@ -267,7 +280,7 @@ def test_rating_rules(database: Database) -> None:
     with pytest.raises(RefusedError, match="no avatars"):
         _rate(database, failed, owner, 4)
     with database.session() as session:
-        assert generations.get(session, generation_id).rating is None
+        assert generation_queries.get(session, generation_id).rating is None
 
 
 def test_concurrent_finishes_and_ratings_lose_no_update(database: Database) -> None:
@@ -294,11 +307,11 @@ def test_concurrent_finishes_and_ratings_lose_no_update(database: Database) -> N
     sums = _rollup_sums(database)
     assert sums["generations"] == 30
     assert sums["latency_sum_ms"] == 6 * 15_000
-    assert sums["rating_5"] == 30 and sum(sums[f"rating_{s}"] for s in rollups.STARS) == 30
+    assert sums["rating_5"] == 30 and sum(sums[f"rating_{s}"] for s in rollup_schema.STARS) == 30
     assert (sums["latency_min_ms"], sums["latency_max_ms"]) == (1_000, 5_000)
     before = snapshot(database)
     with database.session() as session:
-        rollups.rebuild(session)
+        rollup_rebuild.rebuild(session)
     assert snapshot(database) == before
 
 
@@ -366,7 +379,7 @@ def _load(database: Database, user_id: int, history: list[dict[str, Any]]) -> No
 def _raw_rows(database: Database) -> list[dict[str, Any]]:
     """The finished generation rows as stored, what every figure must agree with."""
     with database.session() as session:
-        rows = session.execute(select(*(generation_table.c[name] for name in rollups.SOURCE_FIELDS))).mappings()
+        rows = session.execute(select(*(generation_table.c[name] for name in rollup_schema.SOURCE_FIELDS))).mappings()
         return [{**row, "created_at": _utc(row["created_at"])} for row in rows]
 
 
@@ -375,9 +388,9 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _in_view(row: dict[str, Any], view: metrics.View) -> bool:
-    hours = metrics.WINDOWS[view.window]
-    if hours is not None and rollups.epoch_hour(row["created_at"]) < rollups.epoch_hour(NOW) - hours:
+def _in_view(row: dict[str, Any], view: views.View) -> bool:
+    hours = views.WINDOWS[view.window]
+    if hours is not None and rollup_schema.epoch_hour(row["created_at"]) < rollup_schema.epoch_hour(NOW) - hours:
         return False
     if view.tier != "all" and MODELS[row["model_key"]][1] != view.tier:
         return False
@@ -393,8 +406,8 @@ def _assert_within_bucket(estimate: float | None, times_ms: list[int], q: float)
     assert lower <= estimate <= upper
 
 
-def _check_view(database: Database, rows: list[dict[str, Any]], view: metrics.View) -> None:
-    board = metrics.dashboard(database, view, now=NOW)
+def _check_view(database: Database, rows: list[dict[str, Any]], view: views.View) -> None:
+    board = dashboard.read(database, view, now=NOW)
     found = board.summary
     seen = [row for row in rows if _in_view(row, view)]
     status = Counter(row["status"] for row in seen)
@@ -420,7 +433,7 @@ def _check_view(database: Database, rows: list[dict[str, Any]], view: metrics.Vi
     assert found["adoption_rate"] == (photo / len(completed) if across_tiers else None)
     assert found["ratings"] == len(rated)
     assert found["avg_rating"] == (pytest.approx(sum(rated) / len(rated)) if rated else None)
-    assert found["rating_distribution"] == {str(s): rated.count(s) for s in rollups.STARS}
+    assert found["rating_distribution"] == {str(s): rated.count(s) for s in rollup_schema.STARS}
     assert found["failures_by_code"] == dict(Counter(r["error_code"] for r in seen if r["status"] == "failed"))
     assert found["rejections_by_code"] == dict(Counter(r["error_code"] for r in seen if r["status"] == "rejected"))
     assert {key: model["total"] for key, model in found["by_model"].items()} == dict(
@@ -439,7 +452,7 @@ def _check_view(database: Database, rows: list[dict[str, Any]], view: metrics.Vi
     } == dict(per_period)
 
 
-def _check_likeness(board: metrics.Dashboard, seen: list[dict[str, Any]]) -> None:
+def _check_likeness(board: dashboard.Dashboard, seen: list[dict[str, Any]]) -> None:
     """The likeness figures against the rows' likeness lists: counts and means exactly, p50 within a bucket."""
     images = [score for row in seen for score in row["likeness"] or ()]
     scored = [score for score in images if score is not None]
@@ -480,11 +493,11 @@ def _check_likeness(board: metrics.Dashboard, seen: list[dict[str, Any]]) -> Non
 
 
 VIEWS = (
-    metrics.View(window="all"),
-    metrics.View(window="24h"),
-    metrics.View(window="7d", tier="pro"),
-    metrics.View(window="30d", include_synthetic=False),
-    metrics.View(window="all", tier="text", include_synthetic=False),
+    views.View(window="all"),
+    views.View(window="24h"),
+    views.View(window="7d", tier="pro"),
+    views.View(window="30d", include_synthetic=False),
+    views.View(window="all", tier="text", include_synthetic=False),
 )
 
 
@@ -498,17 +511,17 @@ def test_rollup_figures_equal_figures_from_raw_rows(database: Database, history:
     _load(database, user_id, history)
     incremental = snapshot(database)
     with database.session() as session:
-        assert rollups.rebuild(session) == len(history)
+        assert rollup_rebuild.rebuild(session) == len(history)
     assert snapshot(database) == incremental
     rows = _raw_rows(database)
     for view in VIEWS:
         _check_view(database, rows, view)
     with database.session() as session:
-        generations.forget_avatars(session, before=NOW - timedelta(days=10))
-        generations.forget_user(session, user_id=user_id)
+        forgetting.forget_avatars(session, before=NOW - timedelta(days=10))
+        forgetting.forget_user(session, user_id=user_id)
         assert session.execute(select(col(Avatar.id))).first() is None
     assert snapshot(database) == incremental
     with database.session() as session:
-        rollups.rebuild(session)
+        rollup_rebuild.rebuild(session)
     assert snapshot(database) == incremental
     assert _raw_rows(database) == rows

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from photomaker.store import generations, users
+from photomaker.store import generation_queries, users
 from photomaker.store.models import Generation
 from stand_ins.serving import ServedApp
 from tests.ui.browsing import (
@@ -40,7 +40,7 @@ def rows(app: ServedApp) -> list[Generation]:
     with app.runtime.database.reading() as session:
         user = users.find_user(session, app.runtime.settings.local_username)
         assert user is not None and user.id is not None
-        return [row for row, _ in generations.of_user(session, user_id=user.id)]
+        return [row for row, _ in generation_queries.of_user(session, user_id=user.id)]
 
 
 def test_a_photo_becomes_an_avatar_and_its_price_leaves_the_balance(
@@ -112,7 +112,7 @@ def test_a_photo_without_a_face_is_refused_and_costs_nothing(
 
 def rating_of(app: ServedApp, generation_id: int) -> int | None:
     with app.runtime.database.reading() as session:
-        row = generations.get(session, generation_id)
+        row = generation_queries.get(session, generation_id)
         assert row is not None
         return row.rating
 

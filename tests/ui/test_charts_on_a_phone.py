@@ -12,7 +12,7 @@ from typing import Any
 import plotly.offline
 from plotly import graph_objects as go
 
-from photomaker.monitoring import charts, demo_history, metrics
+from photomaker.monitoring import chart_look, charts, dashboard, demo_history, views
 from photomaker.runtime import seed_models
 from photomaker.store import Database
 from tests.known_history import NOW, make_known_history
@@ -41,17 +41,19 @@ def _figures(tmp_path: Path) -> dict[str, go.Figure]:
         database.migrate()
         fill(database)
         window = "30d" if name == "demo" else "24h"
-        board = metrics.dashboard(database, metrics.View(window=window), now=NOW)
+        board = dashboard.read(database, views.View(window=window), now=NOW)
         figures |= {f"{name}-{chart}": figure for chart, figure in charts.all_figures(board).items()}
         database.dispose()
     hour = NOW.replace(minute=0)
     day = (hour, NOW)  # all time with one point, in the current hour: the point starts the span
-    lone = metrics.LatencyPoint(start=hour, completed=100, p50_s=0.35, p95_s=0.368)
+    lone = dashboard.LatencyPoint(start=hour, completed=100, p50_s=0.35, p95_s=0.368)
     figures["lone-latency"] = charts.latency({"pro": [lone]}, day, period_hours=1)
-    success = metrics.SuccessPoint(start=hour, completed=1, failed=0)
+    success = dashboard.SuccessPoint(start=hour, completed=1, failed=0)
     figures["lone-success"] = charts.success_rate([success], day, period_hours=1)
     figures["lone-failure"] = charts.failures({"GENERATION_TIMEOUT": 1}, {})
-    figures["empty"] = charts.empty("Success rate over time", "No completed or failed generations in this window yet")
+    figures["empty"] = chart_look.empty(
+        "Success rate over time", "No completed or failed generations in this window yet"
+    )
     return figures
 
 

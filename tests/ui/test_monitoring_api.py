@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from photomaker.cli.main import main
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.monitoring import metrics
+from photomaker.monitoring import dashboard, views
 from tests.ui.conftest import ServedApp
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -89,7 +89,7 @@ def test_everything_reports_the_same_figures(
     assert summary["avg_likeness"] == (pytest.approx(sum(scored) / len(scored)) if scored else None)
     assert (summary["likeness_p50"] is None) == (not scored)
 
-    board = metrics.dashboard(served_app.runtime.database, metrics.View(window="24h"))
+    board = dashboard.read(served_app.runtime.database, views.View(window="24h"))
     assert _without_clock(board.summary) == _without_clock(summary)
 
     scrape = httpx.get(served_app.url + "metrics", timeout=10)
