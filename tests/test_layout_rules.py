@@ -12,12 +12,6 @@ PACKAGE = Path(__file__).parents[1] / "photomaker"
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
 SQL_PACKAGES = ("sqlalchemy", "sqlmodel")
-PENDING_FUNCTIONS = {
-    "photomaker/rest/generation_routes.py generation_routes",
-    "photomaker/rest/project_routes.py project_routes",
-}
-"""Functions over the limit that another branch is shortening (the REST routes become named functions there):
-the test fails once they are short, so that this list is emptied rather than left to excuse new ones."""
 SESSION = "Session"
 """The one SQL name allowed outside the store: the type of the transaction the store's `Database` opens."""
 
@@ -62,8 +56,7 @@ def test_no_function_is_over_60_lines() -> None:
         and node.end_lineno is not None
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     }
-    assert {function: lines for function, lines in long.items() if function not in PENDING_FUNCTIONS} == {}
-    assert set(long) >= PENDING_FUNCTIONS, f"short now: take {sorted(PENDING_FUNCTIONS - set(long))} off the list"
+    assert long == {}
 
 
 def test_gradio_is_imported_only_under_ui() -> None:
