@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from photomaker.engines.base import GenerationRequest, no_progress
-from photomaker.engines.preview import PreviewEngine
+from photomaker.engines.preview.engine import PreviewEngine
 from photomaker.faces.analysis import detect_faces
 from stand_ins.engine_inputs import located_face
 

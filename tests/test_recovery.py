@@ -18,7 +18,7 @@ from sqlmodel import select
 from photomaker.cli.main import main
 from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
-from photomaker.engines.preview import PreviewEngine
+from photomaker.engines.preview.engine import PreviewEngine
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.runtime import Runtime, start_runtime
 from photomaker.store import CreditTransaction, Generation

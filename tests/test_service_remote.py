@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from photomaker.core.errors import BackendError, PhotoMakerError, RefusedError
 from photomaker.engines.inference import InferenceEngine
-from photomaker.engines.preview import PreviewEngine
+from photomaker.engines.preview.engine import PreviewEngine
 from photomaker.engines.retry import RetryPolicy
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload

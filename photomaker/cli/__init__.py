@@ -1,0 +1,1 @@
+"""`python -m photomaker ...`: the same service as the page, from a terminal."""

@@ -74,7 +74,7 @@ def _space(settings: Settings) -> Engine:
 
 
 def _preview(settings: Settings) -> Engine:
-    from photomaker.engines.preview import PreviewEngine
+    from photomaker.engines.preview.engine import PreviewEngine
 
     return PreviewEngine()
 

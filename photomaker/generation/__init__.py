@@ -1,0 +1,1 @@
+"""One generation, from request to saved avatars: parameters, prompts, checks, the charge, jobs and recovery."""

@@ -1,0 +1,1 @@
+"""Images in and out: uploaded photos checked within a memory budget, avatars stored on disk."""

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from photomaker.engines.base import no_progress
-from photomaker.engines.preview import PreviewEngine, style_weight
+from photomaker.engines.preview.engine import PreviewEngine, style_weight
 from photomaker.faces import matching as face_match
 from photomaker.faces.analysis import FaceBox, detect_faces
 from photomaker.faces.likeness import Likeness

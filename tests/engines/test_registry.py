@@ -11,7 +11,7 @@ from pydantic import SecretStr, ValidationError
 from photomaker.core.settings import Settings
 from photomaker.engines.entries import ENGINE_CHOICES, ENGINES, ENTRIES
 from photomaker.engines.inference import InferenceEngine
-from photomaker.engines.preview import PreviewEngine
+from photomaker.engines.preview.engine import PreviewEngine
 from photomaker.engines.registry import (
     concurrency_limit,
     create_engine,

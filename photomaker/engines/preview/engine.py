@@ -29,8 +29,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
-from photomaker.engines.image_effects import FaceSpot, wide_blur
-from photomaker.engines.preview_styles import FILTERS, SHAPES
+from photomaker.engines.preview.image_effects import FaceSpot, wide_blur
+from photomaker.engines.preview.styles import FILTERS, SHAPES
 from photomaker.faces.analysis import FacePhoto
 
 WORK_SIDE = 768

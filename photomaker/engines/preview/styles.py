@@ -14,8 +14,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from photomaker.engines import image_effects as fx
-from photomaker.engines.image_effects import FaceSpot
+from photomaker.engines.preview import image_effects as fx
+from photomaker.engines.preview.image_effects import FaceSpot
 
 Filter = Callable[[np.ndarray, np.random.Generator, FaceSpot], np.ndarray]
 Shape = Callable[[np.ndarray, FaceSpot], np.ndarray]
