@@ -14,7 +14,7 @@ EngineChoice = Literal["auto", "preview", "space", "endpoint", "local"]
 
 SPACE_DATA_DIR = Path("/data")
 """Where a Hugging Face Space mounts its persistent storage."""
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 """The folder above the package: a clone's root when running from one (an editable install included)."""
 
 
