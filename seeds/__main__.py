@@ -1,6 +1,6 @@
 """`python -m seeds`: upsert the AI model catalogue into the configured database."""
 
-from photomaker.core.runtime import seed_models
+from photomaker.core.records import seed_models
 from photomaker.core.settings import Settings
 from photomaker.generation.catalogue import PHOTO_TIERS, load_seed_models
 from photomaker.store import Database

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from plotly import graph_objects as go
 
-from photomaker.core.runtime import seed_models
+from photomaker.core.records import seed_models
 from photomaker.monitoring import charts, metrics
 from photomaker.store import Database
 from tests.known_history import NOW, make_known_history

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from photomaker.core.runtime import seed_models
+from photomaker.core.records import seed_models
 from photomaker.monitoring import demo_history, metrics
 from photomaker.store import Avatar, Database, Generation, rollups, users
 from tests.helpers import add_finished, snapshot

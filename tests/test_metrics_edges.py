@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from photomaker.core.runtime import seed_models
+from photomaker.core.records import seed_models
 from photomaker.monitoring import histogram, metrics
 from photomaker.store import AIModel, Database, rollups, users
 from tests.helpers import add_finished

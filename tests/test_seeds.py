@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from photomaker.core.runtime import seed_models
+from photomaker.core.records import seed_models
 from photomaker.generation.catalogue import load_seed_models
 from photomaker.store import AIModel, Database
 

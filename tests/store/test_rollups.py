@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlmodel import col
 
 from photomaker.core.errors import RefusedError
-from photomaker.core.runtime import seed_models
+from photomaker.core.records import seed_models
 from photomaker.faces.likeness import Likeness
 from photomaker.images.avatar_files import SavedAvatar
 from photomaker.monitoring import histogram, metrics
