@@ -27,8 +27,8 @@ from pydantic.fields import FieldInfo
 
 from photomaker.cli.accounts import add_credits, add_projects
 from photomaker.core.errors import PhotoMakerError
+from photomaker.core.preflight import SettingsError, load_settings
 from photomaker.core.records import Records, open_records
-from photomaker.core.settings import Settings
 from photomaker.generation.catalogue import PHOTO_TIERS
 from photomaker.generation.params import PhotoParams
 from photomaker.generation.prompts import STYLES_BY_NAME
@@ -229,7 +229,7 @@ def _start(*, engines: bool) -> Records:
 
     No command tidies on start: reading must never touch a live generation, and `cleanup` tidies on purpose.
     """
-    records = open_records(Settings(), tidy=False)
+    records = open_records(load_settings(), tidy=False)
     if not engines:
         return records
     from photomaker.core.runtime import start_engines
@@ -240,7 +240,11 @@ def _start(*, engines: bool) -> Records:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    runtime = _start(engines=args.run is _generate)
+    try:
+        runtime = _start(engines=args.run is _generate)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         return args.run(runtime, args)
     except PhotoMakerError as error:

@@ -13,6 +13,7 @@ from photomaker.accounts.gallery import Gallery
 from photomaker.accounts.projects import Projects
 from photomaker.accounts.requester import Identity
 from photomaker.core.housekeeping import Housekeeping
+from photomaker.core.preflight import check_database
 from photomaker.core.settings import Settings
 from photomaker.generation.catalogue import load_seed_models
 from photomaker.generation.work_leases import Leases
@@ -55,10 +56,11 @@ def seed_models(database: Database) -> tuple[int, int, int]:
 
 
 def open_records(settings: Settings, *, tidy: bool = True) -> Records:
-    """Create tables, seed, rebuild stale rollups (before anything counts into them);
+    """Check that the database answers, create tables, seed, rebuild stale rollups (before anything counts into them);
     with `tidy` (not for commands that only read), refund dead generations and delete leftover files."""
     private_folder(settings.data_dir)
     database = Database.connect(settings.resolved_database_url)
+    check_database(database, settings)
     database.create_all()
     seed_models(database)
     metrics.rebuild_if_stale(database)

@@ -10,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 
+from photomaker.core.preflight import check_serving
 from photomaker.core.runtime import Runtime
 from photomaker.engines.base import Engine
 from photomaker.engines.loading import Loading, LoadStatus, try_again_in
@@ -124,9 +125,11 @@ def launch(demo: gr.Blocks, runtime: Runtime, *, host: str | None = None, port: 
     """Serve the app, the REST API (`/api/v1`) and Prometheus' `/metrics` on one port (`GRADIO_SERVER_NAME` and
     `GRADIO_SERVER_PORT` unless given), in a thread of this process; returns once it listens (`close()` stops it).
 
-    Starts the background work first: housekeeping, the face workers.
+    Refuses settings it cannot serve with first (`SettingsError`: a taken port, uploads inside `DATA_DIR`); then
+    starts the background work: housekeeping, the face workers.
     """
     settings = runtime.settings
+    check_serving(settings, host=host, port=port)
     # Uploads nobody claimed (a page closed before Generate, a process that died) go once older than any request;
     # those of clients not signed in on a Space, within seconds unless the client asked for something.
     sweep_uploads = partial(
