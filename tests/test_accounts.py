@@ -19,6 +19,8 @@ from photomaker.store import Avatar, CreditTransaction, Generation, Project, Use
 from photomaker.store.models import IdempotencyKey
 from tests.helpers import held, snapshot
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

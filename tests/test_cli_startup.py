@@ -40,6 +40,7 @@ def test_the_report_is_read_as_expected() -> None:
         (["stats"], "Total generations: 0"),
         (["credits", "history", "local"], "no credit history for 'local'"),
     ],
+    ids=["account", "stats", "credits-history"],
 )
 def test_reading_commands_import_neither_the_ui_nor_torch(tmp_path: Path, command: list[str], shows: str) -> None:
     environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}

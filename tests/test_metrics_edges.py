@@ -16,6 +16,8 @@ from photomaker.store import AIModel, Database, rollups, users
 from tests.helpers import add_finished
 from tests.known_history import BASIC, ENTERPRISE, NOW, PRO, TEXT
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 HOUR = rollups.epoch_hour(NOW)
 """The epoch hour that holds NOW (which is half past it)."""
 

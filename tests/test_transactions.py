@@ -22,6 +22,8 @@ from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY
 from tests.ui.page_events import PageEvents
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 CLICK_BUDGET = 5

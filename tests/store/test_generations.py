@@ -17,6 +17,8 @@ from photomaker.store import Database, Generation, User, generations, ledger, pr
 from photomaker.store.models import utcnow
 from tests.helpers import held
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 
 def _user(database: Database, credits: int = 100, *, name: str = "grace") -> int:
     with database.session() as session:

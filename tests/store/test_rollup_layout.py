@@ -19,6 +19,8 @@ from photomaker.store.rollups import meta_table, rollup_table
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO, ROWS, make_known_history
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 OLD_BOUNDS_S = (1, 2, 5, 10, 20, 30, 45, 60, 75, 90, 105, 120, 135, 150, 180, 240, 300, 420, 600)
 OLD_LATENCY_COLUMNS = (*(f"le_{bound}s" for bound in OLD_BOUNDS_S), "le_inf")
 """The latency buckets before sub-second ones, whole seconds from 1 s."""

@@ -29,6 +29,8 @@ from photomaker.store.models import generation_table
 from photomaker.store.rollups import rollup_table
 from tests.helpers import add_finished, held, snapshot
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
 MODELS = {
     "avatar-creator:photomaker-basic": ("photo", "basic"),
