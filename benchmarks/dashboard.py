@@ -28,7 +28,7 @@ import pandas as pd
 from photomaker.core.settings import Settings
 from photomaker.faces.likeness import Likeness
 from photomaker.monitoring import charts, dashboard, demo_history, exports, histogram, metrics, prometheus, views
-from photomaker.runtime import start_runtime
+from photomaker.startup.runtime import start_runtime
 from photomaker.store import rollup_rebuild
 from photomaker.store.rollup_schema import rollup_table
 

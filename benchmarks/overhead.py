@@ -29,7 +29,7 @@ from photomaker.faces import matching as face_match
 from photomaker.faces.analysis import locate
 from photomaker.images.decode_budget import DecodeBudget
 from photomaker.images.uploaded_photos import PhotoUpload, prepare_one
-from photomaker.runtime import start_runtime
+from photomaker.startup.runtime import start_runtime
 from stand_ins.engine_inputs import FAKE_TOKEN
 from stand_ins.inference_server import Answer, FakeInferenceServer
 

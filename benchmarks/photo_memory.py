@@ -60,7 +60,7 @@ def flat_photos(folder: Path, side: int) -> list[Path]:
 def serve(port: int) -> None:
     """Run the app on 127.0.0.1:`port` until SIGTERM (in the app's process; settings from the environment)."""
     from photomaker.core.settings import Settings
-    from photomaker.runtime import start_runtime
+    from photomaker.startup.runtime import start_runtime
     from photomaker.ui import build_app, launch
 
     stop = threading.Event()

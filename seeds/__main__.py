@@ -2,7 +2,7 @@
 
 from photomaker.core.settings import Settings
 from photomaker.generation.catalogue import PHOTO_TIERS, load_seed_models
-from photomaker.runtime import seed_models
+from photomaker.startup.records import seed_models
 from photomaker.store import Database
 
 

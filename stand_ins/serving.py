@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from gradio_client import Client
 
 from photomaker.core.settings import Settings
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.ui import build_app, launch
 
 

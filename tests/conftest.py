@@ -43,7 +43,7 @@ from huggingface_hub import constants as hf_constants  # noqa: E402
 hf_constants.HF_HUB_OFFLINE = False  # in case a plugin imported huggingface_hub before this file ran
 
 from photomaker.core.settings import Settings  # noqa: E402
-from photomaker.runtime import Runtime, start_runtime  # noqa: E402
+from photomaker.startup.runtime import Runtime, start_runtime  # noqa: E402
 from photomaker.store import Database  # noqa: E402
 from tests.databases import KINDS, fresh_database_url  # noqa: E402
 
@@ -61,10 +61,26 @@ def upload_dir() -> Path:
     return _UPLOADS
 
 
-@pytest.fixture(params=KINDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, and a private schema on the local PostgreSQL."""
-    with fresh_database_url(request.param, tmp_path) as url:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_databases` (what they assert depends on the store: transactions, the ledger, rollups,
+    queries) run on SQLite and on PostgreSQL; the others, whose subject is not the store, on SQLite alone.
+
+    Grouped per module, so a module's fixtures that serve an app on one database start once for it."""
+    if "database_kind" in metafunc.fixturenames:
+        kinds = KINDS if metafunc.definition.get_closest_marker("both_databases") else KINDS[:1]
+        metafunc.parametrize("database_kind", kinds, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """`sqlite` or `postgres`, as `pytest_generate_tests` chose for the test."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(database_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a private schema on the local PostgreSQL."""
+    with fresh_database_url(database_kind, tmp_path) as url:
         yield url
 
 
@@ -91,7 +107,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    """A whole app on each database: SQLite, and PostgreSQL when it answers."""
+    """A whole app on SQLite, and for tests marked `both_databases` on PostgreSQL too (when it answers)."""
     settings = Settings(
         data_dir=tmp_path / "data", database_url=database_url, user_rate_limit_per_min=100, hf_token=None
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from photomaker.runtime import seed_models
+from photomaker.startup.records import seed_models
 from photomaker.store import Database, generations, row_id, users
 from tests.helpers import add_finished
 

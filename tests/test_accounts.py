@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from photomaker.core.errors import PhotoMakerError, RefusedError
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import (
     Avatar,
     CreditTransaction,
@@ -28,6 +28,8 @@ from photomaker.store import (
 )
 from photomaker.store.models import IdempotencyKey
 from tests.helpers import held, snapshot
+
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -13,7 +13,7 @@ import pytest
 from plotly import graph_objects as go
 
 from photomaker.monitoring import chart_look, charts, dashboard, views
-from photomaker.runtime import seed_models
+from photomaker.startup.records import seed_models
 from photomaker.store import Database
 from tests.known_history import NOW, make_known_history
 

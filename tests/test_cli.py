@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from photomaker.cli.main import main
 from photomaker.core.settings import Settings
-from photomaker.runtime import start_runtime
+from photomaker.startup.runtime import start_runtime
 from photomaker.store import Generation, generation_queries, generations, users
 from tests.helpers import held
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from photomaker.monitoring import dashboard, demo_history, metrics, views
-from photomaker.runtime import seed_models
+from photomaker.startup.records import seed_models
 from photomaker.store import Avatar, Database, Generation, rollup_rebuild, users
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO
 
 
+@pytest.mark.both_databases
 def test_fill_hide_and_delete(database: Database) -> None:
     seed_models(database)
     with database.session() as session:
@@ -47,6 +49,7 @@ def test_fill_hide_and_delete(database: Database) -> None:
     assert snapshot(database) == after
 
 
+@pytest.mark.both_databases
 def test_the_same_seed_gives_the_same_history(database: Database) -> None:
     seed_models(database)
     demo_history.fill(database, days=2, per_day=25, seed=3, now=NOW)

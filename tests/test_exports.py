@@ -15,6 +15,8 @@ from photomaker.store import Database, forgetting, generations, ledger, row_id, 
 from tests.helpers import add_finished, held
 from tests.known_history import NOW, PRO, make_known_history
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def history(database: Database) -> Database:

@@ -18,7 +18,7 @@ from photomaker.engines.base import GenerationRequest, GenerationResult, Progres
 from photomaker.generation.jobs import Jobs
 from photomaker.generation.service import WAITING_FOR_TURN
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import Generation
 from tests.helpers import CountingEngine
 

@@ -9,9 +9,13 @@ import sys
 import time
 from dataclasses import replace
 
+import pytest
+
 from photomaker.generation.work_leases import Leases, Owner, Repeating
 from photomaker.store import Database, generation_queries, generations, users
 from tests.helpers import held
+
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 
 def _ended_pid() -> int:

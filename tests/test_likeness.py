@@ -19,7 +19,7 @@ from photomaker.faces.analysis import FaceBox, FacePhoto
 from photomaker.faces.likeness import Likeness
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload, PreparedPhoto
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import Avatar, Generation
 from stand_ins.engine_inputs import FAKE_TOKEN, located_face
 from stand_ins.inference_server import Answer, FakeInferenceServer

@@ -17,6 +17,8 @@ from photomaker.store.rollup_schema import rollup_table
 from tests.helpers import snapshot
 from tests.known_history import BASIC, ENGINE, NOW, PRO, ROWS, TEXT, make_known_history
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def history(database: Database) -> Database:

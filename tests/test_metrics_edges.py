@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from photomaker.monitoring import dashboard, histogram, metrics, targets, views
-from photomaker.runtime import seed_models
+from photomaker.startup.records import seed_models
 from photomaker.store import AIModel, Database, rollup_queries, rollup_schema, rollups, users
 from tests.helpers import add_finished
 from tests.known_history import BASIC, ENTERPRISE, NOW, PRO, TEXT
+
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 HOUR = rollup_schema.epoch_hour(NOW)
 """The epoch hour that holds NOW (which is half past it)."""

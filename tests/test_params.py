@@ -25,7 +25,7 @@ from photomaker.generation.params import (
     label,
     parse,
 )
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import Generation
 from photomaker.ui import build_app
 from photomaker.ui.api import register_api

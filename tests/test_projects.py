@@ -1,4 +1,5 @@
-"""A user's projects: listed, made, renamed and deleted, on SQLite and PostgreSQL; refusals change nothing."""
+"""A user's projects: listed, made, renamed and deleted, on SQLite and PostgreSQL; refusals change nothing (a
+bad name is refused before the store, on SQLite)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlmodel import select
 from photomaker.accounts.projects import ProjectDeletion, ProjectInfo
 from photomaker.core.errors import PhotoMakerError, RefusedError
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import (
     Avatar,
     CreditTransaction,
@@ -90,6 +91,7 @@ def _refused(code: str, call: Any, *args: Any) -> str:
 # Listing, making, renaming
 
 
+@pytest.mark.both_databases
 def test_listing_creates_nothing(app: Runtime) -> None:
     assert app.projects.list("stranger") == []
     assert _count(app, User) == 0
@@ -98,6 +100,7 @@ def test_listing_creates_nothing(app: Runtime) -> None:
     assert _projects(app) == []
 
 
+@pytest.mark.both_databases
 def test_a_project_is_made_listed_read_and_renamed(app: Runtime) -> None:
     before = datetime.now(UTC)
     made = app.projects.create("alice", "  Holiday \n  snaps ")
@@ -119,6 +122,7 @@ def test_a_project_is_made_listed_read_and_renamed(app: Runtime) -> None:
     assert [project.name for project in app.projects.list("alice")] == ["Summer", "Work"]
 
 
+@pytest.mark.both_databases
 def test_a_project_counts_its_completed_generations_and_avatars(app: Runtime) -> None:
     _generate(app, "alice", "Holiday", num_images=2)
     _generate(app, "alice", "Holiday")
@@ -143,6 +147,7 @@ def test_a_bad_name_is_refused_and_changes_nothing(app: Runtime, name: Any, says
     assert app.projects.list("alice") == [made]
 
 
+@pytest.mark.both_databases
 def test_a_taken_name_is_refused_and_changes_nothing(app: Runtime) -> None:
     holiday = app.projects.create("alice", "Holiday")
     work = app.projects.create("alice", "Work")
@@ -157,6 +162,7 @@ def test_a_taken_name_is_refused_and_changes_nothing(app: Runtime) -> None:
 RACERS = 6
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("how", ["create", "rename"])
 def test_a_race_for_one_name_gives_it_to_one_project(app: Runtime, how: str) -> None:
     """Concurrent requests for one name: the unique constraint decides, and every loser is NAME_TAKEN, not a crash."""
@@ -188,6 +194,7 @@ def test_a_race_for_one_name_gives_it_to_one_project(app: Runtime, how: str) -> 
 # NOT_FOUND
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("action", ["get", "rename", "delete"])
 def test_another_users_project_and_a_missing_one_are_the_same_not_found(app: Runtime, action: str) -> None:
     theirs = app.projects.create("bob", "Bob's")
@@ -207,6 +214,7 @@ def test_another_users_project_and_a_missing_one_are_the_same_not_found(app: Run
     assert [name for _, _, name in _projects(app)] == ["Bob's", "Mine"]
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("junk", JUNK_IDS, ids=repr)
 def test_junk_ids_are_not_found_never_a_crash(app: Runtime, junk: Any) -> None:
     made = app.projects.create("alice", "Holiday")
@@ -220,6 +228,7 @@ def test_junk_ids_are_not_found_never_a_crash(app: Runtime, junk: Any) -> None:
     assert app.projects.list("alice") == [made]
 
 
+@pytest.mark.both_databases
 def test_a_stranger_has_no_projects_to_read_rename_or_delete(app: Runtime) -> None:
     theirs = app.projects.create("bob", "Bob's")
     for call, args in (
@@ -234,6 +243,7 @@ def test_a_stranger_has_no_projects_to_read_rename_or_delete(app: Runtime) -> No
 # Deleting
 
 
+@pytest.mark.both_databases
 def test_delete_removes_the_avatars_and_blanks_the_generations_of_that_project_only(app: Runtime) -> None:
     first = _generate(app, "alice", "Holiday", num_images=2)
     second = _generate(app, "alice", "Holiday")
@@ -275,6 +285,7 @@ def test_delete_removes_the_avatars_and_blanks_the_generations_of_that_project_o
     assert "not one of yours" in _refused("NOT_FOUND", app.projects.delete, "alice", holiday.id), "a second call"
 
 
+@pytest.mark.both_databases
 def test_delete_of_an_empty_project(app: Runtime) -> None:
     made = app.projects.create("alice", "Empty")
     assert app.projects.delete("alice", made.id) == ProjectDeletion(made.id, 0, 0)
@@ -282,6 +293,7 @@ def test_delete_of_an_empty_project(app: Runtime) -> None:
     assert app.projects.create("alice", "Empty").name == "Empty", "its name is free again"
 
 
+@pytest.mark.both_databases
 def test_delete_is_refused_while_one_of_its_generations_is_being_made(app: Runtime) -> None:
     made = _generate(app, "alice", "Holiday")
     _generate(app, "alice", "Work")
@@ -311,6 +323,7 @@ def test_delete_is_refused_while_one_of_its_generations_is_being_made(app: Runti
 # The history of one project
 
 
+@pytest.mark.both_databases
 def test_the_history_shows_one_project_or_all(app: Runtime) -> None:
     holiday_made = _generate(app, "alice", "Holiday", num_images=2)
     work_made = _generate(app, "alice", "Work")

@@ -10,6 +10,8 @@ from photomaker.store import Database, generations
 from tests.helpers import add_finished
 from tests.known_history import BASIC, ENTERPRISE, PRO, make_known_history
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 
 def _samples(database: Database) -> dict[str, list]:
     text = prometheus.exposition(prometheus.registry_for(database)).decode()

@@ -20,10 +20,12 @@ from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.engines.preview.engine import PreviewEngine
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import CreditTransaction, Generation
 from photomaker.ui import uploads
 from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 ROOT = Path(__file__).parents[1]
 WAIT_S = 60
@@ -49,11 +51,14 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 def _environment(settings: Settings) -> dict[str, str]:
+    """The settings for a process of its own, with the preview engine named: what `auto` picks without a GPU,
+    without importing torch to look for one."""
     return {
         **os.environ,
         "DATA_DIR": str(settings.data_dir),
         "DATABASE_URL": settings.database_url or "",
         "GENERATION_LEASE_S": str(settings.generation_lease_s),
+        "PHOTOMAKER_ENGINE": "preview",
     }
 
 

@@ -14,7 +14,7 @@ from photomaker.core.settings import Settings
 from photomaker.generation.refusals import RefusalLimit
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics, prometheus
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import Generation
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -81,6 +81,7 @@ def _rows(app: Runtime) -> int:
         return session.exec(select(func.count()).select_from(Generation)).one()
 
 
+@pytest.mark.both_databases
 def test_the_probes_flood_of_refusals_writes_a_few_rows_and_is_counted(strict: Runtime) -> None:
     """300 refusals in a few seconds: 3 rows, the rest turned away unread and counted apart; no credit moves."""
     service, cat = strict.service, [PhotoUpload.from_path(FIXTURES / "chelsea.png")]

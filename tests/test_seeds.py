@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from photomaker.generation.catalogue import load_seed_models
-from photomaker.runtime import seed_models
+from photomaker.startup.records import seed_models
 from photomaker.store import AIModel, Database
+
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 ROOT = Path(__file__).parents[1]
 

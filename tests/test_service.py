@@ -21,7 +21,7 @@ from photomaker.generation.housekeeping import expire_old_avatars
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import metrics, views
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import CreditTransaction, Generation, users
 from photomaker.store import generations as generation_rows
 from tests.helpers import CountingEngine, held

@@ -23,7 +23,7 @@ from photomaker.generation.prompts import DEFAULT_NEGATIVE, MAX_NEGATIVE_CHARS, 
 from photomaker.generation.results import GenerationOutcome
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import AIModel, CreditTransaction, Generation, ledger, users
 from tests.helpers import CountingEngine, accounts_of, gallery_of
 

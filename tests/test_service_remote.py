@@ -16,7 +16,7 @@ from photomaker.engines.preview.engine import PreviewEngine
 from photomaker.engines.retry import RetryPolicy
 from photomaker.generation.service import GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import CreditTransaction, Generation
 from stand_ins.engine_inputs import FAKE_TOKEN
 from stand_ins.inference_server import Answer, FakeInferenceServer

@@ -16,11 +16,13 @@ from sqlmodel import select
 
 from photomaker.core.errors import RefusedError
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import Database, User
 from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY
 from tests.ui.page_events import PageEvents
+
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 

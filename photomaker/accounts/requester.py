@@ -22,13 +22,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from huggingface_hub import constants
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from photomaker.core.errors import AccessError
 from photomaker.core.expiring_cache import ExpiringCache
 from photomaker.core.settings import Settings
 from photomaker.core.single_flight import Shared
-from photomaker.engines import transport
 
 WHOAMI_CACHE_S = 300.0
 MAX_CACHED_TOKENS = 10_000
@@ -55,6 +53,8 @@ def whoami_lookup(endpoint: str | None, *, timeout_s: float) -> Lookup:
     url = f"{(endpoint or constants.ENDPOINT).rstrip('/')}/api/whoami-v2"
 
     def lookup(token: str) -> str:
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status  # only when asked
+
         answer = get_session().get(url, headers=build_hf_headers(token=token), timeout=timeout_s)
         hf_raise_for_status(answer)
         return str(answer.json()["name"])
@@ -130,6 +130,8 @@ class Identity:
 
     def _ask_hub(self, token: str, key: str) -> str:
         """The owner of `token` from the Hub, remembered; a refusal is remembered too, a Hub that fails is not."""
+        from photomaker.engines import transport  # httpx and gradio_client: not for commands that ask nobody
+
         try:
             name = self.lookup(token)
         except Exception as error:

@@ -11,10 +11,10 @@ from dataclasses import asdict
 
 from photomaker.accounts.account import CreditEntry
 from photomaker.accounts.projects import ProjectInfo
-from photomaker.runtime import Runtime
+from photomaker.startup.records import Records
 
 
-def _credits_grant(runtime: Runtime, args: argparse.Namespace) -> int:
+def _credits_grant(runtime: Records, args: argparse.Namespace) -> int:
     balance = runtime.accounts.grant(args.user, args.amount, reason=args.reason, by="cli")
     print(f"{args.user.strip()}: {args.amount:+,} credits, the balance is now {balance:,}")
     return 0
@@ -29,7 +29,7 @@ def history_line(entry: CreditEntry) -> str:
     ).rstrip()
 
 
-def _credits_history(runtime: Runtime, args: argparse.Namespace) -> int:
+def _credits_history(runtime: Records, args: argparse.Namespace) -> int:
     entries = runtime.accounts.credit_history(args.user, limit=args.limit)
     if args.json:
         print(json.dumps([entry.as_dict() for entry in entries], indent=2))
@@ -65,7 +65,7 @@ def _project_line(project: ProjectInfo) -> str:
     )
 
 
-def _projects(runtime: Runtime, args: argparse.Namespace) -> int:
+def _projects(runtime: Records, args: argparse.Namespace) -> int:
     username = args.user or runtime.settings.local_username
     projects = runtime.projects
     if args.action == "list":

@@ -20,14 +20,13 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from photomaker.cli.accounts import add_credits, add_projects
 from photomaker.core.errors import PhotoMakerError
-from photomaker.core.settings import Settings
 from photomaker.engines.base import Engine
 from photomaker.engines.loading import Loading
 from photomaker.generation.catalogue import PHOTO_TIERS
@@ -36,11 +35,18 @@ from photomaker.generation.prompts import STYLES_BY_NAME
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import demo_history, metrics, views
 from photomaker.monitoring.targets import TARGETS, display, target_text
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.preflight import SettingsError, load_settings
+from photomaker.startup.records import Records, open_records
+from photomaker.startup.runtime import Runtime
 from photomaker.store import rollup_rebuild
+
+if TYPE_CHECKING:
+    from photomaker.engines.base import Engine
+    from photomaker.startup.runtime import Runtime
 
 
 def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
+
     values = {name: getattr(args, name) for name in PhotoParams.model_fields if hasattr(args, name)}
 
     def progress(fraction: float, message: str) -> None:
@@ -70,6 +76,7 @@ LOAD_REPORT_EVERY_S = 10.0
 def _wait_until_loaded(engine: Engine) -> None:
     """A one-shot command waits for an engine that loads in the background, saying how far it got;
     a failed load then refuses the generation with its reason, free."""
+
     if not isinstance(engine, Loading):
         return
     status = engine.status()
@@ -109,7 +116,7 @@ def _add_param_options(parser: argparse.ArgumentParser, model: type[BaseModel]) 
         )
 
 
-def _account(runtime: Runtime, args: argparse.Namespace) -> int:
+def _account(runtime: Records, args: argparse.Namespace) -> int:
     found = runtime.accounts.account(args.user or runtime.settings.local_username)
     is_admin = runtime.identity.is_operator(found.username)
     print(json.dumps({"username": found.username, "credits": found.credits, "is_admin": is_admin}))
@@ -143,20 +150,20 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _stats(runtime: Runtime, args: argparse.Namespace) -> int:
+def _stats(runtime: Records, args: argparse.Namespace) -> int:
     view = views.View(window=args.window, tier=args.tier, include_synthetic=not args.hide_synthetic)
     summary = metrics.summary(runtime.database, view)
     print(json.dumps(summary, indent=2) if args.json else "\n".join(summary_lines(summary)))
     return 0
 
 
-def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
+def _rebuild(runtime: Records, args: argparse.Namespace) -> int:
     counted = rollup_rebuild.rebuild_now(runtime.database)
     print(f"rebuilt the hourly rollups from {counted:,} finished generations")
     return 0
 
 
-def _demo_history(runtime: Runtime, args: argparse.Namespace) -> int:
+def _demo_history(runtime: Records, args: argparse.Namespace) -> int:
     if args.delete:
         print(f"deleted {demo_history.clear(runtime.database):,} synthetic generations")
         return 0
@@ -165,7 +172,7 @@ def _demo_history(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cleanup(runtime: Runtime, args: argparse.Namespace) -> int:
+def _cleanup(runtime: Records, args: argparse.Namespace) -> int:
     days = args.days or runtime.settings.retention_days
     tidied = runtime.housekeeping.tidy(retention_days=days)
     print(f"refunded {tidied.recovered:,} generations left unfinished by a process that stopped")
@@ -219,11 +226,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _start(*, engines: bool) -> Records:
+    """The records alone for every command but `generate`, which needs the engines too: the others import neither
+    gradio, torch nor the face models, so they answer at once.
+
+    No command tidies on start: reading must never touch a live generation, and `cleanup` tidies on purpose.
+    """
+    records = open_records(load_settings(), tidy=False)
+    if not engines:
+        return records
+    from photomaker.startup.runtime import start_engines
+
+    return start_engines(records)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # No command tidies on start: reading must never touch a live generation, and `cleanup` tidies on purpose.
-    runtime = start_runtime(Settings(), tidy=False)
+    try:
+        runtime = _start(engines=args.run is _generate)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         return args.run(runtime, args)
     except PhotoMakerError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
     gradio_server_name: str = "127.0.0.1"
     """Where the app listens (the variables Gradio itself reads; a Space sets 0.0.0.0 and 7860)."""
     gradio_server_port: int = Field(default=7860, ge=1, le=65535)
+    gradio_temp_dir: Path | None = None
+    """Gradio's folder of uploads and served files: Gradio reads the variable itself; here to check it."""
     database_url: str | None = None
     photomaker_engine: str = AUTO
     """`auto` or an engine's name (`engines.entries`)."""
@@ -109,6 +112,7 @@ class Settings(BaseSettings):
         "oauth_client_secret",
         "hf_endpoint",
         "local_model_dir",
+        "gradio_temp_dir",
         mode="before",
     )
     @classmethod
@@ -119,6 +123,11 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """`DATABASE_URL`, or a SQLite file in `DATA_DIR`."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'photomaker.db').resolve()}"
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where Gradio keeps uploads: `GRADIO_TEMP_DIR`, else the temp folder's `gradio` (as Gradio decides)."""
+        return self.gradio_temp_dir or Path(tempfile.gettempdir()) / "gradio"
 
     @property
     def avatars_dir(self) -> Path:

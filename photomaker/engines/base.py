@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from PIL import Image, ImageOps
 
@@ -17,6 +17,9 @@ from photomaker.generation import catalogue
 from photomaker.generation.catalogue import Mode
 from photomaker.generation.prompt_fit import TokenCount
 from photomaker.generation.prompts import BuiltPrompt, Style
+
+if TYPE_CHECKING:
+    from photomaker.faces.analysis import FacePhoto  # the face models: imported by those that make requests
 
 MAX_SEED = 2**31 - 1
 """Seeds are 32-bit signed integers, as PhotoMaker's pipeline and the Space take them."""

@@ -18,7 +18,7 @@ from starlette.routing import Mount
 
 from photomaker.rest import account_routes, avatar_routes, generation_routes, problems, project_routes
 from photomaker.rest.schemas import PREFIX
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 
 DESCRIPTION = """\
 Turn 1-4 photos of a person into styled avatars with PhotoMaker V2, and pay in credits.

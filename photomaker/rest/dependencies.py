@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from photomaker.rest.answers import IdempotencyKey, answered_once
 from photomaker.rest.caller import bearer, resolve
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import Database
 from photomaker.store.idempotency import Answer
 from photomaker.web.addresses import client_address

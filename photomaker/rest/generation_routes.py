@@ -17,7 +17,7 @@ from photomaker.rest.dependencies import AnsweredOnce, AppRuntime, Caller, Clien
 from photomaker.rest.problems import documented
 from photomaker.rest.request_bodies import PhotoForm, json_object, photo_form
 from photomaker.rest.schemas import GenerationOut, RatingOut, RowId, generation_url, request_body
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store.idempotency import Answer
 
 MAX_WAIT_S = 60.0

@@ -14,7 +14,7 @@ from photomaker.rest.dependencies import AnsweredOnce, AppRuntime, Caller
 from photomaker.rest.problems import documented
 from photomaker.rest.request_bodies import json_object
 from photomaker.rest.schemas import GenerationOut, ProjectDeletionOut, ProjectOut, RowId, project_url, request_body
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store.idempotency import Answer
 
 MAX_LISTED = 100

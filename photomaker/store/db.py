@@ -56,9 +56,16 @@ def _private_file(path: Path) -> None:
     path.chmod(0o600)
 
 
+CONNECT_TIMEOUT_S = 5
+"""How long a connection to a PostgreSQL server may take: one that does not answer fails in seconds, not minutes."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; for SQLite, creates the folder and turns on WAL and foreign keys."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S}
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":

@@ -15,7 +15,8 @@ from photomaker.engines.loading import Loading, LoadStatus, try_again_in
 from photomaker.engines.registry import entry_of
 from photomaker.faces import analysis as faces
 from photomaker.images import decode_budget
-from photomaker.runtime import Runtime
+from photomaker.startup.preflight import check_serving
+from photomaker.startup.runtime import Runtime
 from photomaker.ui import uploads
 from photomaker.ui.api import register_api
 from photomaker.ui.cache import expire_downloads
@@ -122,9 +123,11 @@ def launch(demo: gr.Blocks, runtime: Runtime, *, host: str | None = None, port: 
     """Serve the app, the REST API (`/api/v1`) and Prometheus' `/metrics` on one port (`GRADIO_SERVER_NAME` and
     `GRADIO_SERVER_PORT` unless given), in a thread of this process; returns once it listens (`close()` stops it).
 
-    Starts the background work first: housekeeping, the face workers.
+    Refuses settings it cannot serve with first (`SettingsError`: a taken port, uploads inside `DATA_DIR`); then
+    starts the background work: housekeeping, the face workers.
     """
     settings = runtime.settings
+    check_serving(settings, host=host, port=port)
     # Uploads nobody claimed (a page closed before Generate, a process that died) go once older than any request;
     # those of clients not signed in on a Space, within seconds unless the client asked for something.
     sweep_uploads = partial(

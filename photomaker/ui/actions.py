@@ -9,7 +9,7 @@ from typing import Any
 from photomaker.accounts.account import DeletionSummary
 from photomaker.engines.base import ProgressFn, no_progress
 from photomaker.generation.results import GenerationOutcome
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.ui import uploads
 from photomaker.ui.cache import copies_of, served_download, withdraw, withdraw_downloads
 

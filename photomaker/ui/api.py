@@ -18,7 +18,7 @@ from photomaker.generation.params import PhotoParams, TextParams
 from photomaker.generation.prompts import DEFAULT_STYLE, Subject
 from photomaker.generation.results import GenerationOutcome
 from photomaker.monitoring import metrics, views
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store.projects import DEFAULT_PROJECT
 from photomaker.ui import actions, concurrency
 from photomaker.ui.cache import served_copy

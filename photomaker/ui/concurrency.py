@@ -23,7 +23,7 @@ from typing import Any
 from photomaker.core.settings import Settings
 from photomaker.engines.base import Engine
 from photomaker.engines.registry import concurrency_limit, generation_slots
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 
 LIGHT_THREADS = 40
 """Slots kept for the calls that are not generations: Gradio's default for all calls together."""

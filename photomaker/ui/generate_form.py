@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label
 from photomaker.generation.preparing import TEXT_MODE_OFF
 from photomaker.generation.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store import AIModel
 from photomaker.ui.generate_results import build_results
 from photomaker.ui.generate_words import (

@@ -15,7 +15,7 @@ from photomaker.generation import prompts
 from photomaker.generation.params import PhotoParams, TextParams
 from photomaker.generation.prompt_fit import estimate
 from photomaker.generation.results import GenerationOutcome
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.ui import actions
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown

@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.ui.my_data import build_my_data
 from photomaker.ui.rating import build_rating
 

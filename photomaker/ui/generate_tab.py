@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from photomaker.generation.params import PhotoParams, TextParams
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.ui import concurrency
 from photomaker.ui.generate_form import GenerateForm, build_generate_form
 from photomaker.ui.generate_handlers import GenerateHandlers

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from photomaker.core.errors import AccessError
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.web.addresses import client_address
 
 

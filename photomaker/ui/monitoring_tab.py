@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from photomaker.monitoring import charts, dashboard, exports, views
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store.models import utcnow
 from photomaker.ui.cache import served_download
 from photomaker.ui.errors import shown_to_user

@@ -8,7 +8,7 @@ import gradio as gr
 import pandas as pd
 
 from photomaker.engines.registry import entry_of
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.ui.actions import DATA_EXPORT_NAME, delete_data, export_file
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller

@@ -9,7 +9,7 @@ import gradio as gr
 
 from photomaker.core.errors import PhotoMakerError
 from photomaker.generation.params import PhotoParams, ProjectParams, label
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.store.projects import DEFAULT_PROJECT, MAX_PROJECT_NAME
 from photomaker.ui.cache import served_copy
 from photomaker.ui.generate_words import PROJECT_HELP, project_made, project_refused, project_renamed

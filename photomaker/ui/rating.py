@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from photomaker.core.settings import Settings
 from photomaker.monitoring import prometheus
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 
 METRICS_PATH = "/metrics"
 

@@ -24,7 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
 from photomaker.rest import rest_mount
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.ui import concurrency
 from photomaker.ui.private_uploads import PrivateUploads
 from photomaker.ui.routes import metrics_route

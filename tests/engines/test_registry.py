@@ -19,7 +19,7 @@ from photomaker.engines.registry import (
     resolve_engine_name,
 )
 from photomaker.engines.space import SpaceEngine
-from photomaker.runtime import start_runtime
+from photomaker.startup.runtime import start_runtime
 from photomaker.ui import engine_note
 from stand_ins.engine_inputs import FAKE_TOKEN
 from stand_ins.inference_server import FakeInferenceServer

@@ -19,7 +19,7 @@ from PIL import Image
 
 from photomaker.core.settings import Settings
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import start_runtime
+from photomaker.startup.runtime import start_runtime
 from photomaker.ui.cache import cache_dir
 from photomaker.ui.uploads import REGISTRY
 

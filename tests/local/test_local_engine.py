@@ -21,7 +21,7 @@ from photomaker.engines import registry
 from photomaker.engines.local import hardware
 from photomaker.engines.local.engine import LocalEngine
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import AIModel, Generation
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -13,7 +13,7 @@ from photomaker.engines.entries import INSIGHTFACE_LICENCE
 from photomaker.engines.local.engine import LocalEngine
 from photomaker.engines.local.loader import LocalModel
 from photomaker.engines.local.pipeline import PhotoMakerPipeline
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.ui import build_app, engine_note
 from photomaker.ui.my_data import privacy_markdown
 from tests.local.conftest import BlockedLoad

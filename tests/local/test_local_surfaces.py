@@ -28,7 +28,9 @@ from photomaker.engines.local.loader import LocalModel
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.rest.problems import PROBLEM_JSON
 from photomaker.rest.schemas import PREFIX
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup import runtime as runtime_module
+from photomaker.startup.records import Records
+from photomaker.startup.runtime import Runtime, start_engines
 from photomaker.store import AIModel, CreditTransaction, Database, Generation
 from stand_ins.serving import ServedApp, serve
 from tests.local.conftest import BlockedLoad
@@ -134,10 +136,10 @@ def test_the_cli_makes_avatars_locally(
         monkeypatch.setenv(name, str(value))
     prices: list[int] = []
 
-    def shrunk(settings: Settings, **options: bool) -> Runtime:
+    def shrunk(records: Records) -> Runtime:
         """The CLI's runtime, with the photo models made small after it seeded them, and its engine still
         downloading for a moment when the command starts."""
-        runtime = start_runtime(settings, **options)
+        runtime = start_engines(records)
         prices.append(shrink_photo_models(runtime.database))
         loaded = runtime.service.engine.model  # type: ignore[attr-defined]
         loaded.wait()
@@ -147,7 +149,7 @@ def test_the_cli_makes_avatars_locally(
         threading.Timer(0.5, blocked.release.set).start()
         return runtime
 
-    monkeypatch.setattr(cli, "start_runtime", shrunk)
+    monkeypatch.setattr(runtime_module, "start_engines", shrunk)  # `generate` builds the engines on the records
     out = tmp_path / "out"
     assert cli.main(["generate", "--photo", str(FACE), "--prompt", PROMPT, "--tier", "basic", "--out", str(out)]) == 0
     err = capsys.readouterr().err

@@ -12,7 +12,7 @@ from photomaker.core.settings import Settings
 from photomaker.rest.schemas import PREFIX
 from stand_ins.inference_server import FakeInferenceServer
 from stand_ins.serving import ServedApp, serve
-from tests.databases import KINDS, fresh_database_url
+from tests.databases import fresh_database_url
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -24,13 +24,13 @@ def engine_server() -> Iterator[FakeInferenceServer]:
         yield server
 
 
-@pytest.fixture(scope="module", params=KINDS)
+@pytest.fixture(scope="module")
 def served(
-    request: pytest.FixtureRequest, engine_server: FakeInferenceServer, tmp_path_factory: pytest.TempPathFactory
+    database_kind: str, engine_server: FakeInferenceServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServedApp]:
-    """The app off a Space (everyone is the local user), on SQLite and on PostgreSQL."""
-    folder = tmp_path_factory.mktemp(f"rest-{request.param}")
-    with fresh_database_url(request.param, folder) as url:
+    """The app off a Space (everyone is the local user), on SQLite, and on PostgreSQL for `both_databases` tests."""
+    folder = tmp_path_factory.mktemp(f"rest-{database_kind}")
+    with fresh_database_url(database_kind, folder) as url:
         settings = Settings(
             data_dir=folder / "data",
             database_url=url,

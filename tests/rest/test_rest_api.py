@@ -1,8 +1,8 @@
 """The REST API through httpx against the served app: every route, real photos as multipart uploads, the
 job flow with a slow remote engine, refunds, idempotent replays and every kind of problem.
 
-Runs on SQLite and PostgreSQL. The balance is shared by the module's tests, so they compare it before
-and after rather than with fixed figures.
+Runs on SQLite; what moves credits or keys (jobs, refunds, replays, rate limits) on PostgreSQL too. The
+balance is shared by the module's tests, so they compare it before and after rather than with fixed figures.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def test_projects_are_created_renamed_listed_and_deleted(api: httpx.Client) -> N
     assert_problem(api.delete(f"/projects/{number}"), 404, "NOT_FOUND")
 
 
+@pytest.mark.both_databases
 def test_a_generation_is_a_job_charged_at_acceptance_and_polled_to_its_avatars(
     api: httpx.Client, engine_server: FakeInferenceServer
 ) -> None:
@@ -147,6 +148,7 @@ def test_wait_answers_once_the_generation_has_ended(api: httpx.Client, engine_se
     assert_problem(generate(api, project(api)["id"], params={"wait": 61}), 400, "INVALID_PARAMS")
 
 
+@pytest.mark.both_databases
 def test_a_failed_job_is_refunded(api: httpx.Client, engine_server: FakeInferenceServer) -> None:
     before = credits(api)
     engine_server.script(Answer.error(400, "bad settings"))
@@ -176,6 +178,7 @@ def test_a_cat_is_refused_no_face_and_charged_nothing(api: httpx.Client, served:
     assert not any(served.runtime.settings.incoming_dir.glob("*/*")), "the photos are deleted"
 
 
+@pytest.mark.both_databases
 def test_an_idempotent_replay_is_answered_once_and_charged_once(
     api: httpx.Client, engine_server: FakeInferenceServer
 ) -> None:
@@ -242,6 +245,7 @@ def test_oversized_photos_are_413(api: httpx.Client, served: ServedApp) -> None:
     assert_problem(answer, 413, "PHOTO_TOO_LARGE")
 
 
+@pytest.mark.both_databases
 def test_credits_and_rate_limits(api: httpx.Client, served: ServedApp) -> None:
     folder, accounts = project(api), served.runtime.accounts
     balance = credits(api)

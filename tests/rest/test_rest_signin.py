@@ -1,6 +1,6 @@
 """The REST API on a Space with sign-in: a bearer HF token says who is asking (resolved by a fake Hub on
 loopback); nobody else's project, generation or avatar is even said to exist; the page's session cookie
-is not a REST credential. Runs on SQLite and PostgreSQL."""
+is not a REST credential. Runs on SQLite; per-user idempotency keys on PostgreSQL too."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from photomaker.rest.schemas import PREFIX
 from photomaker.ui.signin import session_cookie
 from stand_ins.serving import ServedApp, serve
-from tests.databases import KINDS, fresh_database_url
+from tests.databases import fresh_database_url
 from tests.fakes.hub import FakeHub
 from tests.rest.conftest import photo_parts
 from tests.rest.test_rest_api import assert_problem
@@ -31,13 +31,11 @@ def hub() -> Iterator[FakeHub]:
     fake.close()
 
 
-@pytest.fixture(scope="module", params=KINDS)
-def space(
-    request: pytest.FixtureRequest, hub: FakeHub, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServedApp]:
-    folder = tmp_path_factory.mktemp(f"rest-space-{request.param}")
+@pytest.fixture(scope="module")
+def space(database_kind: str, hub: FakeHub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    folder = tmp_path_factory.mktemp(f"rest-space-{database_kind}")
     with (
-        fresh_database_url(request.param, folder) as url,
+        fresh_database_url(database_kind, folder) as url,
         serve(space_settings(folder, database_url=url, hub_url=hub.url)) as app,
     ):
         yield app
@@ -112,6 +110,7 @@ def test_each_user_sees_only_their_own(space: ServedApp) -> None:
         assert alice.get(f"/generations/{made['id']}").json()["status"] == "completed"
 
 
+@pytest.mark.both_databases
 def test_idempotency_keys_are_per_user(space: ServedApp) -> None:
     with client(space, ALICE) as alice, client(space, BOB) as bob:
         key = {"Idempotency-Key": f"same-key-{time.monotonic_ns()}"}

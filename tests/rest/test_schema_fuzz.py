@@ -18,6 +18,8 @@ from schemathesis.checks import positive_data_acceptance
 from photomaker.rest.schemas import PREFIX
 from stand_ins.serving import ServedApp
 
+pytestmark = pytest.mark.both_databases  # fuzzed values are stored: on SQLite and on the stricter PostgreSQL
+
 EXAMPLES_PER_OPERATION = 50
 
 

@@ -11,6 +11,8 @@ from photomaker.core.errors import RefusedError
 from photomaker.store import CreditTransaction, Database, ledger, users
 from tests.helpers import processing_generation
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 
 def _user(database: Database, name: str = "ada", credits: int = 100) -> int:
     with database.session() as session:

@@ -12,6 +12,8 @@ from sqlmodel import select
 
 from photomaker.store import Database, User, users
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 WAIT_S = 5
 """How long the reader may take; a reader stuck behind the writer fails the test after this."""
 

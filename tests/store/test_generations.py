@@ -27,6 +27,8 @@ from photomaker.store import (
 from photomaker.store.models import utcnow
 from tests.helpers import held
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 
 def _user(database: Database, credits: int = 100, *, name: str = "grace") -> int:
     with database.session() as session:

@@ -13,6 +13,8 @@ from photomaker.store import Database, idempotency
 from photomaker.store.idempotency import ABANDONED_AFTER, KEPT_FOR, Answer
 from photomaker.store.models import IdempotencyKey, utcnow
 
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
+
 ANSWER = Answer(status_code=202, body={"id": 7, "status": "processing"}, location="/api/v1/generations/7")
 
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from photomaker.core.settings import Settings
 from photomaker.images.avatar_files import SavedAvatar
-from photomaker.runtime import start_runtime
+from photomaker.startup.runtime import start_runtime
 from photomaker.store import Avatar, Database, Generation, generation_queries, generations, ledger, pre_alembic, users
 from photomaker.store.migrate import Upgrade, current, head, transaction
 from photomaker.store.migrations.versions import v0003_rollup_counts_index, v0004_likeness, v0006_latency_layout

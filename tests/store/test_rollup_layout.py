@@ -13,12 +13,14 @@ import pytest
 from sqlalchemy import delete, inspect, update
 
 from photomaker.monitoring import histogram, metrics, views
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import Database, rollup_rebuild, rollup_schema
 from photomaker.store.rollup_schema import meta_table, rollup_table
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO, ROWS, make_known_history
 from tests.migrations import move_to, tables
+
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 OLD_BOUNDS_S = (1, 2, 5, 10, 20, 30, 45, 60, 75, 90, 105, 120, 135, 150, 180, 240, 300, 420, 600)
 OLD_LATENCY_COLUMNS = (*(f"le_{bound}s" for bound in OLD_BOUNDS_S), "le_inf")

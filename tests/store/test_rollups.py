@@ -23,7 +23,7 @@ from photomaker.core.errors import RefusedError
 from photomaker.faces.likeness import Likeness
 from photomaker.images.avatar_files import SavedAvatar
 from photomaker.monitoring import dashboard, histogram, metrics, views
-from photomaker.runtime import seed_models
+from photomaker.startup.records import seed_models
 from photomaker.store import (
     Avatar,
     Database,
@@ -40,6 +40,8 @@ from photomaker.store.models import generation_table
 from photomaker.store.rollup_schema import rollup_table
 from tests.helpers import add_finished, held, snapshot
 from tests.migrations import move_to, tables
+
+pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
 MODELS = {

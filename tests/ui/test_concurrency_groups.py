@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from photomaker.core.settings import Settings
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.ui import build_app, concurrency
 from stand_ins.engine_inputs import FAKE_TOKEN
 from stand_ins.inference_server import FakeInferenceServer

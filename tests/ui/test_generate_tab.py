@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from photomaker.core.settings import Settings
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import Generation
 from photomaker.ui import build_app
 from photomaker.ui.generate_words import cost_text

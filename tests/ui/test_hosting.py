@@ -3,7 +3,7 @@
 Browser sessions are signed as Gradio signs them (a test OAuth secret); API tokens are resolved by a
 fake Hub on loopback. Each user sees, rates, downloads, exports and deletes only their own; callers
 who are nobody get nothing; only the operator sees Monitoring; no file of DATA_DIR is served by URL.
-Runs on SQLite and on PostgreSQL.
+Runs on SQLite; identical photos sent at once (concurrent transactions) on PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from photomaker.ui import build_app
 from photomaker.ui.signin import session_cookie
 from photomaker.ui.uploads import REGISTRY
 from stand_ins.serving import ServedApp, serve
-from tests.databases import KINDS, fresh_database_url
+from tests.databases import fresh_database_url
 from tests.fakes.hub import FakeHub
 from tests.helpers import served_spellings
 from tests.signin import METRICS_TOKEN, space_settings
@@ -54,12 +54,10 @@ def hub() -> Iterator[FakeHub]:
     fake.close()
 
 
-@pytest.fixture(scope="module", params=KINDS)
-def space(
-    request: pytest.FixtureRequest, hub: FakeHub, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServedApp]:
-    folder = tmp_path_factory.mktemp(f"space-{request.param}")
-    with fresh_database_url(request.param, folder) as url:
+@pytest.fixture(scope="module")
+def space(database_kind: str, hub: FakeHub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    folder = tmp_path_factory.mktemp(f"space-{database_kind}")
+    with fresh_database_url(database_kind, folder) as url:
         settings = space_settings(folder, database_url=url, hub_url=hub.url)
         with serve(settings) as app:
             yield app
@@ -258,6 +256,7 @@ def test_a_photo_must_be_uploaded_by_the_caller(space: ServedApp, upload_dir: Pa
     assert not Path(uploaded).exists(), "used, then deleted"
 
 
+@pytest.mark.both_databases
 def test_identical_photos_sent_at_once_both_work(space: ServedApp, made: dict) -> None:
     results: dict[str, Any] = {}
 

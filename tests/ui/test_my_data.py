@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from photomaker.images.uploaded_photos import PhotoUpload
-from photomaker.runtime import Runtime
+from photomaker.startup.runtime import Runtime
 from photomaker.ui import build_app
 from photomaker.ui.cache import cache_dir
 from tests.ui.page_events import PageEvents

@@ -16,7 +16,7 @@ import gradio as gr
 import pytest
 
 from photomaker.core.settings import Settings
-from photomaker.runtime import Runtime, start_runtime
+from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.ui import build_app
 from photomaker.ui.uploads import REGISTRY
 from stand_ins.serving import ServedApp
