@@ -5,7 +5,6 @@ import sys
 
 from photomaker.startup.preflight import SettingsError, check_serving, load_settings
 from photomaker.startup.records import open_records
-from photomaker.ui import build_app, launch
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -26,6 +25,7 @@ def main() -> int:
     except SettingsError as error:
         return _refuse(error)
     from photomaker.startup.runtime import start_engines
+    from photomaker.ui import build_app, launch
 
     runtime = start_engines(records)
     try:

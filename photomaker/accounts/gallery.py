@@ -5,9 +5,10 @@ Reading never creates an account: a user the app has not met has no history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
@@ -18,15 +19,29 @@ from photomaker.generation.params import RatingParams, as_row_id, parse
 from photomaker.generation.results import AvatarView, GenerationDetails, GenerationView
 from photomaker.generation.run_params import RunParams
 from photomaker.images.avatar_files import AvatarStorage
-from photomaker.store import Avatar, Database, Generation, generation_queries, generations, row_id, users
+from photomaker.store import Avatar, Database, Generation, User, generation_queries, generations, row_id, users
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utc
+
+Owned = TypeVar("Owned")
 
 
 def _not_yours(what: str, value: Any) -> RefusedError:
     """NOT_FOUND alike for what does not exist and what is another user's: the answer reveals neither."""
     wanted = as_row_id(value)
     return RefusedError("NOT_FOUND", f"{what} {quoted(value) if wanted is None else f'#{wanted}'} is not one of yours.")
+
+
+def _owned(
+    session: Session, username: str, row: Any, find: Callable[..., Owned | None]
+) -> tuple[User | None, Owned | None]:
+    """The user and their row `row` found by `find`; None for either when the user is unknown, the id junk or the
+    row someone else's."""
+    wanted = as_row_id(row)
+    user = users.find_user(session, username)
+    if user is None or wanted is None:
+        return user, None
+    return user, find(session, wanted, user_id=row_id(user))
 
 
 def _view(session: Session, generation: Generation, project: str | None, *, credits: int) -> GenerationView:
@@ -131,12 +146,8 @@ class Gallery:
 
     def generation(self, username: str, generation_id: Any) -> GenerationView:
         """One of the user's generations as it stands; NOT_FOUND for an id that is not one of theirs (or junk)."""
-        wanted = as_row_id(generation_id)
         with self.database.reading() as session:
-            user = users.find_user(session, username)
-            found = None
-            if user is not None and wanted is not None:
-                found = generation_queries.of_owner(session, wanted, user_id=row_id(user))
+            user, found = _owned(session, username, generation_id, generation_queries.of_owner)
             if user is None or found is None:
                 raise _not_yours("Generation", generation_id)
             return _view(session, *found, credits=user.credits)
@@ -153,12 +164,8 @@ class Gallery:
     def avatar_file(self, username: str, avatar_id: Any, *, thumbnail: bool = False) -> Path:
         """The file of one of the user's avatars (its image, or its thumbnail); NOT_FOUND for anything else, and
         for an avatar whose file is gone."""
-        wanted = as_row_id(avatar_id)
         with self.database.reading() as session:
-            user = users.find_user(session, username)
-            avatar = None
-            if user is not None and wanted is not None:
-                avatar = generation_queries.avatar_of_owner(session, wanted, user_id=row_id(user))
+            _, avatar = _owned(session, username, avatar_id, generation_queries.avatar_of_owner)
         path = None if avatar is None else self.storage.path(avatar.thumbnail_path if thumbnail else avatar.image_path)
         if path is None or not path.is_file():
             raise _not_yours("Avatar", avatar_id)

@@ -27,17 +27,13 @@ from pydantic.fields import FieldInfo
 
 from photomaker.cli.accounts import add_credits, add_projects
 from photomaker.core.errors import PhotoMakerError
-from photomaker.engines.base import Engine
-from photomaker.engines.loading import Loading
 from photomaker.generation.catalogue import PHOTO_TIERS
 from photomaker.generation.params import PhotoParams
 from photomaker.generation.prompts import STYLES_BY_NAME
-from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import demo_history, metrics, views
 from photomaker.monitoring.targets import TARGETS, display, target_text
 from photomaker.startup.preflight import SettingsError, load_settings
 from photomaker.startup.records import Records, open_records
-from photomaker.startup.runtime import Runtime
 from photomaker.store import rollup_rebuild
 
 if TYPE_CHECKING:
@@ -46,6 +42,7 @@ if TYPE_CHECKING:
 
 
 def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
+    from photomaker.images.uploaded_photos import PhotoUpload  # the photo checks load the face models
 
     values = {name: getattr(args, name) for name in PhotoParams.model_fields if hasattr(args, name)}
 
@@ -76,6 +73,7 @@ LOAD_REPORT_EVERY_S = 10.0
 def _wait_until_loaded(engine: Engine) -> None:
     """A one-shot command waits for an engine that loads in the background, saying how far it got;
     a failed load then refuses the generation with its reason, free."""
+    from photomaker.engines.loading import Loading
 
     if not isinstance(engine, Loading):
         return

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from PIL import Image, ImageOps
 
-from photomaker.faces.analysis import FacePhoto
 from photomaker.generation import catalogue
 from photomaker.generation.catalogue import Mode
 from photomaker.generation.prompt_fit import TokenCount

@@ -12,8 +12,6 @@ import socket
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from photomaker.core.settings import Settings
 from photomaker.store import Database
@@ -69,15 +67,9 @@ def check_serving(settings: Settings, *, host: str | None = None, port: int | No
 
 def check_database(database: Database, settings: Settings) -> None:
     """Connect once (within the store's connect timeout): a database that does not answer is refused by name."""
-    try:
-        with database.engine.connect():
-            pass
-    except DBAPIError as error:
-        database.dispose()
-        url = make_url(settings.resolved_database_url)
-        name = "DATABASE_URL" if settings.database_url else "The SQLite database in DATA_DIR"
-        where = f" at {url.host}" + (f":{url.port}" if url.port else "") if url.host else ""
-        reason = " ".join(str(error.orig).split())
-        raise SettingsError(
-            f"{name} ({url.render_as_string(hide_password=True)}) does not answer{where}: {reason}"
-        ) from None
+    missing = database.no_answer()
+    if missing is None:
+        return
+    name = "DATABASE_URL" if settings.database_url else "The SQLite database in DATA_DIR"
+    where = f" at {missing.where}" if missing.where else ""
+    raise SettingsError(f"{name} ({missing.url}) does not answer{where}: {missing.reason}")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from photomaker.store import models, rollup_schema  # noqa: F401  (registers the tables)
@@ -76,6 +78,15 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+@dataclass(frozen=True)
+class NoAnswer:
+    """Why a database did not answer: its URL without the password, where it was asked, and the driver's reason."""
+
+    url: str
+    where: str
+    reason: str
+
+
 class Database:
     """The app's database: a SQLAlchemy engine and transactions on it."""
 
@@ -112,6 +123,18 @@ class Database:
         """
         with Session(self._reader) as session:
             yield session
+
+    def no_answer(self) -> NoAnswer | None:
+        """Connect once, within the connect timeout: None when the database answers, else why not."""
+        try:
+            with self.engine.connect():
+                return None
+        except DBAPIError as error:
+            self.dispose()
+            url = self.engine.url
+            where = f"{url.host}" + (f":{url.port}" if url.port else "") if url.host else ""
+            reason = " ".join(str(error.orig).split())
+            return NoAnswer(url=url.render_as_string(hide_password=True), where=where, reason=reason)
 
     def dispose(self) -> None:
         self.engine.dispose()
