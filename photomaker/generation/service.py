@@ -38,7 +38,6 @@ from photomaker.generation.work_leases import Leases
 from photomaker.images import uploaded_photos as photos
 from photomaker.images.avatar_files import AvatarStorage
 from photomaker.images.decode_budget import DecodeBudget
-from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.store import Database, Generation, row_id
 
 WAITING_FOR_TURN = "Waiting for the generations before yours"
@@ -94,7 +93,7 @@ class GenerationService(Preparing, Bookkeeping):
     def generate_avatar(
         self,
         username: str,
-        uploads: Sequence[PhotoUpload],
+        uploads: Sequence[photos.PhotoUpload],
         values: Mapping[str, Any],
         *,
         address: str | None = None,
@@ -116,13 +115,13 @@ class GenerationService(Preparing, Bookkeeping):
         return self.run(self.prepare_text(username, values, address=address), progress=progress)
 
     def run(
-        self, prepared: Prepared, uploads: Sequence[PhotoUpload] = (), *, progress: ProgressFn = no_progress
+        self, prepared: Prepared, uploads: Sequence[photos.PhotoUpload] = (), *, progress: ProgressFn = no_progress
     ) -> GenerationOutcome:
         """Check the photos (if any), charge, generate, save; on any failure after the charge, refund once."""
         return self.finish(self.accept(prepared, uploads, progress=progress), progress=progress)
 
     def accept(
-        self, prepared: Prepared, uploads: Sequence[PhotoUpload] = (), *, progress: ProgressFn = no_progress
+        self, prepared: Prepared, uploads: Sequence[photos.PhotoUpload] = (), *, progress: ProgressFn = no_progress
     ) -> Accepted:
         """Check the photos (if any) and charge; a refusal so far charges nothing and is recorded.
 

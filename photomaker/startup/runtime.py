@@ -1,7 +1,7 @@
 """Start-up: everything a running app needs, built once from the settings.
 
 Used by the page, the CLI's `generate`, the tests and the benchmarks alike, so all of them run the same
-start-up: the records (`photomaker.startup.records`: tables created, models seeded, and unless the caller only
+start-up: the records (`photomaker.startup.records`: the schema upgraded, models seeded, and unless the caller only
 reads, dead generations refunded and leftover files deleted), then the engines and their checks.
 """
 
