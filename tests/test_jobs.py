@@ -88,7 +88,7 @@ def until(condition: object, *, timeout_s: float = 10) -> None:
 def test_a_job_is_charged_when_accepted_and_made_in_the_background(app: Runtime, engine: GatedEngine) -> None:
     jobs = Jobs(app.service, workers=2)
     before = credits(app)
-    generation_id = jobs.start_avatar("local", photos(), VALUES)
+    generation_id = jobs.start("local", VALUES, uploads=photos())
     assert status(app, generation_id).status == "processing"
     assert credits(app) < before
     assert engine.started.acquire(timeout=10)
@@ -106,7 +106,7 @@ def test_a_refusal_is_raised_before_anything_is_charged(app: Runtime) -> None:
     jobs = Jobs(app.service, workers=1)
     before = credits(app)
     with pytest.raises(RefusedError) as refused:
-        jobs.start_avatar("local", [PhotoUpload.from_path(FIXTURES / "chelsea.png")], VALUES)
+        jobs.start("local", VALUES, uploads=[PhotoUpload.from_path(FIXTURES / "chelsea.png")])
     assert refused.value.code == "NO_FACE" and credits(app) == before
     jobs.close()
 
@@ -115,9 +115,9 @@ def test_the_engine_limit_holds_across_surfaces_and_waiting_jobs_keep_their_leas
     app: Runtime, engine: GatedEngine
 ) -> None:
     jobs = Jobs(app.service, workers=2)
-    first = jobs.start_avatar("local", photos(), VALUES)
+    first = jobs.start("local", VALUES, uploads=photos())
     assert engine.started.acquire(timeout=10)
-    second = jobs.start_avatar("local", photos(), VALUES)
+    second = jobs.start("local", VALUES, uploads=photos())
     until(lambda: jobs.progress(second) is not None and "before yours" in jobs.progress(second).message)
     time.sleep(1.0)  # three leases long: a job waiting for its turn is not taken for dead
     assert app.service.leases.recover() == []
@@ -132,9 +132,9 @@ def test_the_engine_limit_holds_across_surfaces_and_waiting_jobs_keep_their_leas
 def test_stopping_refunds_the_queued_jobs_and_finishes_the_running_one(app: Runtime, engine: GatedEngine) -> None:
     jobs = Jobs(app.service, workers=1)
     before = credits(app)
-    running = jobs.start_avatar("local", photos(), VALUES)
+    running = jobs.start("local", VALUES, uploads=photos())
     assert engine.started.acquire(timeout=10)
-    queued = jobs.start_avatar("local", photos(), VALUES)
+    queued = jobs.start("local", VALUES, uploads=photos())
     assert jobs.progress(queued).message == WAITING_FOR_TURN
     closing = threading.Thread(target=jobs.close)
     closing.start()
@@ -145,6 +145,6 @@ def test_stopping_refunds_the_queued_jobs_and_finishes_the_running_one(app: Runt
     assert status(app, running).status == "completed"
     assert credits(app) == before - status(app, running).credits_charged
     with pytest.raises(Exception) as stopped:
-        jobs.start_avatar("local", photos(), VALUES)
+        jobs.start("local", VALUES, uploads=photos())
     assert getattr(stopped.value, "code", None) == "INTERRUPTED"
     assert credits(app) == before - status(app, running).credits_charged, "a job after the stop is refunded"

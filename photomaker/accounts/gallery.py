@@ -51,7 +51,9 @@ def _view(session: Session, generation: Generation, project: str | None, *, cred
     ran = RunParams.of_saved(generation.params)
     details = None
     if generation.status == "completed" and model is not None and ran is not None:
-        details = GenerationDetails.of(generation, model, ran, remaining=credits)
+        details = GenerationDetails.of(
+            generation, model, ran, remaining=credits, styles=[avatar.style for avatar in avatars]
+        )
     return GenerationView(
         id=row_id(generation),
         status=generation.status,
@@ -65,7 +67,9 @@ def _view(session: Session, generation: Generation, project: str | None, *, cred
         error_message=generation.error_message,
         details=details,
         avatars=[
-            AvatarView(row_id(avatar), number, avatar.width, avatar.height, avatar.likeness, avatar.likeness_ok)
+            AvatarView(
+                row_id(avatar), number, avatar.width, avatar.height, avatar.likeness, avatar.likeness_ok, avatar.style
+            )
             for number, avatar in enumerate(avatars, start=1)
         ],
     )

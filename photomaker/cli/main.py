@@ -52,7 +52,7 @@ def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
     username = args.user or runtime.settings.local_username
     photos = [PhotoUpload.from_path(path) for path in args.photo]
     _wait_until_loaded(runtime.service.engine)
-    outcome = runtime.service.generate_avatar(username, photos, values, progress=progress)
+    outcome = runtime.jobs.run(username, values, uploads=photos, progress=progress)
     if args.out is None:
         targets = outcome.images
     else:

@@ -28,6 +28,9 @@ ErrorCode = Literal[
     "BAD_REQUEST",
     "BAD_RESPONSE",
     "INTERRUPTED",
+    "CANCELLED",
+    "NOT_ALIKE",
+    "NOT_RUNNING",
     "SIGN_IN_REQUIRED",
     "FORBIDDEN",
     "NOT_OFFERED",
@@ -59,6 +62,14 @@ DEFAULT_MESSAGES: dict[ErrorCode, str] = {
     "BAD_REQUEST": "The image service rejected these settings; change them and try again. Credits refunded.",
     "BAD_RESPONSE": "The image service sent back something that is not an image; try again. Credits refunded.",
     "INTERRUPTED": "The app restarted while this was generating; your credits were refunded, so try again.",
+    "CANCELLED": "You cancelled this before any avatar was made; your credits were refunded.",
+    "NOT_ALIKE": (
+        "None of the avatars looked like you, so none were kept and your credits were refunded; "
+        "try a lower style strength or clearer photos."
+    ),
+    "NOT_RUNNING": (
+        "That generation is not running any more, so there is nothing to cancel; its details say how it ended."
+    ),
     "SIGN_IN_REQUIRED": (
         "Sign in with Hugging Face at the top of the page, or pass your HF token from a program as "
         'gradio_client.Client(url, oauth_token="hf_...").'

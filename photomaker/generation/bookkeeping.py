@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from functools import partial
+
+from PIL import Image
 
 from photomaker.accounts.account import open_account
 from photomaker.core.errors import BackendError, PhotoMakerError
 from photomaker.core.settings import Settings
-from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
+from photomaker.engines.base import GenerationRequest, ProgressFn
+from photomaker.generation.making import Made
+from photomaker.generation.packs import short_of_credits
 from photomaker.generation.preparing import Prepared
 from photomaker.generation.refusals import Refusals
 from photomaker.generation.results import GenerationDetails, GenerationOutcome
@@ -35,8 +40,10 @@ class Bookkeeping:
     refusals: Refusals
 
     def _start(self, prepared: Prepared, request: GenerationRequest, progress: ProgressFn) -> Generation:
-        """One transaction: the user's account (opened on a first charge), the project, rate limit, row and charge."""
-        cost = prepared.model.price(request.num_images)
+        """One transaction: the user's account (opened on a first charge), the project, rate limit, row and charge
+        for the whole plan."""
+        plan = prepared.plan
+        cost = prepared.model.price(plan.total)
         progress(0.2, f"Reserving {cost} credits")
         draft = partial(
             generations.Draft,
@@ -48,7 +55,9 @@ class Bookkeeping:
             params=prepared.run_params.saved({}),
             photo_count=len(request.photos),
             preview=prepared.engine.preview,
+            images_asked=plan.total,
         )
+        short = partial(short_of_credits, prepared.model, plan) if prepared.run_params.styles else None
         with (
             self.refusals.recorded(prepared.username, draft, address=prepared.address),
             self.database.session() as session,
@@ -62,52 +71,78 @@ class Bookkeeping:
                 rate_limit_per_min=self.settings.user_rate_limit_per_min,
                 owner=str(self.leases.owner),
                 lease_until=self.leases.until(),
+                short=short,
             )
 
-    def _save(
+    def _keep(
         self,
-        prepared: Prepared,
         generation: Generation,
-        result: GenerationResult,
-        measured: list[float | None] | None,
+        style: str | None,
+        images: Sequence[Image.Image],
+        scores: Sequence[float | None],
         *,
-        started: float,
-        notes: list[str],
+        first: int,
+    ) -> None:
+        """Save one group's kept images, numbered from `first`, and add them to the row, as the group ends."""
+        saved = self.storage.save(images, user_id=generation.user_id, generation_id=row_id(generation), first=first)
+        with self.database.session() as session:
+            generations.add_avatars(session, row_id(generation), saved, likeness=scores, style=style)
+
+    def _complete(
+        self, prepared: Prepared, generation: Generation, made: Made, *, started: float, notes: list[str]
     ) -> GenerationOutcome:
-        """Store the images, complete the row and read the new balance, in one transaction."""
-        saved = self.storage.save(result.images, user_id=generation.user_id, generation_id=row_id(generation))
+        """Complete the row, refund the images not kept (exactly, at the price each was charged) and read the new
+        balance, in one transaction."""
+        first = made.first
+        if first is None:
+            raise RuntimeError("a generation that kept images has a result")
+        each = generation.credits_charged // made.asked
+        reasons = made.reasons(each=each)
         with self.database.session() as session:
             completed = generations.complete(
                 session,
                 row_id(generation),
-                avatars=saved,
-                seed=result.seed,
-                engine=result.engine,
-                attempts=result.attempts,
+                counts=made.counts(),
+                seed=first.seed,
+                engine=first.engine,
+                attempts=made.attempts,
                 processing_ms=round((time.monotonic() - started) * 1000),
-                params=prepared.run_params.saved(result.effective_params),
-                likeness=measured,
-                notes=notes,
+                params=prepared.run_params.saved(first.effective_params),
+                likeness=made.scores if prepared.request.mode == "photo" else None,
+                notes=[*notes, *(f"{reason}." for reason in reasons)],
+                refund=each * (made.asked - made.kept),
+                refund_note="; ".join(reasons),
             )
             avatars = generation_queries.avatars_of(session, row_id(completed))
             remaining = ledger.balance(session, completed.user_id)
         return GenerationOutcome(
             images=[self.storage.path(avatar.image_path) for avatar in avatars],
-            details=GenerationDetails.of(completed, prepared.model, prepared.run_params, remaining=remaining),
+            details=GenerationDetails.of(
+                completed,
+                prepared.model,
+                prepared.run_params,
+                remaining=remaining,
+                styles=[avatar.style for avatar in avatars],
+            ),
         )
 
-    def _fail(self, generation: Generation, exc: Exception, *, started: float) -> None:
+    def _fail(self, generation: Generation, exc: Exception, *, started: float, made: Made | None = None) -> None:
+        """Fail the row and refund it, then delete its files, unless it was settled otherwise already (recovery
+        completes a dead pack with the avatars it kept)."""
         error = exc if isinstance(exc, PhotoMakerError) else PhotoMakerError("INTERNAL")
         if not isinstance(exc, PhotoMakerError):
             log.exception("generation %s failed unexpectedly", row_id(generation))
-        self.storage.delete_generation(user_id=generation.user_id, generation_id=row_id(generation))
         with self.database.session() as session:
             refunded = generations.fail(
                 session,
                 row_id(generation),
                 code=error.code,
                 message=error.message,
-                attempts=exc.attempts if isinstance(exc, BackendError) else None,
+                attempts=exc.attempts if isinstance(exc, BackendError) else made.attempts if made else None,
                 processing_ms=round((time.monotonic() - started) * 1000),
+                counts=made.counts() if made else None,
             )
+            status = generations.status_of(session, row_id(generation))
+        if status != "completed":
+            self.storage.delete_generation(user_id=generation.user_id, generation_id=row_id(generation))
         log.warning("generation %s failed (%s); refunded %s credits", row_id(generation), error.code, refunded)

@@ -15,12 +15,16 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, replace
 from typing import Any
 
-from photomaker.core.errors import PhotoMakerError
+from photomaker.core.errors import PhotoMakerError, RefusedError
+from photomaker.engines.base import ProgressFn, no_progress
+from photomaker.generation.making import Control
+from photomaker.generation.results import GenerationOutcome
 from photomaker.generation.service import WAITING_FOR_TURN, Accepted, GenerationService
 from photomaker.images.uploaded_photos import PhotoUpload
 
@@ -32,24 +36,46 @@ POLL_S = 0.1
 
 @dataclass(frozen=True)
 class Progress:
-    """How far a running job has got: a fraction from 0 to 1, and what it is doing."""
+    """How far a running job has got: a fraction from 0 to 1, what it is doing, and which image it is making
+    (from 1, of `images`, in `style`; 0 and None before the first)."""
 
     fraction: float
     message: str
+    image: int = 0
+    images: int = 0
+    style: str | None = None
 
 
 class _Running:
-    """A job this process is making: its latest progress."""
+    """A job this process is making: whose it is, its latest progress, and its control (which image, cancel)."""
 
-    def __init__(self) -> None:
-        self.progress = Progress(0.2, WAITING_FOR_TURN)
+    def __init__(self, username: str, total: int) -> None:
+        self.username = username
+        self.control = Control()
+        self.control.total = total
+        self.message = Progress(0.2, WAITING_FOR_TURN)
+        self.future: Future[GenerationOutcome] | None = None
 
     def report(self, fraction: float, message: str) -> None:
-        self.progress = Progress(round(min(max(fraction, 0.0), 1.0), 3), message)
+        self.message = Progress(round(min(max(fraction, 0.0), 1.0), 3), message)
+
+    @property
+    def progress(self) -> Progress:
+        control = self.control
+        return replace(self.message, image=control.number, images=control.total, style=control.style)
+
+
+def _stopped(running: _Running) -> PhotoMakerError:
+    """Why a job that never began ended: its user cancelled it, or the app is stopping."""
+    return PhotoMakerError("CANCELLED" if running.control.cancelled else "INTERRUPTED")
 
 
 class Jobs:
-    """Accepts generations and makes them in the background; says how far each has got."""
+    """Accepts generations and makes them in the background; says how far each has got, and cancels.
+
+    Every surface generates through here: the REST API answers with the job's id (`start`); the page, the
+    Gradio API, MCP and the CLI wait for its outcome (`run`).
+    """
 
     def __init__(self, service: GenerationService, *, workers: int) -> None:
         self.service = service
@@ -57,50 +83,107 @@ class Jobs:
         self._running: dict[int, _Running] = {}
         self._lock = threading.Lock()
 
-    def start_avatar(
+    def start(
         self,
         username: str,
-        uploads: Sequence[PhotoUpload],
         values: Mapping[str, Any],
         *,
+        uploads: Sequence[PhotoUpload] | None = None,
+        pack: bool = False,
+        upload_problem: RefusedError | None = None,
+        named: int | None = None,
         address: str | None = None,
+        progress: ProgressFn = no_progress,
     ) -> int:
-        """Check and charge a Photo to Avatar request, then make it in the background; returns its generation id.
+        """Check and charge a request, then make it in the background; returns its generation id.
 
-        Raises RefusedError (recorded, nothing charged) like `GenerationService.generate_avatar`. The photos
-        are read before this returns: the caller may delete them then.
+        With `uploads` (a list, maybe empty) it is Photo to Avatar: a single style (`PhotoParams`) or, with `pack`,
+        a pack (`PackParams`); without, Text to Image. `upload_problem` refuses files the caller named but did not
+        upload (`named` counts them all). Raises RefusedError (recorded, nothing charged). The photos
+        are read before this returns: the caller may delete them then. `progress` hears the checks before the
+        charge; the job's own progress is `progress(id)`.
         """
-        prepared = self.service.prepare_avatar(username, values, photo_count=len(uploads), address=address)
-        return self._submit(self.service.accept(prepared, uploads))
+        service = self.service
+        if uploads is None:
+            prepared = service.prepare_text(username, values, address=address)
+        else:
+            prepared = service.prepare_avatar(
+                username,
+                values,
+                photo_count=len(uploads) if named is None else named,
+                pack=pack,
+                upload_problem=upload_problem,
+                address=address,
+            )
+        return self._submit(service.accept(prepared, uploads or (), progress=progress))
 
-    def start_text(self, username: str, values: Mapping[str, Any], *, address: str | None = None) -> int:
-        """Check and charge a Text to Image request, then make it in the background; returns its generation id."""
-        return self._submit(self.service.accept(self.service.prepare_text(username, values, address=address)))
+    def run(
+        self,
+        username: str,
+        values: Mapping[str, Any],
+        *,
+        uploads: Sequence[PhotoUpload] | None = None,
+        pack: bool = False,
+        upload_problem: RefusedError | None = None,
+        named: int | None = None,
+        address: str | None = None,
+        progress: ProgressFn = no_progress,
+        started: Callable[[int], None] = lambda generation_id: None,
+    ) -> GenerationOutcome:
+        """`start`, then wait for the outcome, passing the job's progress on; raises our errors (a refusal
+        charged nothing; a failure was refunded). `started` hears the job's id (to cancel it)."""
+        generation_id = self.start(
+            username,
+            values,
+            uploads=uploads,
+            pack=pack,
+            upload_problem=upload_problem,
+            named=named,
+            address=address,
+            progress=progress,
+        )
+        started(generation_id)
+        with self._lock:
+            running = self._running.get(generation_id)
+        future = running.future if running else None
+        if running is None or future is None:
+            raise PhotoMakerError("INTERRUPTED")
+        shown = None
+        while True:
+            try:
+                return future.result(timeout=POLL_S)
+            except FutureTimeout:
+                if running.progress != shown:
+                    shown = running.progress
+                    progress(shown.fraction, shown.message)
+            except CancelledError:
+                raise _stopped(running) from None
 
     def _submit(self, accepted: Accepted) -> int:
-        running = _Running()
+        running = _Running(accepted.prepared.username, accepted.prepared.plan.total)
         with self._lock:
             self._running[accepted.generation_id] = running
         try:
-            future = self._pool.submit(self._make, accepted, running)
+            running.future = self._pool.submit(self._make, accepted, running)
         except RuntimeError:  # the pool is shut down: the app is stopping
             self._end(accepted, running, PhotoMakerError("INTERRUPTED"))
             raise PhotoMakerError("INTERRUPTED") from None
-        future.add_done_callback(lambda done: self._cancelled(done, accepted, running))
+        running.future.add_done_callback(lambda done: self._cancelled(done, accepted, running))
         return accepted.generation_id
 
-    def _make(self, accepted: Accepted, running: _Running) -> None:
+    def _make(self, accepted: Accepted, running: _Running) -> GenerationOutcome:
         try:
-            self.service.finish(accepted, progress=running.report)
+            return self.service.finish(accepted, progress=running.report, control=running.control)
         except PhotoMakerError as error:  # failed and refunded by `finish`; the row says why
             log.info("job %s ended with %s", accepted.generation_id, error.code)
+            raise
         finally:
             self._forget(accepted.generation_id)
 
-    def _cancelled(self, future: Future[None], accepted: Accepted, running: _Running) -> None:
-        """A job cancelled before it began (the app stopping) is failed and refunded."""
+    def _cancelled(self, future: Future[GenerationOutcome], accepted: Accepted, running: _Running) -> None:
+        """A job cancelled before it began (by its user, or the app stopping) is failed and refunded whole."""
         if future.cancelled():
-            self._end(accepted, running, PhotoMakerError("INTERRUPTED"))
+            self._end(accepted, running, _stopped(running))
 
     def _end(self, accepted: Accepted, running: _Running, error: PhotoMakerError) -> None:
         try:
@@ -117,6 +200,17 @@ class Jobs:
         with self._lock:
             running = self._running.get(generation_id)
         return None if running is None else running.progress
+
+    def cancel(self, generation_id: int, *, username: str) -> None:
+        """Stop `username`'s job after the engine call under way: what is made by then is kept and charged, the
+        rest refunded. NOT_RUNNING when it is not running here (over, or never theirs)."""
+        with self._lock:
+            running = self._running.get(generation_id)
+        if running is None or running.username != username:
+            raise RefusedError("NOT_RUNNING")
+        running.control.cancel()
+        if running.future is not None and running.future.cancel():  # still queued: refunded whole at once
+            log.info("job %s cancelled before it began", generation_id)
 
     async def wait(self, generation_id: int, *, timeout_s: float) -> None:
         """Return when the job is over or after `timeout_s`, whichever comes first (at once if not running here).

@@ -29,6 +29,18 @@ _NEGATIVE = Field("", title="Negative prompt", description="what to avoid, e.g. 
 _NUM_IMAGES = Field(1, ge=1, title="Number of images", description="from 1 to the model's limit")
 _SEED = Field(-1, ge=-1, le=MAX_SEED, title="Seed", description="-1 picks a random seed")
 _PROJECT = Field(DEFAULT_PROJECT, title="Save to project", description="the project the images are filed in")
+_TIER = Field("pro", title="Tier", description="basic, pro or enterprise")
+_STYLE_STRENGTH = Field(
+    None, ge=0, le=100, title="Style strength", description="higher means more style, less likeness"
+)
+_SUBJECT: Subject = Field("person", title="Who is in the photos", description="person, man, woman, boy or girl")
+_STEPS = Field(None, ge=20, le=100, title="Steps", description="more is slower and finer")
+_GUIDANCE = Field(None, ge=0.1, le=10.0, title="Guidance scale", description="how closely to follow the prompt")
+_ONLY_ALIKE = Field(
+    True,
+    title="Only avatars that look like you",
+    description="an avatar below the likeness threshold is tried once more, then refunded, not shown",
+)
 
 
 def _storable_strings(schema: dict[str, Any]) -> None:
@@ -67,7 +79,7 @@ class _Params(BaseModel):
             raise PydanticCustomError("unstorable", "contains {character}", {"character": character})
         return value
 
-    @field_validator("num_images", mode="after", check_fields=False)
+    @field_validator("num_images", "images_per_style", mode="after", check_fields=False)
     @classmethod
     def _within_the_models_limit(cls, value: int, info: ValidationInfo) -> int:
         limit = (info.context or {}).get(MAX_IMAGES, DEFAULT_MAX_OUTPUTS)
@@ -80,20 +92,45 @@ class PhotoParams(_Params):
     """A Photo to Avatar request (the photos travel beside it); a setting left None is the tier's own."""
 
     prompt: str = _PROMPT
-    tier: str = Field("pro", title="Tier", description="basic, pro or enterprise")
+    tier: str = _TIER
     style: str = Field(DEFAULT_STYLE, title="Style", description="one of the styles, or '(No style)'")
-    style_strength: int | None = Field(
-        None, ge=0, le=100, title="Style strength", description="higher means more style, less likeness"
-    )
-    subject: Subject = Field("person", title="Who is in the photos", description="person, man, woman, boy or girl")
+    style_strength: int | None = _STYLE_STRENGTH
+    subject: Subject = _SUBJECT
     negative_prompt: str = _NEGATIVE
     num_images: int = _NUM_IMAGES
     seed: int = _SEED
-    steps: int | None = Field(None, ge=20, le=100, title="Steps", description="more is slower and finer")
-    guidance_scale: float | None = Field(
-        None, ge=0.1, le=10.0, title="Guidance scale", description="how closely to follow the prompt"
-    )
+    steps: int | None = _STEPS
+    guidance_scale: float | None = _GUIDANCE
     project: str = _PROJECT
+    only_alike: bool = _ONLY_ALIKE
+
+
+class PackParams(_Params):
+    """An avatar pack: one upload, several styles (named, or a preset's), the same number of images of each."""
+
+    prompt: str = _PROMPT
+    tier: str = _TIER
+    styles: list[str] | None = Field(
+        None, title="Styles", description="the styles to make, each once (a list, or names separated by commas)"
+    )
+    preset: str | None = Field(None, title="Preset", description="a named set of styles, instead of `styles`")
+    images_per_style: int = Field(1, ge=1, title="Images per style", description="from 1 to the model's limit")
+    style_strength: int | None = _STYLE_STRENGTH
+    subject: Subject = _SUBJECT
+    negative_prompt: str = _NEGATIVE
+    seed: int = _SEED
+    steps: int | None = _STEPS
+    guidance_scale: float | None = _GUIDANCE
+    project: str = _PROJECT
+    only_alike: bool = _ONLY_ALIKE
+
+    @field_validator("styles", mode="before")
+    @classmethod
+    def _names_separated_by_commas(cls, value: Any) -> Any:
+        """A form's one text field ("Cinematic, Enhance") reads as the list it names."""
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
 
 class TextParams(_Params):

@@ -16,7 +16,8 @@ from photomaker.core import safe_text as text
 from photomaker.core.errors import RefusedError
 from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest
 from photomaker.generation import prompts
-from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, given, parse
+from photomaker.generation.packs import Plan, plan_pack, plan_photo, plan_text
+from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PackParams, PhotoParams, TextParams, given, parse
 from photomaker.generation.refusals import Asked, Refusals
 from photomaker.generation.run_params import RunParams
 from photomaker.store import AIModel, Database, generations
@@ -34,12 +35,19 @@ class Prepared:
     username: str
     model: AIModel
     engine: Engine
-    request: GenerationRequest
+    plan: Plan
+    requests: tuple[GenerationRequest, ...]
+    """One engine request per group of the plan, in its order."""
     run_params: RunParams
     project: str
     asked: Asked
     address: str | None = None
     """The client's address, where a surface knows it: refusals count against it too."""
+
+    @property
+    def request(self) -> GenerationRequest:
+        """The first group's request: what the row records of the prompt."""
+        return self.requests[0]
 
 
 def _asked(
@@ -88,24 +96,27 @@ class Preparing:
         values: Mapping[str, Any],
         *,
         photo_count: int,
+        pack: bool = False,
         upload_problem: RefusedError | None = None,
         address: str | None = None,
     ) -> Prepared:
-        """Every check of a photo request that does not read the photos; a refusal is recorded and raised.
+        """Every check of a photo request (`PhotoParams`) or, with `pack`, of a pack (`PackParams`) that does not
+        read the photos; a refusal is recorded and raised.
 
         `upload_problem` is a refusal of the uploads found before (a file this caller did not upload):
         recorded like the others. `address` is the client's, where the surface knows it.
         """
         self.refusals.admit(username, address=address)
-        tier = given(PhotoParams, values, "tier")
+        kind = PackParams if pack else PhotoParams
+        tier = given(kind, values, "tier")
         model = self._photo_model(tier) if isinstance(tier, str) and not text.unstorable(tier) else None
-        recorded = {key: given(PhotoParams, values, key) for key in ("style", "num_images")}
+        shown = ("styles", "preset", "images_per_style") if pack else ("style", "num_images")
         asked = _asked(
             values,
             mode="photo",
             engine=self.engine.name,
             model=model,
-            params={"tier": tier, **recorded},
+            params={"tier": tier, **{key: given(kind, values, key) for key in shown}},
             photo_count=photo_count,
         )
         with self.refusals.recorded(username, asked, address=address):
@@ -116,13 +127,20 @@ class Preparing:
                     "INVALID_PARAMS",
                     f"Unknown tier {text.quoted(tier)}; choose basic, pro or enterprise.",
                 )
-            params = parse(PhotoParams, values, max_images=_max_images(model))
-            built = prompts.build(
-                params.prompt, style=params.style, subject=params.subject, negative_prompt=params.negative_prompt
+            limit = _max_images(model)
+            params: PhotoParams | PackParams = (
+                parse(PackParams, values, max_images=limit) if pack else parse(PhotoParams, values, max_images=limit)
             )
-        run_params = RunParams.for_photo(params, model)
+            plan = plan_pack(params) if isinstance(params, PackParams) else plan_photo(params)
+            built = [
+                prompts.build(
+                    params.prompt, style=style, subject=params.subject, negative_prompt=params.negative_prompt
+                )
+                for style in plan.styles
+            ]
+        run_params = RunParams.for_photo(params, model, plan)
         return self._prepared(
-            username, model, self.engine, built, run_params, project=params.project, asked=asked, address=address
+            username, model, self.engine, plan, built, run_params, project=params.project, asked=asked, address=address
         )
 
     def _photo_model(self, tier: str) -> AIModel | None:
@@ -157,8 +175,9 @@ class Preparing:
                 params.prompt, style=prompts.NO_STYLE, negative_prompt=params.negative_prompt, with_trigger=False
             )
         run_params = RunParams.for_text(params, model)
+        plan = plan_text(params.num_images)
         return self._prepared(
-            username, model, engine, built, run_params, project=params.project, asked=asked, address=address
+            username, model, engine, plan, [built], run_params, project=params.project, asked=asked, address=address
         )
 
     @staticmethod
@@ -166,24 +185,33 @@ class Preparing:
         username: str,
         model: AIModel,
         engine: Engine,
-        built: prompts.BuiltPrompt,
+        plan: Plan,
+        built: list[prompts.BuiltPrompt],
         run_params: RunParams,
         *,
         project: str,
         asked: Asked,
         address: str | None,
     ) -> Prepared:
-        request = GenerationRequest.from_prompts(
-            built,
-            mode=model.mode,
-            model_key=model.model_key,
-            style=prompts.get_style(run_params.style or prompts.NO_STYLE),
-            style_strength=run_params.style_strength or 0,
-            width=run_params.width,
-            height=run_params.height,
-            num_images=run_params.num_images,
-            steps=run_params.steps,
-            guidance_scale=run_params.guidance_scale,
-            seed=random.randint(0, MAX_SEED) if run_params.seed_requested == -1 else run_params.seed_requested,
-        )
-        return Prepared(username, model, engine, request, run_params, project, asked, address)
+        """One request per group: its style, prompts and number of images; the first group has the seed asked for
+        (or a random one), each next group the seed after the last group's images."""
+        seed = random.randint(0, MAX_SEED) if run_params.seed_requested == -1 else run_params.seed_requested
+        requests, offset = [], 0
+        for group, prompt in zip(plan.groups, built, strict=True):
+            requests.append(
+                GenerationRequest.from_prompts(
+                    prompt,
+                    mode=model.mode,
+                    model_key=model.model_key,
+                    style=prompts.get_style(group.style),
+                    style_strength=run_params.style_strength or 0,
+                    width=run_params.width,
+                    height=run_params.height,
+                    num_images=group.count,
+                    steps=run_params.steps,
+                    guidance_scale=run_params.guidance_scale,
+                    seed=(seed + offset) % (MAX_SEED + 1),
+                )
+            )
+            offset += group.count
+        return Prepared(username, model, engine, plan, tuple(requests), run_params, project, asked, address)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,17 @@ _ROW_SHOWS = {
     "attempts",
 }
 """What the details take from the generation's row."""
-_RAN_WITH = {"style", "style_strength", "width", "height", "num_images", "steps", "guidance_scale"}
+_RAN_WITH = {
+    "style",
+    "styles",
+    "only_alike",
+    "style_strength",
+    "width",
+    "height",
+    "num_images",
+    "steps",
+    "guidance_scale",
+}
 """What the details take from the parameters a generation ran with."""
 
 
@@ -47,6 +58,11 @@ class GenerationDetails(BaseModel):
     prompt: str
     negative_prompt: str
     style: str | None
+    """A single-style request's style; None for a pack and for Text to Image."""
+    styles: list[str] | None
+    """A pack's styles, in the order made; None for a single-style request."""
+    only_alike: bool | None
+    """Whether only avatars that look like the person were kept (each tried once more before it was refunded)."""
     style_strength: int | None
     seed: int | None
     width: int
@@ -55,7 +71,13 @@ class GenerationDetails(BaseModel):
     steps: int
     guidance_scale: float
     credits_charged: int
+    credits_refunded: int
+    """What was given back for the images asked for and not kept (not alike, cancelled, not made)."""
     credits_remaining: int
+    images_kept: int
+    """How many of the `num_images` asked for were kept: the avatars shown, in `avatar_styles`' order."""
+    avatar_styles: list[str | None]
+    """Per avatar, its style (None for Text to Image)."""
     processing_ms: int | None
     attempts: int | None
     likeness: list[float | None]
@@ -67,16 +89,30 @@ class GenerationDetails(BaseModel):
     """Things the user should know, e.g. that a photo held several faces and the largest was used."""
 
     @classmethod
-    def of(cls, generation: Generation, model: AIModel, ran: RunParams, *, remaining: int) -> GenerationDetails:
-        """The details of a completed generation: its row as saved (its notes too), its model, what it ran with."""
+    def of(
+        cls,
+        generation: Generation,
+        model: AIModel,
+        ran: RunParams,
+        *,
+        remaining: int,
+        styles: Sequence[str | None],
+    ) -> GenerationDetails:
+        """The details of a completed generation: its row as saved (its notes too), its model, what it ran with,
+        and its avatars' `styles`."""
         scores = generation.likeness or []
+        kept = len(styles) if generation.images_kept is None else generation.images_kept
+        asked = generation.images_asked or kept
         return cls(
             generation_id=row_id(generation),
             **generation.model_dump(include=_ROW_SHOWS),
             model_name=model.name,
             tier=model.tier,
             **ran.model_dump(include=_RAN_WITH),
+            credits_refunded=generation.credits_charged // asked * (asked - kept) if asked else 0,
             credits_remaining=remaining,
+            images_kept=kept,
+            avatar_styles=list(styles),
             likeness=scores,
             likeness_ok=[verdict(score) for score in scores],
             notes=generation.notes or [],
@@ -110,6 +146,7 @@ class AvatarView:
     height: int
     likeness: float | None
     likeness_ok: bool | None
+    style: str | None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from photomaker.generation.params import PhotoParams, TextParams
+from photomaker.generation.packs import Plan
+from photomaker.generation.params import PackParams, PhotoParams, TextParams
 from photomaker.generation.prompts import get_style
 from photomaker.store import AIModel
 
@@ -22,6 +23,11 @@ class RunParams(BaseModel):
 
     tier: str
     style: str | None = None
+    """A single-style request's style; None for a pack (`styles`) and for Text to Image."""
+    styles: list[str] | None = None
+    """A pack's styles, in the order made."""
+    images_per_style: int | None = None
+    only_alike: bool | None = None
     style_strength: int | None = None
     subject: str | None = None
     num_images: int
@@ -32,14 +38,18 @@ class RunParams(BaseModel):
     seed_requested: int
 
     @classmethod
-    def for_photo(cls, params: PhotoParams, model: AIModel) -> RunParams:
-        """A photo request with the tier's defaults where it left a setting to the tier."""
+    def for_photo(cls, params: PhotoParams | PackParams, model: AIModel, plan: Plan) -> RunParams:
+        """A photo request or pack with the tier's defaults where it left a setting to the tier."""
+        pack = isinstance(params, PackParams)
         return cls(
             tier=model.tier,
-            style=get_style(params.style).name,
+            style=None if pack else get_style(plan.styles[0]).name,
+            styles=plan.styles if pack else None,
+            images_per_style=plan.groups[0].count if pack else None,
+            only_alike=plan.only_alike,
             style_strength=model.default_style_strength if params.style_strength is None else params.style_strength,
             subject=params.subject,
-            num_images=params.num_images,
+            num_images=plan.total,
             steps=params.steps or model.steps,
             guidance_scale=model.guidance_scale if params.guidance_scale is None else params.guidance_scale,
             width=model.width,

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from PIL import Image
+
 from photomaker.core.errors import PhotoMakerError
 from photomaker.core.fair_queue import Turns
 from photomaker.core.settings import Settings
@@ -31,6 +33,7 @@ from photomaker.faces import analysis as faces
 from photomaker.faces import likeness
 from photomaker.faces import matching as face_match
 from photomaker.generation.bookkeeping import Bookkeeping
+from photomaker.generation.making import Control, Made, Making
 from photomaker.generation.preparing import Prepared, Preparing
 from photomaker.generation.refusals import Refusals
 from photomaker.generation.results import GenerationOutcome
@@ -54,7 +57,8 @@ class Accepted:
     """A request checked and charged: its row is `processing` and held; `finish` makes it."""
 
     prepared: Prepared
-    request: GenerationRequest
+    requests: tuple[GenerationRequest, ...]
+    """The prepared requests with the photos in, as the engine admitted them."""
     generation: Generation
     notes: tuple[str, ...]
     accepted_at: float
@@ -123,14 +127,14 @@ class GenerationService(Preparing, Bookkeeping):
     def accept(
         self, prepared: Prepared, uploads: Sequence[photos.PhotoUpload] = (), *, progress: ProgressFn = no_progress
     ) -> Accepted:
-        """Check the photos (if any) and charge; a refusal so far charges nothing and is recorded.
+        """Check the photos (if any) and charge the whole plan; a refusal so far charges nothing and is recorded.
 
         From here the row is `processing` and its lease is held until `finish` (or `abandon`) ends it, so
         an accepted job may wait for its turn in another thread without being taken for dead.
         """
-        request, notes = prepared.request, []
+        requests, notes = prepared.requests, list[str]()
         with self.refusals.recorded(prepared.username, prepared.asked, address=prepared.address):
-            if request.mode == "photo":
+            if prepared.request.mode == "photo":
                 progress(0.05, "Checking your photos")
                 prepared_photos = photos.prepare(
                     uploads, max_bytes=self.settings.max_photo_bytes, budget=self.decode_budget
@@ -138,36 +142,46 @@ class GenerationService(Preparing, Bookkeeping):
                 progress(0.12, "Finding your face")
                 located = faces.locate_all(prepared_photos)
                 face_match.check_same_person(located)
-                request, notes = replace(request, photos=tuple(located)), faces.notes(located)
+                requests, notes = (
+                    tuple(replace(request, photos=tuple(located)) for request in requests),
+                    faces.notes(located),
+                )
                 if isinstance(prepared.engine, Admitting):
-                    admitted = prepared.engine.admit(request)
-                    request, notes = admitted.request, [*notes, *admitted.notes]
-        generation = self._start(prepared, request, progress)
+                    admitted = [prepared.engine.admit(request) for request in requests]
+                    requests = tuple(admission.request for admission in admitted)
+                    notes.extend(dict.fromkeys(note for admission in admitted for note in admission.notes))
+        generation = self._start(prepared, requests[0], progress)
         self.leases.hold(row_id(generation))
-        return Accepted(prepared, request, generation, tuple(notes), accepted_at=time.monotonic())
+        return Accepted(prepared, requests, generation, tuple(notes), accepted_at=time.monotonic())
 
-    def finish(self, accepted: Accepted, *, progress: ProgressFn = no_progress) -> GenerationOutcome:
-        """Generate in the engine's turn, measure the likeness, save; on any failure, fail the row and refund
-        once. Ends the lease `accept` took."""
-        prepared, request, generation = accepted.prepared, accepted.request, accepted.generation
+    def finish(
+        self, accepted: Accepted, *, progress: ProgressFn = no_progress, control: Control | None = None
+    ) -> GenerationOutcome:
+        """Make the plan in the engine's turn, keeping each group's images as it ends; then complete the row and
+        refund the images not kept, or, when none was kept, fail it and refund it all. Ends the lease `accept`
+        took. `control` says which image is being made, and cancels."""
+        prepared, generation = accepted.prepared, accepted.generation
+        made = Made(asked=prepared.plan.total)
+        making = Making(prepared.engine, prepared.plan, accepted.requests, progress, control or Control())
+        text = prepared.request.mode == "text"
+
+        def keep(style: str, images: Sequence[Image.Image], scores: Sequence[float | None]) -> None:
+            self._keep(generation, None if text else style, images, scores, first=made.kept + 1)
+
         try:
             with self._turn(prepared.engine, progress):
-                result = prepared.engine.generate(request, lambda f, m: progress(0.25 + 0.65 * f, m))
-            measured = None
-            if request.photos:
-                progress(0.91, "Checking the likeness")
-                measured = face_match.measure(result.images, face_match.reference(request.photos))
-            progress(0.93, "Saving your avatars")
-            outcome = self._save(
+                making.run(made, keep)
+            if not made.kept:
+                raise made.error or PhotoMakerError("CANCELLED" if made.cancelled else "NOT_ALIKE")
+            outcome = self._complete(
                 prepared,
                 generation,
-                result,
-                measured,
+                made,
                 started=accepted.accepted_at,
-                notes=[*accepted.notes, *likeness.notes(measured or [])],
+                notes=[*accepted.notes, *(likeness.notes(made.scores) if not text else [])],
             )
         except Exception as exc:
-            self._fail(generation, exc, started=accepted.accepted_at)
+            self._fail(generation, exc, started=accepted.accepted_at, made=made)
             if isinstance(exc, PhotoMakerError):
                 raise
             raise PhotoMakerError("INTERNAL") from exc

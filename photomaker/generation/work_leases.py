@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from photomaker.store import Database, generations
+from photomaker.store import Database, generation_recovery
 from photomaker.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -175,9 +175,9 @@ class Leases:
         if not held:
             return 0
         with self.database.session() as session:
-            return generations.renew(session, held, owner=str(self.owner), until=self.until())
+            return generation_recovery.renew(session, held, owner=str(self.owner), until=self.until())
 
     def recover(self) -> list[tuple[int, int]]:
         """Fail and refund every dead `processing` row, whoever made it; returns their (user id, generation id)."""
         with self.database.session() as session:
-            return generations.recover_dead(session, now=utcnow(), ended=self.owner.has_ended)
+            return generation_recovery.recover_dead(session, now=utcnow(), ended=self.owner.has_ended)

@@ -56,13 +56,16 @@ class AvatarStorage:
         """The absolute path of a stored file."""
         return self.root / relative
 
-    def save(self, images: Sequence[Image.Image], *, user_id: int, generation_id: int) -> list[SavedAvatar]:
-        """Write each image as PNG plus a WebP thumbnail; returns what was saved."""
+    def save(
+        self, images: Sequence[Image.Image], *, user_id: int, generation_id: int, first: int = 1
+    ) -> list[SavedAvatar]:
+        """Write each image as PNG plus a WebP thumbnail, numbered from `first` (a pack saves group by group);
+        returns what was saved."""
         folder = Path(f"u{user_id}") / f"g{generation_id}"
         for private in (self.root, self.root / folder.parent, self.root / folder):
             private_folder(private)
         saved = []
-        for index, image in enumerate(images, start=1):
+        for index, image in enumerate(images, start=first):
             pixels = Image.frombytes("RGB", image.size, image.convert("RGB").tobytes())
             image_path = folder / f"avatar-{index}.png"
             thumbnail_path = folder / f"avatar-{index}.thumb.webp"

@@ -63,7 +63,7 @@ async def _from_photos(
     project = await run_in_threadpool(runtime.projects.get, username, project_id)
     values = {**form.values, PROJECT_FIELD: project.name}
     generation_id = await run_in_threadpool(
-        partial(runtime.jobs.start_avatar, username, form.photos, values, address=address)
+        partial(runtime.jobs.start, username, values, uploads=form.photos, address=address)
     )
     return await _answer(runtime, username, generation_id, wait)
 
@@ -95,7 +95,7 @@ async def _from_text(
     runtime: Runtime, username: str, values: dict[str, Any], *, address: str | None, wait: float
 ) -> Answer:
     """Start a generation from a prompt alone."""
-    generation_id = await run_in_threadpool(partial(runtime.jobs.start_text, username, values, address=address))
+    generation_id = await run_in_threadpool(partial(runtime.jobs.start, username, values, address=address))
     return await _answer(runtime, username, generation_id, wait)
 
 

@@ -21,7 +21,7 @@ from photomaker.core.safe_text import storable
 from photomaker.faces.likeness import verdict
 from photomaker.images.avatar_files import SavedAvatar
 from photomaker.store import ledger, rollup_schema, rollups
-from photomaker.store.models import Avatar, Generation, User, utc, utcnow
+from photomaker.store.models import Avatar, Generation, User, utcnow
 
 RATE_WINDOW = timedelta(minutes=1)
 
@@ -57,10 +57,28 @@ class Draft:
     params: dict[str, Any] = field(default_factory=dict)
     photo_count: int = 0
     preview: bool = False
+    images_asked: int | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What became of a generation's images, kept on its row for the metrics: kept, made (second tries
+    included), and alike at their first try."""
+
+    images_kept: int
+    candidates: int
+    alike_first_try: int
 
 
 def start(
-    session: Session, draft: Draft, *, cost: int, rate_limit_per_min: int, owner: str, lease_until: datetime
+    session: Session,
+    draft: Draft,
+    *,
+    cost: int,
+    rate_limit_per_min: int,
+    owner: str,
+    lease_until: datetime,
+    short: Callable[[int], str] | None = None,
 ) -> Generation:
     """Rate-limit check, a `processing` row held by `owner` until `lease_until`, and its charge, in the
     caller's one transaction.
@@ -84,7 +102,7 @@ def start(
     session.flush()
     if generation.id is None:
         raise RuntimeError("the flushed generation has no id")
-    ledger.charge(session, user_id=draft.user_id, generation_id=generation.id, amount=cost)
+    ledger.charge(session, user_id=draft.user_id, generation_id=generation.id, amount=cost, short=short)
     return generation
 
 
@@ -92,7 +110,7 @@ def reject(session: Session, draft: Draft, *, error: RefusedError) -> Generation
     """Record a refusal: a `rejected` row with its code; no credit moves."""
     now = utcnow()
     generation = Generation(
-        **asdict(draft),
+        **{**asdict(draft), "images_asked": None},
         status="rejected",
         error_code=error.code,
         error_message=storable(error.message),
@@ -105,7 +123,7 @@ def reject(session: Session, draft: Draft, *, error: RefusedError) -> Generation
     return generation
 
 
-def _finish(session: Session, generation_id: int, *, unless: Any = None, **values: Any) -> bool:
+def finish_processing(session: Session, generation_id: int, *, unless: Any = None, **values: Any) -> bool:
     """Move a `processing` row to its final state (and out of any lease); False if it had already left
     `processing`, or if `unless` (a condition on the row) now holds."""
     conditions = [col(Generation.id) == generation_id, col(Generation.status) == "processing"]
@@ -117,7 +135,12 @@ def _finish(session: Session, generation_id: int, *, unless: Any = None, **value
     return result.rowcount == 1
 
 
-def _reread(session: Session, generation_id: int) -> Generation:
+def status_of(session: Session, generation_id: int) -> str | None:
+    """The row's status now; None when there is no such row."""
+    return session.exec(select(Generation.status).where(Generation.id == generation_id)).first()
+
+
+def reread(session: Session, generation_id: int) -> Generation:
     """The row as the database now holds it, after a Core `UPDATE` the session did not see."""
     generation = session.get(Generation, generation_id, populate_existing=True)
     if generation is None:
@@ -125,11 +148,41 @@ def _reread(session: Session, generation_id: int) -> Generation:
     return generation
 
 
+def add_avatars(
+    session: Session,
+    generation_id: int,
+    avatars: Sequence[SavedAvatar],
+    *,
+    likeness: Sequence[float | None],
+    style: str | None,
+) -> None:
+    """Add avatars to a `processing` row as they are made (a pack keeps each group as it ends); INTERRUPTED when
+    the row has left `processing` (recovery found its lease run out)."""
+    status = session.exec(select(Generation.status).where(Generation.id == generation_id).with_for_update()).first()
+    if status != "processing":
+        raise PhotoMakerError("INTERRUPTED")
+    session.add_all(
+        Avatar(
+            generation_id=generation_id,
+            image_path=avatar.image_path,
+            thumbnail_path=avatar.thumbnail_path,
+            width=avatar.width,
+            height=avatar.height,
+            likeness=score,
+            likeness_ok=verdict(score),
+            style=style,
+        )
+        for avatar, score in zip(avatars, likeness, strict=True)
+    )
+    session.flush()
+
+
 def complete(
     session: Session,
     generation_id: int,
     *,
-    avatars: Sequence[SavedAvatar],
+    avatars: Sequence[SavedAvatar] = (),
+    counts: Counts | None = None,
     seed: int,
     engine: str,
     attempts: int,
@@ -137,12 +190,17 @@ def complete(
     params: dict[str, Any],
     likeness: Sequence[float | None] | None = None,
     notes: Sequence[str] = (),
+    refund: int = 0,
+    refund_note: str = "",
 ) -> Generation:
-    """Mark the row `completed` with its timings, outputs and notes for the user, and add its avatars.
+    """Mark the row `completed` with its timings, outputs, counts and notes for the user, add `avatars` (a pack
+    adds its own as they are made, `add_avatars`), and refund `refund` credits for the images it did not keep.
 
-    `likeness` has each avatar's likeness score when it was measured (Photo to Avatar), None when not.
+    `likeness` has each kept avatar's likeness score when it was measured (Photo to Avatar), None when not.
     """
-    if not _finish(
+    if avatars:
+        add_avatars(session, generation_id, avatars, likeness=likeness or [None] * len(avatars), style=None)
+    if not finish_processing(
         session,
         generation_id,
         status="completed",
@@ -153,25 +211,13 @@ def complete(
         params=params,
         likeness=None if likeness is None else list(likeness),
         notes=[storable(note) for note in notes],
+        **(asdict(counts) if counts else {}),
     ):
         # Recovery found its lease run out (this process stalled or lost the database) and refunded it.
         raise PhotoMakerError("INTERRUPTED")
-    scores = [None] * len(avatars) if likeness is None else likeness
-    rows = [
-        Avatar(
-            generation_id=generation_id,
-            image_path=avatar.image_path,
-            thumbnail_path=avatar.thumbnail_path,
-            width=avatar.width,
-            height=avatar.height,
-            likeness=score,
-            likeness_ok=verdict(score),
-        )
-        for avatar, score in zip(avatars, scores, strict=True)
-    ]
-    session.add_all(rows)
-    session.flush()
-    generation = _reread(session, generation_id)
+    if refund:
+        ledger.refund(session, generation_id=generation_id, amount=refund, note=refund_note)
+    generation = reread(session, generation_id)
     rollups.add(session, generation)
     return generation
 
@@ -184,18 +230,19 @@ def fail(
     message: str,
     attempts: int | None = None,
     processing_ms: int | None = None,
+    counts: Counts | None = None,
 ) -> int:
     """Mark the row `failed` and refund its charge, once; returns the credits refunded."""
-    measured = {"attempts": attempts, "processing_ms": processing_ms}
+    measured = {"attempts": attempts, "processing_ms": processing_ms, **(asdict(counts) if counts else {})}
     values = {name: value for name, value in measured.items() if value is not None}
-    return _fail(session, generation_id, code=code, message=message, **values) or 0
+    return fail_processing(session, generation_id, code=code, message=message, **values) or 0
 
 
-def _fail(
+def fail_processing(
     session: Session, generation_id: int, *, code: ErrorCode, message: str, unless: Any = None, **values: Any
 ) -> int | None:
     """`fail`, not at all while `unless` holds; None when the row was not failed here."""
-    if not _finish(
+    if not finish_processing(
         session,
         generation_id,
         unless=unless,
@@ -205,48 +252,8 @@ def _fail(
         **values,
     ):
         return None
-    rollups.add(session, _reread(session, generation_id))
+    rollups.add(session, reread(session, generation_id))
     return ledger.refund(session, generation_id=generation_id)
-
-
-def renew(session: Session, generation_ids: Sequence[int], *, owner: str, until: datetime) -> int:
-    """Extend `owner`'s lease on these rows while they are `processing`; returns how many it still holds."""
-    result = session.exec(
-        update(Generation)
-        .where(
-            col(Generation.id).in_(generation_ids),
-            col(Generation.status) == "processing",
-            col(Generation.owner) == owner,
-        )
-        .values(lease_until=until)
-    )
-    return result.rowcount
-
-
-def recover_dead(session: Session, *, now: datetime, ended: Callable[[str | None], bool]) -> list[tuple[int, int]]:
-    """Fail and refund every `processing` row whose lease ran out before `now`, or whose owner has `ended`
-    (rows made before leases count as dead); returns their (user id, generation id).
-
-    A row whose owner renewed its lease since it was read here is left alone: its owner is alive.
-    """
-    rows = session.exec(
-        select(Generation.id, Generation.user_id, Generation.owner, Generation.lease_until).where(
-            Generation.status == "processing"
-        )
-    ).all()
-    dead = []
-    for generation_id, user_id, owner, lease_until in rows:
-        if generation_id is None:
-            continue
-        expired = lease_until is None or utc(lease_until) < now
-        if not (expired or ended(owner)):
-            continue
-        # An ended owner renews nothing; an expired lease counts only if nobody renewed it since it was read.
-        renewed = col(Generation.lease_until) > lease_until if expired and lease_until is not None else None
-        message = "The app stopped while this was generating."
-        if _fail(session, generation_id, code="INTERRUPTED", message=message, unless=renewed) is not None:
-            dead.append((user_id, generation_id))
-    return dead
 
 
 def rate(session: Session, generation_id: int, *, user_id: int | None, stars: int) -> int | None:

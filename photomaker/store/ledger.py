@@ -7,6 +7,8 @@ unique (generation, kind) constraint makes a second refund of the same generatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -62,28 +64,43 @@ def grant(session: Session, *, user_id: int, amount: int, note: str = "") -> int
     return new_balance
 
 
-def charge(session: Session, *, user_id: int, generation_id: int, amount: int) -> int:
-    """Take `amount` credits for a generation; INSUFFICIENT_CREDITS if the balance is short."""
+def _short(amount: int, have: int) -> str:
+    return f"This costs {amount} credits and you have {have}; choose fewer images or a lower tier."
+
+
+def charge(
+    session: Session, *, user_id: int, generation_id: int, amount: int, short: Callable[[int], str] | None = None
+) -> int:
+    """Take `amount` credits for a generation; INSUFFICIENT_CREDITS if the balance is short, in the words `short`
+    gives for the balance (by default, what it costs and what the user has)."""
     if amount <= 0:
         raise ValueError("a charge must be positive")
     new_balance = _apply(session, user_id=user_id, delta=-amount, kind="charge", generation_id=generation_id)
     if new_balance is None:
         have = balance(session, user_id)
-        raise RefusedError(
-            "INSUFFICIENT_CREDITS",
-            f"This costs {amount} credits and you have {have}; choose fewer images or a lower tier.",
-        )
+        raise RefusedError("INSUFFICIENT_CREDITS", short(have) if short else _short(amount, have))
     return new_balance
 
 
-def refund(session: Session, *, generation_id: int) -> int:
-    """Give back exactly what a generation was charged, once; returns the amount refunded."""
+def refund(session: Session, *, generation_id: int, amount: int | None = None, note: str = "") -> int:
+    """Give back what a generation was charged, or `amount` of it (the images it did not keep), once; returns the
+    amount refunded."""
     rows = session.exec(select(CreditTransaction).where(CreditTransaction.generation_id == generation_id)).all()
     charged = next((row for row in rows if row.kind == "charge"), None)
     if charged is None or any(row.kind == "refund" for row in rows):
         return 0
-    _apply(session, user_id=charged.user_id, delta=-charged.delta, kind="refund", generation_id=generation_id)
-    return -charged.delta
+    back = -charged.delta if amount is None else min(amount, -charged.delta)
+    if back <= 0:
+        return 0
+    _apply(
+        session,
+        user_id=charged.user_id,
+        delta=back,
+        kind="refund",
+        generation_id=generation_id,
+        note=note[:MAX_NOTE],
+    )
+    return back
 
 
 def adjustment_note(reason: str, *, by: str) -> str:

@@ -61,7 +61,15 @@ class AIModel(SQLModel, table=True):
 
     def price(self, num_images: int) -> int:
         """What `num_images` images cost, in credits: the page shows it, the service charges it."""
-        return self.credit_cost * num_images
+        return self.price_each(num_images) * num_images
+
+    def price_each(self, num_images: int) -> int:
+        """What each of `num_images` images costs: the catalogue's bundle price (`pack_price`) in a request of at
+        least its size, else the single price. A whole number, so an avatar not kept is refunded exactly."""
+        bundle = self.capabilities.get("pack_price") or {}
+        if "credits_each" in bundle and num_images >= bundle.get("from_images", 1):
+            return int(bundle["credits_each"])
+        return self.credit_cost
 
     @property
     def max_outputs(self) -> int | None:
@@ -152,6 +160,14 @@ class Generation(SQLModel, table=True):
     notes: list[str] | None = Field(default=None, sa_type=JSON)
     """What the user should know about a completed generation (a photo with two faces, a weak likeness), as its
     details showed them; None on rows made before notes were kept."""
+    images_asked: int | None = None
+    """How many images the request asked for (a pack's styles times images per style); None on older rows."""
+    images_kept: int | None = None
+    """How many of them the user got and paid for; the rest were refunded. None until it ends, and on older rows."""
+    candidates: int | None = None
+    """How many images the engine made for it, second tries for a likeness included."""
+    alike_first_try: int | None = None
+    """How many images looked like the person at their first try (before any was tried again)."""
 
 
 generation_table: Table = Generation.__table__  # type: ignore[attr-defined]  # set by SQLModel, not declared
@@ -174,6 +190,8 @@ class Avatar(SQLModel, table=True):
     None when no face could be found in the avatar, or when it was made from text alone."""
     likeness_ok: bool | None = None
     """Whether the avatar looks like the person: its likeness is at least `likeness.ALIKE_SCORE`."""
+    style: str | None = Field(default=None, max_length=60)
+    """The style it was made in (a pack has several); None for Text to Image and on older rows."""
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -36,6 +36,7 @@ def _has_index(table: str, index: str) -> Callable[[Inspector], bool]:
 
 
 MARKS: tuple[tuple[str, Callable[[Inspector], bool]], ...] = (
+    ("0009", _has_column("avatars", "style")),
     ("0008", lambda found: found.has_table("turned_away")),
     ("0007", lambda found: found.has_table("idempotency_keys")),
     ("0006", lambda found: found.has_table("rollup_meta")),

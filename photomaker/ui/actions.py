@@ -23,10 +23,13 @@ def generate_from_uploads(
     values: Mapping[str, Any],
     *,
     uploader: str | None,
+    pack: bool = False,
     address: str | None = None,
     progress: ProgressFn = no_progress,
+    started: Callable[[int], None] = lambda generation_id: None,
 ) -> GenerationOutcome:
-    """Generate for whoever `asker` says is asking, from files `uploader` sent, then delete those files.
+    """Generate (with `pack`, a pack) for whoever `asker` says is asking, from files `uploader` sent, as a job
+    (`started` hears its id, to cancel it), then delete those files.
 
     Only this client's own uploads are read: naming anything else is refused (and that file left
     alone). Whatever becomes of the request, a refusal (a caller who is nobody included) or a
@@ -35,10 +38,17 @@ def generate_from_uploads(
     """
     claimed = uploads.claim(photo_items, owner=uploader)
     try:
-        prepared = runtime.service.prepare_avatar(
-            asker(), values, photo_count=claimed.named, upload_problem=claimed.problem, address=address
+        return runtime.jobs.run(
+            asker(),
+            values,
+            uploads=claimed.photos,
+            pack=pack,
+            upload_problem=claimed.problem,
+            named=claimed.named,
+            address=address,
+            progress=progress,
+            started=started,
         )
-        return runtime.service.run(prepared, claimed.photos, progress=progress)
     finally:
         uploads.discard(claimed.photos)
 
@@ -50,9 +60,10 @@ def generate_from_text(
     *,
     address: str | None = None,
     progress: ProgressFn = no_progress,
+    started: Callable[[int], None] = lambda generation_id: None,
 ) -> GenerationOutcome:
-    """Generate from a prompt alone; raises our errors unchanged, like `generate_from_uploads`."""
-    return runtime.service.generate_from_text(username, values, address=address, progress=progress)
+    """Generate from a prompt alone, as a job; raises our errors unchanged, like `generate_from_uploads`."""
+    return runtime.jobs.run(username, values, address=address, progress=progress, started=started)
 
 
 def export_file(runtime: Runtime, username: str) -> str:

@@ -59,6 +59,7 @@ class PublicApi:
         steps: int | None = None,
         guidance_scale: float | None = None,
         project: str = DEFAULT_PROJECT,
+        only_alike: bool = True,
         profile: gr.OAuthProfile | None = None,
         token: gr.OAuthToken | None = None,
         request: gr.Request | None = None,

@@ -69,6 +69,7 @@ class GenerateForm:
     tier_inputs: gr.Column
     tier: gr.Radio
     style_strength: gr.Slider
+    only_alike: gr.Checkbox
     text_inputs: gr.Column
     model: gr.Radio
     width: gr.Slider
@@ -189,6 +190,12 @@ def _model_inputs(
             step=1,
             info="Higher means more style, less likeness. Each tier has its own default.",
         )
+        only_alike = gr.Checkbox(
+            value=PhotoParams.model_fields["only_alike"].default,
+            label=label(PhotoParams, "only_alike"),
+            info="An avatar that does not look like you is made once more, then refunded and not shown.",
+            elem_id="only-alike",
+        )
     with gr.Column(visible=False) as text_inputs:
         if runtime.service.text_engine is None:
             gr.Markdown(f"⚠️ {TEXT_MODE_OFF}", elem_id="text-off")
@@ -206,6 +213,7 @@ def _model_inputs(
         "tier_inputs": tier_inputs,
         "tier": tier,
         "style_strength": style_strength,
+        "only_alike": only_alike,
         "text_inputs": text_inputs,
         "model": model,
         "width": width,

@@ -31,8 +31,8 @@ def main(data_dir: str, database_url: str | None = None) -> None:
     storage = runtime.service.storage
     save = storage.save
 
-    def save_half_then_hang(images: Sequence[Image.Image], *, user_id: int, generation_id: int) -> None:
-        save(images[:1], user_id=user_id, generation_id=generation_id)
+    def save_half_then_hang(images: Sequence[Image.Image], *, user_id: int, generation_id: int, first: int) -> None:
+        save(images[:1], user_id=user_id, generation_id=generation_id, first=first)
         (storage.root / f"u{user_id}" / f"g{generation_id}" / ".avatar-2.png.tmp").write_bytes(b"half a PNG")
         print(f"saving {generation_id}", flush=True)
         threading.Event().wait()

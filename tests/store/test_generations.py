@@ -19,6 +19,7 @@ from photomaker.store import (
     User,
     forgetting,
     generation_queries,
+    generation_recovery,
     generations,
     ledger,
     projects,
@@ -150,7 +151,7 @@ def test_reject_records_the_code_and_charges_nothing(database: Database) -> None
 
 def _recover(database: Database, *, now: datetime | None = None, ended: Any = lambda owner: False) -> list[int]:
     with database.session() as session:
-        dead = generations.recover_dead(session, now=now or utcnow(), ended=ended)
+        dead = generation_recovery.recover_dead(session, now=now or utcnow(), ended=ended)
     return [generation_id for _, generation_id in dead]
 
 
@@ -202,7 +203,7 @@ def test_renewal_extends_only_the_owners_processing_rows(database: Database) -> 
         session.exec(update(Generation).where(Generation.id == other).values(owner="elsewhere/1/x"))
     later = utcnow() + timedelta(hours=1)
     with database.session() as session:
-        held = generations.renew(session, [mine, done, other], owner=str(Owner.of_this_process()), until=later)
+        held = generation_recovery.renew(session, [mine, done, other], owner=str(Owner.of_this_process()), until=later)
     assert held == 1
     naive = later.replace(tzinfo=None)
     leases = {gid: _lease_of(database, gid)[1] for gid in (mine, done, other)}

@@ -1,0 +1,169 @@
+"""Making a plan's images in the engine's turn: group by group, each image's likeness measured, an image that does
+not look like the person tried once more with another seed, and the images kept handed over as each group ends.
+
+It stops early when the caller cancels (between engine calls) or when the engine fails; what was kept stays kept,
+and the `Tally` says what became of every image. `GenerationService.finish` settles the books from it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from PIL import Image
+
+from photomaker.core.errors import PhotoMakerError
+from photomaker.engines.base import MAX_SEED, Engine, GenerationRequest, GenerationResult, ProgressFn
+from photomaker.faces import matching as face_match
+from photomaker.faces.likeness import verdict
+from photomaker.generation.packs import TRIES, Plan, StyleGroup, Tally
+
+START, END = 0.25, 0.93
+"""The share of the progress bar the making takes: after the charge, up to the last group saved."""
+ENGINE, CHECK = 0.65 / 0.68, 0.66 / 0.68
+"""Within one group's share: where the engine's own progress ends, and where the likeness check starts."""
+
+Keep = Callable[[str, Sequence[Image.Image], Sequence[float | None]], None]
+"""Saves one group's kept images (its style, the images, their likeness) with the generation."""
+
+
+class Control:
+    """What a caller sees and does while a generation is made: which image is being made, and cancel."""
+
+    def __init__(self) -> None:
+        self.number = 0
+        """The image being made, from 1; 0 before the first."""
+        self.total = 0
+        self.style: str | None = None
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop after the engine call under way: what is made by then is kept, the rest refunded."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+@dataclass
+class Made(Tally):
+    """A `Tally` and what the engine reported: the first result (its seed, engine, parameters), attempts, and the
+    likeness of each image kept."""
+
+    first: GenerationResult | None = None
+    attempts: int = 0
+    scores: list[float | None] = field(default_factory=list)
+
+    def took(self, result: GenerationResult) -> None:
+        self.first = self.first or result
+        self.attempts += result.attempts
+        self.candidates += len(result.images)
+
+
+@dataclass(frozen=True)
+class Making:
+    """One generation's making: its engine, plan and requests (photos in), and where its progress goes."""
+
+    engine: Engine
+    plan: Plan
+    requests: Sequence[GenerationRequest]
+    progress: ProgressFn
+    control: Control
+
+    def run(self, made: Made, keep: Keep) -> None:
+        """Make every group in order, until done, cancelled, or the engine fails (the error kept in `made`)."""
+        photos = self.requests[0].photos
+        person = face_match.reference(photos) if photos else None
+        self.control.total = self.plan.total
+        done = 0
+        for group, request in zip(self.plan.groups, self.requests, strict=True):
+            if self.control.cancelled:
+                made.cancelled = True
+                return
+            try:
+                self._group(made, keep, group, request, person, done=done)
+            except PhotoMakerError as error:  # a bug is not caught: the whole generation fails and is refunded
+                made.error = error
+                return
+            done += group.count
+
+    def _share(self, done: int, count: int) -> tuple[float, float]:
+        total = self.plan.total
+        return START + (END - START) * done / total, START + (END - START) * (done + count) / total
+
+    def _reporter(self, group: StyleGroup, *, done: int) -> ProgressFn:
+        """The engine's progress within this group's share, naming the image and style when a plan has several."""
+        low, high = self._share(done, group.count)
+        several = len(self.plan.groups) > 1
+
+        def report(fraction: float, message: str) -> None:
+            self.control.number = done + min(group.count, int(fraction * group.count) + 1)
+            self.control.style = group.style
+            said = f"Avatar {self.control.number} of {self.plan.total} · {group.style} · {message}"
+            self.progress(low + (high - low) * ENGINE * fraction, said if several else message)
+
+        return report
+
+    def _group(
+        self,
+        made: Made,
+        keep: Keep,
+        group: StyleGroup,
+        request: GenerationRequest,
+        person: np.ndarray | None,
+        *,
+        done: int,
+    ) -> None:
+        report = self._reporter(group, done=done)
+        result = self.engine.generate(request, report)
+        made.took(result)
+        low, high = self._share(done, group.count)
+        self.progress(low + (high - low) * CHECK, "Checking the likeness")
+        images, scores = list(result.images), self._measure(result.images, person)
+        made.alike_first_try += sum(verdict(score) is not False for score in scores) if person is not None else 0
+        error = None
+        for _ in range(TRIES - 1):
+            unlike = [index for index, score in enumerate(scores) if verdict(score) is False]
+            if not (self.plan.only_alike and unlike) or self.control.cancelled:
+                break
+            try:
+                self._try_again(made, request, images, scores, unlike, person, report)
+            except PhotoMakerError as failed:  # keep what already looks like the person, then stop
+                error = failed
+                break
+        kept = [index for index, score in enumerate(scores) if not self.plan.only_alike or verdict(score) is not False]
+        made.not_alike += len(images) - len(kept)
+        self.progress(high, "Saving your avatars")
+        if kept:
+            keep(group.style, [images[index] for index in kept], [scores[index] for index in kept])
+            made.kept += len(kept)
+            made.scores.extend(scores[index] for index in kept)
+        if error is not None:
+            raise error
+
+    def _try_again(
+        self,
+        made: Made,
+        request: GenerationRequest,
+        images: list[Image.Image],
+        scores: list[float | None],
+        unlike: list[int],
+        person: np.ndarray | None,
+        report: ProgressFn,
+    ) -> None:
+        """One more try for each image that does not look like the person, with another seed; a try that does
+        replaces it."""
+        again = replace(request, num_images=len(unlike), seed=random.randint(0, MAX_SEED))
+        result = self.engine.generate(again, lambda fraction, message: report(fraction, f"Trying again: {message}"))
+        made.took(result)
+        for index, image, score in zip(unlike, result.images, self._measure(result.images, person), strict=False):
+            if verdict(score) is not False:
+                images[index], scores[index] = image, score
+
+    @staticmethod
+    def _measure(images: Sequence[Image.Image], person: np.ndarray | None) -> list[float | None]:
+        return [None] * len(images) if person is None else face_match.measure(images, person)
