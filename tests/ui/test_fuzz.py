@@ -101,6 +101,7 @@ PHOTO_FIELDS = {
     "steps": number(st.none() | st.integers(20, 100)),
     "guidance_scale": number(st.none() | st.floats(0.1, 10)),
     "project": text("My avatars", "Holiday"),
+    "only_alike": st.booleans(),
 }
 TEXT_FIELDS = {
     "prompt": PROMPT,
