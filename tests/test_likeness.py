@@ -150,11 +150,23 @@ def endpoint(runtime: Runtime, fake_server: FakeInferenceServer) -> GenerationSe
     )
 
 
+def test_an_avatar_of_another_person_is_made_again_and_the_second_try_kept(
+    runtime: Runtime, endpoint: GenerationService, fake_server: FakeInferenceServer
+) -> None:
+    fake_server.script(*(Answer.image_file(face) for face in (ASTRONAUT, NEWTON_1689, NEWTON_1689)))
+    details = _ask(endpoint, NEWTON_1702, num_images=2).details
+    assert (details.likeness_ok, details.images_kept, details.credits_refunded) == ([True, True], 2, 0)
+    assert len(fake_server.posts()) == 3
+    (row,) = _rows(runtime)
+    assert (row.candidates, row.alike_first_try, row.images_kept) == (3, 1, 2)
+    assert runtime.accounts.account("local").credits == runtime.settings.starting_credits - details.credits_charged
+
+
 def test_an_engine_that_returns_another_persons_face_is_flagged(
     runtime: Runtime, endpoint: GenerationService, fake_server: FakeInferenceServer
 ) -> None:
     fake_server.script(Answer.image_file(ASTRONAUT), Answer.image_file(NEWTON_1689))
-    details = _ask(endpoint, NEWTON_1702, num_images=2).details
+    details = _ask(endpoint, NEWTON_1702, num_images=2, only_alike=False).details
     assert details.status == "completed"
     assert details.likeness_ok == [False, True]
     assert details.likeness[0] is not None and details.likeness[0] < 0.5 < (details.likeness[1] or 0)

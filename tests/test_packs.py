@@ -282,7 +282,7 @@ def test_a_dead_pack_is_completed_with_what_it_kept_and_the_rest_refunded(app: R
     values = {"prompt": "a portrait", "tier": "pro", "styles": ["Cinematic", "Enhance", "Lowpoly"]}
     prepared = service.prepare_avatar("local", {**values, "images_per_style": 4}, photo_count=1, pack=True)
     accepted = service.accept(prepared, [PhotoUpload.from_path(face_photo)])
-    service._keep(accepted.generation, "Cinematic", [PERSON.copy()] * 4, [0.9] * 4, first=1)
+    service._keep(accepted.generation, "Cinematic", [PERSON.copy()] * 4, [0.9] * 4, first=1, write=True)
     service.leases.release(accepted.generation_id)  # the process that held it stalled: its lease runs out
     with app.database.session() as session:
         row = session.get(Generation, accepted.generation_id)

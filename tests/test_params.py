@@ -117,13 +117,13 @@ def test_a_left_out_option_passes_nothing_so_the_tiers_default_applies(
 ) -> None:
     args = cli.build_parser().parse_args(["generate", "--photo", str(face_photo), "--prompt", "a headshot"])
     sent: list[dict[str, Any]] = []
-    original = runtime.service.generate_avatar
+    original = runtime.jobs.run
 
-    def spy(username: str, uploads: Any, values: dict[str, Any], **options: Any) -> Any:
+    def spy(username: str, values: dict[str, Any], **options: Any) -> Any:
         sent.append(dict(values))
-        return original(username, uploads, values, **options)
+        return original(username, values, **options)
 
-    monkeypatch.setattr(runtime.service, "generate_avatar", spy)
+    monkeypatch.setattr(runtime.jobs, "run", spy)
     assert cli._generate(runtime, args) == 0
     assert sent == [{"prompt": "a headshot"}]
     (pro,) = [model for model in runtime.service.models() if model.tier == PhotoParams.model_fields["tier"].default]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from PIL import Image
 
@@ -23,10 +25,23 @@ from photomaker.generation.preparing import Prepared
 from photomaker.generation.refusals import Refusals
 from photomaker.generation.results import GenerationDetails, GenerationOutcome
 from photomaker.generation.work_leases import Leases
-from photomaker.images.avatar_files import AvatarStorage
+from photomaker.images.avatar_files import AvatarStorage, SavedAvatar
 from photomaker.store import Database, Generation, generation_queries, generations, ledger, projects, row_id
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One group's avatars as saved: files, likeness, style."""
+
+    avatars: list[SavedAvatar]
+    likeness: list[float | None]
+    style: str | None
+
+    def as_completed(self) -> dict[str, Any]:
+        """`generations.complete`'s arguments that add these avatars with the completion."""
+        return {"avatars": self.avatars, "avatar_likeness": self.likeness, "style": self.style}
 
 
 class Bookkeeping:
@@ -82,17 +97,29 @@ class Bookkeeping:
         scores: Sequence[float | None],
         *,
         first: int,
-    ) -> None:
-        """Save one group's kept images, numbered from `first`, and add them to the row, as the group ends."""
+        write: bool,
+    ) -> Kept:
+        """Save one group's kept images, numbered from `first`; with `write`, add them to the row at once (so that
+        recovery keeps them), else the completion adds them in its own transaction (the last group's)."""
         saved = self.storage.save(images, user_id=generation.user_id, generation_id=row_id(generation), first=first)
-        with self.database.session() as session:
-            generations.add_avatars(session, row_id(generation), saved, likeness=scores, style=style)
+        kept = Kept(saved, list(scores), style)
+        if write:
+            with self.database.session() as session:
+                generations.add_avatars(session, row_id(generation), saved, likeness=scores, style=style)
+        return kept
 
     def _complete(
-        self, prepared: Prepared, generation: Generation, made: Made, *, started: float, notes: list[str]
+        self,
+        prepared: Prepared,
+        generation: Generation,
+        made: Made,
+        *,
+        last: Kept | None,
+        started: float,
+        notes: list[str],
     ) -> GenerationOutcome:
-        """Complete the row, refund the images not kept (exactly, at the price each was charged) and read the new
-        balance, in one transaction."""
+        """Complete the row with the `last` group's avatars, refund the images not kept (exactly, at the price each
+        was charged) and read the new balance, in one transaction."""
         first = made.first
         if first is None:
             raise RuntimeError("a generation that kept images has a result")
@@ -112,6 +139,7 @@ class Bookkeeping:
                 notes=[*notes, *(f"{reason}." for reason in reasons)],
                 refund=each * (made.asked - made.kept),
                 refund_note="; ".join(reasons),
+                **(last.as_completed() if last else {}),
             )
             avatars = generation_queries.avatars_of(session, row_id(completed))
             remaining = ledger.balance(session, completed.user_id)

@@ -26,8 +26,8 @@ START, END = 0.25, 0.93
 ENGINE, CHECK = 0.65 / 0.68, 0.66 / 0.68
 """Within one group's share: where the engine's own progress ends, and where the likeness check starts."""
 
-Keep = Callable[[str, Sequence[Image.Image], Sequence[float | None]], None]
-"""Saves one group's kept images (its style, the images, their likeness) with the generation."""
+Keep = Callable[[str, Sequence[Image.Image], Sequence[float | None], bool], None]
+"""Saves one group's kept images (its style, the images, their likeness; whether it is the plan's last group)."""
 
 
 class Control:
@@ -85,7 +85,7 @@ class Making:
                 made.cancelled = True
                 return
             try:
-                self._group(made, keep, group, request, person, done=done)
+                self._group(made, keep, group, request, person, done=done, last=done + group.count == made.asked)
             except PhotoMakerError as error:  # a bug is not caught: the whole generation fails and is refunded
                 made.error = error
                 return
@@ -117,6 +117,7 @@ class Making:
         person: np.ndarray | None,
         *,
         done: int,
+        last: bool,
     ) -> None:
         report = self._reporter(group, done=done)
         result = self.engine.generate(request, report)
@@ -139,7 +140,7 @@ class Making:
         made.not_alike += len(images) - len(kept)
         self.progress(high, "Saving your avatars")
         if kept:
-            keep(group.style, [images[index] for index in kept], [scores[index] for index in kept])
+            keep(group.style, [images[index] for index in kept], [scores[index] for index in kept], last)
             made.kept += len(kept)
             made.scores.extend(scores[index] for index in kept)
         if error is not None:
@@ -161,7 +162,7 @@ class Making:
         result = self.engine.generate(again, lambda fraction, message: report(fraction, f"Trying again: {message}"))
         made.took(result)
         for index, image, score in zip(unlike, result.images, self._measure(result.images, person), strict=False):
-            if verdict(score) is not False:
+            if verdict(score):  # a second try with no face found is no better than the first
                 images[index], scores[index] = image, score
 
     @staticmethod

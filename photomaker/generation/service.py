@@ -32,7 +32,7 @@ from photomaker.engines.registry import concurrency_limit
 from photomaker.faces import analysis as faces
 from photomaker.faces import likeness
 from photomaker.faces import matching as face_match
-from photomaker.generation.bookkeeping import Bookkeeping
+from photomaker.generation.bookkeeping import Bookkeeping, Kept
 from photomaker.generation.making import Control, Made, Making
 from photomaker.generation.preparing import Prepared, Preparing
 from photomaker.generation.refusals import Refusals
@@ -165,8 +165,11 @@ class GenerationService(Preparing, Bookkeeping):
         making = Making(prepared.engine, prepared.plan, accepted.requests, progress, control or Control())
         text = prepared.request.mode == "text"
 
-        def keep(style: str, images: Sequence[Image.Image], scores: Sequence[float | None]) -> None:
-            self._keep(generation, None if text else style, images, scores, first=made.kept + 1)
+        last: list[Kept] = []  # the last group's avatars: written with the completion, in one transaction
+
+        def keep(style: str, images: Sequence[Image.Image], scores: Sequence[float | None], ends: bool) -> None:
+            kept = self._keep(generation, None if text else style, images, scores, first=made.kept + 1, write=not ends)
+            last.extend([kept] if ends else [])
 
         try:
             with self._turn(prepared.engine, progress):
@@ -177,6 +180,7 @@ class GenerationService(Preparing, Bookkeeping):
                 prepared,
                 generation,
                 made,
+                last=last[0] if last else None,
                 started=accepted.accepted_at,
                 notes=[*accepted.notes, *(likeness.notes(made.scores) if not text else [])],
             )

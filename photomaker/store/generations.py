@@ -182,6 +182,8 @@ def complete(
     generation_id: int,
     *,
     avatars: Sequence[SavedAvatar] = (),
+    avatar_likeness: Sequence[float | None] | None = None,
+    style: str | None = None,
     counts: Counts | None = None,
     seed: int,
     engine: str,
@@ -193,13 +195,16 @@ def complete(
     refund: int = 0,
     refund_note: str = "",
 ) -> Generation:
-    """Mark the row `completed` with its timings, outputs, counts and notes for the user, add `avatars` (a pack
-    adds its own as they are made, `add_avatars`), and refund `refund` credits for the images it did not keep.
+    """Mark the row `completed` with its timings, outputs, counts and notes for the user, add `avatars` in `style`
+    (a pack's earlier styles were added as they were made, `add_avatars`), and refund `refund` credits for the
+    images it did not keep.
 
-    `likeness` has each kept avatar's likeness score when it was measured (Photo to Avatar), None when not.
+    `likeness` has each kept avatar's likeness score when it was measured (Photo to Avatar), None when not;
+    `avatar_likeness` those of `avatars` alone, when they are not all of them.
     """
     if avatars:
-        add_avatars(session, generation_id, avatars, likeness=likeness or [None] * len(avatars), style=None)
+        scores = avatar_likeness if avatar_likeness is not None else likeness
+        add_avatars(session, generation_id, avatars, likeness=scores or [None] * len(avatars), style=style)
     if not finish_processing(
         session,
         generation_id,

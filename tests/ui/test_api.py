@@ -42,8 +42,10 @@ def test_api_names_and_parameters_are_the_contract(served_app: ServedApp) -> Non
         "steps",
         "guidance_scale",
         "project",
+        "only_alike",
     ]
     assert parameters["tier"] == "pro" and parameters["num_images"] == 1 and parameters["seed"] == -1
+    assert parameters["only_alike"] is True
     assert parameters["style"] == "Photographic (Default)" and parameters["project"] == "My avatars"
 
 

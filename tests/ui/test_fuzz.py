@@ -266,7 +266,20 @@ def test_generate_avatar_refuses_any_parameter_cleanly(
     _check(app, kind, data, before, generates=True)
 
 
-VALID = ["a professional headshot", "basic", "Photographic (Default)", None, "person", "", 1, -1, None, None, "Fuzz"]
+VALID = [
+    "a professional headshot",
+    "basic",
+    "Photographic (Default)",
+    None,
+    "person",
+    "",
+    1,
+    -1,
+    None,
+    None,
+    "Fuzz",
+    True,
+]
 
 
 @FUZZ

@@ -223,7 +223,7 @@ def _raw_generate(app: ServedApp, photo_path: str, *, token: str, cookies: dict[
         "data": [
             [{"path": photo_path, "meta": {"_type": "gradio.FileData"}}],
             "a headshot",
-            *("basic", "Photographic (Default)", None, "person", "", 1, -1, None, None, "My avatars"),
+            *("basic", "Photographic (Default)", None, "person", "", 1, -1, None, None, "My avatars", True),
         ],
         "oauth_token": token,
     }

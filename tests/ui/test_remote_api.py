@@ -103,6 +103,7 @@ def test_an_endpoint_that_returns_another_persons_face_is_flagged_and_counted(
         photos=[handle_file(FIXTURES / "newton-1689.jpg"), handle_file(FIXTURES / "newton-1702.jpg")],
         prompt="a headshot",
         tier="basic",
+        only_alike=False,
         api_name="/generate_avatar",
     )
     assert details["likeness_ok"] == [False] and details["likeness"][0] < 0.5
