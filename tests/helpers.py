@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from datetime import timedelta
 from pathlib import Path
@@ -83,6 +84,23 @@ class CountingEngine:
         self.requests.append(request)
         images = [Image.new("RGB", (8, 8), (40, 90, 160)) for _ in range(request.num_images)]
         return GenerationResult(images=images, seed=request.seed, engine=self.name)
+
+
+class GatedEngine(CountingEngine):
+    """Makes its images only when the test opens the gate, reporting progress while it waits: a generation a test
+    can catch running (to cancel it, say)."""
+
+    def __init__(self) -> None:
+        super().__init__("gated")
+        self.gate = threading.Event()
+        self.started = threading.Semaphore(0)
+
+    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
+        self.started.release()
+        progress(0.5, "Painting")
+        if not self.gate.wait(20):
+            raise AssertionError("the test never opened the gate")
+        return super().generate(request, progress)
 
 
 PNG_GREY, PNG_RGBA = 0, 6

@@ -14,32 +14,15 @@ import pytest
 
 from photomaker.core.errors import RefusedError
 from photomaker.core.settings import Settings
-from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.generation.jobs import Jobs
 from photomaker.generation.service import WAITING_FOR_TURN
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import Generation
-from tests.helpers import CountingEngine
+from tests.helpers import GatedEngine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALUES = {"prompt": "a headshot", "tier": "basic"}
-
-
-class GatedEngine(CountingEngine):
-    """Makes its images only when the test opens the gate, reporting progress while it waits."""
-
-    def __init__(self) -> None:
-        super().__init__("gated")
-        self.gate = threading.Event()
-        self.started = threading.Semaphore(0)
-
-    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
-        self.started.release()
-        progress(0.5, "Painting")
-        if not self.gate.wait(20):
-            raise AssertionError("the test never opened the gate")
-        return super().generate(request, progress)
 
 
 @pytest.fixture

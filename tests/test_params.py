@@ -18,6 +18,7 @@ from photomaker.cli import main as cli
 from photomaker.core.errors import RefusedError
 from photomaker.generation.params import (
     DEFAULT_MAX_OUTPUTS,
+    PackParams,
     PhotoParams,
     ProjectParams,
     TextParams,
@@ -74,18 +75,19 @@ def test_endpoint_parameters_are_the_models_fields_in_order_with_their_defaults(
     assert [(parameter.name, _default(parameter.default)) for parameter in own] == _model_defaults(model)
 
 
-def _generate_parser() -> argparse.ArgumentParser:
+def _parser(command: str = "generate") -> argparse.ArgumentParser:
     commands = next(item for item in cli.build_parser()._actions if isinstance(item, argparse._SubParsersAction))
-    return commands.choices["generate"]
+    return commands.choices[command]
 
 
 def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
     return {option: action for action in parser._actions for option in action.option_strings}
 
 
-def test_every_photo_field_is_a_generate_option() -> None:
-    options = _options(_generate_parser())
-    for name, field in PhotoParams.model_fields.items():
+@pytest.mark.parametrize(("command", "model"), [("generate", PhotoParams), ("pack", PackParams)])
+def test_every_field_is_an_option_of_its_command(command: str, model: type[BaseModel]) -> None:
+    options = _options(_parser(command))
+    for name, field in model.model_fields.items():
         option = options[f"--{name.replace('_', '-')}"]
         assert option.dest == name
         assert option.required == field.is_required()
@@ -95,7 +97,7 @@ def test_every_photo_field_is_a_generate_option() -> None:
 
 
 def test_generate_options_are_typed_and_checked() -> None:
-    parser = _generate_parser()
+    parser = _parser()
     options = "--photo me.jpg --steps 30 --guidance-scale 6.5 --style-strength 40 --num-images 2 --seed 7"
     args = parser.parse_args([*options.split(), "--subject", "woman", "--prompt", "a headshot"])
     chosen = {name: getattr(args, name) for name in PhotoParams.model_fields if hasattr(args, name)}
@@ -110,6 +112,19 @@ def test_generate_options_are_typed_and_checked() -> None:
     }
     with pytest.raises(SystemExit):
         parser.parse_args(["--photo", "me.jpg", "--prompt", "a headshot", "--subject", "cat"])
+    assert parser.parse_args(["--photo", "me.jpg", "--prompt", "x", "--no-only-alike"]).only_alike is False
+
+
+def test_pack_options_are_typed_and_checked() -> None:
+    parser = _parser("pack")
+    args = parser.parse_args(["--prompt", "x", "--styles", "Cinematic, Enhance", "--images-per-style", "3", "a.jpg"])
+    chosen = {name: getattr(args, name) for name in PackParams.model_fields if hasattr(args, name)}
+    assert chosen == {"prompt": "x", "styles": "Cinematic, Enhance", "images_per_style": 3}
+    assert parse(PackParams, chosen).styles == ["Cinematic", "Enhance"]
+    assert parser.parse_args(["--prompt", "x", "--preset", "Playful", "a.jpg"]).preset == "Playful"
+    for wrong in (["--preset", "Everything"], ["--images-per-style", "two"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--prompt", "x", *wrong, "a.jpg"])
 
 
 def test_a_left_out_option_passes_nothing_so_the_tiers_default_applies(

@@ -1,12 +1,14 @@
-"""Avatar files: PNG without metadata, a thumbnail, atomic writes, deletion."""
+"""Avatar files: PNG without metadata, a thumbnail, atomic writes, deletion, and the names of downloads."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
-from photomaker.images.avatar_files import THUMBNAIL_SIDE, AvatarStorage
+from photomaker.generation.prompts import STYLES_BY_NAME
+from photomaker.images.avatar_files import THUMBNAIL_SIDE, AvatarStorage, download_name
 
 
 def test_saves_png_and_thumbnail_without_exif(tmp_path: Path, face_photo: Path) -> None:
@@ -31,3 +33,22 @@ def test_delete_generation_removes_its_folder(tmp_path: Path, face_photo: Path) 
     storage.save([Image.open(face_photo)], user_id=1, generation_id=2)
     storage.delete_generation(user_id=1, generation_id=2)
     assert not (tmp_path / "u1" / "g2").exists()
+
+
+@pytest.mark.parametrize(
+    ("style", "number", "name"),
+    [
+        ("Cinematic", 2, "cinematic-2.png"),
+        ("Photographic (Default)", 1, "photographic-default-1.png"),
+        ("Disney Character", 4, "disney-character-4.png"),
+        ("(No style)", 3, "no-style-3.png"),
+        (None, 1, "image-1.png"),
+    ],
+)
+def test_a_download_is_named_by_its_style_and_number(style: str | None, number: int, name: str) -> None:
+    assert download_name(style, number) == name
+
+
+def test_every_style_downloads_under_a_name_of_its_own() -> None:
+    names = [download_name(style, 1) for style in STYLES_BY_NAME]
+    assert len(set(names)) == len(names) and all(name.isascii() and " " not in name for name in names)

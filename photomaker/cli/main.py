@@ -1,6 +1,7 @@
 """`python -m photomaker ...`: the same service as the page, from a terminal.
 
 python -m photomaker generate --photo me.jpg --prompt "a headshot" --tier pro --out ~/avatars
+python -m photomaker pack --styles "Cinematic,Enhance" --images-per-style 2 --prompt "a headshot" me.jpg
 python -m photomaker account
 python -m photomaker stats --window 7d
 python -m photomaker metrics rebuild
@@ -20,16 +21,13 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
-
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
+from typing import TYPE_CHECKING, Any
 
 from photomaker.cli.accounts import add_credits, add_projects
+from photomaker.cli.generating import CANCELLED_EXIT, add_param_options, print_progress, wait_until_loaded
+from photomaker.cli.pack import add_pack
 from photomaker.core.errors import PhotoMakerError
-from photomaker.generation.catalogue import PHOTO_TIERS
 from photomaker.generation.params import PhotoParams
-from photomaker.generation.prompts import STYLES_BY_NAME
 from photomaker.monitoring import demo_history, metrics, views
 from photomaker.monitoring.targets import TARGETS, display, target_text
 from photomaker.startup.preflight import SettingsError, load_settings
@@ -37,7 +35,6 @@ from photomaker.startup.records import Records, open_records
 from photomaker.store import rollup_rebuild
 
 if TYPE_CHECKING:
-    from photomaker.engines.base import Engine
     from photomaker.startup.runtime import Runtime
 
 
@@ -45,14 +42,10 @@ def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
     from photomaker.images.uploaded_photos import PhotoUpload  # the photo checks load the face models
 
     values = {name: getattr(args, name) for name in PhotoParams.model_fields if hasattr(args, name)}
-
-    def progress(fraction: float, message: str) -> None:
-        print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
-
     username = args.user or runtime.settings.local_username
     photos = [PhotoUpload.from_path(path) for path in args.photo]
-    _wait_until_loaded(runtime.service.engine)
-    outcome = runtime.jobs.run(username, values, uploads=photos, progress=progress)
+    wait_until_loaded(runtime.service.engine)
+    outcome = runtime.jobs.run(username, values, uploads=photos, progress=print_progress)
     if args.out is None:
         targets = outcome.images
     else:
@@ -65,53 +58,6 @@ def _generate(runtime: Runtime, args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     print(outcome.details.model_dump_json(indent=2), file=sys.stderr)
     return 0
-
-
-LOAD_REPORT_EVERY_S = 10.0
-
-
-def _wait_until_loaded(engine: Engine) -> None:
-    """A one-shot command waits for an engine that loads in the background, saying how far it got;
-    a failed load then refuses the generation with its reason, free."""
-    from photomaker.engines.loading import Loading
-
-    if not isinstance(engine, Loading):
-        return
-    status = engine.status()
-    while status.state == "loading":
-        print(f"{status.message} Waiting.", file=sys.stderr)
-        status = engine.wait(LOAD_REPORT_EVERY_S)
-
-
-CHOICES: dict[str, Sequence[str]] = {"tier": PHOTO_TIERS, "style": list(STYLES_BY_NAME)}
-"""Choices the CLI offers for fields the database checks (an operator may turn a tier off)."""
-
-
-def _default_text(field: FieldInfo) -> str:
-    """What an option's help says of its default: None leaves the setting to the tier."""
-    if field.is_required():
-        return ""
-    return " (default: the tier's)" if field.default is None else f" (default: {field.default!r})"
-
-
-def _add_param_options(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
-    """One option per field of `model`: its name, type, choices and description from the model.
-
-    A left-out option is not passed at all, so the model's default (or the tier's) applies.
-    """
-    for name, field in model.model_fields.items():
-        kinds = [kind for kind in get_args(field.annotation) or (field.annotation,) if kind is not type(None)]
-        literal = kinds if all(isinstance(kind, str) for kind in kinds) else None
-        limits = {key: getattr(rule, key) for rule in field.metadata for key in ("ge", "le") if hasattr(rule, key)}
-        span = f", {limits['ge']} to {limits['le']}" if len(limits) == 2 else ""
-        parser.add_argument(
-            f"--{name.replace('_', '-')}",
-            type=str if literal else kinds[0],
-            choices=literal or CHOICES.get(name),
-            required=field.is_required(),
-            default=argparse.SUPPRESS,
-            help=f"{field.title}: {field.description}{span}{_default_text(field)}",
-        )
 
 
 def _account(runtime: Records, args: argparse.Namespace) -> int:
@@ -187,10 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = commands.add_parser("generate", help="make avatars from 1-4 photos")
     generate.add_argument("--photo", action="append", type=Path, required=True, help="a photo (repeat for up to 4)")
-    _add_param_options(generate, PhotoParams)
+    add_param_options(generate, PhotoParams)
     generate.add_argument("--out", type=Path, help="copy the avatars into this folder (default: print where they are)")
     generate.add_argument("--user", help="whose credits to use (default: the local user)")
-    generate.set_defaults(run=_generate)
+    generate.set_defaults(run=_generate, engines=True)
+    add_pack(commands)
 
     account = commands.add_parser("account", help="show a user's credit balance")
     account.add_argument("--user")
@@ -225,8 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _start(*, engines: bool) -> Records:
-    """The records alone for every command but `generate`, which needs the engines too: the others import neither
-    gradio, torch nor the face models, so they answer at once.
+    """The records alone for every command but `generate` and `pack`, which need the engines too: the others import
+    neither gradio, torch nor the face models, so they answer at once.
 
     No command tidies on start: reading must never touch a live generation, and `cleanup` tidies on purpose.
     """
@@ -242,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        runtime = _start(engines=args.run is _generate)
+        runtime = _start(engines=getattr(args, "engines", False))
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -250,6 +197,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(runtime, args)
     except PhotoMakerError as error:
         print(f"error [{error.code}]: {error.message}", file=sys.stderr)
-        return 2
+        return CANCELLED_EXIT if error.code == "CANCELLED" else 2
     finally:
         runtime.close()

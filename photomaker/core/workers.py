@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +39,9 @@ def _exit_with_parent() -> None:
 
 
 def _begin(setup: Callable[[], object] | None) -> None:
+    # Ctrl-C in a terminal interrupts every process of the command; what it means is the parent's to decide (the
+    # CLI asks whether to cancel a pack), and a worker that died of it would break the pool under a running job.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(NICE)
     threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
     if setup is not None:

@@ -1,4 +1,5 @@
-"""Where avatars live on disk: a PNG and a small thumbnail per image, under `DATA_DIR`.
+"""Where avatars live on disk: a PNG and a small thumbnail per image, under `DATA_DIR`; and the names they take
+when downloaded.
 
 Paths stored in the database are relative to the storage root, so the data folder can move.
 Images are written from their pixels alone (no EXIF or other metadata), and atomically.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +30,14 @@ class SavedAvatar:
     thumbnail_path: str
     width: int
     height: int
+
+
+def download_name(style: str | None, number: int) -> str:
+    """An avatar's file name where a person keeps it (a pack's ZIP, the CLI's `--out`): its style and its number
+    within that style, e.g. `cinematic-2.png`, `photographic-default-1.png`, `no-style-1.png`; an image without a
+    style (Text to Image) is `image-1.png`."""
+    slug = "-".join(re.findall(r"[a-z0-9]+", (style or "").lower())) or "image"
+    return f"{slug}-{number}.png"
 
 
 def private_folder(path: Path) -> Path:

@@ -27,7 +27,8 @@ Turn 1-4 photos of a person into styled avatars with PhotoMaker V2, and pay in c
   a local app acts for its local user.
 * **Generating is a job:** a generation is answered `202 Accepted` once it is checked and charged; poll
   its `Location` until `status` is `completed` (download its avatars) or `failed` (its credits were
-  refunded). `?wait=SECONDS` (at most 60) waits in the same request.
+  refunded). `?wait=SECONDS` (at most 60) waits in the same request. A pack (several styles, one charge)
+  is one job too, and a running job can be cancelled: what it made is kept, the rest refunded.
 * **Safe retries:** send an `Idempotency-Key` with a POST; repeating it with the same content returns the
   first answer and charges nothing more.
 * **Errors** are `application/problem+json` with our `code` and a `detail` that says what to do.

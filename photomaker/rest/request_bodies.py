@@ -10,12 +10,13 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -46,6 +47,17 @@ async def json_object(request: Request) -> dict[str, Any]:
     return values
 
 
+def list_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of `model` that take a list: a form sends one part per item (or one part, the items separated
+    by commas where the model reads them so), as the OpenAPI schema of an array in a form says."""
+    properties = model.model_json_schema()["properties"]
+    return frozenset(
+        name
+        for name, field in properties.items()
+        if any(choice.get("type") == "array" for choice in [field, *field.get("anyOf", [])])
+    )
+
+
 @dataclass(frozen=True)
 class PhotoForm:
     """A multipart form: its photos, saved in a private folder for as long as the request lasts, and its other
@@ -73,12 +85,26 @@ def _copy(uploads: list[UploadFile], folder: Path) -> tuple[list[PhotoUpload], l
     return photos, digests
 
 
+def _gathered(name: str, value: str, values: dict[str, Any], *, lists: Collection[str]) -> None:
+    """Add one text field to `values`: a field in `lists` gathers its parts (a lone part stays text, for the
+    model to split on commas), any other is sent once (an empty field is one left out)."""
+    if name not in values:
+        values[name] = value or None
+    elif name not in lists:
+        raise RefusedError("INVALID_PARAMS", f"{quoted(name)} was sent twice; send each setting once.")
+    else:
+        earlier = values[name]
+        items = earlier if isinstance(earlier, list) else [] if earlier is None else [earlier]
+        values[name] = [*items, value] if value else items
+
+
 @asynccontextmanager
-async def photo_form(request: Request, *, folder: Path) -> AsyncIterator[PhotoForm]:
+async def photo_form(request: Request, *, folder: Path, lists: Collection[str] = ()) -> AsyncIterator[PhotoForm]:
     """The request's multipart form, its photos on disk in `folder` until the block ends (its size was checked
-    on the way in: `photomaker.web.body_limit`)."""
+    on the way in: `photomaker.web.body_limit`); the fields in `lists` may be sent several times."""
     async with request.form(max_files=MAX_FORM_FILES, max_part_size=FORM_ALLOWANCE) as form:
-        uploads, values = [], {}
+        uploads: list[UploadFile] = []
+        values: dict[str, Any] = {}
         for name, value in form.multi_items():
             if name == PHOTOS_FIELD:
                 if not isinstance(value, UploadFile):
@@ -88,10 +114,8 @@ async def photo_form(request: Request, *, folder: Path) -> AsyncIterator[PhotoFo
                 uploads.append(value)
             elif isinstance(value, UploadFile):
                 raise RefusedError("INVALID_PARAMS", f"Only photos are files; {quoted(name)} should be text.")
-            elif name in values:
-                raise RefusedError("INVALID_PARAMS", f"{quoted(name)} was sent twice; send each setting once.")
             else:
-                values[name] = value or None
+                _gathered(name, value, values, lists=lists)
         # A private folder for this request, deleted with the photos when it ends; up to 20 MB copied off the loop.
         temporary = Path(tempfile.mkdtemp(dir=private_folder(folder)))
         try:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from photomaker.generation.catalogue import Mode
 from photomaker.generation.jobs import Progress
+from photomaker.generation.packs import MAX_PACK_IMAGES
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, MAX_ROW_ID
 from photomaker.generation.results import AvatarView, GenerationDetails, GenerationView
 from photomaker.images.uploaded_photos import MAX_PHOTOS
@@ -42,6 +43,19 @@ def project_url(project_id: int) -> str:
     return f"{PREFIX}/projects/{project_id}"
 
 
+class BundleOut(BaseModel):
+    """A lower price per image for a request of many images (a pack), as the catalogue sets it."""
+
+    from_images: int = Field(description="the fewest images in one request that get this price")
+    credits_per_image: int
+
+    @classmethod
+    def of(cls, model: AIModel) -> BundleOut | None:
+        single = model.price_each(1)
+        size = next((count for count in range(2, MAX_PACK_IMAGES + 1) if model.price_each(count) != single), None)
+        return None if size is None else cls(from_images=size, credits_per_image=model.price_each(size))
+
+
 class ModelOut(BaseModel):
     """A model users can pick: a Photo to Avatar tier or a Text to Image model."""
 
@@ -50,6 +64,7 @@ class ModelOut(BaseModel):
     mode: Mode
     tier: str
     credits_per_image: int
+    bundle: BundleOut | None = Field(description="the price per image in a pack of many images; null when none")
     max_images: int
     width: int
     height: int
@@ -67,6 +82,7 @@ class ModelOut(BaseModel):
             mode="text" if model.mode == "text" else "photo",
             tier=model.tier,
             credits_per_image=model.price(1),
+            bundle=BundleOut.of(model),
             max_images=model.max_outputs or DEFAULT_MAX_OUTPUTS,
             width=model.width,
             height=model.height,
@@ -114,8 +130,13 @@ class ProjectDeletionOut(BaseModel):
 
 
 class ProgressOut(BaseModel):
+    """How far a running generation has got; in a pack, which avatar is being made."""
+
     fraction: float = Field(ge=0, le=1)
     message: str
+    image: int = Field(ge=0, description="the avatar being made, from 1; 0 before the first")
+    images: int = Field(ge=0, description="how many avatars it makes")
+    style: str | None = Field(description="the style of the avatar being made; null before the first")
 
 
 class ErrorOut(BaseModel):
@@ -132,6 +153,7 @@ class AvatarOut(BaseModel):
     height: int
     likeness: float | None = Field(description="how alike its face is to the photos', 0 to 1; null without a face")
     likeness_ok: bool | None
+    style: str | None = Field(description="its style; null for Text to Image")
     url: str = Field(description="the PNG")
     thumbnail_url: str = Field(description="a small WebP")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,8 +26,17 @@ def engine_server() -> Iterator[FakeInferenceServer]:
 
 
 @pytest.fixture(scope="module")
+def photo_engine(engine_server: FakeInferenceServer) -> dict[str, Any]:
+    """The settings of the engine that makes avatars: the scripted endpoint, unless a module overrides this."""
+    return {"photomaker_engine": "endpoint", "photomaker_endpoint_url": engine_server.url}
+
+
+@pytest.fixture(scope="module")
 def served(
-    database_kind: str, engine_server: FakeInferenceServer, tmp_path_factory: pytest.TempPathFactory
+    database_kind: str,
+    engine_server: FakeInferenceServer,
+    photo_engine: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServedApp]:
     """The app off a Space (everyone is the local user), on SQLite, and on PostgreSQL for `both_databases` tests."""
     folder = tmp_path_factory.mktemp(f"rest-{database_kind}")
@@ -35,8 +45,7 @@ def served(
             data_dir=folder / "data",
             database_url=url,
             hf_token=None,
-            photomaker_engine="endpoint",
-            photomaker_endpoint_url=engine_server.url,
+            **photo_engine,
             text_to_image_endpoint_url=engine_server.url,
             retry_max_attempts=1,
             user_rate_limit_per_min=1000,

@@ -283,6 +283,8 @@ def test_the_schema_and_docs_are_served(api: httpx.Client) -> None:
         "/projects",
         "/projects/{project_id}",
         "/projects/{project_id}/avatars/generate-from-photos",
+        "/projects/{project_id}/avatars/generate-pack",
+        "/generations/{generation_id}/cancel",
         "/text-to-image",
         "/generations/{generation_id}",
         "/avatars/{avatar_id}",

@@ -16,8 +16,9 @@ from photomaker.ui.signin import session_cookie
 from stand_ins.serving import ServedApp, serve
 from tests.databases import fresh_database_url
 from tests.fakes.hub import FakeHub
+from tests.helpers import GatedEngine
 from tests.rest.conftest import photo_parts
-from tests.rest.test_rest_api import assert_problem
+from tests.rest.test_rest_api import assert_problem, polled
 from tests.signin import space_settings
 
 TOKENS = {"hf_alice_rest_1234": "alice", "hf_bob_rest_5678": "bob"}
@@ -63,6 +64,8 @@ def requests_naming(generation_id: int, project_id: int, avatar_id: int) -> list
     return [
         ("GET", f"/generations/{generation_id}", None),
         ("POST", f"/generations/{generation_id}/rating", {"stars": 1}),
+        ("POST", f"/generations/{generation_id}/cancel", None),
+        ("DELETE", f"/generations/{generation_id}", None),
         ("GET", f"/avatars/{avatar_id}", None),
         ("GET", f"/avatars/{avatar_id}/thumbnail", None),
         ("GET", f"/projects/{project_id}", None),
@@ -108,6 +111,29 @@ def test_each_user_sees_only_their_own(space: ServedApp) -> None:
         assert project_id not in [each["id"] for each in bob.get("/projects").json()]
         assert alice.get(f"/projects/{project_id}").json()["avatars"] == 1, "bob changed nothing"
         assert alice.get(f"/generations/{made['id']}").json()["status"] == "completed"
+
+
+@pytest.mark.both_databases
+def test_nobody_cancels_another_users_running_pack(space: ServedApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = GatedEngine()
+    monkeypatch.setattr(space.runtime.service, "engine", engine)
+    with client(space, ALICE) as alice, client(space, BOB) as bob:
+        folder = alice.post("/projects", json={"name": f"alice {time.monotonic_ns()}"}).json()
+        try:
+            accepted = alice.post(
+                f"/projects/{folder['id']}/avatars/generate-pack",
+                files=photo_parts("astronaut.png"),
+                data={"prompt": "a headshot", "tier": "basic", "styles": "Cinematic, Enhance"},
+            )
+            assert accepted.status_code == 202, accepted.text
+            generation_id = accepted.json()["id"]
+            assert engine.started.acquire(timeout=30)
+            assert_problem(bob.post(f"/generations/{generation_id}/cancel"), 404, "NOT_FOUND")
+            assert_problem(bob.delete(f"/generations/{generation_id}"), 404, "NOT_FOUND")
+        finally:
+            engine.gate.set()
+        done, _ = polled(alice, accepted.headers["location"])
+        assert done["status"] == "completed" and len(done["avatars"]) == 2, "bob's cancel stopped nothing"
 
 
 @pytest.mark.both_databases
