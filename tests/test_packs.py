@@ -189,11 +189,12 @@ def test_cancel_keeps_and_charges_what_was_made_and_refunds_the_rest(app: Runtim
         asked.set()
 
     details = app.jobs.run("local", values, uploads=photo, pack=True, started=cancel).details
-    # Asked while the first style was being made: it is kept and charged, the other three styles are not made.
+    # Asked while the first style was being made: it is kept, the other three styles are not made. The 2 avatars
+    # are paid at the price of asking for 2 (25 each), not the bundle price of the 8 asked for (20 each).
     assert len(engine.requests) == 1
-    assert (details.credits_charged, details.images_kept, details.credits_refunded) == (160, 2, 120)
-    assert _ledger(app) == [("charge", -160, ""), ("refund", 120, "6 avatars cancelled: 120 credits back")]
-    assert app.accounts.account("local").credits == 250 - 40
+    assert (details.credits_charged, details.images_kept, details.credits_refunded) == (160, 2, 110)
+    assert _ledger(app) == [("charge", -160, ""), ("refund", 110, "6 avatars cancelled: 110 credits back")]
+    assert app.accounts.account("local").credits == 250 - 2 * PRO
     with pytest.raises(RefusedError) as over:
         app.jobs.cancel(details.generation_id, username="local")
     assert over.value.code == "NOT_RUNNING"

@@ -123,8 +123,7 @@ class Bookkeeping:
         first = made.first
         if first is None:
             raise RuntimeError("a generation that kept images has a result")
-        each = generation.credits_charged // made.asked
-        reasons = made.reasons(each=each)
+        refund, reasons = made.refund(prepared.model, charged=generation.credits_charged)
         with self.database.session() as session:
             completed = generations.complete(
                 session,
@@ -137,7 +136,7 @@ class Bookkeeping:
                 params=prepared.run_params.saved(first.effective_params),
                 likeness=made.scores if prepared.request.mode == "photo" else None,
                 notes=[*notes, *(f"{reason}." for reason in reasons)],
-                refund=each * (made.asked - made.kept),
+                refund=refund,
                 refund_note="; ".join(reasons),
                 **(last.as_completed() if last else {}),
             )

@@ -144,14 +144,25 @@ class Tally:
         """What the row keeps of this tally for the metrics."""
         return Counts(images_kept=self.kept, candidates=self.candidates, alike_first_try=self.alike_first_try)
 
-    def reasons(self, *, each: int) -> list[str]:
-        """What the user is told of the images they got no avatar for, and the credits each gave back."""
-        said = []
-        if self.not_alike:
-            said.append(f"{_avatars(self.not_alike)} did not look like you: {self.not_alike * each} credits back")
+    def refund(self, model: AIModel, *, charged: int) -> tuple[int, list[str]]:
+        """What comes back of `charged` for the images the user got no avatar for, and why, in the user's words.
+
+        Each image was charged the same, `charged / asked`. An image that did not look like the person, or that the
+        engine did not make, comes back at that price. A cancel makes the request smaller, so the avatars made
+        are paid at the price of a request for that many (no bundle price for 2 avatars asked as 8), and the rest
+        comes back.
+        """
+        each = charged // self.asked
+        if self.cancelled:
+            each = max(each, model.price_each(self.kept + self.not_alike))
+        alike_back = self.not_alike * each
+        back = charged - each * self.kept
+        said = (
+            [f"{_avatars(self.not_alike)} did not look like you: {alike_back} credits back"] if self.not_alike else []
+        )
         if self.not_made:
             why = (
                 "cancelled" if self.cancelled else "not made" if self.error is None else f"not made ({self.error.code})"
             )
-            said.append(f"{_avatars(self.not_made)} {why}: {self.not_made * each} credits back")
-        return said
+            said.append(f"{_avatars(self.not_made)} {why}: {back - alike_back} credits back")
+        return back, said

@@ -102,14 +102,13 @@ class GenerationDetails(BaseModel):
         and its avatars' `styles`."""
         scores = generation.likeness or []
         kept = len(styles) if generation.images_kept is None else generation.images_kept
-        asked = generation.images_asked or kept
         return cls(
             generation_id=row_id(generation),
             **generation.model_dump(include=_ROW_SHOWS),
             model_name=model.name,
             tier=model.tier,
             **ran.model_dump(include=_RAN_WITH),
-            credits_refunded=generation.credits_charged // asked * (asked - kept) if asked else 0,
+            credits_refunded=generation.credits_refunded or 0,
             credits_remaining=remaining,
             images_kept=kept,
             avatar_styles=list(styles),

@@ -52,6 +52,7 @@ def _complete_made(session: Session, generation_id: int, *, unless: Any) -> bool
         unless=unless,
         status="completed",
         images_kept=len(scores),
+        credits_refunded=not_made * each,
         likeness=scores,
         notes=[*(row.notes or []), said],
     ):

@@ -216,6 +216,7 @@ def complete(
         params=params,
         likeness=None if likeness is None else list(likeness),
         notes=[storable(note) for note in notes],
+        credits_refunded=refund,
         **(asdict(counts) if counts else {}),
     ):
         # Recovery found its lease run out (this process stalled or lost the database) and refunded it.

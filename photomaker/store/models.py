@@ -164,6 +164,8 @@ class Generation(SQLModel, table=True):
     """How many images the request asked for (a pack's styles times images per style); None on older rows."""
     images_kept: int | None = None
     """How many of them the user got and paid for; the rest were refunded. None until it ends, and on older rows."""
+    credits_refunded: int | None = None
+    """What a completed generation gave back for the images it did not keep (the ledger's refund line)."""
     candidates: int | None = None
     """How many images the engine made for it, second tries for a likeness included."""
     alike_first_try: int | None = None

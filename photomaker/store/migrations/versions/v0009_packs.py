@@ -1,4 +1,5 @@
-"""Avatar packs: each avatar's style, and per generation the images asked for, kept, tried and alike at once.
+"""Avatar packs: each avatar's style; per generation the images asked for, kept, tried and alike at first, and the
+credits given back for those not kept.
 
 Revision ID: 0009
 Revises: 0008
@@ -15,7 +16,7 @@ down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-COUNTS = ("images_asked", "images_kept", "candidates", "alike_first_try")
+COUNTS = ("images_asked", "images_kept", "credits_refunded", "candidates", "alike_first_try")
 
 
 def upgrade() -> None:
