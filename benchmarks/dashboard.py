@@ -6,7 +6,7 @@ For each size, a fresh SQLite database is filled with demo history (30 days), th
 - `pandas_ms`: the same headline figures, likeness included, computed by loading the generations
   table with pandas and aggregating it (median of a few runs);
 - the two summaries are compared (counts exactly, percentiles within one histogram bucket), the
-  likeness figures among them.
+  likeness figures and the likeness check's among them.
 
 Prints JSON. Not part of the test run: `python benchmarks/dashboard.py [--sizes 10000 100000 1000000]`.
 """
@@ -30,7 +30,7 @@ from photomaker.faces.likeness import Likeness
 from photomaker.monitoring import charts, dashboard, demo_history, exports, histogram, metrics, prometheus, views
 from photomaker.startup.runtime import start_runtime
 from photomaker.store import rollup_rebuild
-from photomaker.store.rollup_schema import rollup_table
+from photomaker.store.rollup_schema import GATING_COLUMNS, rollup_table
 
 DAYS = 30
 VIEW = views.View(window="all")
@@ -67,12 +67,35 @@ def pandas_likeness(completed: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+TALLY_KEYS = (
+    "avatars_asked",
+    "avatars_kept",
+    "avatars_made",
+    "avatars_alike_first_try",
+    "first_try_alike_rate",
+    "kept_rate",
+    "tries_per_kept_avatar",
+)
+
+
+def pandas_tally(frame: pd.DataFrame) -> dict[str, Any]:
+    """The likeness check's figures from the rows that count: Photo to Avatar, completed or failed, every count."""
+    counted = frame[(frame["mode"] == "photo") & frame["status"].isin(["completed", "failed"])]
+    counted = counted.dropna(subset=list(GATING_COLUMNS))
+    asked, kept, made, alike = (int(counted[name].sum()) for name in GATING_COLUMNS)
+    rates = (alike / asked if asked else None, kept / asked if asked else None, made / kept if kept else None)
+    return dict(zip(TALLY_KEYS, (asked, kept, made, alike, *rates), strict=True))
+
+
 def pandas_summary(engine: Any) -> dict[str, Any]:
     """The headline figures from the raw rows, the way one would without rollups."""
     frame = pd.read_sql_table(
         "generations",
         engine,
-        columns=["model_key", "mode", "status", "error_code", "processing_ms", "credits_charged", "rating", "likeness"],
+        columns=[
+            *("model_key", "mode", "status", "error_code", "processing_ms", "credits_charged", "rating", "likeness"),
+            *GATING_COLUMNS,
+        ],
     )
     frame = frame[frame["status"] != "processing"]
     completed = frame[frame["status"] == "completed"]
@@ -95,6 +118,7 @@ def pandas_summary(engine: Any) -> dict[str, Any]:
         "by_model": frame.groupby(["model_key", "status"]).size().to_dict(),
         "failures_by_code": frame[frame["status"] == "failed"]["error_code"].value_counts().to_dict(),
         **pandas_likeness(completed),
+        **pandas_tally(frame),
     }
 
 
@@ -110,6 +134,7 @@ def agree(rollup: dict[str, Any], raw: dict[str, Any]) -> bool:
         lower, upper = histogram.LATENCY.bucket_range(histogram.LATENCY.bucket_of(raw[key]))
         same &= lower <= rollup[key] <= upper
     same &= all(rollup[key] == raw[key] for key in ("avatars_scored", "avatars_without_face"))
+    same &= all(rollup[key] == raw[key] for key in TALLY_KEYS)
     if raw["avatars_scored"]:
         same &= all(math.isclose(rollup[key], raw[key], rel_tol=1e-9) for key in ("likeness_ok_rate", "avg_likeness"))
         lower, upper = histogram.LIKENESS.bucket_range(histogram.LIKENESS.bucket_of(raw["likeness_p50"]))

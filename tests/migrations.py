@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from photomaker.store import Database
 from photomaker.store.migrate import alembic_config
 
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
 THEN = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 

@@ -65,6 +65,25 @@ def test_csv_export_has_every_generation_of_the_window(history: Database, tmp_pa
     assert empty.read_text().strip() == ",".join(exports.EXPORT_COLUMNS)
 
 
+def test_csv_export_has_each_generation_s_likeness_check_tally(history: Database, tmp_path: Path) -> None:
+    """Images asked, kept, made and alike at the first try, as whole numbers; empty where the row has none."""
+    path = tmp_path / "tally.csv"
+    exports.export_csv(history, views.View(window="7d"), path, now=NOW)
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    tally = ["images_asked", "images_kept", "candidates", "alike_first_try"]
+    assert exports.EXPORT_COLUMNS[-6:] == [*tally, "likeness", "likeness_ok"]
+    assert [(row["tier"], row["status"], *(row[name] for name in tally)) for row in rows] == [
+        ("enterprise", "completed", "2", "1", "3", "1"),
+        ("text", "completed", "1", "1", "1", "0"),
+        ("basic", "completed", "1", "1", "1", "1"),
+        ("pro", "failed", "1", "0", "0", "0"),
+        ("pro", "completed", "", "", "", ""),  # made before packs
+        ("pro", "completed", "1", "1", "2", "0"),
+        ("basic", "rejected", "", "", "", ""),
+    ]
+
+
 def _likeness_columns(history: Database, path: Path) -> list[tuple[str, str, str, str]]:
     exports.export_csv(history, views.View(window="7d"), path, now=NOW)
     with path.open(newline="") as handle:

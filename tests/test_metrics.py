@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import delete
@@ -11,10 +12,11 @@ from sqlmodel import col, select
 
 from photomaker.core.errors import RefusedError
 from photomaker.monitoring import dashboard, metrics, targets, views
-from photomaker.store import Database, Generation, generations, rollup_rebuild
+from photomaker.startup.records import seed_models
+from photomaker.store import Database, Generation, generations, rollup_rebuild, row_id, users
 from photomaker.store.models import SYNTHETIC_ENGINE
 from photomaker.store.rollup_schema import rollup_table
-from tests.helpers import snapshot
+from tests.helpers import add_finished, snapshot
 from tests.known_history import BASIC, ENGINE, NOW, PRO, ROWS, TEXT, make_known_history
 
 pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
@@ -92,6 +94,53 @@ def test_summary_of_the_last_24_hours(history: Database) -> None:
     ]
 
 
+TALLY_KEYS = (
+    "avatars_asked",
+    "avatars_kept",
+    "avatars_made",
+    "avatars_alike_first_try",
+    "first_try_alike_rate",
+    "kept_rate",
+    "tries_per_kept_avatar",
+)
+NO_TALLY = (0, 0, 0, 0, None, None, None)
+
+
+def _tally(figures: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(figures[key] for key in TALLY_KEYS)
+
+
+def test_the_likeness_check_before_and_after_it(history: Database) -> None:
+    """Asked, kept, made, alike at the first try; first-try rate, kept rate, tries per kept avatar (see ROWS)."""
+    for view, expected in [
+        (views.View(window="24h"), (3, 2, 3, 1, 1 / 3, 2 / 3, 1.5)),
+        (views.View(window="24h", tier="pro"), (2, 1, 2, 0, 0.0, 0.5, 2.0)),
+        (views.View(window="24h", tier="basic"), (1, 1, 1, 1, 1.0, 1.0, 1.0)),  # no face found: kept at once
+        (views.View(window="7d"), (5, 3, 6, 2, 0.4, 0.6, 2.0)),
+        (views.View(window="7d", include_synthetic=False), (3, 2, 3, 1, 1 / 3, 2 / 3, 1.5)),
+        (views.View(window="all"), (9, 3, 10, 2, 2 / 9, 1 / 3, 10 / 3)),
+        # no photo to avatar generation with a tally: the text tier's is not counted, enterprise has none in a day
+        (views.View(window="24h", tier="text"), NO_TALLY),
+        (views.View(window="24h", tier="enterprise"), NO_TALLY),
+    ]:
+        assert _tally(metrics.summary(history, view, now=NOW)) == expected, view
+    by_model = metrics.summary(history, views.View(window="24h"), now=NOW)["by_model"]
+    assert {key: _tally(model) for key, model in by_model.items()} == {
+        BASIC: (1, 1, 1, 1, 1.0, 1.0, 1.0),
+        PRO: (2, 1, 2, 0, 0.0, 0.5, 2.0),  # the generation made before packs counts in neither
+        TEXT: NO_TALLY,
+    }
+
+
+def test_a_window_that_kept_no_avatar_has_rates_of_0_and_no_tries_per_kept_avatar(database: Database) -> None:
+    seed_models(database)
+    with database.session() as session:
+        user_id = row_id(users.get_or_create_user(session, "ops", starting_credits=0))
+    tally = {"images_asked": 2, "images_kept": 0, "candidates": 4, "alike_first_try": 0}
+    add_finished(database, user_id, model_key=PRO, mode="photo", status="failed", error_code="NOT_ALIKE", **tally)
+    assert _tally(metrics.summary(database, views.View(window="24h"))) == (2, 0, 4, 0, 0.0, 0.0, None)
+
+
 def test_windows_tiers_and_synthetic_rows(history: Database) -> None:
     for view, total in [
         (views.View(window="7d"), 7),
@@ -164,6 +213,7 @@ def test_an_empty_database_has_no_figures_and_no_verdicts(database: Database) ->
     assert found["success_rate"] is None and found["p95_processing_s"] is None and found["avg_rating"] is None
     assert found["likeness_p50"] is None and found["likeness_ok_rate"] is None and found["avg_likeness"] is None
     assert (found["avatars_scored"], found["avatars_without_face"]) == (0, 0)
+    assert _tally(found) == NO_TALLY
     assert all(target["met"] is None for target in found["targets"].values())
     board = dashboard.read(database, views.View(window="all"))
     assert board.success == [] and board.latency == {} and board.likeness == {}

@@ -41,6 +41,7 @@ def _count(database: Database, *rows: dict[str, Any]) -> None:
         "credits_charged": 0,
         "rating": None,
         "likeness": None,
+        **dict.fromkeys(rollup_schema.GATING_COLUMNS),
     }
     with database.session() as session:
         rollups.add_many(session, [{**defaults, **row} for row in rows])

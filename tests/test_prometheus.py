@@ -90,6 +90,28 @@ def test_the_likeness_histogram_and_counts_per_model_and_engine(database: Databa
     assert faceless == {BASIC: 1}  # the text avatar is never scored, so never counted as faceless
 
 
+def test_the_likeness_check_s_counters_per_model_and_engine(database: Database) -> None:
+    """Completed and failed Photo to Avatar generations with a tally (see ROWS): the text one and the one made
+    before packs are not counted."""
+    make_known_history(database)
+    text = prometheus.exposition(prometheus.registry_for(database)).decode()
+    families = _samples(database)
+    found = {}
+    for name in ("asked", "made", "kept", "alike_first_try"):
+        family = f"photomaker_avatars_{name}"
+        assert f"# TYPE {family}_total counter" in text
+        assert f"# HELP {family}_total Photo to Avatar images " in text
+        assert {s.name for s in families[family]} == {f"{family}_total"}
+        found[name] = {(s.labels["model_key"], s.labels["mode"], s.labels["engine"]): s.value for s in families[family]}
+    pro, basic, enterprise = (PRO, "photo", "preview"), (BASIC, "photo", "preview"), (ENTERPRISE, "photo", "synthetic")
+    assert found == {
+        "asked": {pro: 2, basic: 5, enterprise: 2},
+        "made": {pro: 2, basic: 5, enterprise: 3},
+        "kept": {pro: 1, basic: 1, enterprise: 1},
+        "alike_first_try": {pro: 0, basic: 1, enterprise: 1},
+    }
+
+
 def test_a_preview_s_third_of_a_second_is_counted_in_its_own_bucket(database: Database) -> None:
     user_id = make_known_history(database)
     add_finished(database, user_id, model_key=BASIC, mode="photo", status="completed", processing_ms=350)
@@ -106,6 +128,7 @@ def test_an_empty_database_is_still_valid_exposition(database: Database) -> None
     families = _samples(database)
     assert families["photomaker_generations"] == []
     assert families["photomaker_avatar_likeness"] == [] and families["photomaker_avatars_without_face"] == []
+    assert families["photomaker_avatars_asked"] == [] and families["photomaker_avatars_kept"] == []
 
 
 def test_a_changed_rating_moves_between_stars_as_a_gauge(database: Database) -> None:

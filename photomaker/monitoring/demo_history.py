@@ -3,8 +3,10 @@
 Each tier takes about its catalogue's expected time; a few requests are refused or fail
 with realistic codes (more on an occasional bad day); about a third of the avatars are
 rated, mostly well. Most Photo to Avatar images look like the person, fewer the cheaper the
-tier, and a few have no face to score: the rows carry the likeness list a real generation's
-row does. The rows are written through `store.synthetic`, marked with the engine name
+tier, and a few have no face to score; with the likeness check on (most requests) an image that
+does not is made once more, and one still unlike is not kept, and a generation that keeps none
+fails with NOT_ALIKE. The rows carry the likeness list of the images kept and the check's tally,
+as a real generation's row does. The rows are written through `store.synthetic`, marked with the engine name
 `synthetic`, so the dashboard can hide them and `--delete` removes them.
 """
 
@@ -18,10 +20,11 @@ from itertools import islice
 from typing import Any
 
 from photomaker.core.errors import DEFAULT_MESSAGES, ErrorCode
-from photomaker.faces.likeness import Likeness
+from photomaker.faces.likeness import Likeness, verdict
 from photomaker.store import AIModel, Database, synthetic
 from photomaker.store import catalog as model_rows
 from photomaker.store.models import utcnow
+from photomaker.store.rollup_schema import GATING_COLUMNS
 
 BATCH = 10_000
 TIER_WEIGHTS: dict[str, float] = {"basic": 30, "pro": 40, "enterprise": 15, "text": 15}
@@ -55,6 +58,8 @@ DRIFT: dict[str, tuple[float, float]] = {"basic": (0.42, 0.09), "pro": (0.37, 0.
 images whose face drifts to someone else's (a bigger, slower model keeps the face better)."""
 DRIFTED_DISTANCE = 0.72
 DISTANCE_SPREAD = 0.07
+CHECK_OFF_SHARE = 0.1
+"""Photo to Avatar requests with the likeness check switched off: they keep every image made."""
 
 
 def _pick(rng: random.Random, weights: dict[Any, float]) -> Any:
@@ -76,26 +81,68 @@ def _score(rng: random.Random, model: AIModel) -> float | None:
     return Likeness.from_distance(max(0.0, rng.gauss(middle, DISTANCE_SPREAD))).score
 
 
-def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share: float, user_id: int) -> dict[str, Any]:
-    images = _pick(rng, IMAGE_WEIGHTS)
+def _tally(rng: random.Random, model: AIModel, images: int) -> tuple[list[float | None], dict[str, int]]:
+    """A completed Photo to Avatar request's images: each made once and, with the check on, once more when it
+    does not look like the person; the scores of the images kept, and the check's tally."""
+    check = rng.random() >= CHECK_OFF_SHARE
+    kept: list[float | None] = []
+    made = alike_first_try = 0
+    for _ in range(images):
+        score, made = _score(rng, model), made + 1
+        if verdict(score) is not False:
+            alike_first_try += 1
+        elif check:
+            score, made = _score(rng, model), made + 1
+        if not check or verdict(score) is not False:
+            kept.append(score)
+    return kept, _counts(images, len(kept), made, alike_first_try)
+
+
+def _counts(asked: int, kept: int, made: int, alike_first_try: int) -> dict[str, int]:
+    """The check's tally as the row's columns."""
+    return dict(zip(GATING_COLUMNS, (asked, kept, made, alike_first_try), strict=True))
+
+
+def _ending(rng: random.Random, model: AIModel, *, failed_share: float) -> tuple[str, ErrorCode | None, int | None]:
+    """A request's status, error code and processing time (None for a refusal)."""
     draw = rng.random()
     status = "rejected" if draw < REJECTED_SHARE else "failed" if draw < REJECTED_SHARE + failed_share else "completed"
-    code: ErrorCode | None = None
     expected_ms = _processing_ms(rng, model)
-    processing_ms: int | None = expected_ms
     if status == "rejected":
-        code = _pick(rng, PHOTO_REFUSALS if model.mode == "photo" else TEXT_REFUSALS)
-        processing_ms = None
-    elif status == "failed":
-        code = _pick(rng, FAILURES)
-        processing_ms = TIMEOUT_MS if code == "GENERATION_TIMEOUT" else rng.randint(1_000, expected_ms)
+        return status, _pick(rng, PHOTO_REFUSALS if model.mode == "photo" else TEXT_REFUSALS), None
+    if status == "failed":
+        code: ErrorCode = _pick(rng, FAILURES)
+        return status, code, TIMEOUT_MS if code == "GENERATION_TIMEOUT" else rng.randint(1_000, expected_ms)
+    return status, None, expected_ms
+
+
+def _outcome(rng: random.Random, model: AIModel, images: int, *, failed_share: float) -> dict[str, Any]:
+    """Status, code, time, the kept images' likeness and the check's tally: a refusal has no tally, a failure
+    made no image, and a completed Photo to Avatar request that kept none failed with NOT_ALIKE."""
+    status, code, processing_ms = _ending(rng, model, failed_share=failed_share)
+    ended = {"status": status, "error_code": code, "processing_ms": processing_ms, "likeness": None}
+    if status == "rejected":
+        return {**ended, **dict.fromkeys(GATING_COLUMNS)}
+    if status == "failed":
+        return {**ended, **_counts(images, 0, 0, 0)}
+    if model.mode == "text":
+        return {**ended, **_counts(images, images, images, 0)}
+    likeness, tally = _tally(rng, model, images)
+    if not likeness:
+        return {**ended, **tally, "status": "failed", "error_code": "NOT_ALIKE"}
+    return {**ended, **tally, "likeness": likeness}
+
+
+def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share: float, user_id: int) -> dict[str, Any]:
+    images = _pick(rng, IMAGE_WEIGHTS)
+    outcome = _outcome(rng, model, images, failed_share=failed_share)
+    status, code, processing_ms = outcome["status"], outcome["error_code"], outcome["processing_ms"]
     rated = status == "completed" and rng.random() < RATED_SHARE
-    scored = status == "completed" and model.mode == "photo"
     return {
+        **outcome,
         "user_id": user_id,
         "model_key": model.model_key,
         "mode": model.mode,
-        "status": status,
         "prompt": "synthetic demo history",
         "negative_prompt": "",
         "params": {"tier": model.tier, "num_images": images},
@@ -104,14 +151,11 @@ def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share:
         "credits_charged": 0 if status == "rejected" else model.credit_cost * images,
         "attempts": 0 if status == "rejected" else 1 + (status == "failed") * rng.randint(0, 2),
         "preview": False,
-        "error_code": code,
         "error_message": DEFAULT_MESSAGES[code] if code else None,
         "created_at": created,
         "started_at": None if status == "rejected" else created,
         "completed_at": created + timedelta(milliseconds=processing_ms or 0),
-        "processing_ms": processing_ms,
         "rating": _pick(rng, STAR_WEIGHTS) if rated else None,
-        "likeness": [_score(rng, model) for _ in range(images)] if scored else None,
     }
 
 

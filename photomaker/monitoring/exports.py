@@ -6,7 +6,9 @@ The export's `likeness` and `likeness_ok` columns list each image's score and ve
 by `;` in the order the images were made, with `-` for an image in which no face was found
 (`0.87;0.91;-;0.42` and `True;True;-;False`). Both come from the generation row, so they outlive
 its avatars; they are empty where the row has no likeness: Text to Image, failed or refused
-generations, and those made before likeness was measured.
+generations, and those made before likeness was measured. Before them, the likeness check's tally of each row:
+`images_asked`, `images_kept`, `candidates` (images the engine made, second tries included) and `alike_first_try`,
+empty on rows without one (refusals, rows made before packs).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 
 from photomaker.faces.likeness import Likeness
 from photomaker.monitoring.views import View, catalogue, scope_for, tier_of
-from photomaker.store import Database, reports
+from photomaker.store import Database, reports, rollup_schema
 from photomaker.store.models import utcnow
 
 RECENT_ROWS = 25
@@ -36,7 +38,7 @@ RECENT_COLUMNS = (
 )
 STATUS_LABELS = {"rejected": "refused"}
 """The table speaks to people, who read *refused*; the CSV keeps the stored status (`rejected`)."""
-NULLABLE_INTEGERS = {"processing_ms": "Int64", "rating": "Int64"}
+NULLABLE_INTEGERS = {name: "Int64" for name in ("processing_ms", "rating", *rollup_schema.GATING_COLUMNS)}
 """Columns that pandas would otherwise write as floats (`4.0`) because some rows have none."""
 EXPORT_COLUMNS: list[str] = [*reports.COLUMNS[:4], "tier", *reports.COLUMNS[4:], "likeness_ok"]
 NO_FACE = "-"

@@ -20,7 +20,15 @@ from photomaker.monitoring.views import ALL_TIERS, View, catalogue, scope_for, t
 from photomaker.store import AIModel, Database, rollup_queries, rollup_schema, turned_away
 from photomaker.store.models import utcnow
 from photomaker.store.rollup_queries import Scope
-from photomaker.store.rollup_schema import FASTEST_MS, LIKENESS_COLUMNS, RATING_COLUMNS, SLOWEST_MS, STARS
+from photomaker.store.rollup_schema import (
+    FASTEST_MS,
+    GATING_COLUMNS,
+    LIKENESS_COLUMNS,
+    RATING_COLUMNS,
+    SLOWEST_MS,
+    STARS,
+    TALLIED_STATUSES,
+)
 
 COUNT_SUMS = ("generations", "credits")
 LATENCY_SUMS = (*histogram.LATENCY.columns, FASTEST_MS, SLOWEST_MS)
@@ -67,6 +75,27 @@ def _likeness(details: Mapping[str, int]) -> dict[str, Any]:
     }
 
 
+def _gating(tally: Mapping[str, int]) -> dict[str, Any]:
+    """The likeness check's figures, before and after it, from the rollups' tally (`rollups.tallied` says which
+    generations count: Photo to Avatar, completed or failed, with counts on their row).
+
+    Both rates share one whole, the images asked for: the first-try rate is the share alike at their first try
+    (no face found counts as alike, as the check keeps such an image), the kept rate the share the users got. An
+    image never made (cancelled, the engine failed) is asked and not kept in both. Tries per kept avatar are
+    the images the engine made, second tries included, per image kept. None where there is no whole.
+    """
+    asked, kept, made = tally["images_asked"], tally["images_kept"], tally["candidates"]
+    return {
+        "avatars_asked": asked,
+        "avatars_made": made,
+        "avatars_kept": kept,
+        "avatars_alike_first_try": tally["alike_first_try"],
+        "first_try_alike_rate": ratio(tally["alike_first_try"], asked),
+        "kept_rate": ratio(kept, asked),
+        "tries_per_kept_avatar": ratio(made, kept),
+    }
+
+
 def _ratings(details: Mapping[str, int]) -> dict[str, Any]:
     distribution = {str(stars): details[f"rating_{stars}"] for stars in STARS}
     count = sum(distribution.values())
@@ -101,7 +130,10 @@ def _codes(counts: Iterable[Mapping[str, Any]], status: str) -> dict[str, int]:
 
 
 def _by_model(
-    counts: list[dict[str, Any]], details: list[dict[str, Any]], models: Mapping[str, AIModel]
+    counts: list[dict[str, Any]],
+    details: list[dict[str, Any]],
+    tallies: list[dict[str, Any]],
+    models: Mapping[str, AIModel],
 ) -> dict[str, dict[str, Any]]:
     keys = {row["model_key"]: row["mode"] for row in counts}
     ordered = [key for key in models if key in keys] + sorted(key for key in keys if key not in models)
@@ -109,6 +141,7 @@ def _by_model(
     for key in ordered:
         model = models.get(key)
         detail = rollup_queries.totals((row for row in details if row["model_key"] == key), DETAIL_SUMS)
+        tally = rollup_queries.totals((row for row in tallies if row["model_key"] == key), GATING_COLUMNS)
         result[key] = {
             "name": model.name if model else key,
             "tier": tier_of(models, key),
@@ -117,6 +150,7 @@ def _by_model(
             **_timing(detail),
             **_ratings(detail),
             **_likeness(detail),
+            **_gating(tally),
         }
     return result
 
@@ -140,6 +174,7 @@ def _adoption(counts: Iterable[Mapping[str, Any]], *, applicable: bool) -> dict[
 def _summarise(
     counts: list[dict[str, Any]],
     details: list[dict[str, Any]],
+    tallies: list[dict[str, Any]],
     models: Mapping[str, AIModel],
     *,
     view: View,
@@ -154,6 +189,7 @@ def _summarise(
         **_adoption(counts, applicable="adoption_rate" not in not_applicable),
         **_ratings(detail),
         **_likeness(detail),
+        **_gating(rollup_queries.totals(tallies, GATING_COLUMNS)),
     }
     return {
         "window": view.window,
@@ -162,7 +198,7 @@ def _summarise(
         "since": None if since_hour is None else rollup_schema.hour_start(since_hour).isoformat(),
         "until": now.isoformat(),
         **figures,
-        "by_model": _by_model(counts, details, models),
+        "by_model": _by_model(counts, details, tallies, models),
         "failures_by_code": _codes(counts, "failed"),
         "rejections_by_code": _codes(counts, "rejected"),
         "targets": {
@@ -189,7 +225,9 @@ def summary_in(
     turned = turned_away.total(session, since_hour=scope.since_hour)
     completed = replace(scope, statuses=("completed",))
     details = rollup_queries.aggregate(session, completed, by=("model_key",), sums=DETAIL_SUMS)
+    tallied = replace(scope, statuses=TALLIED_STATUSES)
+    tallies = rollup_queries.aggregate(session, tallied, by=("model_key",), sums=GATING_COLUMNS)
     return {
-        **_summarise(counts, details, models, view=view, since_hour=scope.since_hour, now=now),
+        **_summarise(counts, details, tallies, models, view=view, since_hour=scope.since_hour, now=now),
         "turned_away": turned,
     }

@@ -21,7 +21,7 @@ from photomaker.monitoring import histogram
 from photomaker.monitoring.histogram import Histogram
 from photomaker.store import Database, rollup_queries, turned_away
 from photomaker.store.rollup_queries import Scope
-from photomaker.store.rollup_schema import LIKENESS_COLUMNS, RATING_COLUMNS, STARS
+from photomaker.store.rollup_schema import GATING_COLUMNS, LIKENESS_COLUMNS, RATING_COLUMNS, STARS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LABELS = ("model_key", "mode", "status", "engine", "error_code")
@@ -35,7 +35,28 @@ SUMS = (
     *RATING_COLUMNS,
     *histogram.LATENCY.columns,
     *LIKENESS_COLUMNS,
+    *GATING_COLUMNS,
 )
+TALLY_COUNTERS: dict[str, tuple[str, str]] = {
+    "images_asked": (
+        "photomaker_avatars_asked",
+        "Photo to Avatar images asked for, in generations that completed or failed with the likeness check's tally.",
+    ),
+    "candidates": (
+        "photomaker_avatars_made",
+        "Photo to Avatar images the engine made for those, second tries for a likeness included.",
+    ),
+    "images_kept": (
+        "photomaker_avatars_kept",
+        "Photo to Avatar images kept and paid for (the rest were refunded); kept / asked is the kept rate.",
+    ),
+    "alike_first_try": (
+        "photomaker_avatars_alike_first_try",
+        "Photo to Avatar images alike (or with no face found) at their first try; / asked is the first-try rate.",
+    ),
+}
+"""The likeness check's tally: each rollup sum and its counter's name and help. made / kept is the tries per kept
+avatar (`monitoring.targets.DEFINITIONS` says which generations count)."""
 
 
 class _Histograms:
@@ -106,8 +127,30 @@ class _CompletedFigures:
             self.faceless.add_metric(model, row["likeness_no_face"])
 
 
+class _Tallies:
+    """The likeness check's counters, per model key, mode and engine, over completed and failed generations (the
+    only rows whose rollups hold a tally)."""
+
+    def __init__(self) -> None:
+        self.sums: dict[tuple[str, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GATING_COLUMNS, 0))
+
+    def add(self, row: dict[str, Any]) -> None:
+        if row["images_asked"]:
+            found = self.sums[tuple(row[label] for label in MODEL_LABELS)]
+            for name in GATING_COLUMNS:
+                found[name] += row[name]
+
+    def families(self) -> Iterator[CounterMetricFamily]:
+        for column, (name, documentation) in TALLY_COUNTERS.items():
+            family = CounterMetricFamily(name, documentation, labels=MODEL_LABELS)
+            for labels, found in self.sums.items():
+                family.add_metric(list(labels), found[column])
+            yield family
+
+
 class RollupCollector(Collector):
-    """Generation counters, latency and likeness histograms, credits and ratings, all time, from the rollups."""
+    """Generation counters, latency and likeness histograms, credits, ratings and the likeness check's tally, all
+    time, from the rollups."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -122,6 +165,7 @@ class RollupCollector(Collector):
             labels=LABELS,
         )
         completed = _CompletedFigures()
+        tallies = _Tallies()
         latency = _Histograms(histogram.LATENCY, LATENCY_LABELS, sum_column="latency_sum_ms", per_unit=1000)
         likeness = _Histograms(histogram.LIKENESS, MODEL_LABELS, sum_column="likeness_sum_milli", per_unit=1000)
         for row in rows:
@@ -129,6 +173,7 @@ class RollupCollector(Collector):
             completed.add(row)
             latency.add(row)
             likeness.add(row)
+            tallies.add(row)
         yield generations
         yield completed.credits
         yield completed.ratings
@@ -141,6 +186,7 @@ class RollupCollector(Collector):
         )
         yield completed.alike
         yield completed.faceless
+        yield from tallies.families()
         yield CounterMetricFamily(
             "photomaker_requests_turned_away",
             "Requests turned away unread for too many refusals that minute (per user or address; no row each).",

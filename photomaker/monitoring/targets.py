@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from photomaker.faces.likeness import ALIKE_SCORE, SAME_PERSON_DISTANCE
+from photomaker.generation.packs import TRIES
 from photomaker.monitoring import histogram
 
 DEFINITIONS: dict[str, str] = {
@@ -28,13 +29,28 @@ DEFINITIONS: dict[str, str] = {
     f"looks like the person when its likeness is at least {ALIKE_SCORE:.0%}, i.e. within the model's same-person "
     f"distance ({SAME_PERSON_DISTANCE}); avatars in which no face can be found are counted apart "
     "(avatars_without_face) and do not lower it; text to image avatars, and photo to avatar generations made "
-    "before likeness was measured, count in neither. Counted from the generation rows, which outlive their "
-    "avatars: retention and a user's deletion change nothing, and a rebuild gives the same figures",
+    "before likeness was measured, count in neither. The avatars scored are those kept: with the likeness check on, "
+    "an avatar that does not look like the person is not kept (first_try_alike_rate is the engine's own). Counted "
+    "from the generation rows, which outlive their avatars: retention and a user's deletion change nothing, and a "
+    "rebuild gives the same figures",
     "likeness_p50": "median likeness score of the scored avatars, 0-100%: 1 - distance / "
     f"{SAME_PERSON_DISTANCE / (1 - ALIKE_SCORE):g}, clipped, so the same-person threshold scores "
     f"{ALIKE_SCORE:.0%}; from a fixed "
     f"histogram of {histogram.LIKENESS.bounds[0]:.0%} buckets, exact to within one bucket (avg_likeness is the "
     "exact mean)",
+    "kept_rate": "share of the photo to avatar images asked for that people got and paid for: kept / asked. With "
+    f"the likeness check on (the default) an image that does not look like the person after {TRIES} tries is not "
+    "kept and its credits are refunded; an image with no face found is kept. Over completed and failed generations "
+    "alike (one that keeps none fails, NOT_ALIKE or CANCELLED), so an image never made (cancelled, the engine "
+    "failed) counts as asked and not kept; with the check off every image made is kept. Refusals, text to image, "
+    "and generations made before packs or stopped before their images were counted (settled on a restart) count in "
+    "none of the check's figures",
+    "first_try_alike_rate": "the kept rate before the likeness check: share of the photo to avatar images asked for "
+    "that looked like the person (or had no face found) at their first try, alike at the first try / asked; the "
+    "gap up to the kept rate is what the second tries won back",
+    "tries_per_kept_avatar": "images the engine made for photo to avatar requests, second tries included, per image "
+    "kept: made / kept; 1.00 when every first try is kept, more as the check turns images down (the engine's work "
+    "behind each avatar people get)",
 }
 
 
@@ -75,6 +91,8 @@ TARGETS: tuple[Target, ...] = (
 )
 LIKENESS_SCORES = ("likeness_p50", "avg_likeness")
 """Summary figures that are likeness scores, read in percent like the scores under each avatar."""
+PER_AVATAR = ("tries_per_kept_avatar",)
+"""Summary figures that are counts per avatar, read to two decimals."""
 
 
 def display(key: str, value: float | None) -> str:
@@ -85,6 +103,8 @@ def display(key: str, value: float | None) -> str:
         return f"{value:.1%}"
     if key in LIKENESS_SCORES:
         return f"{value:.0%}"
+    if key in PER_AVATAR:
+        return f"{value:.2f}"
     if key.endswith("_s"):
         # Hundredths below 10 s, so that a preview's 0.35 s average and 0.37 s p95 read apart and in order.
         return f"{value:.2f} s" if round(value, 2) < 10 else f"{value:.1f} s"

@@ -36,6 +36,7 @@ def _has_index(table: str, index: str) -> Callable[[Inspector], bool]:
 
 
 MARKS: tuple[tuple[str, Callable[[Inspector], bool]], ...] = (
+    ("0010", _has_column(ROLLUPS, "alike_first_try")),
     ("0009", _has_column("avatars", "style")),
     ("0008", lambda found: found.has_table("turned_away")),
     ("0007", lambda found: found.has_table("idempotency_keys")),

@@ -34,9 +34,11 @@ COLUMNS: tuple[str, ...] = (
     "photo_count",
     "rating",
     "preview",
+    *rollup_schema.GATING_COLUMNS,
     "likeness",
 )
-"""`likeness` is the row's list of its images' likeness scores (None where no face was found), or None."""
+"""`likeness` is the row's list of its images' likeness scores (None where no face was found), or None; before it,
+the likeness check's tally (`rollup_schema.GATING_COLUMNS`), None on rows without one."""
 
 
 def _rows(scope: Scope) -> Select:

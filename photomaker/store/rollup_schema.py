@@ -3,7 +3,8 @@
 One row per (hour, model key, mode, status, engine, error code) holds sums: generations,
 credits charged, latency count and sum, one column per latency bucket and one per star
 rating, and the likeness of the avatars: how many were scored, how many look like the person,
-the sum of their scores, one column per likeness bucket, and how many had no face to score.
+the sum of their scores, one column per likeness bucket, and how many had no face to score;
+and the likeness check's tally of Photo to Avatar images: asked for, kept, made, alike at the first try.
 It also keeps the fastest and slowest processing time, so that percentiles read from the
 histogram never fall outside the times seen.
 
@@ -41,6 +42,13 @@ LIKENESS_COLUMNS: tuple[str, ...] = (
 """Avatars with a likeness score, those that look like the person (`Likeness.ok`), the sum of their
 scores in thousandths (scores are stored to three decimals, so the sum is an exact integer), the
 avatars in which no face could be found, and the likeness histogram."""
+GATING_COLUMNS: tuple[str, ...] = ("images_asked", "images_kept", "candidates", "alike_first_try")
+"""The likeness check's tally, summed from the generation columns of the same names: images asked for, kept
+(paid for), made by the engine (second tries included) and alike at their first try. Only Photo to Avatar
+generations that ended with a tally add to them (`rollups.tallied`)."""
+TALLIED_STATUSES: tuple[str, ...] = ("completed", "failed")
+"""The final statuses of generations that may carry a tally: a generation that kept no image fails (NOT_ALIKE,
+CANCELLED or the engine's code) with its tally all the same; a refusal asks for nothing."""
 SUM_COLUMNS: tuple[str, ...] = (
     "generations",
     "credits",
@@ -49,6 +57,7 @@ SUM_COLUMNS: tuple[str, ...] = (
     *RATING_COLUMNS,
     *histogram.LATENCY.columns,
     *LIKENESS_COLUMNS,
+    *GATING_COLUMNS,
 )
 SOURCE_FIELDS: tuple[str, ...] = (
     "created_at",
@@ -61,6 +70,7 @@ SOURCE_FIELDS: tuple[str, ...] = (
     "credits_charged",
     "rating",
     "likeness",
+    *GATING_COLUMNS,
 )
 """The Generation columns a rollup is made of."""
 

@@ -10,7 +10,8 @@ Everything is read from the generation row, likeness included (its `likeness` li
 per image), and generation rows are kept for ever: retention and a user's deletion remove
 avatar rows only, so a rebuild (`rollup_rebuild`) gives exactly the rollups that were counted as
 the rows finished. Rows without a likeness list (Text to Image, failures, refusals, and Photo to
-Avatar generations made before likeness was measured) add no likeness figures at all.
+Avatar generations made before likeness was measured) add no likeness figures at all. Likewise only the rows
+`tallied` add to the likeness check's tally.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from photomaker.store.rollup_schema import (
     EMPTY,
     EXTREMES,
     FASTEST_MS,
+    GATING_COLUMNS,
     KEY,
     SLOWEST_MS,
     SOURCE_FIELDS,
+    TALLIED_STATUSES,
     epoch_hour,
     rollup_table,
 )
@@ -59,7 +62,24 @@ def contribution(row: Mapping[str, Any] | RowMapping) -> tuple[tuple[Any, ...], 
         sums[f"rating_{row['rating']}"] = 1
     if row["likeness"] is not None:
         sums.update(_likeness_sums(row["likeness"]))
+    if tallied(row):
+        sums.update({name: row[name] for name in GATING_COLUMNS})
     return key, sums
+
+
+def tallied(row: Mapping[str, Any] | RowMapping) -> bool:
+    """Whether a finished generation adds its images asked, kept, made and alike at the first try to the rollups:
+    a Photo to Avatar generation, completed or failed, with all four counts on its row.
+
+    Refusals (nothing asked), Text to Image (no likeness to check), rows made before packs (no counts) and rows
+    the app stopped before their making was tallied (settled by recovery or abandoned: no images made on record)
+    add nothing, so every figure made of these sums reads the same rows.
+    """
+    return (
+        row["mode"] == "photo"
+        and row["status"] in TALLIED_STATUSES
+        and all(row[name] is not None for name in GATING_COLUMNS)
+    )
 
 
 def _likeness_sums(scores: Sequence[float | None]) -> dict[str, int]:

@@ -174,6 +174,8 @@ class PublicApi:
         tier: all | basic | pro | enterprise | text. include_synthetic: False leaves out demo-history rows.
         Success rate = completed / (completed + failed); refusals (rejected) are counted apart.
         Times are of completed generations; p50/p95 come from a histogram, exact to within one bucket.
+        The likeness check: kept_rate = avatars_kept / avatars_asked, first_try_alike_rate (the same before the
+        check) and tries_per_kept_avatar = avatars_made / avatars_kept, over Photo to Avatar generations.
         """
         with shown_to_user():
             operator(self.runtime, profile, token)

@@ -44,6 +44,27 @@ def _target_detail(target: targets.Target, summary: dict[str, Any]) -> str:
     return detail
 
 
+NO_TALLY = "—"
+"""What the likeness check's card reads in a window where no Photo to Avatar generation was counted."""
+
+
+def _kept_card(summary: dict[str, Any]) -> str:
+    """The likeness check's card: the share of avatars kept, the share alike at the first try, and the tries behind
+    each kept avatar."""
+    title = "Kept after likeness check"
+    if summary["kept_rate"] is None:
+        return _card(title, NO_TALLY, "no photo to avatar images asked for in this window")
+    first = targets.display("first_try_alike_rate", summary["first_try_alike_rate"])
+    tries = summary["tries_per_kept_avatar"]
+    per_kept = NO_TALLY if tries is None else targets.display("tries_per_kept_avatar", tries)
+    return _card(
+        title,
+        targets.display("kept_rate", summary["kept_rate"]),
+        f"first try {first} · {per_kept} tries per kept avatar · "
+        f"{summary['avatars_kept']:,} of {summary['avatars_asked']:,} asked",
+    )
+
+
 def headline_html(summary: dict[str, Any]) -> str:
     """The row of headline cards: totals, then each target with its value and verdict."""
     cards = [
@@ -58,6 +79,7 @@ def headline_html(summary: dict[str, Any]) -> str:
         checked = summary["targets"][target.key]
         value = targets.display(target.key, checked["value"])
         cards.append(_card(target.label, value, _target_detail(target, summary), badge=_badge(checked)))
+    cards.append(_kept_card(summary))
     cards.append(_card("Credits spent", f"{summary['credits_spent']:,}", "on completed generations"))
     return f'<div id="headline">{"".join(cards)}</div>'
 
@@ -84,6 +106,9 @@ DEFINITION_LABELS = {
     "avg_rating": "Satisfaction",
     "credits_spent": "Credits spent",
     "likeness_ok_rate": "Looks like the person",
+    "kept_rate": "Kept after likeness check",
+    "first_try_alike_rate": "First try",
+    "tries_per_kept_avatar": "Tries per kept avatar",
     "likeness_p50": "Median likeness",
 }
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, inspect, update
 from photomaker.monitoring import histogram, metrics, views
 from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.store import Database, rollup_rebuild, rollup_schema
+from photomaker.store.models import generation_table
 from photomaker.store.rollup_schema import meta_table, rollup_table
 from tests.helpers import add_finished, snapshot
 from tests.known_history import NOW, PRO, ROWS, make_known_history
@@ -40,8 +41,10 @@ def _recorded(database: Database) -> str | None:
 def _make_old_layout(database: Database) -> None:
     """Turn the database into one of the release before this layout, as start-up made it before Alembic
     (revision 0005, no `alembic_version`): the old latency buckets, no fastest and slowest times, no layout
-    recorded, and counts a rebuild must replace (every generation twice, every time in `le_inf`)."""
-    old_sums = [name for name in rollup_schema.SUM_COLUMNS if name not in histogram.LATENCY.columns]
+    recorded, no likeness check's tally, and counts a rebuild must replace (every generation twice, every time in
+    `le_inf`)."""
+    later = {*histogram.LATENCY.columns, *rollup_schema.GATING_COLUMNS}
+    old_sums = [name for name in rollup_schema.SUM_COLUMNS if name not in later]
     with database.session() as session:
         counted = [dict(row) for row in session.execute(rollup_table.select()).mappings()]
     move_to(database, "0005", pre_alembic=True)
@@ -63,6 +66,9 @@ def _make_old_layout(database: Database) -> None:
 
 def test_rollups_counted_with_another_layout_are_rebuilt_on_start(app: Runtime) -> None:
     user_id = make_known_history(app.database)
+    with app.database.session() as session:  # going back to 0005 drops the likeness check's tally: none to count
+        session.execute(update(generation_table).values(dict.fromkeys(rollup_schema.GATING_COLUMNS)))
+        rollup_rebuild.rebuild(session)
     counted, figures = snapshot(app.database), metrics.summary(app.database, VIEW, now=NOW)
     _make_old_layout(app.database)
     assert {"le_1s", "le_600s"} <= _columns(app.database) and not inspect(app.database.engine).has_table("rollup_meta")
@@ -81,6 +87,26 @@ def test_rollups_counted_with_another_layout_are_rebuilt_on_start(app: Runtime) 
         incremental = snapshot(database)
         assert rollup_rebuild.rebuild_now(database) == len(ROWS) + 1
         assert snapshot(database) == incremental
+    finally:
+        restarted.close()
+
+
+def test_rollups_of_the_release_before_the_tally_gain_it_from_the_rows_on_start(app: Runtime) -> None:
+    """A database at revision 0009: the generation rows hold the likeness check's counts, the rollups (of that
+    release's layout) no sums of them. The upgrade adds the sums at 0 and the start rebuilds them from the rows."""
+    make_known_history(app.database)
+    counted, figures = snapshot(app.database), metrics.summary(app.database, VIEW, now=NOW)
+    assert (figures["avatars_asked"], figures["avatars_kept"], figures["avatars_made"]) == (9, 3, 10)
+    move_to(app.database, "0009")
+    with app.database.session() as session:
+        session.execute(update(meta_table).values(value="0" * len(rollup_schema.LAYOUT)))  # that release's layout
+    assert not {*rollup_schema.GATING_COLUMNS} & _columns(app.database)
+
+    restarted = start_runtime(app.settings)
+    try:
+        assert _recorded(restarted.database) == rollup_schema.LAYOUT
+        assert snapshot(restarted.database) == counted
+        assert metrics.summary(restarted.database, VIEW, now=NOW) == figures
     finally:
         restarted.close()
 

@@ -30,20 +30,22 @@ from photomaker.store import (
     Generation,
     forgetting,
     generation_queries,
+    generation_recovery,
     generations,
     rollup_queries,
     rollup_rebuild,
     rollup_schema,
     users,
 )
-from photomaker.store.models import generation_table
-from photomaker.store.rollup_schema import rollup_table
+from photomaker.store.models import generation_table, utcnow
+from photomaker.store.rollup_schema import GATING_COLUMNS, rollup_table
 from tests.helpers import add_finished, held, snapshot
 from tests.migrations import move_to, tables
 
 pytestmark = pytest.mark.both_databases  # the store's own behaviour: on SQLite and PostgreSQL
 
 NOW = datetime(2025, 6, 15, 12, 30, tzinfo=UTC)
+PRO = "avatar-creator:photomaker-pro"
 MODELS = {
     "avatar-creator:photomaker-basic": ("photo", "basic"),
     "avatar-creator:photomaker-pro": ("photo", "pro"),
@@ -56,10 +58,14 @@ def _user(database: Database, name: str = "grace") -> int:
         return users.get_or_create_user(session, name, starting_credits=10_000).id
 
 
-def _start(database: Database, user_id: int, *, model_key: str = "avatar-creator:photomaker-pro") -> int:
+def _start(database: Database, user_id: int, *, model_key: str = PRO, images_asked: int | None = None) -> int:
     with database.session() as session:
         draft = generations.Draft(
-            user_id=user_id, model_key=model_key, mode=MODELS.get(model_key, ("photo",))[0], engine="preview"
+            user_id=user_id,
+            model_key=model_key,
+            mode=MODELS.get(model_key, ("photo",))[0],
+            engine="preview",
+            images_asked=images_asked,
         )
         return generations.start(session, draft, cost=25, rate_limit_per_min=10_000, **held()).id
 
@@ -162,6 +168,71 @@ def test_a_completion_counts_its_images_likeness_in_the_same_transaction(databas
     before = snapshot(database)
     with database.session() as session:
         assert rollup_rebuild.rebuild(session) == 4
+    assert snapshot(database) == before
+
+
+def _finish_with_tally(database: Database, generation_id: int, counts: generations.Counts, **outputs: Any) -> None:
+    """Complete a generation with its tally (an avatar per image kept, and any other `outputs`), or fail it with
+    `code`."""
+    with database.session() as session:
+        if code := outputs.pop("code", None):
+            generations.fail(session, generation_id, code=code, message="x", processing_ms=500, counts=counts)
+            return
+        generations.complete(
+            session,
+            generation_id,
+            avatars=[SavedAvatar(f"{n}.png", f"{n}.webp", 64, 64) for n in range(counts.images_kept)],
+            counts=counts,
+            seed=1,
+            engine="preview",
+            attempts=1,
+            processing_ms=500,
+            params={},
+            **outputs,
+        )
+
+
+def test_the_likeness_check_s_tally_is_counted_as_each_generation_ends(database: Database) -> None:
+    """Completed and failed Photo to Avatar generations add their images asked, kept, made and alike at the first
+    try in the transaction that ends them. Refusals, Text to Image, rows made before packs, an abandoned row and a
+    dead pack that recovery completes (no tally on either) add nothing. A rebuild gives the same."""
+    seed_models(database)
+    user_id = _user(database)
+    pack = _start(database, user_id, images_asked=4)  # 3 kept, one unlike after its second try: refunded
+    counts = generations.Counts(images_kept=3, candidates=6, alike_first_try=2)
+    _finish_with_tally(database, pack, counts, likeness=[0.8, 0.7, None], refund=25, refund_note="1 did not look")
+    unlike = _start(database, user_id, images_asked=2)  # none kept
+    _finish_with_tally(database, unlike, generations.Counts(0, 4, 0), code="NOT_ALIKE")
+    text = _start(database, user_id, model_key="text-to-image:flux-schnell", images_asked=1)
+    _finish_with_tally(database, text, generations.Counts(1, 1, 0), likeness=None)
+    _complete(database, _start(database, user_id), 1_000, likeness=[0.9])  # before packs: no counts at all
+    abandoned = _start(database, user_id, images_asked=3)
+    with database.session() as session:
+        generations.fail(session, abandoned, code="INTERRUPTED", message="stopping")  # never made: no tally
+        draft = generations.Draft(
+            user_id=user_id, model_key="avatar-creator:photomaker-pro", mode="photo", engine="preview", images_asked=2
+        )
+        generations.reject(session, draft, error=RefusedError("NO_FACE"))
+    dead = _start(database, user_id, images_asked=2)
+    with database.session() as session:
+        generations.add_avatars(session, dead, [SavedAvatar("d.png", "d.webp", 64, 64)], likeness=[0.9], style="Comic")
+    with database.session() as session:
+        assert generation_recovery.recover_dead(session, now=utcnow(), ended=lambda owner: True) == []
+        assert (session.get(Generation, dead).status, session.get(Generation, dead).images_kept) == ("completed", 1)
+
+    sums = _rollup_sums(database)
+    assert sums["generations"] == 7
+    assert {name: sums[name] for name in GATING_COLUMNS} == {
+        "images_asked": 6,
+        "images_kept": 3,
+        "candidates": 10,
+        "alike_first_try": 2,
+    }
+    found = metrics.summary(database, views.View(window="24h"))
+    assert (found["first_try_alike_rate"], found["kept_rate"], found["tries_per_kept_avatar"]) == (2 / 6, 3 / 6, 10 / 3)
+    before = snapshot(database)
+    with database.session() as session:
+        assert rollup_rebuild.rebuild(session) == 7
     assert snapshot(database) == before
 
 
@@ -350,9 +421,21 @@ def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
                 else [],
                 "likeness": likeness,
                 "avatars": len(likeness or [None]) if status == "completed" else 0,
+                **(dict.fromkeys(GATING_COLUMNS) if status == "rejected" else draw(tallies())),
             }
         )
     return rows
+
+
+def tallies() -> st.SearchStrategy[dict[str, int | None]]:
+    """A finished row's likeness check tally as stored: all four counts, none (made before packs), or images asked
+    and kept alone (a dead pack completed by recovery)."""
+    count = st.integers(min_value=0, max_value=8)
+    full = st.tuples(count, count, count, count).map(lambda counts: dict(zip(GATING_COLUMNS, counts, strict=True)))
+    recovered = st.tuples(count, count, st.none(), st.none()).map(
+        lambda counts: dict(zip(GATING_COLUMNS, counts, strict=True))
+    )
+    return st.one_of(full, st.just(dict.fromkeys(GATING_COLUMNS)), recovered)
 
 
 def likeness_lists() -> st.SearchStrategy[list[float | None] | None]:
@@ -442,6 +525,7 @@ def _check_view(database: Database, rows: list[dict[str, Any]], view: views.View
         Counter(row["model_key"] for row in seen)
     )
     _check_likeness(board, seen)
+    _check_tally(found, seen)
     period = board.period_hours * 3600
     per_period = Counter(
         (int(row["created_at"].timestamp()) // period, row["status"]) for row in seen if row["status"] != "rejected"
@@ -492,6 +576,46 @@ def _check_likeness(board: dashboard.Dashboard, seen: list[dict[str, Any]]) -> N
         )
         for key, scores in lines.items()
     }
+
+
+def _tally(rows: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """Images asked, made, kept and alike at the first try over the rows that count (Photo to Avatar, completed or
+    failed, every count on the row), then the first-try and kept rates and the tries per kept avatar."""
+    counted = [
+        row
+        for row in rows
+        if row["mode"] == "photo"
+        and row["status"] in ("completed", "failed")
+        and None not in (row[name] for name in GATING_COLUMNS)
+    ]
+    asked, kept, made, alike = (sum(row[name] for row in counted) for name in GATING_COLUMNS)
+    return (
+        asked,
+        made,
+        kept,
+        alike,
+        alike / asked if asked else None,
+        kept / asked if asked else None,
+        made / kept if kept else None,
+    )
+
+
+TALLY_KEYS = (
+    "avatars_asked",
+    "avatars_made",
+    "avatars_kept",
+    "avatars_alike_first_try",
+    "first_try_alike_rate",
+    "kept_rate",
+    "tries_per_kept_avatar",
+)
+
+
+def _check_tally(found: dict[str, Any], seen: list[dict[str, Any]]) -> None:
+    """The likeness check's figures against the rows' counts, overall and per model."""
+    assert tuple(found[key] for key in TALLY_KEYS) == _tally(seen)
+    for key, model in found["by_model"].items():
+        assert tuple(model[name] for name in TALLY_KEYS) == _tally([row for row in seen if row["model_key"] == key])
 
 
 VIEWS = (

@@ -13,6 +13,7 @@ from gradio_client.exceptions import AppError
 from prometheus_client.parser import text_string_to_metric_families
 
 from photomaker.cli.main import main
+from photomaker.generation.packs import TRIES
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.monitoring import dashboard, views
 from tests.ui.conftest import ServedApp
@@ -89,6 +90,13 @@ def test_everything_reports_the_same_figures(
     assert summary["avg_likeness"] == (pytest.approx(sum(scored) / len(scored)) if scored else None)
     assert (summary["likeness_p50"] is None) == (not scored)
 
+    # the likeness check: 3 images asked, those kept as the details said, each made once or twice
+    kept = basic["images_kept"] + pro["images_kept"]
+    assert (summary["avatars_asked"], summary["avatars_kept"], summary["kept_rate"]) == (3, kept, kept / 3)
+    assert 3 <= summary["avatars_made"] <= 3 * TRIES
+    assert summary["tries_per_kept_avatar"] == summary["avatars_made"] / kept
+    assert summary["first_try_alike_rate"] == summary["avatars_alike_first_try"] / 3 <= summary["kept_rate"]
+
     board = dashboard.read(served_app.runtime.database, views.View(window="24h"))
     assert _without_clock(board.summary) == _without_clock(summary)
 
@@ -105,6 +113,8 @@ def test_everything_reports_the_same_figures(
     assert sum(s.value for s in families["photomaker_rated_generations"].samples) == 1
     likeness = [s for s in families["photomaker_avatar_likeness"].samples if s.name.endswith("_count")]
     assert sum(s.value for s in likeness) == summary["avatars_scored"]
+    for name, key in (("asked", "avatars_asked"), ("made", "avatars_made"), ("kept", "avatars_kept")):
+        assert sum(s.value for s in families[f"photomaker_avatars_{name}"].samples) == summary[key]
 
     monkeypatch.setenv("DATA_DIR", str(served_app.runtime.settings.data_dir))
     capsys.readouterr()
