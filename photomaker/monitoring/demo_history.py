@@ -138,6 +138,8 @@ def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share:
     outcome = _outcome(rng, model, images, failed_share=failed_share)
     status, code, processing_ms = outcome["status"], outcome["error_code"], outcome["processing_ms"]
     rated = status == "completed" and rng.random() < RATED_SHARE
+    charged = 0 if status == "rejected" else model.price(images)
+    kept = outcome["images_kept"] or 0
     return {
         **outcome,
         "user_id": user_id,
@@ -148,7 +150,8 @@ def _row(rng: random.Random, model: AIModel, created: datetime, *, failed_share:
         "params": {"tier": model.tier, "num_images": images},
         "photo_count": rng.randint(1, 4) if model.mode == "photo" else 0,
         "seed": rng.randint(0, 2**31 - 1),
-        "credits_charged": 0 if status == "rejected" else model.credit_cost * images,
+        "credits_charged": charged,
+        "credits_refunded": charged // images * (images - kept) if status == "completed" else None,
         "attempts": 0 if status == "rejected" else 1 + (status == "failed") * rng.randint(0, 2),
         "preview": False,
         "error_message": DEFAULT_MESSAGES[code] if code else None,

@@ -23,7 +23,8 @@ DEFINITIONS: dict[str, str] = {
     "too many refusals that minute (REFUSALS_PER_MIN); all tiers, counted per hour and never with a row each, so "
     "they are not in total or refused",
     "avg_rating": "mean stars (1-5) over rated generations",
-    "credits_spent": "credits charged for completed generations (failures are refunded, refusals cost nothing)",
+    "credits_spent": "credits paid for completed generations, less what they gave back for avatars not kept "
+    "(failures are refunded, refusals cost nothing)",
     "likeness_ok_rate": "share of scored avatars that look like the person: after a photo to avatar generation, "
     "the face found in each avatar is compared with the mean face of the photos (dlib's face descriptors), and it "
     f"looks like the person when its likeness is at least {ALIKE_SCORE:.0%}, i.e. within the model's same-person "

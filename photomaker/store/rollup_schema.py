@@ -68,6 +68,7 @@ SOURCE_FIELDS: tuple[str, ...] = (
     "error_code",
     "processing_ms",
     "credits_charged",
+    "credits_refunded",
     "rating",
     "likeness",
     *GATING_COLUMNS,

@@ -53,7 +53,8 @@ def contribution(row: Mapping[str, Any] | RowMapping) -> tuple[tuple[Any, ...], 
         row["engine"],
         row["error_code"] or "",
     )
-    sums = {"generations": 1, "credits": row["credits_charged"] or 0}
+    # What the user paid: a completed generation gives back what it did not keep (a failed one is not counted).
+    sums = {"generations": 1, "credits": (row["credits_charged"] or 0) - (row.get("credits_refunded") or 0)}
     if (processing_ms := row["processing_ms"]) is not None:
         sums["latency_count"] = 1
         sums["latency_sum_ms"] = sums[FASTEST_MS] = sums[SLOWEST_MS] = processing_ms
