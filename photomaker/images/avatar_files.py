@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,27 @@ from PIL import Image
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE = 256
+
+
+def style_slug(style: str) -> str:
+    """A style's name as a file name takes it: "Photographic (Default)" is `photographic-default`."""
+    return re.sub(r"[^a-z0-9]+", "-", style.lower()).strip("-")
+
+
+def download_name(style: str | None, number: int) -> str:
+    """An image's name in a download: an avatar's style and its number within that style (`cinematic-2.png`);
+    a Text to Image image (no style) is `image-2.png`."""
+    return f"{style_slug(style or 'image')}-{number}.png"
+
+
+def numbers_within_style(styles: Sequence[str | None]) -> list[int]:
+    """Each image's number among the images of its style, from 1, for images listed with their styles."""
+    seen: dict[str | None, int] = {}
+    numbers = []
+    for style in styles:
+        seen[style] = seen.get(style, 0) + 1
+        numbers.append(seen[style])
+    return numbers
 
 
 @dataclass(frozen=True)
