@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -173,6 +174,7 @@ class HeldEngine:
         self.making, self.go = threading.Event(), threading.Event()
 
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
+        progress(0.5, "Painting")
         self.making.set()
         assert self.go.wait(30), "the test never let the engine go"
         return self.engine.generate(request, progress)
@@ -191,6 +193,10 @@ def test_cancel_keeps_the_style_being_made_and_refunds_the_rest(
     making_it = threading.Thread(target=lambda: outcome.update(generate(PACK, request=browser, progress=progress)))
     making_it.start()
     assert engine.making.wait(30)
+    deadline = time.monotonic() + 10
+    while "Avatar 1 of 2 · Cinematic · Painting" not in said:
+        assert time.monotonic() < deadline, f"the page was never told which avatar is being made: {said}"
+        time.sleep(0.05)
     assert events("ui_cancel", request=_browser("another-browser"))["cancel"]["visible"] is False, "not theirs"
     assert events("ui_cancel", request=browser)["cancel"] == {
         "__type__": "update",
@@ -205,4 +211,3 @@ def test_cancel_keeps_the_style_being_made_and_refunds_the_rest(
     assert f"1 avatar cancelled: {basic.price_each(2)} credits back" in outcome["details"]
     assert credits(runtime) == 250 - basic.price_each(2)
     assert events("ui_cancel", request=browser)["cancel"]["visible"] is False, "nothing runs any more"
-    assert any(message.startswith("Avatar 1 of 2 · Cinematic · ") for message in said), said
