@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from photomaker.core.errors import RefusedError
 from photomaker.generation.packs import MAX_PACK_IMAGES
-from photomaker.generation.params import PackParams, PhotoParams, TextParams
+from photomaker.generation.params import PackParams, PhotoParams, TextParams, as_row_id
 from photomaker.generation.prompts import DEFAULT_STYLE, Subject
 from photomaker.generation.results import GenerationOutcome
 from photomaker.monitoring import metrics, views
@@ -138,8 +138,11 @@ class PublicApi:
         generation_id."""
         with shown_to_user():
             username = caller(self.runtime, profile, token)
-            self.runtime.jobs.cancel(generation_id, username=username)
-        return {"generation_id": generation_id, "cancelling": True}
+            found = as_row_id(generation_id)
+            if found is None:
+                raise RefusedError("INVALID_PARAMS", "generation_id must be a generation's number, 1 or more.")
+            self.runtime.jobs.cancel(found, username=username)
+        return {"generation_id": found, "cancelling": True}
 
     def generate_from_text(
         self,
