@@ -96,7 +96,9 @@ def _wire_generate(runtime: Runtime, form: GenerateForm, handlers: GenerateHandl
         (form.generate_text, "ui_generate_text", tuple(TextParams.model_fields), runtime.service.text_engine),
     ):
         inputs = {named[field] for field in ("randomise", "mode", *fields)}
-        button.click(cancelling.shown, {form.cancel}, [form.cancel], queue=False, api_visibility="private").then(
+        # Cancel shows at the click, beside the generation (which keeps scrolling to its results), and goes after it.
+        button.click(cancelling.shown, {form.cancel}, [form.cancel], queue=False, api_visibility="private")
+        button.click(
             handlers.on_generate,
             inputs,
             handlers.outputs,
