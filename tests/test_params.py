@@ -60,7 +60,11 @@ def endpoints(runtime: Runtime) -> dict[str, Callable[..., Any]]:
 
 @pytest.mark.parametrize(
     ("api_name", "model", "leading"),
-    [("generate_avatar", PhotoParams, ("photos",)), ("generate_from_text", TextParams, ())],
+    [
+        ("generate_avatar", PhotoParams, ("photos",)),
+        ("generate_pack", PackParams, ("photos",)),
+        ("generate_from_text", TextParams, ()),
+    ],
 )
 def test_endpoint_parameters_are_the_models_fields_in_order_with_their_defaults(
     endpoints: dict[str, Callable[..., Any]], api_name: str, model: type[BaseModel], leading: tuple[str, ...]

@@ -99,7 +99,7 @@ def _caption(generation: Generation, avatar: Avatar, number: int) -> str:
         mode=generation.mode,
         number=number,
         tier=generation.params.get("tier"),
-        style=RunParams.style_of(generation.params),
+        style=avatar.style or RunParams.style_of(generation.params),  # rows before packs name no avatar's style
         preview=generation.preview,
         score=avatar.likeness,
         generation_id=row_id(generation),

@@ -18,7 +18,6 @@ import argparse
 import shutil
 import sys
 import threading
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,7 +30,7 @@ from photomaker.core.errors import RefusedError
 from photomaker.generation.packs import PRESETS
 from photomaker.generation.params import PackParams
 from photomaker.generation.prompts import STYLES_BY_NAME
-from photomaker.images.avatar_files import download_name
+from photomaker.images.avatar_files import download_names
 
 if TYPE_CHECKING:
     from photomaker.generation.jobs import Jobs
@@ -126,13 +125,9 @@ class Cancelling:
 def copy_named(outcome: GenerationOutcome, folder: Path) -> list[Path]:
     """Copy the avatars into `folder` under their download names (`cinematic-2.png`); returns the copies."""
     folder.mkdir(parents=True, exist_ok=True)
-    numbers: Counter[str | None] = Counter()
-    targets = []
-    for path, style in zip(outcome.images, outcome.details.avatar_styles, strict=True):
-        numbers[style] += 1
-        target = folder / download_name(style, numbers[style])
+    targets = [folder / name for name in download_names(outcome.details.avatar_styles)]
+    for path, target in zip(outcome.images, targets, strict=True):
         shutil.copyfile(path, target)
-        targets.append(target)
     return targets
 
 

@@ -22,6 +22,32 @@ log = logging.getLogger(__name__)
 THUMBNAIL_SIDE = 256
 
 
+def style_slug(style: str) -> str:
+    """A style's name as a file name takes it: "Photographic (Default)" is `photographic-default`."""
+    return re.sub(r"[^a-z0-9]+", "-", style.lower()).strip("-")
+
+
+def download_name(style: str | None, number: int) -> str:
+    """An image's name in a download: an avatar's style and its number within that style (`cinematic-2.png`);
+    a Text to Image image (no style) is `image-2.png`."""
+    return f"{style_slug(style or 'image')}-{number}.png"
+
+
+def download_names(styles: Sequence[str | None]) -> list[str]:
+    """The download names of images listed with their styles (`cinematic-1.png`, `cinematic-2.png`, ...)."""
+    return [download_name(style, number) for style, number in zip(styles, numbers_within_style(styles), strict=True)]
+
+
+def numbers_within_style(styles: Sequence[str | None]) -> list[int]:
+    """Each image's number among the images of its style, from 1, for images listed with their styles."""
+    seen: dict[str | None, int] = {}
+    numbers = []
+    for style in styles:
+        seen[style] = seen.get(style, 0) + 1
+        numbers.append(seen[style])
+    return numbers
+
+
 @dataclass(frozen=True)
 class SavedAvatar:
     """One saved image: paths relative to the storage root, and its size."""
@@ -30,14 +56,6 @@ class SavedAvatar:
     thumbnail_path: str
     width: int
     height: int
-
-
-def download_name(style: str | None, number: int) -> str:
-    """An avatar's file name where a person keeps it (a pack's ZIP, the CLI's `--out`): its style and its number
-    within that style, e.g. `cinematic-2.png`, `photographic-default-1.png`, `no-style-1.png`; an image without a
-    style (Text to Image) is `image-1.png`."""
-    slug = "-".join(re.findall(r"[a-z0-9]+", (style or "").lower())) or "image"
-    return f"{slug}-{number}.png"
 
 
 def private_folder(path: Path) -> Path:

@@ -67,9 +67,16 @@ class AIModel(SQLModel, table=True):
         """What each of `num_images` images costs: the catalogue's bundle price (`pack_price`) in a request of at
         least its size, else the single price. A whole number, so an avatar not kept is refunded exactly."""
         bundle = self.capabilities.get("pack_price") or {}
-        if "credits_each" in bundle and num_images >= bundle.get("from_images", 1):
+        start = self.bundle_from
+        if start is not None and num_images >= start:
             return int(bundle["credits_each"])
         return self.credit_cost
+
+    @property
+    def bundle_from(self) -> int | None:
+        """How many images a request needs for the bundle price; None for a model without one."""
+        bundle = self.capabilities.get("pack_price") or {}
+        return int(bundle.get("from_images", 1)) if "credits_each" in bundle else None
 
     @property
     def max_outputs(self) -> int | None:

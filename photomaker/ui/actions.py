@@ -3,12 +3,15 @@ export and deletion."""
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from photomaker.accounts.account import DeletionSummary
 from photomaker.engines.base import ProgressFn, no_progress
 from photomaker.generation.results import GenerationOutcome
+from photomaker.images.avatar_files import download_names
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import uploads
 from photomaker.ui.cache import copies_of, served_download, withdraw, withdraw_downloads
@@ -71,6 +74,21 @@ def export_file(runtime: Runtime, username: str) -> str:
     served, _ = served_download(
         DATA_EXPORT_NAME, lambda path: runtime.accounts.export_data(username, path), owner=username
     )
+    return served
+
+
+def results_zip(username: str, outcome: GenerationOutcome) -> str:
+    """A generation's images in one ZIP, each named by its style and number (`cinematic-2.png`), served to
+    `username` alone."""
+    styles = outcome.details.avatar_styles or [outcome.details.style] * len(outcome.images)
+    names = download_names(styles)
+
+    def write(path: Path) -> None:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:  # PNGs do not compress further
+            for image, name in zip(outcome.images, names, strict=True):
+                archive.write(image, name)
+
+    served, _ = served_download(f"photomaker-{outcome.generation_id}.zip", write, owner=username)
     return served
 
 

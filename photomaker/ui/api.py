@@ -14,13 +14,15 @@ from gradio import FileData
 from pydantic import BaseModel
 
 from photomaker.core.errors import RefusedError
-from photomaker.generation.params import PhotoParams, TextParams
+from photomaker.generation.packs import MAX_PACK_IMAGES
+from photomaker.generation.params import PackParams, PhotoParams, TextParams, as_row_id
 from photomaker.generation.prompts import DEFAULT_STYLE, Subject
 from photomaker.generation.results import GenerationOutcome
 from photomaker.monitoring import metrics, views
 from photomaker.startup.runtime import Runtime
 from photomaker.store.projects import DEFAULT_PROJECT
 from photomaker.ui import actions, concurrency
+from photomaker.ui.api_docs import PHOTOS, RETURNS, documented
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import address, caller, operator
@@ -45,6 +47,14 @@ class PublicApi:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
+    @documented(
+        "Make 1-4 avatars of one style from 1-4 photos of one person. Charges the tier's credits per avatar up "
+        "front; with only_alike, an avatar that does not look like the person is made once more, then refunded and "
+        "left out. Each avatar's likeness to the photos is reported.",
+        PhotoParams,
+        leading=(PHOTOS,),
+        returns=RETURNS,
+    )
     def generate_avatar(
         self,
         photos: list[FileData],
@@ -64,7 +74,6 @@ class PublicApi:
         token: gr.OAuthToken | None = None,
         request: gr.Request | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
-        """Make 1-4 avatars from 1-4 photos of one person; returns the images and the generation's details."""
         values = fields_of(PhotoParams, locals())
         with shown_to_user():
             outcome = actions.generate_from_uploads(
@@ -76,6 +85,64 @@ class PublicApi:
                 address=address(self.runtime, request),
             )
         return as_files(outcome)
+
+    @documented(
+        f"Make an avatar pack from 1-4 photos of one person: several styles (or a preset's), the same number of "
+        f"avatars of each, at most {MAX_PACK_IMAGES} in all. One charge up front for the whole pack at the "
+        "catalogue's price (a bundle price from a few avatars); refused, charging nothing, when the credits do not "
+        "cover it. With only_alike, an avatar that does not look like the person is made once more, then refunded "
+        "and left out. Each avatar's style and likeness to the photos is reported.",
+        PackParams,
+        leading=(PHOTOS,),
+        returns=RETURNS,
+    )
+    def generate_pack(
+        self,
+        photos: list[FileData],
+        prompt: str,
+        tier: str = "pro",
+        styles: list[str] | None = None,
+        preset: str | None = None,
+        images_per_style: int = 1,
+        style_strength: int | None = None,
+        subject: Subject = "person",
+        negative_prompt: str = "",
+        seed: int = -1,
+        steps: int | None = None,
+        guidance_scale: float | None = None,
+        project: str = DEFAULT_PROJECT,
+        only_alike: bool = True,
+        profile: gr.OAuthProfile | None = None,
+        token: gr.OAuthToken | None = None,
+        request: gr.Request | None = None,
+    ) -> tuple[list[FileData], dict[str, Any]]:
+        values = fields_of(PackParams, locals())
+        with shown_to_user():
+            outcome = actions.generate_from_uploads(
+                self.runtime,
+                lambda: caller(self.runtime, profile, token),
+                photos,
+                values,
+                uploader=uploader(request),
+                pack=True,
+                address=address(self.runtime, request),
+            )
+        return as_files(outcome)
+
+    def cancel_generation(
+        self, generation_id: int, profile: gr.OAuthProfile | None = None, token: gr.OAuthToken | None = None
+    ) -> dict[str, Any]:
+        """Cancel one of your generations while it runs: the avatar being made is finished, kept and charged, the
+        rest are refunded; the generation's own call then returns what was kept. Refused (NOT_RUNNING) when it is
+        not running in this app, or is not yours. While it runs, its charge in your credit history names its
+        generation_id."""
+        with shown_to_user():
+            username = caller(self.runtime, profile, token)
+            found = as_row_id(generation_id)
+            if found is None:
+                raise RefusedError("INVALID_PARAMS", "generation_id must be a generation's number, 1 or more.")
+            self.runtime.jobs.cancel(found, username=username)
+        return {"generation_id": found, "cancelling": True}
 
     def generate_from_text(
         self,
@@ -193,11 +260,17 @@ def register_api(runtime: Runtime) -> None:
         **concurrency.generations(runtime.service.engine, runtime.settings),
     )
     gr.api(
+        api.generate_pack,
+        api_name="generate_pack",
+        **concurrency.generations(runtime.service.engine, runtime.settings),
+    )
+    gr.api(
         api.generate_from_text,
         api_name="generate_from_text",
         **concurrency.generations(runtime.service.text_engine, runtime.settings),
     )
     for endpoint in (
+        api.cancel_generation,
         api.account,
         api.credit_history,
         api.rate_generation,

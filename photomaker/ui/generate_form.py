@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label
 from photomaker.generation.preparing import TEXT_MODE_OFF
-from photomaker.generation.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
 from photomaker.startup.runtime import Runtime
 from photomaker.store import AIModel
 from photomaker.ui.generate_results import build_results
@@ -23,6 +22,7 @@ from photomaker.ui.generate_words import (
     text_model_label,
     tier_label,
 )
+from photomaker.ui.pack_inputs import PHOTOS_LABEL, build_photo_inputs
 from photomaker.ui.project_picker import build_project_picker
 from photomaker.ui.rating import RatingWidgets
 
@@ -60,7 +60,10 @@ class GenerateForm:
     photo_inputs: gr.Column
     photos: gr.Gallery
     subject: gr.Dropdown
-    style: gr.Dropdown
+    styles: gr.Dropdown
+    """The styles to make: one for a single-style request, several for a pack."""
+    preset: gr.Dropdown
+    """Fills in `styles` with a named set; never sent itself."""
     prompt: gr.Textbox
     prompt_tokens: gr.Markdown
     """How many of the model's 77 tokens the styled prompt takes, counted as the user types."""
@@ -88,6 +91,10 @@ class GenerateForm:
     note_timer: gr.Timer
     """Shows the note again every few seconds while the engine's model loads (started by the page's load)."""
     results: gr.Gallery
+    cancel: gr.Button
+    """Shown while a generation of this browser runs: stops it after the avatar being made."""
+    download: gr.DownloadButton
+    """Every result in one ZIP, named by style and number, served to its owner alone."""
     details: gr.Markdown
     rating: RatingWidgets
     details_json: gr.JSON
@@ -111,43 +118,6 @@ class GenerateForm:
         if data[self.mode] == TEXT_MODE:
             return self.text_models.get(data[self.model] or "")
         return self.models.get(data[self.tier])
-
-
-def _photo_inputs(runtime: Runtime) -> dict[str, Any]:
-    with gr.Column() as photo_inputs:
-        photos = gr.Gallery(
-            label="Your photos: 1 to 4 of the same person",
-            type="filepath",
-            interactive=True,
-            columns=4,
-            height=220,
-            object_fit="cover",
-            elem_id="photos",
-        )
-        gr.Markdown(
-            "JPEG, PNG or WebP, up to "
-            f"{runtime.settings.max_photo_mb:g} MB each. For your privacy, photos are deleted as soon "
-            "as a generation ends: upload them again for the next one.",
-            elem_classes=["hint"],
-        )
-        with gr.Row():  # side by side on a laptop, one under the other on a phone
-            subject = gr.Dropdown(
-                list(SUBJECTS),
-                value="person",
-                label=label(PhotoParams, "subject"),
-                scale=1,
-                min_width=180,
-                elem_id="subject",
-            )
-            style = gr.Dropdown(
-                [s.name for s in STYLES],
-                value=DEFAULT_STYLE,
-                label=label(PhotoParams, "style"),
-                scale=2,
-                min_width=240,
-                elem_id="style",
-            )
-    return {"photo_inputs": photo_inputs, "photos": photos, "subject": subject, "style": style}
 
 
 def _prompt() -> dict[str, Any]:
@@ -218,7 +188,13 @@ def _model_inputs(
         "model": model,
         "width": width,
         "height": height,
-        "num_images": field_slider(PhotoParams, "num_images", value=1, step=1, max_images=limit, elem_id="num-images"),
+        "num_images": gr.Slider(
+            *bounds(PhotoParams, "num_images", max_images=limit),
+            value=1,
+            step=1,
+            label=PHOTOS_LABEL[False],
+            elem_id="num-images",
+        ),
     }
 
 
@@ -266,7 +242,7 @@ def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> 
             )
             widgets = {
                 **picker,
-                **_photo_inputs(runtime),
+                **build_photo_inputs(runtime),
                 **_prompt(),
                 **_model_inputs(runtime, models, text_models, default),
             }

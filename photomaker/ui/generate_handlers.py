@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import gradio as gr
-from pydantic import BaseModel
 
 from photomaker.core.errors import AccessError, PhotoMakerError, RefusedError
 from photomaker.engines.base import CountsTokens, Engine, ProgressFn
 from photomaker.engines.loading import Loading
 from photomaker.generation import prompts
-from photomaker.generation.params import PhotoParams, TextParams
+from photomaker.generation.params import TextParams
 from photomaker.generation.prompt_fit import estimate
+from photomaker.generation.prompts import DEFAULT_STYLE
 from photomaker.generation.results import GenerationOutcome
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import actions
 from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown
+from photomaker.ui.generate_cancel import Cancelling
 from photomaker.ui.generate_form import GenerateForm
 from photomaker.ui.generate_results import RESULT_COLUMNS
 from photomaker.ui.generate_words import (
@@ -31,6 +33,7 @@ from photomaker.ui.generate_words import (
     tokens_text,
 )
 from photomaker.ui.identity import address, caller, viewer
+from photomaker.ui.pack_inputs import PAGE_FIELDS, PHOTOS_LABEL, preset_styles, request_values
 from photomaker.ui.project_picker import ProjectPicker, Values
 from photomaker.ui.sessions import OneAtATime
 from photomaker.ui.upload_keys import uploader
@@ -55,10 +58,11 @@ class GenerateHandlers:
         self.engine_note = engine_note
         self.projects = ProjectPicker(runtime, form)
         self.running = OneAtATime()
+        self.cancelling = Cancelling(runtime, form, self.running)
 
-    def values(self, data: Values, model: type[BaseModel]) -> dict[str, Any]:
-        """The request's fields from the form; the seed is -1 (a fresh one) when randomising or left empty."""
-        named = {name: data[getattr(self.form, name)] for name in model.model_fields}
+    def values(self, data: Values, names: Iterable[str]) -> dict[str, Any]:
+        """The form's values of `names`; the seed is -1 (a fresh one) when randomising or left empty."""
+        named = {name: data[getattr(self.form, name)] for name in names}
         if data[self.form.randomise] or named["seed"] is None:
             named["seed"] = -1
         return named
@@ -67,11 +71,26 @@ class GenerateHandlers:
         return None if username is None else self.runtime.accounts.account(username).credits
 
     def _cost(self, data: Values, credits: int | None) -> str:
-        return cost_text(self.form.chosen_model(data), int(data[self.form.num_images]), credits)
+        form = self.form
+        count = int(data[form.num_images])
+        if data[form.mode] != TEXT_MODE:
+            count *= len(data[form.styles] or [])
+        return cost_text(form.chosen_model(data), count, credits)
 
     def on_cost(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
-        """A new number of images or text model: the price again."""
-        return {self.form.cost: self._cost(data, self._credits(viewer(self.runtime, profile)))}
+        """A new number of images, styles or text model: the price again; the images slider says whether it counts
+        the images of each style."""
+        form = self.form
+        pack = data[form.mode] != TEXT_MODE and len(data[form.styles] or []) > 1
+        return {
+            form.cost: self._cost(data, self._credits(viewer(self.runtime, profile))),
+            form.num_images: gr.update(label=PHOTOS_LABEL[pack]),
+        }
+
+    def on_preset(self, data: Values) -> Values:
+        """A preset picked: its styles (which then price themselves)."""
+        styles = preset_styles(data[self.form.preset])
+        return {self.form.styles: gr.update() if styles is None else styles}
 
     def on_tier(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
         """A new tier: its own style strength, and the price."""
@@ -99,18 +118,21 @@ class GenerateHandlers:
         if data[form.mode] == TEXT_MODE or engine.preview or not (data[form.prompt] or "").strip():
             return {form.prompt_tokens: ""}
         photos = max(1, len(data[form.photos] or []))
+        counts = []
         try:
-            styled = prompts.build(data[form.prompt], style=data[form.style], subject=data[form.subject]).styled_prompt
-            counted = engine.count_tokens(styled, photos=photos) if isinstance(engine, CountsTokens) else None
+            for style in data[form.styles] or [DEFAULT_STYLE]:  # the longest of the styles' prompts is what matters
+                styled = prompts.build(data[form.prompt], style=style, subject=data[form.subject]).styled_prompt
+                counted = engine.count_tokens(styled, photos=photos) if isinstance(engine, CountsTokens) else None
+                counts.append(counted or estimate(styled, photos=photos))
         except PhotoMakerError as error:  # what Generate would refuse, said now
             return {form.prompt_tokens: f"⚠️ {error.message}"}
-        return {form.prompt_tokens: tokens_text(counted or estimate(styled, photos=photos))}
+        return {form.prompt_tokens: tokens_text(max(counts, key=lambda count: count.tokens))}
 
     @property
     def prompt_inputs(self) -> set[Any]:
         """What the prompt's token count depends on."""
         form = self.form
-        return {form.mode, form.prompt, form.style, form.subject, form.photos}
+        return {form.mode, form.prompt, form.styles, form.subject, form.photos}
 
     @property
     def text_only(self) -> tuple[Any, ...]:
@@ -126,7 +148,7 @@ class GenerateHandlers:
     @property
     def choice(self) -> set[Any]:
         """The inputs the price depends on."""
-        return {self.form.mode, self.form.tier, self.form.model, self.form.num_images}
+        return {self.form.mode, self.form.tier, self.form.model, self.form.num_images, self.form.styles}
 
     def on_generate(
         self,
@@ -137,29 +159,33 @@ class GenerateHandlers:
     ) -> Values:
         """Avatars from the uploaded photos (used up whatever the outcome), or in Text to Image, images from the
         prompt alone."""
+        reporting, started = reporting_to(progress), partial(self.running.started, request)
         if data[self.form.mode] == TEXT_MODE:
             return self._shown(
                 lambda: actions.generate_from_text(
                     self.runtime,
                     caller(self.runtime, profile),
-                    self.values(data, TextParams),
+                    self.values(data, TextParams.model_fields),
                     address=address(self.runtime, request),
-                    progress=reporting_to(progress),
+                    progress=reporting,
+                    started=started,
                 ),
                 data,
                 profile,
                 request=request,
             )
-        photo_items = data[self.form.photos]
+        values, pack = request_values(self.values(data, PAGE_FIELDS))
         return self._shown(
             lambda: actions.generate_from_uploads(
                 self.runtime,
                 lambda: caller(self.runtime, profile),
-                photo_items,
-                self.values(data, PhotoParams),
+                data[self.form.photos],
+                values,
                 uploader=uploader(request),
+                pack=pack,
                 address=address(self.runtime, request),
-                progress=reporting_to(progress),
+                progress=reporting,
+                started=started,
             ),
             data,
             profile,
@@ -201,6 +227,7 @@ class GenerateHandlers:
         ]
         return {
             form.results: gr.update(value=images, columns=min(len(images), RESULT_COLUMNS)),
+            form.download: gr.update(value=actions.results_zip(caller(self.runtime, profile), outcome), visible=True),
             form.details: details_text(outcome),
             form.details_json: outcome.details.model_dump(),
             form.cost: self._cost(data, outcome.details.credits_remaining),
@@ -245,6 +272,7 @@ class GenerateHandlers:
         form = self.form
         return [
             form.results,
+            form.download,
             form.details,
             form.details_json,
             form.history,

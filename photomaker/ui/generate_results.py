@@ -31,6 +31,9 @@ def build_results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str,
         interactive=False,
         elem_id="results",
     )
+    with gr.Row():
+        cancel = gr.Button("Cancel", variant="stop", visible=False, elem_id="cancel")
+        download = gr.DownloadButton("Download all (ZIP)", visible=False, elem_id="download-all")
     details = gr.Markdown("Your avatars will appear here.", elem_id="details")
     rating = build_rating(runtime)
     with gr.Accordion("All details", open=False):
@@ -50,6 +53,8 @@ def build_results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str,
         "note": note,
         "note_timer": note_timer,
         "results": results,
+        "cancel": cancel,
+        "download": download,
         "details": details,
         "rating": rating,
         "details_json": details_json,

@@ -10,11 +10,12 @@ from typing import Any
 
 import gradio as gr
 
-from photomaker.generation.params import PhotoParams, TextParams
+from photomaker.generation.params import TextParams
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import concurrency
 from photomaker.ui.generate_form import GenerateForm, build_generate_form
 from photomaker.ui.generate_handlers import GenerateHandlers
+from photomaker.ui.pack_inputs import PAGE_FIELDS
 
 
 def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> GenerateHandlers:
@@ -32,21 +33,25 @@ def _wire_choices(form: GenerateForm, handlers: GenerateHandlers) -> None:
     form.mode.change(
         handlers.on_mode,
         handlers.choice,
-        [*handlers.photo_only, *handlers.text_only, form.prompt, form.results, form.cost],
+        [*handlers.photo_only, *handlers.text_only, form.prompt, form.results, form.cost, form.num_images],
         api_name="ui_mode",
         api_visibility="private",
     )
     form.tier.change(
         handlers.on_tier,
         handlers.choice,
-        [form.style_strength, form.cost],
+        [form.style_strength, form.cost, form.num_images],
         api_name="ui_tier",
         api_visibility="private",
     )
-    for control, name in ((form.num_images, "ui_cost"), (form.model, "ui_text_model")):
-        control.change(handlers.on_cost, handlers.choice, [form.cost], api_name=name, api_visibility="private")
+    for control, name in ((form.num_images, "ui_cost"), (form.model, "ui_text_model"), (form.styles, "ui_styles")):
+        control.change(
+            handlers.on_cost, handlers.choice, [form.cost, form.num_images], api_name=name, api_visibility="private"
+        )
+    # A preset picked by the user fills in the styles, which then price themselves.
+    form.preset.input(handlers.on_preset, {form.preset}, [form.styles], api_name="ui_preset", api_visibility="private")
     gr.on(
-        [control.change for control in (form.mode, form.prompt, form.style, form.subject, form.photos)],
+        [control.change for control in (form.mode, form.prompt, form.styles, form.subject, form.photos)],
         handlers.on_prompt_tokens,
         handlers.prompt_inputs,
         [form.prompt_tokens],
@@ -81,25 +86,27 @@ def _wire_projects(form: GenerateForm, handlers: GenerateHandlers) -> None:
 
 
 def _wire_generate(runtime: Runtime, form: GenerateForm, handlers: GenerateHandlers) -> None:
-    """The two Generate buttons, each in its engine's line."""
+    """The two Generate buttons, each in its engine's line, with Cancel shown while they run."""
     named = form.named()
     # Progress shows on the results, and the page scrolls to them when done: on a phone they are far below.
     on_results: dict[str, Any] = {"show_progress_on": [form.results], "scroll_to_output": True}
-    form.generate.click(
-        handlers.on_generate,
-        {named[name] for name in ("photos", "randomise", "mode", *PhotoParams.model_fields)},
-        handlers.outputs,
-        api_name="ui_generate",
-        **on_results,
-        **concurrency.generations(runtime.service.engine, runtime.settings),
-        api_visibility="private",
-    )
-    form.generate_text.click(
-        handlers.on_generate,
-        {named[name] for name in ("randomise", "mode", *TextParams.model_fields)},
-        handlers.outputs,
-        api_name="ui_generate_text",
-        **on_results,
-        **concurrency.generations(runtime.service.text_engine, runtime.settings),
-        api_visibility="private",
+    cancelling = handlers.cancelling
+    for button, name, fields, engine in (
+        (form.generate, "ui_generate", ("photos", *PAGE_FIELDS), runtime.service.engine),
+        (form.generate_text, "ui_generate_text", tuple(TextParams.model_fields), runtime.service.text_engine),
+    ):
+        inputs = {named[field] for field in ("randomise", "mode", *fields)}
+        # Cancel shows at the click, beside the generation (which keeps scrolling to its results), and goes after it.
+        button.click(cancelling.shown, {form.cancel}, [form.cancel], queue=False, api_visibility="private")
+        button.click(
+            handlers.on_generate,
+            inputs,
+            handlers.outputs,
+            api_name=name,
+            **on_results,
+            **concurrency.generations(engine, runtime.settings),
+            api_visibility="private",
+        ).then(cancelling.hidden, {form.cancel}, [form.cancel], queue=False, api_visibility="private")
+    form.cancel.click(
+        cancelling.on_cancel, {form.cancel}, [form.cancel], api_name="ui_cancel", api_visibility="private"
     )

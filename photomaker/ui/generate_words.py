@@ -6,8 +6,10 @@ from __future__ import annotations
 from photomaker.core.errors import PhotoMakerError
 from photomaker.faces import likeness
 from photomaker.generation.captions import image_caption
+from photomaker.generation.packs import affordable
 from photomaker.generation.prompt_fit import TokenCount
 from photomaker.generation.results import GenerationOutcome
+from photomaker.images.avatar_files import numbers_within_style
 from photomaker.store import AIModel
 
 PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"
@@ -59,43 +61,67 @@ def tier_label(model: AIModel) -> str:
     )
 
 
-def cost_text(model: AIModel | None, num_images: int, credits: int | None) -> str:
-    """The price before generating, and whether the balance covers it (None: a visitor not signed in)."""
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
+
+
+def cost_text(model: AIModel | None, count: int, credits: int | None) -> str:
+    """The price of `count` images before generating, bundle price included (`AIModel.price`, what the service
+    charges), and whether the balance covers it (None: a visitor not signed in)."""
     have = "sign in to see your credits" if credits is None else f"you have **{credits}**"
     if model is None:
         return have[0].upper() + have[1:] + "."
-    total = model.price(int(num_images))
-    line = f"**Cost: {total} credits** ({int(num_images)} × {model.credit_cost}) · {have}"
-    if credits is not None and total > credits:
-        line += " · not enough: choose fewer images or a lower tier"
+    noun = "image" if model.mode == "text" else "avatar"
+    if count < 1:
+        return f"Choose at least one style · {have}"
+    each, start = model.price_each(count), model.bundle_from
+    how = f"{_count(count, noun)} × {each} credits"
+    if start is not None and each != model.credit_cost:
+        how += f", bundle price from {start}"
+    elif start is not None:
+        how += f"; from {start} {noun}s, {model.price_each(start)} credits each"
+    line = f"**Cost: {model.price(count)} credits** ({how}) · {have}"
+    if credits is not None and model.price(count) > credits:
+        can = affordable(model, credits)
+        line += f" · not enough: you can afford {_count(can, noun)}" if can else " · not enough for one"
     return line
 
 
 def result_captions(outcome: GenerationOutcome) -> list[str]:
-    """Under each result (and its alt text): which of them it is, its style and tier, and its likeness."""
+    """Under each result (and its alt text): which of its style's it is, its style and tier, and its likeness."""
     d = outcome.details
+    styles = d.avatar_styles or [d.style] * len(outcome.images)
+    numbers = numbers_within_style(styles)
     return [
         image_caption(
             mode=d.mode,
             number=number,
-            count=len(outcome.images),
+            count=styles.count(style),
             tier=d.tier,
-            style=d.style,
+            style=style,
             preview=d.preview,
             score=score,
         )
-        for number, score in enumerate(d.likeness or [None] * len(outcome.images), start=1)
+        for style, number, score in zip(styles, numbers, d.likeness or [None] * len(styles), strict=True)
     ]
 
 
 def details_text(outcome: GenerationOutcome) -> str:
-    """A short summary of a finished generation."""
+    """A short summary of a finished generation: what was made, what it cost and gave back, how alike it is."""
     d = outcome.details
-    look = f"Style **{d.style}** (strength {d.style_strength})" if d.mode == "photo" else TEXT_MODE
+    if d.mode != "photo":
+        look = TEXT_MODE
+    elif d.styles:
+        made = " · ".join(f"{style} {d.avatar_styles.count(style)}" for style in d.styles)
+        look = f"Styles **{made}** (strength {d.style_strength})"
+    else:
+        look = f"Style **{d.style}** (strength {d.style_strength})"
+    refunded = f" · **{d.credits_refunded}** given back" if d.credits_refunded else ""
     lines = [
-        f"**Generation #{d.generation_id}** · {d.model_name} · {d.width}×{d.height} · {d.num_images} image(s)",
+        f"**Generation #{d.generation_id}** · {d.model_name} · {d.width}×{d.height} · {d.images_kept} of "
+        f"{d.num_images} image(s)",
         f"{look} · seed `{d.seed}` · {d.steps} steps · guidance {d.guidance_scale}",
-        f"**{d.credits_charged} credits** charged · **{d.credits_remaining}** left · "
+        f"**{d.credits_charged} credits** charged{refunded} · **{d.credits_remaining}** left · "
         f"{(d.processing_ms or 0) / 1000:.1f} s · engine `{d.engine}`",
     ]
     if d.likeness:

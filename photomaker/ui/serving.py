@@ -7,6 +7,9 @@ localhost). So the app is served as Gradio documents for an app with a CORS poli
 FastAPI app of ours whose middleware runs first (other websites refused, our CORS policy, body
 limits), `/metrics` and the REST API as its routes, and the Gradio app mounted on it
 (`gr.mount_gradio_app`, which leaves CORS to a parent that configures it), run by uvicorn.
+
+The Gradio app is also an MCP server (`/gradio_api/mcp`, streamable HTTP): its tools are the API's endpoints
+named in `mcp_tools.MCP_TOOLS`, each called through the app's own queue like any API call.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from starlette.routing import Mount
 from photomaker.rest import rest_mount
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import concurrency
+from photomaker.ui.mcp_tools import serve_tools
 from photomaker.ui.private_uploads import PrivateUploads
 from photomaker.ui.routes import metrics_route
 from photomaker.ui.signin import session_middleware
@@ -74,6 +78,7 @@ def asgi_app(demo: gr.Blocks, runtime: Runtime) -> FastAPI:
         footer_links=["api"],
         max_file_size=settings.max_photo_bytes,
         enable_monitoring=False,  # Gradio's own traffic monitoring is public; ours is the Monitoring tab
+        mcp_server=True,
         # The uploads' middleware reads the signed-in session, inside Gradio's own on a real Space.
         app_kwargs={"middleware": [*session_middleware(settings), Middleware(PrivateUploads, settings=settings)]},
     )
@@ -81,6 +86,7 @@ def asgi_app(demo: gr.Blocks, runtime: Runtime) -> FastAPI:
     # give (uploads only in, nothing of DATA_DIR out), and `close()` would not end the mounted app's streams.
     demo.app = _mounted(app)
     demo.has_launched = True
+    serve_tools(demo)
     return app
 
 

@@ -3,7 +3,8 @@
 A body is held in memory or on disk while a route reads it, so an unbounded one costs the server
 whatever the sender likes (a 40 MB JSON body to `queue/join` took 700 MB). A multipart body (files:
 Gradio's upload route, the REST API's photos) may carry `MAX_PHOTOS` photos at their size limit and
-a form beside them; any other body, `MAX_REQUEST_KB`. A body that says it is larger is refused before
+a form beside them; so may a call to the MCP server, whose photos come inline (base64, a third larger); any other
+body, `MAX_REQUEST_KB`. A body that says it is larger is refused before
 a byte of it is read; one that does not say (chunked) is refused as soon as it grows past the limit.
 Either way the answer is a `413` problem with our code, and the route's own answer is dropped.
 """
@@ -20,6 +21,8 @@ from photomaker.rest.problems import problem_response
 from photomaker.rest.request_bodies import FORM_ALLOWANCE
 
 MIB = 1 << 20
+MCP_ROUTE = "/gradio_api/mcp"
+"""The MCP server's route (`photomaker.ui.serving`): its tool calls carry their photos as base64 text."""
 
 
 def photo_body_limit(max_photo_bytes: int) -> int:
@@ -51,10 +54,12 @@ class BodyLimit:
         self.max_photo_bytes = settings.max_photo_bytes
         self.max_request_bytes = settings.max_request_bytes
 
-    def refusal(self, headers: Headers) -> tuple[int, PhotoMakerError]:
-        """The limit of a request with these headers, and its refusal when it is over."""
+    def refusal(self, headers: Headers, path: str) -> tuple[int, PhotoMakerError]:
+        """The limit of a request with these headers to `path`, and its refusal when it is over."""
         if headers.get("content-type", "").lower().startswith("multipart/form-data"):
             return photo_body_limit(self.max_photo_bytes), _photos_too_large(self.max_photo_bytes)
+        if path.startswith(MCP_ROUTE):
+            return photo_body_limit(self.max_photo_bytes) * 4 // 3, _photos_too_large(self.max_photo_bytes)
         return self.max_request_bytes, _body_too_large(self.max_request_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,7 +67,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        limit, refusal = self.refusal(headers)
+        limit, refusal = self.refusal(headers, scope["path"])
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await problem_response(refusal, instance=scope["path"])(scope, receive, send)

@@ -20,9 +20,13 @@ from stand_ins.engine_inputs import FAKE_TOKEN
 from stand_ins.inference_server import FakeInferenceServer
 from stand_ins.serving import ServedApp, serve
 
-PHOTO_GENERATIONS = {"generate_avatar", "ui_generate"}
+PHOTO_GENERATIONS = {"generate_avatar", "generate_pack", "ui_generate"}
 TEXT_GENERATIONS = {"generate_from_text", "ui_generate_text"}
 LIGHT = {
+    "cancel_generation",
+    "ui_cancel",
+    "ui_styles",
+    "ui_preset",
     "account",
     "credit_history",
     "rate_generation",

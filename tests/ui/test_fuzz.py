@@ -305,6 +305,7 @@ OTHER_CALLS = st.one_of(
     st.tuples(st.just("grant_credits"), st.tuples(text("local"), number(st.integers(-5, 5)), text("a thank-you"))),
     st.tuples(st.just("metrics_summary"), st.tuples(text("24h", "7d"), text("all", "pro"), either(st.booleans()))),
     st.tuples(st.just("delete_my_data"), st.tuples(JUNK)),
+    st.tuples(st.just("cancel_generation"), st.tuples(number(st.integers(-1, 2**40)))),
 )
 
 

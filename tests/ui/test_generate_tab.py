@@ -41,7 +41,7 @@ def generate(runtime: Runtime) -> Callable[..., dict[str, Any]]:
             "ui_generate",
             photos=[(path, None) for path in photos],
             subject="woman",
-            style="Cinematic",
+            styles=["Cinematic"],
             prompt=prompt,
             tier="basic",
             style_strength=40,
@@ -115,8 +115,13 @@ def test_a_prompt_mistake_deletes_the_photos_and_empties_the_upload_box(
 
 def test_cost_text_warns_when_the_balance_is_short(runtime: Runtime) -> None:
     (pro,) = [model for model in runtime.service.models() if model.tier == "pro"]
-    assert cost_text(pro, 2, 250).startswith("**Cost: 50 credits** (2 × 25) · you have **250**")
-    assert "not enough" in cost_text(pro, 4, 60)
+    assert cost_text(pro, 2, 250) == (
+        "**Cost: 50 credits** (2 avatars × 25 credits; from 8 avatars, 20 credits each) · you have **250**"
+    )
+    assert cost_text(pro, 12, 250).startswith("**Cost: 240 credits** (12 avatars × 20 credits, bundle price from 8)")
+    assert cost_text(pro, 4, 60).endswith("· not enough: you can afford 2 avatars")
+    assert cost_text(pro, 1, 10).endswith("· not enough for one")
+    assert cost_text(pro, 0, 250) == "Choose at least one style · you have **250**"
 
 
 TEXT_KEY = "text-to-image:flux-schnell"
@@ -147,11 +152,11 @@ def test_the_mode_switch_shows_the_right_controls_and_words(events: PageEvents) 
     assert [out[name]["visible"] for name in PHOTO_ONLY + TEXT_ONLY] == [False] * 5 + [True] * 3
     assert "No photos" in out["prompt"]["info"] and "img" not in out["prompt"]["info"]
     assert out["results"]["label"] == "Your images"
-    assert out["cost"].startswith("**Cost: 20 credits** (2 × 10)")
+    assert out["cost"].startswith("**Cost: 20 credits** (2 images × 10 credits)")
     out = events("ui_mode", mode="Photo to Avatar", tier="pro", model=TEXT_KEY, num_images=2)
     assert [out[name]["visible"] for name in PHOTO_ONLY + TEXT_ONLY] == [True] * 5 + [False] * 3
     assert "trigger word" in out["prompt"]["info"] and out["results"]["label"] == "Your avatars"
-    assert out["cost"].startswith("**Cost: 50 credits** (2 × 25)")
+    assert out["cost"].startswith("**Cost: 50 credits** (2 avatars × 25 credits")
 
 
 def test_text_to_image_from_the_page(events: PageEvents) -> None:
