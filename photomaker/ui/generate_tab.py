@@ -85,6 +85,10 @@ def _wire_projects(form: GenerateForm, handlers: GenerateHandlers) -> None:
         )
 
 
+SHOW_RESULTS = "() => document.querySelector('#results')?.scrollIntoView({block: 'start', behavior: 'instant'})"
+"""Gradio scrolls to each output as it updates, and on a laptop ends below the results: the results, once more."""
+
+
 def _wire_generate(runtime: Runtime, form: GenerateForm, handlers: GenerateHandlers) -> None:
     """The two Generate buttons, each in its engine's line, with Cancel shown while they run."""
     named = form.named()
@@ -106,7 +110,9 @@ def _wire_generate(runtime: Runtime, form: GenerateForm, handlers: GenerateHandl
             **on_results,
             **concurrency.generations(engine, runtime.settings),
             api_visibility="private",
-        ).then(cancelling.hidden, {form.cancel}, [form.cancel], queue=False, api_visibility="private")
+        ).then(cancelling.hidden, {form.cancel}, [form.cancel], queue=False, api_visibility="private").then(
+            None, js=SHOW_RESULTS, api_visibility="private"
+        )
     form.cancel.click(
         cancelling.on_cancel, {form.cancel}, [form.cancel], api_name="ui_cancel", api_visibility="private"
     )

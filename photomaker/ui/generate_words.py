@@ -117,9 +117,9 @@ def details_text(outcome: GenerationOutcome) -> str:
     else:
         look = f"Style **{d.style}** (strength {d.style_strength})"
     refunded = f" · **{d.credits_refunded}** given back" if d.credits_refunded else ""
+    made = f"{d.num_images} image(s)" if d.images_kept == d.num_images else f"{d.images_kept} of {d.num_images} kept"
     lines = [
-        f"**Generation #{d.generation_id}** · {d.model_name} · {d.width}×{d.height} · {d.images_kept} of "
-        f"{d.num_images} image(s)",
+        f"**Generation #{d.generation_id}** · {d.model_name} · {d.width}×{d.height} · {made}",
         f"{look} · seed `{d.seed}` · {d.steps} steps · guidance {d.guidance_scale}",
         f"**{d.credits_charged} credits** charged{refunded} · **{d.credits_remaining}** left · "
         f"{(d.processing_ms or 0) / 1000:.1f} s · engine `{d.engine}`",

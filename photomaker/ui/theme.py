@@ -59,8 +59,8 @@ CSS = """
 .style-examples figure { margin: 0; text-align: center; }
 .style-examples img { width: 56px; height: 56px; border-radius: 6px; display: block; margin: 0 auto; }
 .style-examples figcaption { font-size: 0.7em; line-height: 1.2; margin-top: 2px; overflow-wrap: anywhere; }
-/* The style picker's typing box is subdued grey by default, too faint on the dark background. */
-#styles input { color: var(--body-text-color); }
+/* The style and preset pickers' typing boxes are subdued grey by default, too faint on the dark background. */
+#styles input, #preset input { color: var(--body-text-color); }
 
 /* Monitoring's headline cards, as many to a row as fit, and verdicts that read on both themes. */
 #headline { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: 10px; }
