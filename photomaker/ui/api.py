@@ -74,17 +74,7 @@ class PublicApi:
         token: gr.OAuthToken | None = None,
         request: gr.Request | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
-        values = fields_of(PhotoParams, locals())
-        with shown_to_user():
-            outcome = actions.generate_from_uploads(
-                self.runtime,
-                lambda: caller(self.runtime, profile, token),
-                photos,
-                values,
-                uploader=uploader(request),
-                address=address(self.runtime, request),
-            )
-        return as_files(outcome)
+        return self._from_uploads(photos, fields_of(PhotoParams, locals()), profile, token, request, pack=False)
 
     @documented(
         f"Make an avatar pack from 1-4 photos of one person: several styles (or a preset's), the same number of "
@@ -116,7 +106,19 @@ class PublicApi:
         token: gr.OAuthToken | None = None,
         request: gr.Request | None = None,
     ) -> tuple[list[FileData], dict[str, Any]]:
-        values = fields_of(PackParams, locals())
+        return self._from_uploads(photos, fields_of(PackParams, locals()), profile, token, request, pack=True)
+
+    def _from_uploads(
+        self,
+        photos: list[FileData],
+        values: dict[str, Any],
+        profile: gr.OAuthProfile | None,
+        token: gr.OAuthToken | None,
+        request: gr.Request | None,
+        *,
+        pack: bool,
+    ) -> tuple[list[FileData], dict[str, Any]]:
+        """A single-style request or a pack from the caller's uploads, as the generate endpoints return it."""
         with shown_to_user():
             outcome = actions.generate_from_uploads(
                 self.runtime,
@@ -124,7 +126,7 @@ class PublicApi:
                 photos,
                 values,
                 uploader=uploader(request),
-                pack=True,
+                pack=pack,
                 address=address(self.runtime, request),
             )
         return as_files(outcome)
