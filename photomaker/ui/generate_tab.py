@@ -111,7 +111,7 @@ def _wire_generate(runtime: Runtime, form: GenerateForm, handlers: GenerateHandl
             **concurrency.generations(engine, runtime.settings),
             api_visibility="private",
         ).then(cancelling.hidden, {form.cancel}, [form.cancel], queue=False, api_visibility="private").then(
-            None, js=SHOW_RESULTS, api_visibility="private"
+            None, js=SHOW_RESULTS, api_visibility="private", concurrency_id=f"{name}:show-results"
         )
     form.cancel.click(
         cancelling.on_cancel, {form.cancel}, [form.cancel], api_name="ui_cancel", api_visibility="private"

@@ -135,10 +135,10 @@ def test_the_prompt_is_counted_with_the_models_tokenizer_once_it_is_loaded_and_e
     runtime = with_engine(engine)
     long = "a woman " + "x " * 80
 
-    estimated = prompt_tokens(runtime, long, style="(No style)")
+    estimated = prompt_tokens(runtime, long, styles=["(No style)"])
     blocked.release.set()
     assert engine.model.wait(30).state == "ready"
-    counted = prompt_tokens(runtime, long, style="(No style)")
+    counted = prompt_tokens(runtime, long, styles=["(No style)"])
     with_style = prompt_tokens(runtime, "a woman, a headshot")
 
     assert estimated.startswith("⚠️ about 85 of 77 tokens (estimated") and estimated.endswith(": x x x x x x x x")
