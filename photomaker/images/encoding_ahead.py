@@ -18,15 +18,19 @@ from photomaker.images.avatar_files import EncodedAvatar, encode
 
 
 class EncodingAhead:
-    """One generation's images, encoded in the background as they are made; `taken` when they are saved."""
+    """One generation's images, encoded in the background as they are made; `taken` when they are saved. Used by
+    that generation's own thread alone."""
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="avatar-encoding")
         self._started: list[tuple[Image.Image, Future[EncodedAvatar]]] = []
 
     def start(self, images: Sequence[Image.Image]) -> None:
-        """Begin encoding these images, in order, behind the ones begun before."""
-        self._started.extend((image, self._pool.submit(encode, image)) for image in images)
+        """Begin encoding these images, in order, behind the ones begun before. Each is loaded here first, so that
+        the encoding thread and the likeness's workers only ever read it."""
+        for image in images:
+            image.load()
+            self._started.append((image, self._pool.submit(encode, image)))
 
     def taken(self, images: Sequence[Image.Image]) -> list[EncodedAvatar | Image.Image]:
         """Each image's encoding, waited for, and forgotten here; an image not started is handed back as it is
