@@ -267,15 +267,33 @@ def test_progress_names_the_avatar_and_its_style_and_only_moves_forward(app: Run
     app.service.finish(accepted, progress=lambda fraction, message: seen.append((round(fraction, 3), message)))
     assert [message for _, message in seen] == [
         "Avatar 1 of 2 · Cinematic · Halfway",
-        "Checking the likeness",
+        "Checking the likeness of avatar 1 of 2",
         "Saving your avatars",
         "Avatar 2 of 2 · Enhance · Halfway",
-        "Checking the likeness",
+        "Checking the likeness of avatar 2 of 2",
         "Saving your avatars",
         "Done",
     ]
     fractions = [fraction for fraction, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_the_likeness_check_names_each_avatar_as_it_goes_second_tries_included(app: Runtime) -> None:
+    seen: list[str] = []
+    engine = ScriptedFaces(["me", "other", "other"], ["me", "me"])
+    accepted = _accepted(app, engine, styles=["Cinematic"], images_per_style=3)
+    app.service.finish(accepted, progress=lambda fraction, message: seen.append(message))
+    assert seen == [
+        "Halfway",
+        "Checking the likeness of avatar 1 of 3",
+        "Checking the likeness of avatar 2 of 3",
+        "Checking the likeness of avatar 3 of 3",
+        "Trying again: Halfway",
+        "Checking the likeness of avatar 2 of 3",
+        "Checking the likeness of avatar 3 of 3",
+        "Saving your avatars",
+        "Done",
+    ]
 
 
 def test_a_dead_pack_is_completed_with_what_it_kept_and_the_rest_refunded(app: Runtime, face_photo: Path) -> None:

@@ -306,7 +306,8 @@ def test_progress_moves_forward_to_done_with_the_engines_own_steps(runtime: Runt
         (0.25, "Styling image 1 of 2 (preview)"),
         (0.575, "Styling image 2 of 2 (preview)"),
         (0.9, "Preview ready"),
-        (0.91, "Checking the likeness"),
+        (0.91, "Checking the likeness of avatar 1 of 2"),
+        (0.91, "Checking the likeness of avatar 2 of 2"),
         (0.93, "Saving your avatars"),
         (1.0, "Done"),
     ]

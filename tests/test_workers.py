@@ -52,6 +52,12 @@ def test_work_runs_in_other_processes_in_order(pool: Workers) -> None:
     assert pool.call(_pid, None) != os.getpid()
 
 
+def test_a_map_says_how_many_results_are_in_as_each_comes(pool: Workers) -> None:
+    heard: list[int] = []
+    assert pool.map(abs, [-3, 2, -1], done=heard.append) == [3, 2, 1]
+    assert heard == [1, 2, 3]
+
+
 def test_workers_run_at_a_lower_priority(pool: Workers) -> None:
     assert pool.call(os.nice, 0) == min(19, os.nice(0) + NICE)
 

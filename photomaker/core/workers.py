@@ -74,17 +74,24 @@ class Workers:
         for _ in range(self.processes):
             pool.submit(int)
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """`fn` of each item, in order, spread over the workers (`fn` and the items must pickle)."""
+    def map(
+        self, fn: Callable[[T], R], items: Iterable[T], *, done: Callable[[int], None] = lambda count: None
+    ) -> list[R]:
+        """`fn` of each item, in order, spread over the workers (`fn` and the items must pickle); `done` hears how
+        many results are in as each comes, in order."""
         pool = self._executor()
+        results: list[R] = []
         try:
-            return list(pool.map(fn, items))
+            for result in pool.map(fn, items):
+                results.append(result)
+                done(len(results))
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
                     self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+        return results
 
     def call(self, fn: Callable[[T], R], item: T) -> R:
         """`fn(item)` in a worker."""

@@ -6,7 +6,7 @@ same-person threshold (`photomaker.faces.likeness`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -43,12 +43,15 @@ def reference(located: Sequence[FacePhoto]) -> np.ndarray:
     return np.mean([item.descriptor for item in located], axis=0)
 
 
-def measure(images: Sequence[Image.Image], person: np.ndarray) -> list[float | None]:
+def measure(
+    images: Sequence[Image.Image], person: np.ndarray, *, measured: Callable[[int], None] = lambda count: None
+) -> list[float | None]:
     """Each image's likeness score to `person`; None for an image with no face that can be found.
 
-    The faces are found in the worker processes (`faces.WORKERS`), side by side.
+    The faces are found in the worker processes (`faces.WORKERS`), side by side; `measured` hears how many are
+    done as they come in, in order (for progress).
     """
-    faces = WORKERS.map(find_face, images)
+    faces = WORKERS.map(find_face, images, done=measured)
     return [
         None if face is None else Likeness.from_distance(_distance(face.descriptor, person)).score for face in faces
     ]

@@ -25,7 +25,7 @@ from photomaker.generation.preparing import Prepared
 from photomaker.generation.refusals import Refusals
 from photomaker.generation.results import GenerationDetails, GenerationOutcome
 from photomaker.generation.work_leases import Leases
-from photomaker.images.avatar_files import AvatarStorage, SavedAvatar
+from photomaker.images.avatar_files import AvatarStorage, EncodedAvatar, SavedAvatar
 from photomaker.store import Database, Generation, generation_queries, generations, ledger, projects, row_id
 
 log = logging.getLogger(__name__)
@@ -93,14 +93,15 @@ class Bookkeeping:
         self,
         generation: Generation,
         style: str | None,
-        images: Sequence[Image.Image],
+        images: Sequence[Image.Image | EncodedAvatar],
         scores: Sequence[float | None],
         *,
         first: int,
         write: bool,
     ) -> Kept:
-        """Save one group's kept images, numbered from `first`; with `write`, add them to the row at once (so that
-        recovery keeps them), else the completion adds them in its own transaction (the last group's)."""
+        """Save one group's kept images (encoded already, or not), numbered from `first`; with `write`, add them to
+        the row at once, once their files exist (so that recovery keeps them), else the completion adds them in its
+        own transaction (the last group's)."""
         saved = self.storage.save(images, user_id=generation.user_id, generation_id=row_id(generation), first=first)
         kept = Kept(saved, list(scores), style)
         if write:

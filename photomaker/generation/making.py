@@ -28,6 +28,11 @@ ENGINE, CHECK = 0.65 / 0.68, 0.66 / 0.68
 
 Keep = Callable[[str, Sequence[Image.Image], Sequence[float | None], bool], None]
 """Saves one group's kept images (its style, the images, their likeness; whether it is the plan's last group)."""
+Fresh = Callable[[Sequence[Image.Image]], None]
+"""Hears each engine call's images as soon as they are made, before their likeness is measured (the service
+starts encoding them then)."""
+Check = Callable[[Sequence[Image.Image], Sequence[int]], list[float | None]]
+"""Measures a group's images' likeness (the images, and their places in the group)."""
 
 
 class Control:
@@ -73,6 +78,7 @@ class Making:
     requests: Sequence[GenerationRequest]
     progress: ProgressFn
     control: Control
+    fresh: Fresh = lambda images: None
 
     def run(self, made: Made, keep: Keep) -> None:
         """Make every group in order, until done, cancelled, or the engine fails (the error kept in `made`)."""
@@ -121,10 +127,11 @@ class Making:
     ) -> None:
         report = self._reporter(group, done=done)
         result = self.engine.generate(request, report)
+        self.fresh(result.images)
         made.took(result)
         low, high = self._share(done, group.count)
-        self.progress(low + (high - low) * CHECK, "Checking the likeness")
-        images, scores = list(result.images), self._measure(result.images, person)
+        check = self._checker(person, done=done, fraction=low + (high - low) * CHECK)
+        images, scores = list(result.images), check(result.images, range(len(result.images)))
         made.alike_first_try += sum(verdict(score) is not False for score in scores) if person is not None else 0
         error = None
         for _ in range(TRIES - 1):
@@ -132,7 +139,7 @@ class Making:
             if not (self.plan.only_alike and unlike) or self.control.cancelled:
                 break
             try:
-                self._try_again(made, request, images, scores, unlike, person, report)
+                self._try_again(made, request, images, scores, unlike, check, report)
             except PhotoMakerError as failed:  # keep what already looks like the person, then stop
                 error = failed
                 break
@@ -153,18 +160,32 @@ class Making:
         images: list[Image.Image],
         scores: list[float | None],
         unlike: list[int],
-        person: np.ndarray | None,
+        check: Check,
         report: ProgressFn,
     ) -> None:
         """One more try for each image that does not look like the person, with another seed; a try that does
         replaces it."""
         again = replace(request, num_images=len(unlike), seed=random.randint(0, MAX_SEED))
         result = self.engine.generate(again, lambda fraction, message: report(fraction, f"Trying again: {message}"))
+        self.fresh(result.images)
         made.took(result)
-        for index, image, score in zip(unlike, result.images, self._measure(result.images, person), strict=False):
+        for index, image, score in zip(unlike, result.images, check(result.images, unlike), strict=False):
             if verdict(score):  # a second try with no face found is no better than the first
                 images[index], scores[index] = image, score
 
-    @staticmethod
-    def _measure(images: Sequence[Image.Image], person: np.ndarray | None) -> list[float | None]:
-        return [None] * len(images) if person is None else face_match.measure(images, person)
+    def _checker(self, person: np.ndarray | None, *, done: int, fraction: float) -> Check:
+        """Measures likeness against `person` (none without photos), saying which avatar is checked as the results
+        come in: measuring four large avatars can take seconds on a busy machine."""
+
+        def check(images: Sequence[Image.Image], places: Sequence[int]) -> list[float | None]:
+            def checking(measured: int) -> None:
+                if measured < len(places):
+                    number = done + places[measured] + 1
+                    self.progress(fraction, f"Checking the likeness of avatar {number} of {self.plan.total}")
+
+            if person is None:
+                return [None] * len(images)
+            checking(0)
+            return face_match.measure(images, person, measured=checking)
+
+        return check

@@ -41,6 +41,7 @@ from photomaker.generation.work_leases import Leases
 from photomaker.images import uploaded_photos as photos
 from photomaker.images.avatar_files import AvatarStorage
 from photomaker.images.decode_budget import DecodeBudget
+from photomaker.images.encoding_ahead import EncodingAhead
 from photomaker.store import Database, Generation, row_id
 
 WAITING_FOR_TURN = "Waiting for the generations before yours"
@@ -157,22 +158,27 @@ class GenerationService(Preparing, Bookkeeping):
     def finish(
         self, accepted: Accepted, *, progress: ProgressFn = no_progress, control: Control | None = None
     ) -> GenerationOutcome:
-        """Make the plan in the engine's turn, keeping each group's images as it ends; then complete the row and
-        refund the images not kept, or, when none was kept, fail it and refund it all. Ends the lease `accept`
-        took. `control` says which image is being made, and cancels."""
+        """Make the plan in the engine's turn, keeping each group's images as it ends (each image is encoded while
+        its likeness is measured, `EncodingAhead`); then complete the row and refund the images not kept, or, when
+        none was kept, fail it and refund it all. Ends the lease `accept` took. `control` says which image is being
+        made, and cancels."""
         prepared, generation = accepted.prepared, accepted.generation
         made = Made(asked=prepared.plan.total)
-        making = Making(prepared.engine, prepared.plan, accepted.requests, progress, control or Control())
+        ahead = EncodingAhead()
+        making = Making(
+            prepared.engine, prepared.plan, accepted.requests, progress, control or Control(), fresh=ahead.start
+        )
         text = prepared.request.mode == "text"
 
         last: list[Kept] = []  # the last group's avatars: written with the completion, in one transaction
 
         def keep(style: str, images: Sequence[Image.Image], scores: Sequence[float | None], ends: bool) -> None:
-            kept = self._keep(generation, None if text else style, images, scores, first=made.kept + 1, write=not ends)
+            encoded = ahead.taken(images)
+            kept = self._keep(generation, None if text else style, encoded, scores, first=made.kept + 1, write=not ends)
             last.extend([kept] if ends else [])
 
         try:
-            with self._turn(prepared.engine, progress):
+            with self._turn(prepared.engine, progress), ahead:
                 making.run(made, keep)
             if not made.kept:
                 raise made.error or PhotoMakerError("CANCELLED" if made.cancelled else "NOT_ALIKE")

@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from photomaker.core.settings import Settings
+from photomaker.images.avatar_files import EncodedAvatar
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.startup.runtime import start_runtime
 from photomaker.ui.cache import cache_dir
@@ -31,8 +32,10 @@ def main(data_dir: str, database_url: str | None = None) -> None:
     storage = runtime.service.storage
     save = storage.save
 
-    def save_half_then_hang(images: Sequence[Image.Image], *, user_id: int, generation_id: int, first: int) -> None:
-        save(images[:1], user_id=user_id, generation_id=generation_id, first=first)
+    def save_half_then_hang(
+        avatars: Sequence[Image.Image | EncodedAvatar], *, user_id: int, generation_id: int, first: int
+    ) -> None:
+        save(avatars[:1], user_id=user_id, generation_id=generation_id, first=first)
         (storage.root / f"u{user_id}" / f"g{generation_id}" / ".avatar-2.png.tmp").write_bytes(b"half a PNG")
         print(f"saving {generation_id}", flush=True)
         threading.Event().wait()
