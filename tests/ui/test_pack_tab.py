@@ -157,9 +157,9 @@ def test_an_avatar_that_does_not_look_like_you_is_refunded_and_said_so(
     basic = next(model for model in runtime.service.models() if model.tier == "basic")
     measure, calls = making.face_match.measure, []
 
-    def unlike_after_the_first(images: Any, person: Any) -> list[float | None]:
+    def unlike_after_the_first(images: Any, person: Any, **options: Any) -> list[float | None]:
         calls.append(len(images))
-        return measure(images, person) if len(calls) == 1 else [0.05] * len(images)
+        return measure(images, person, **options) if len(calls) == 1 else [0.05] * len(images)
 
     monkeypatch.setattr(making.face_match, "measure", unlike_after_the_first)
     out = generate(PACK)
