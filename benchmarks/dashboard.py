@@ -67,24 +67,13 @@ def pandas_likeness(completed: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-TALLY_KEYS = (
-    "avatars_asked",
-    "avatars_kept",
-    "avatars_made",
-    "avatars_alike_first_try",
-    "first_try_alike_rate",
-    "kept_rate",
-    "tries_per_kept_avatar",
-)
-
-
 def pandas_tally(frame: pd.DataFrame) -> dict[str, Any]:
     """The likeness check's figures from the rows that count: Photo to Avatar, completed or failed, every count."""
     counted = frame[(frame["mode"] == "photo") & frame["status"].isin(["completed", "failed"])]
     counted = counted.dropna(subset=list(GATING_COLUMNS))
     asked, kept, made, alike = (int(counted[name].sum()) for name in GATING_COLUMNS)
     rates = (alike / asked if asked else None, kept / asked if asked else None, made / kept if kept else None)
-    return dict(zip(TALLY_KEYS, (asked, kept, made, alike, *rates), strict=True))
+    return dict(zip(metrics.GATING_FIGURES, (asked, made, kept, alike, *rates), strict=True))
 
 
 def pandas_summary(engine: Any) -> dict[str, Any]:
@@ -93,7 +82,8 @@ def pandas_summary(engine: Any) -> dict[str, Any]:
         "generations",
         engine,
         columns=[
-            *("model_key", "mode", "status", "error_code", "processing_ms", "credits_charged", "rating", "likeness"),
+            *("model_key", "mode", "status", "error_code", "processing_ms", "credits_charged", "credits_refunded"),
+            *("rating", "likeness"),
             *GATING_COLUMNS,
         ],
     )
@@ -114,7 +104,7 @@ def pandas_summary(engine: Any) -> dict[str, Any]:
         "adoption_rate": float((completed["mode"] == "photo").mean()),
         "avg_rating": float(completed["rating"].mean()),
         "ratings": int(completed["rating"].count()),
-        "credits_spent": int(completed["credits_charged"].sum()),
+        "credits_spent": int(completed["credits_charged"].sum() - completed["credits_refunded"].fillna(0).sum()),
         "by_model": frame.groupby(["model_key", "status"]).size().to_dict(),
         "failures_by_code": frame[frame["status"] == "failed"]["error_code"].value_counts().to_dict(),
         **pandas_likeness(completed),
@@ -134,7 +124,7 @@ def agree(rollup: dict[str, Any], raw: dict[str, Any]) -> bool:
         lower, upper = histogram.LATENCY.bucket_range(histogram.LATENCY.bucket_of(raw[key]))
         same &= lower <= rollup[key] <= upper
     same &= all(rollup[key] == raw[key] for key in ("avatars_scored", "avatars_without_face"))
-    same &= all(rollup[key] == raw[key] for key in TALLY_KEYS)
+    same &= all(rollup[key] == raw[key] for key in metrics.GATING_FIGURES)
     if raw["avatars_scored"]:
         same &= all(math.isclose(rollup[key], raw[key], rel_tol=1e-9) for key in ("likeness_ok_rate", "avg_likeness"))
         lower, upper = histogram.LIKENESS.bucket_range(histogram.LIKENESS.bucket_of(raw["likeness_p50"]))

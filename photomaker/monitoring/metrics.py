@@ -75,6 +75,18 @@ def _likeness(details: Mapping[str, int]) -> dict[str, Any]:
     }
 
 
+GATING_FIGURES = (
+    "avatars_asked",
+    "avatars_made",
+    "avatars_kept",
+    "avatars_alike_first_try",
+    "first_try_alike_rate",
+    "kept_rate",
+    "tries_per_kept_avatar",
+)
+"""The likeness check's figures in a summary (overall and per model), in this order: counts, then rates."""
+
+
 def _gating(tally: Mapping[str, int]) -> dict[str, Any]:
     """The likeness check's figures, before and after it, from the rollups' tally (`rollups.tallied` says which
     generations count: Photo to Avatar, completed or failed, with counts on their row).
@@ -84,16 +96,11 @@ def _gating(tally: Mapping[str, int]) -> dict[str, Any]:
     image never made (cancelled, the engine failed) is asked and not kept in both. Tries per kept avatar are
     the images the engine made, second tries included, per image kept. None where there is no whole.
     """
-    asked, kept, made = tally["images_asked"], tally["images_kept"], tally["candidates"]
-    return {
-        "avatars_asked": asked,
-        "avatars_made": made,
-        "avatars_kept": kept,
-        "avatars_alike_first_try": tally["alike_first_try"],
-        "first_try_alike_rate": ratio(tally["alike_first_try"], asked),
-        "kept_rate": ratio(kept, asked),
-        "tries_per_kept_avatar": ratio(made, kept),
-    }
+    asked, kept, made, alike = (
+        tally[name] for name in ("images_asked", "images_kept", "candidates", "alike_first_try")
+    )
+    rates = (ratio(alike, asked), ratio(kept, asked), ratio(made, kept))
+    return dict(zip(GATING_FIGURES, (asked, made, kept, alike, *rates), strict=True))
 
 
 def _ratings(details: Mapping[str, int]) -> dict[str, Any]:

@@ -600,22 +600,13 @@ def _tally(rows: list[dict[str, Any]]) -> tuple[Any, ...]:
     )
 
 
-TALLY_KEYS = (
-    "avatars_asked",
-    "avatars_made",
-    "avatars_kept",
-    "avatars_alike_first_try",
-    "first_try_alike_rate",
-    "kept_rate",
-    "tries_per_kept_avatar",
-)
-
-
 def _check_tally(found: dict[str, Any], seen: list[dict[str, Any]]) -> None:
     """The likeness check's figures against the rows' counts, overall and per model."""
-    assert tuple(found[key] for key in TALLY_KEYS) == _tally(seen)
+    assert tuple(found[key] for key in metrics.GATING_FIGURES) == _tally(seen)
     for key, model in found["by_model"].items():
-        assert tuple(model[name] for name in TALLY_KEYS) == _tally([row for row in seen if row["model_key"] == key])
+        assert tuple(model[name] for name in metrics.GATING_FIGURES) == _tally(
+            [row for row in seen if row["model_key"] == key]
+        )
 
 
 VIEWS = (
