@@ -44,6 +44,9 @@ class EngineEntry:
     """Whether `auto` may pick it; entries are asked in `ENTRIES`' order."""
     licence_note: str | None = None
     """A licence the page must show while this engine makes the avatars."""
+    seconds_per_image: tuple[int, int] | None = None
+    """How long it takes for one image, where it knows better than the catalogue's tiers (which time PhotoMaker V2
+    on a remote GPU): `generation.expected_time` reads it."""
 
 
 def local_available() -> bool:
@@ -122,6 +125,7 @@ ENTRIES = (
         photo_destination="nowhere: the offline preview engine works on this server alone",
         concurrency=lambda settings: settings.preview_concurrency,  # CPU-bound: the cores
         auto=lambda settings: True,
+        seconds_per_image=(1, 5),  # styling, likeness and PNG on two cores, 512 to 1536 px
     ),
 )
 """Every photo engine, in the order `auto` prefers them."""
