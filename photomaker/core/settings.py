@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_request_kb: int = Field(default=256, ge=16)
     anonymous_upload_s: float = Field(default=60, gt=0)
+    kept_photos_minutes: float = Field(default=30, gt=0)
+    """How long the page keeps a user's photos for their next generations without use (`ui.kept_photos`)."""
     refusals_per_min: int = Field(default=20, ge=1)
     refusals_per_min_per_address: int = Field(default=60, ge=1)
     proxy_hops: int | None = Field(default=None, ge=0)

@@ -35,6 +35,11 @@ Check = Callable[[Sequence[Image.Image], Sequence[int]], list[float | None]]
 """Measures a group's images' likeness (the images, and their places in the group)."""
 
 
+def avatar_named(number: int, total: int, style: str) -> str:
+    """How a pack's progress names the avatar being made, before what the engine says of it."""
+    return f"Avatar {number} of {total} · {style} · "
+
+
 class Control:
     """What a caller sees and does while a generation is made: which image is being made, and cancel."""
 
@@ -109,7 +114,7 @@ class Making:
         def report(fraction: float, message: str) -> None:
             self.control.number = done + min(group.count, int(fraction * group.count) + 1)
             self.control.style = group.style
-            said = f"Avatar {self.control.number} of {self.plan.total} · {group.style} · {message}"
+            said = avatar_named(self.control.number, self.plan.total, group.style) + message
             self.progress(low + (high - low) * ENGINE * fraction, said if several else message)
 
         return report

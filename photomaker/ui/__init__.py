@@ -17,7 +17,7 @@ from photomaker.faces import analysis as faces
 from photomaker.images import decode_budget
 from photomaker.startup.preflight import check_serving
 from photomaker.startup.runtime import Runtime
-from photomaker.ui import uploads
+from photomaker.ui import kept_photos
 from photomaker.ui.api import register_api
 from photomaker.ui.cache import expire_downloads
 from photomaker.ui.generate_handlers import GenerateHandlers
@@ -106,7 +106,7 @@ def build_app(runtime: Runtime) -> gr.Blocks:
                 who = gr.Markdown(elem_id="who")
         with gr.Tabs() as tabs:
             with gr.Tab("Generate", id="generate"):
-                generate = build_generate_tab(runtime, engine_note=partial(engine_note, runtime))
+                generate = build_generate_tab(runtime, demo, engine_note=partial(engine_note, runtime))
             # Only operators see Monitoring; its handlers check again, since events can be called directly.
             with gr.Tab("Monitoring", id="monitoring", visible=not runtime.identity.sign_in_required) as monitoring:
                 build_monitoring_tab(runtime, tab=monitoring, tabs=tabs)
@@ -128,11 +128,10 @@ def launch(demo: gr.Blocks, runtime: Runtime, *, host: str | None = None, port: 
     """
     settings = runtime.settings
     check_serving(settings, host=host, port=port)
-    # Uploads nobody claimed (a page closed before Generate, a process that died) go once older than any request;
-    # those of clients not signed in on a Space, within seconds unless the client asked for something.
-    sweep_uploads = partial(
-        uploads.sweep, older_than_s=settings.longest_request_s, anonymous_older_than_s=settings.anonymous_upload_s
-    )
+    # Photos a page kept go after `KEPT_PHOTOS_MINUTES` unused; uploads nobody claimed (a process that died, a
+    # request naming a file not its own) once older than any request; those of clients not signed in on a Space,
+    # within seconds unless the client asked for something.
+    sweep_uploads = partial(kept_photos.sweep, settings)
     sweep_uploads()
     runtime.housekeeping.start(chores=[sweep_uploads, expire_downloads])
     faces.WORKERS.start()  # loading the face models takes a second or two: not on the first generation

@@ -15,6 +15,7 @@ from photomaker.images.avatar_files import download_names
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import uploads
 from photomaker.ui.cache import copies_of, served_download, withdraw, withdraw_downloads
+from photomaker.ui.kept_photos import KEPT, PageKey
 
 DATA_EXPORT_NAME = "my-photomaker-data.zip"
 
@@ -26,23 +27,27 @@ def generate_from_uploads(
     values: Mapping[str, Any],
     *,
     uploader: str | None,
+    page: PageKey | None = None,
     pack: bool = False,
     address: str | None = None,
     progress: ProgressFn = no_progress,
     started: Callable[[int], None] = lambda generation_id: None,
 ) -> GenerationOutcome:
     """Generate (with `pack`, a pack) for whoever `asker` says is asking, from files `uploader` sent, as a job
-    (`started` hears its id, to cancel it), then delete those files.
+    (`started` hears its id, to cancel it), then delete those files, unless the `page` that sent them keeps
+    them for its next generations (`kept_photos`).
 
     Only this client's own uploads are read: naming anything else is refused (and that file left
     alone). Whatever becomes of the request, a refusal (a caller who is nobody included) or a
-    failure, the uploads it claimed are deleted. Raises our errors unchanged: the API turns them into
-    `gr.Error`, the page shows them inline.
+    failure, the uploads it claimed are deleted or kept alike. Raises our errors unchanged: the API
+    turns them into `gr.Error`, the page shows them inline.
     """
     claimed = uploads.claim(photo_items, owner=uploader)
+    username = None
     try:
+        username = asker()
         return runtime.jobs.run(
-            asker(),
+            username,
             values,
             uploads=claimed.photos,
             pack=pack,
@@ -53,7 +58,10 @@ def generate_from_uploads(
             started=started,
         )
     finally:
-        uploads.discard(claimed.photos)
+        if page is None or username is None:
+            uploads.discard(claimed.photos)
+        else:
+            KEPT.keep(page, claimed.photos, username=username)
 
 
 def generate_from_text(

@@ -37,11 +37,3 @@ class Cancelling:
         except RefusedError:  # it ended meanwhile: its outcome is on its way to the page
             return {self.form.cancel: gr.update(visible=False)}
         return {self.form.cancel: gr.update(value="Cancelling…", interactive=False)}
-
-    def shown(self, data: Values) -> Values:
-        """Cancel, as a generation starts."""
-        return {self.form.cancel: gr.update(value="Cancel", interactive=True, visible=True)}
-
-    def hidden(self, data: Values) -> Values:
-        """No Cancel, once the generation has ended whatever its outcome."""
-        return {self.form.cancel: gr.update(visible=False)}

@@ -15,6 +15,7 @@ from photomaker.startup.runtime import Runtime
 from photomaker.store import AIModel
 from photomaker.ui.generate_results import build_results
 from photomaker.ui.generate_words import (
+    GENERATE_LABEL,
     PHOTO_MODE,
     PROMPT_EXAMPLES,
     PROMPT_HELP,
@@ -59,6 +60,8 @@ class GenerateForm:
     mode: gr.Radio
     photo_inputs: gr.Column
     photos: gr.Gallery
+    """The photos, kept for this page's next generations (`kept_photos`)."""
+    forget_photos: gr.Button
     subject: gr.Dropdown
     styles: gr.Dropdown
     """The styles to make: one for a single-style request, several for a pack."""
@@ -87,6 +90,10 @@ class GenerateForm:
     cost: gr.Markdown
     generate: gr.Button
     generate_text: gr.Button
+    working: gr.Row
+    """In view while this page generates (fixed at the screen's bottom): `status` and `cancel`."""
+    status: gr.HTML
+    """What is happening, how far, and the time left (`generate_progress`)."""
     note: gr.Markdown
     note_timer: gr.Timer
     """Shows the note again every few seconds while the engine's model loads (started by the page's load)."""
@@ -248,14 +255,17 @@ def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> 
             }
             widgets.update(_advanced(default))
             widgets["cost"] = gr.Markdown(elem_id="cost")
-            widgets["generate"] = gr.Button("Generate avatars", variant="primary", elem_id="generate")
+            widgets["generate"] = gr.Button(GENERATE_LABEL[PHOTO_MODE], variant="primary", elem_id="generate")
             widgets["generate_text"] = gr.Button(
-                "Generate images",
+                GENERATE_LABEL[TEXT_MODE],
                 variant="primary",
                 visible=False,
                 interactive=runtime.service.text_engine is not None,
                 elem_id="generate-text",
             )
+            with gr.Row(visible=False, elem_id="working") as widgets["working"]:
+                widgets["status"] = gr.HTML(elem_id="status")
+                widgets["cancel"] = gr.Button("Cancel", variant="stop", scale=0, min_width=110, elem_id="cancel")
         with gr.Column(scale=6):
             widgets.update(build_results(runtime, engine_note))
     return GenerateForm(mode=mode, models=models, text_models=text_models, **widgets)

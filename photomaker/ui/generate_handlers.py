@@ -3,45 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any
 
 import gradio as gr
 
-from photomaker.core.errors import AccessError, PhotoMakerError, RefusedError
-from photomaker.engines.base import CountsTokens, Engine, ProgressFn
+from photomaker.core.errors import PhotoMakerError
+from photomaker.engines.base import CountsTokens, Engine
 from photomaker.engines.loading import Loading
 from photomaker.generation import prompts
-from photomaker.generation.params import TextParams
 from photomaker.generation.prompt_fit import estimate
 from photomaker.generation.prompts import DEFAULT_STYLE
-from photomaker.generation.results import GenerationOutcome
 from photomaker.startup.runtime import Runtime
-from photomaker.ui import actions
-from photomaker.ui.cache import served_copy
-from photomaker.ui.errors import error_markdown
-from photomaker.ui.generate_cancel import Cancelling
+from photomaker.ui.generate_flow import GenerationFlow
 from photomaker.ui.generate_form import GenerateForm
-from photomaker.ui.generate_results import RESULT_COLUMNS
 from photomaker.ui.generate_words import (
     PROMPT_HELP,
     RESULTS_LABEL,
     TEXT_MODE,
     cost_text,
-    details_text,
-    result_captions,
     tokens_text,
 )
-from photomaker.ui.identity import address, caller, viewer
-from photomaker.ui.pack_inputs import PAGE_FIELDS, PHOTOS_LABEL, preset_styles, request_values
+from photomaker.ui.identity import viewer
+from photomaker.ui.pack_inputs import PHOTOS_LABEL, preset_styles
 from photomaker.ui.project_picker import ProjectPicker, Values
-from photomaker.ui.sessions import OneAtATime
-from photomaker.ui.upload_keys import uploader
-
-
-def reporting_to(progress: gr.Progress) -> ProgressFn:
-    """Our progress reports, shown on Gradio's progress bar."""
-    return lambda fraction, message: progress(fraction, desc=message)
 
 
 def loading(engine: Engine) -> bool:
@@ -57,8 +41,7 @@ class GenerateHandlers:
         self.form = form
         self.engine_note = engine_note
         self.projects = ProjectPicker(runtime, form)
-        self.running = OneAtATime()
-        self.cancelling = Cancelling(runtime, form, self.running)
+        self.flow = GenerationFlow(self)
 
     def values(self, data: Values, names: Iterable[str]) -> dict[str, Any]:
         """The form's values of `names`; the seed is -1 (a fresh one) when randomising or left empty."""
@@ -67,10 +50,12 @@ class GenerateHandlers:
             named["seed"] = -1
         return named
 
-    def _credits(self, username: str | None) -> int | None:
+    def credits(self, username: str | None) -> int | None:
+        """The user's balance (None: a visitor not signed in)."""
         return None if username is None else self.runtime.accounts.account(username).credits
 
-    def _cost(self, data: Values, credits: int | None) -> str:
+    def cost(self, data: Values, credits: int | None) -> str:
+        """The price of what the form asks for, and whether `credits` cover it."""
         form = self.form
         count = int(data[form.num_images])
         if data[form.mode] != TEXT_MODE:
@@ -83,7 +68,7 @@ class GenerateHandlers:
         form = self.form
         pack = data[form.mode] != TEXT_MODE and len(data[form.styles] or []) > 1
         return {
-            form.cost: self._cost(data, self._credits(viewer(self.runtime, profile))),
+            form.cost: self.cost(data, self.credits(viewer(self.runtime, profile))),
             form.num_images: gr.update(label=PHOTOS_LABEL[pack]),
         }
 
@@ -150,100 +135,13 @@ class GenerateHandlers:
         """The inputs the price depends on."""
         return {self.form.mode, self.form.tier, self.form.model, self.form.num_images, self.form.styles}
 
-    def on_generate(
-        self,
-        data: Values,
-        profile: gr.OAuthProfile | None = None,
-        request: gr.Request | None = None,
-        progress: gr.Progress = gr.Progress(),
-    ) -> Values:
-        """Avatars from the uploaded photos (used up whatever the outcome), or in Text to Image, images from the
-        prompt alone."""
-        reporting, started = reporting_to(progress), partial(self.running.started, request)
-        if data[self.form.mode] == TEXT_MODE:
-            return self._shown(
-                lambda: actions.generate_from_text(
-                    self.runtime,
-                    caller(self.runtime, profile),
-                    self.values(data, TextParams.model_fields),
-                    address=address(self.runtime, request),
-                    progress=reporting,
-                    started=started,
-                ),
-                data,
-                profile,
-                request=request,
-            )
-        values, pack = request_values(self.values(data, PAGE_FIELDS))
-        return self._shown(
-            lambda: actions.generate_from_uploads(
-                self.runtime,
-                lambda: caller(self.runtime, profile),
-                data[self.form.photos],
-                values,
-                uploader=uploader(request),
-                pack=pack,
-                address=address(self.runtime, request),
-                progress=reporting,
-                started=started,
-            ),
-            data,
-            profile,
-            request=request,
-        )
-
-    def _shown(
-        self,
-        action: Callable[[], GenerationOutcome],
-        data: Values,
-        profile: gr.OAuthProfile | None,
-        *,
-        request: gr.Request | None,
-    ) -> Values:
-        """The page after a generation: results, details, history, the new balance and seed.
-
-        A refusal or failure (a visitor not signed in included) is shown where the results would
-        be, leaving the last results in place; the upload box is emptied, as the photos were deleted.
-        A second click while this session is generating changes nothing.
-        """
-        form, username = self.form, viewer(self.runtime, profile)
-        with self.running.claim(request) as allowed:
-            if not allowed:
-                return gr.skip()
-            try:
-                outcome = action()
-            except PhotoMakerError as error:
-                status = "rejected" if isinstance(error, RefusedError | AccessError) else "failed"
-                return {
-                    form.details: error_markdown(error),
-                    form.details_json: {"status": status, "error_code": error.code},
-                    form.cost: self._cost(data, self._credits(username)),
-                    form.photos: None,
-                    **form.rating.withdraw(),
-                }
-        # Its notes are in `details`, under the results: a toast would cover the gallery's buttons.
-        images = [
-            (served_copy(path), caption) for path, caption in zip(outcome.images, result_captions(outcome), strict=True)
-        ]
-        return {
-            form.results: gr.update(value=images, columns=min(len(images), RESULT_COLUMNS)),
-            form.download: gr.update(value=actions.results_zip(caller(self.runtime, profile), outcome), visible=True),
-            form.details: details_text(outcome),
-            form.details_json: outcome.details.model_dump(),
-            form.cost: self._cost(data, outcome.details.credits_remaining),
-            form.seed: outcome.details.seed,
-            form.photos: None,
-            **self.projects.picker(username, data[form.project]),  # the generation may have made its project
-            **form.rating.offer(outcome.generation_id),
-        }
-
     def on_load(self, data: Values, username: str | None) -> Values:
         """The page as `username` (None: a visitor not signed in) opens it, their oldest project selected; their
         account opens at sign-in."""
         form = self.form
         credits = None if username is None else self.runtime.accounts.sign_in(username).credits
         return {
-            form.cost: self._cost(data, credits),
+            form.cost: self.cost(data, credits),
             **self.projects.picker(username, None),
             **self.on_note(),
             form.my_data: gr.Accordion(visible=username is not None),
@@ -265,20 +163,3 @@ class GenerateHandlers:
     def note_outputs(self) -> list[Any]:
         """What the note's timer updates (see `on_note`)."""
         return [self.form.note, self.form.note_timer]
-
-    @property
-    def outputs(self) -> list[Any]:
-        """What a generation updates."""
-        form = self.form
-        return [
-            form.results,
-            form.download,
-            form.details,
-            form.details_json,
-            form.history,
-            form.cost,
-            form.seed,
-            form.photos,
-            form.project,
-            *form.rating.outputs,
-        ]

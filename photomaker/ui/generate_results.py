@@ -21,21 +21,22 @@ NOTE_REFRESH_S = 3
 def build_results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]:
     note = gr.Markdown(engine_note(), elem_id="engine-note")
     note_timer = gr.Timer(NOTE_REFRESH_S, active=False)
-    # As tall as its images (each whole, its caption under it: see `look`); all of them download in one click.
-    results = gr.Gallery(
-        label="Your avatars",
-        columns=RESULT_COLUMNS,
-        height="auto",
-        object_fit="contain",
-        buttons=["download_all", "download", "fullscreen"],
-        interactive=False,
-        elem_id="results",
-    )
-    with gr.Row():
-        cancel = gr.Button("Cancel", variant="stop", visible=False, elem_id="cancel")
+    # Where a generation's outcome goes, results or refusal: the page scrolls here when one ends.
+    with gr.Column(elem_id="results-area"):
+        # As tall as its images (each whole, its caption under it: see `theme`); shown once there are some.
+        results = gr.Gallery(
+            label="Your avatars",
+            columns=RESULT_COLUMNS,
+            height="auto",
+            object_fit="contain",
+            buttons=["download_all", "download", "fullscreen"],
+            interactive=False,
+            visible=False,
+            elem_id="results",
+        )
         download = gr.DownloadButton("Download all (ZIP)", visible=False, elem_id="download-all")
-    details = gr.Markdown("Your avatars will appear here.", elem_id="details")
-    rating = build_rating(runtime)
+        details = gr.Markdown("Your avatars will appear here.", elem_id="details")
+        rating = build_rating(runtime)
     with gr.Accordion("All details", open=False):
         details_json = gr.JSON(label="Generation details", elem_id="details-json")
     gr.Markdown("**Your avatars and images in this project**")
@@ -53,7 +54,6 @@ def build_results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str,
         "note": note,
         "note_timer": note_timer,
         "results": results,
-        "cancel": cancel,
         "download": download,
         "details": details,
         "rating": rating,

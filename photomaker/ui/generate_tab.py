@@ -6,25 +6,27 @@ The widgets are laid out in `generate_form`, the events live in `generate_handle
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import gradio as gr
 
 from photomaker.generation.params import TextParams
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import concurrency
+from photomaker.ui.generate_flow import SHOW_RESULTS
 from photomaker.ui.generate_form import GenerateForm, build_generate_form
 from photomaker.ui.generate_handlers import GenerateHandlers
 from photomaker.ui.pack_inputs import PAGE_FIELDS
+from photomaker.ui.photo_box import PhotoBox
 
 
-def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> GenerateHandlers:
+def build_generate_tab(runtime: Runtime, demo: gr.Blocks, *, engine_note: Callable[[], str]) -> GenerateHandlers:
     """Lay out the tab inside the current Blocks and wire its events; returns its handlers (for the app's load)."""
     form = build_generate_form(runtime, engine_note=engine_note)
     handlers = GenerateHandlers(runtime, form, engine_note=engine_note)
     _wire_choices(form, handlers)
     _wire_projects(form, handlers)
     _wire_generate(runtime, form, handlers)
+    _wire_photos(runtime, form, demo)
     return handlers
 
 
@@ -85,34 +87,44 @@ def _wire_projects(form: GenerateForm, handlers: GenerateHandlers) -> None:
         )
 
 
-SHOW_RESULTS = "() => document.querySelector('#results')?.scrollIntoView({block: 'start', behavior: 'instant'})"
-"""Gradio scrolls to each output as it updates, and on a laptop ends below the results: the results, once more."""
-
-
 def _wire_generate(runtime: Runtime, form: GenerateForm, handlers: GenerateHandlers) -> None:
-    """The two Generate buttons, each in its engine's line, with Cancel shown while they run."""
-    named = form.named()
-    # Progress shows on the results, and the page scrolls to them when done: on a phone they are far below.
-    on_results: dict[str, Any] = {"show_progress_on": [form.results], "scroll_to_output": True}
-    cancelling = handlers.cancelling
+    """The two Generate buttons, each in its engine's line: busy at the click, the progress bar and Cancel in view
+    while they run, and the page at the results when they end."""
+    named, flow = form.named(), handlers.flow
     for button, name, fields, engine in (
         (form.generate, "ui_generate", ("photos", *PAGE_FIELDS), runtime.service.engine),
         (form.generate_text, "ui_generate_text", tuple(TextParams.model_fields), runtime.service.text_engine),
     ):
         inputs = {named[field] for field in ("randomise", "mode", *fields)}
-        # Cancel shows at the click, beside the generation (which keeps scrolling to its results), and goes after it.
-        button.click(cancelling.shown, {form.cancel}, [form.cancel], queue=False, api_visibility="private")
+        # Busy at once, not after the queue: the click shows it was heard even while others' generations run.
         button.click(
-            handlers.on_generate,
+            flow.on_click, None, flow.busy_outputs, queue=False, show_progress="hidden", api_visibility="private"
+        )
+        button.click(
+            flow.on_generate,
             inputs,
-            handlers.outputs,
+            flow.outputs,
             api_name=name,
-            **on_results,
+            show_progress="hidden",  # the bar in view says how far it has got
             **concurrency.generations(engine, runtime.settings),
             api_visibility="private",
-        ).then(cancelling.hidden, {form.cancel}, [form.cancel], queue=False, api_visibility="private").then(
+        ).then(
+            flow.on_idle, None, flow.busy_outputs, queue=False, show_progress="hidden", api_visibility="private"
+        ).then(
             None, js=SHOW_RESULTS, api_visibility="private", concurrency_id=f"{name}:show-results"
         )
     form.cancel.click(
-        cancelling.on_cancel, {form.cancel}, [form.cancel], api_name="ui_cancel", api_visibility="private"
+        flow.cancelling.on_cancel, {form.cancel}, [form.cancel], api_name="ui_cancel", api_visibility="private"
     )
+
+
+def _wire_photos(runtime: Runtime, form: GenerateForm, demo: gr.Blocks) -> None:
+    """The photo box kept for the page, Forget my photos, and what the page kept deleted when it closes."""
+    box = PhotoBox(runtime, form)
+    form.photos.change(
+        box.on_change, {form.photos}, None, api_name="ui_keep_photos", api_visibility="private", show_progress="hidden"
+    )
+    form.forget_photos.click(
+        box.on_forget, {form.photos}, [form.photos], api_name="ui_forget_photos", api_visibility="private"
+    )
+    demo.unload(box.on_unload)

@@ -33,6 +33,9 @@ PROMPT_HELP = {
     TEXT_MODE: ("Describe the image. No photos are used in this mode.", "e.g. a lighthouse at dusk, oil painting"),
 }
 RESULTS_LABEL = {PHOTO_MODE: "Your avatars", TEXT_MODE: "Your images"}
+GENERATE_LABEL = {PHOTO_MODE: "Generate avatars", TEXT_MODE: "Generate images"}
+BUSY_LABEL = "Generating…"
+"""Both Generate buttons' label while this page generates (they are disabled then)."""
 PROJECT_HELP = "Where your next avatars are filed; the history under the results shows this project's."
 
 

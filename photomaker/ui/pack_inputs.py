@@ -13,6 +13,7 @@ from typing import Any
 
 import gradio as gr
 
+from photomaker.core.settings import Settings
 from photomaker.generation.packs import PRESETS
 from photomaker.generation.params import PackParams, PhotoParams, label
 from photomaker.generation.prompts import DEFAULT_STYLE, STYLES, SUBJECTS
@@ -41,6 +42,15 @@ def preset_styles(preset: str | None) -> list[str] | None:
     return list(PRESETS[preset]) if preset in PRESETS else None
 
 
+def photos_hint(settings: Settings) -> str:
+    """What the page takes, and how long it keeps the photos (`kept_photos`)."""
+    return (
+        f"JPEG, PNG or WebP, up to {settings.max_photo_mb:g} MB each. Your photos stay here for your next "
+        f"generations, seen by you alone, until you forget them, close this tab or leave them unused for "
+        f"{settings.kept_photos_minutes:g} minutes; then they are deleted."
+    )
+
+
 def build_photo_inputs(runtime: Runtime) -> dict[str, Any]:
     """The photos, who is in them, and the styles (with their examples and the presets)."""
     with gr.Column() as photo_inputs:
@@ -53,12 +63,9 @@ def build_photo_inputs(runtime: Runtime) -> dict[str, Any]:
             object_fit="cover",
             elem_id="photos",
         )
-        gr.Markdown(
-            "JPEG, PNG or WebP, up to "
-            f"{runtime.settings.max_photo_mb:g} MB each. For your privacy, photos are deleted as soon "
-            "as a generation ends: upload them again for the next one.",
-            elem_classes=["hint"],
-        )
+        with gr.Row(equal_height=False):
+            gr.Markdown(photos_hint(runtime.settings), elem_classes=["hint"], elem_id="photos-hint")
+            forget_photos = gr.Button("Forget my photos", size="sm", scale=0, min_width=150, elem_id="forget-photos")
         subject = gr.Dropdown(
             list(SUBJECTS), value="person", label=label(PhotoParams, "subject"), min_width=180, elem_id="subject"
         )
@@ -83,4 +90,11 @@ def build_photo_inputs(runtime: Runtime) -> dict[str, Any]:
                 min_width=160,
                 elem_id="preset",
             )
-    return {"photo_inputs": photo_inputs, "photos": photos, "subject": subject, "styles": styles, "preset": preset}
+    return {
+        "photo_inputs": photo_inputs,
+        "photos": photos,
+        "forget_photos": forget_photos,
+        "subject": subject,
+        "styles": styles,
+        "preset": preset,
+    }

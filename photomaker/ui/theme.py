@@ -33,6 +33,25 @@ CSS = """
 .hint { font-size: 0.85em; margin-top: -0.5em; }
 #engine-note { padding: 0.6em 0.9em; border-radius: 8px; background: var(--block-background-fill); }
 
+/* While this page generates: what is happening and Cancel, fixed at the bottom of the screen, in view wherever
+   the page is scrolled, on a laptop and a phone alike. */
+#working {
+    position: fixed; left: 50%; bottom: 12px; transform: translateX(-50%); z-index: 100;
+    width: min(760px, calc(100vw - 24px)); align-items: center; flex-wrap: nowrap; gap: 12px;
+    padding: 10px 14px; border-radius: 12px; border: 1px solid var(--border-color-primary);
+    background: var(--background-fill-primary); box-shadow: 0 6px 24px rgb(0 0 0 / 0.25);
+}
+/* On a laptop, over the results' side, leaving the form's price and buttons in view. */
+@media (min-width: 1000px) { #working { left: auto; right: 24px; transform: none; width: 560px; } }
+#status { flex: 1 1 auto; min-width: 0; }
+#status .working-line { font-weight: 600; overflow-wrap: anywhere; }
+#status .working-step { font-size: 0.85em; color: var(--body-text-color-subdued); overflow-wrap: anywhere; }
+#status progress {
+    appearance: none; width: 100%; height: 8px; border: 0; border-radius: 4px; background: var(--neutral-200);
+}
+#status progress::-webkit-progress-bar { background: var(--neutral-200); border-radius: 4px; }
+#status progress::-webkit-progress-value { background: var(--color-accent); border-radius: 4px; }
+
 /* Results and history: every image whole, its caption under it (never over it), grids that shrink. */
 #results .thumbnail-item, #history .thumbnail-item {
     aspect-ratio: auto; height: auto; display: flex; flex-direction: column; overflow: visible;

@@ -18,7 +18,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -103,10 +103,11 @@ class UploadRegistry:
                 if upload.anonymous and not upload.held and upload.received < cutoff
             ]
 
-    def forget_older(self, cutoff: float) -> None:
-        """Forget uploads received before `cutoff` (a `time.time()`): their files are being swept."""
+    def forget_older(self, cutoff: float, *, keeping: Collection[Path] = ()) -> None:
+        """Forget uploads received before `cutoff` (a `time.time()`), but those `keeping`: their files are being
+        swept."""
         with self._lock:
-            self._uploads = {path: up for path, up in self._uploads.items() if up.received >= cutoff}
+            self._uploads = {path: up for path, up in self._uploads.items() if up.received >= cutoff or path in keeping}
 
 
 REGISTRY = UploadRegistry()
@@ -186,11 +187,12 @@ def _received_by_an_ended_process(folder: Path, me: Owner) -> bool:
     return pid.isdigit() and me.has_ended(str(Owner(machine=me.machine, pid=int(pid), token=token)))
 
 
-def sweep(*, older_than_s: float, anonymous_older_than_s: float | None = None) -> int:
+def sweep(*, older_than_s: float, anonymous_older_than_s: float | None = None, keeping: Collection[Path] = ()) -> int:
     """Delete the uploads nobody can use any more: those of a process that has ended (it died while reading
     them), any older than `older_than_s` (longer than a request takes: a page closed before Generate,
-    a request naming a file that was not its own), and anonymous ones older than `anonymous_older_than_s`
-    whose client asked for nothing since. Returns how many were deleted."""
+    a request naming a file that was not its own) unless a page is `keeping` it (`kept_photos`), and
+    anonymous ones older than `anonymous_older_than_s` whose client asked for nothing since. Returns how
+    many were deleted."""
     now = time.time()
     cutoff = now - older_than_s
     swept = 0
@@ -198,11 +200,14 @@ def sweep(*, older_than_s: float, anonymous_older_than_s: float | None = None) -
         for path in REGISTRY.unheld_anonymous(now - anonymous_older_than_s):
             discard([PhotoUpload(path=path, name=path.name)])
             swept += 1
-    REGISTRY.forget_older(cutoff)
+    REGISTRY.forget_older(cutoff, keeping=keeping)
     me = Owner.of_this_process()
+    kept_folders = {path.parent for path in keeping}
     for folder in cache_dir().glob(f"{PRIVATE_PREFIX}*"):
         with contextlib.suppress(FileNotFoundError):
-            if folder.stat().st_mtime < cutoff or _received_by_an_ended_process(folder, me):
+            if _received_by_an_ended_process(folder, me) or (
+                folder.stat().st_mtime < cutoff and folder.resolve() not in kept_folders
+            ):
                 shutil.rmtree(folder, ignore_errors=True)
                 swept += 1
     return swept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import fields
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
@@ -30,6 +31,20 @@ class PageEvents:
         return self.names.get(id(widget)) or widget.elem_id or str(widget.label).lower()
 
     def __call__(self, api_name: str, /, **values: Any) -> Any:
+        """What the page shows once the event is over."""
+        result = self._run(api_name, values)
+        if inspect.isgenerator(result):  # the page shows each update as it comes: what it shows at the end
+            result = _last_of_each(result)
+        return self._named(result)
+
+    def stream(self, api_name: str, /, **values: Any) -> Iterator[Any]:
+        """Each update a generator event sends the page, as it comes."""
+        yield from (self._named(update) for update in self._run(api_name, values))
+
+    def _named(self, result: Any) -> Any:
+        return {self.name(widget): value for widget, value in result.items()} if isinstance(result, dict) else result
+
+    def _run(self, api_name: str, values: dict[str, Any]) -> Any:
         block = self.functions[api_name]
         specials = {"profile": None, "request": None, "progress": _no_progress}
         wanted = inspect.signature(block.fn).parameters
@@ -37,5 +52,14 @@ class PageEvents:
         data = {widget: values.pop(self.name(widget), widget.value) for widget in block.inputs}
         if values:
             raise TypeError(f"{api_name} does not take {sorted(values)}")
-        result = block.fn(data, **options)
-        return {self.name(widget): value for widget, value in result.items()} if isinstance(result, dict) else result
+        return block.fn(data, **options)
+
+
+def _last_of_each(updates: Iterator[Any]) -> Any:
+    """The updates a generator event yields, merged: each widget as its last update left it (or a skip)."""
+    merged: dict[Any, Any] = {}
+    for update in updates:
+        if not isinstance(update, dict):
+            return update
+        merged.update(update)
+    return merged

@@ -45,8 +45,8 @@ def events(runtime: Runtime) -> PageEvents:
 
 @pytest.fixture
 def generate(events: PageEvents, upload_dir: Path) -> Callable[..., dict[str, Any]]:
-    def call(styles: list[str], count: int = 1, **values: Any) -> dict[str, Any]:
-        return events(
+    def call(styles: list[str], count: int = 1, *, stream: bool = False, **values: Any) -> Any:
+        return (events.stream if stream else events)(
             "ui_generate",
             photos=[(_uploaded(upload_dir), None)],
             styles=styles,
@@ -146,7 +146,8 @@ def test_a_pack_refusal_is_shown_where_the_results_go_and_charges_nothing(
     out = generate(styles)
     assert said in out["details"] and "Nothing was charged" in out["details"]
     assert out["details_json"] == {"status": "rejected", "error_code": "INVALID_PARAMS"}
-    assert "results" not in out and "download" not in out, "the last results and their ZIP stay"
+    assert out["results"]["visible"] is False and out["results"]["value"] is None, "never under the last avatars"
+    assert out["download"]["visible"] is False
     assert credits(runtime) == 250
 
 
@@ -194,14 +195,16 @@ def test_cancel_keeps_the_style_being_made_and_refunds_the_rest(
     engine = runtime.service.engine = HeldEngine(runtime.service.engine)
     browser, outcome, said = _browser(), {}, []
 
-    def progress(fraction: float, desc: str) -> None:
-        said.append(desc)
+    def watch() -> None:
+        for update in generate(PACK, request=browser, stream=True):
+            said.append(update.get("status", ""))
+            outcome.update(update)
 
-    making_it = threading.Thread(target=lambda: outcome.update(generate(PACK, request=browser, progress=progress)))
+    making_it = threading.Thread(target=watch)
     making_it.start()
     assert engine.making.wait(30)
     deadline = time.monotonic() + 10
-    while "Avatar 1 of 2 · Cinematic · Painting" not in said:
+    while not any("Making avatar 1 of 2 · Cinematic · " in line and "Painting" in line for line in said):
         assert time.monotonic() < deadline, f"the page was never told which avatar is being made: {said}"
         time.sleep(0.05)
     assert events("ui_cancel", request=_browser("another-browser"))["cancel"]["visible"] is False, "not theirs"
