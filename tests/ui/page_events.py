@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import fields
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 import gradio as gr
