@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from photomaker.accounts.account import DeletionSummary
+from photomaker.accounts.projects import ProjectDeletion
 from photomaker.engines.base import ProgressFn, no_progress
 from photomaker.generation.results import GenerationOutcome
 from photomaker.images.avatar_files import download_names
@@ -99,3 +100,12 @@ def delete_data(runtime: Runtime, username: str) -> DeletionSummary:
     withdraw(copies)
     withdraw_downloads(username)
     return summary
+
+
+def delete_project(runtime: Runtime, username: str, project_id: int) -> tuple[ProjectDeletion, list[Path]]:
+    """Delete one of the user's projects and every copy of its avatars and thumbnails served to them; returns what
+    was deleted and the folders of those copies (so that the page can take down whatever showed them)."""
+    copies = copies_of(runtime.accounts.avatar_files(username, project_id=project_id))
+    deletion = runtime.projects.delete(username, project_id)
+    withdraw(copies)
+    return deletion, copies

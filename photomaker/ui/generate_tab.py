@@ -13,6 +13,7 @@ import gradio as gr
 from photomaker.generation.params import TextParams
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import concurrency
+from photomaker.ui.generate_deletions import wire_deletions
 from photomaker.ui.generate_form import GenerateForm, build_generate_form
 from photomaker.ui.generate_handlers import GenerateHandlers
 from photomaker.ui.pack_inputs import PAGE_FIELDS
@@ -24,6 +25,7 @@ def build_generate_tab(runtime: Runtime, *, engine_note: Callable[[], str]) -> G
     handlers = GenerateHandlers(runtime, form, engine_note=engine_note)
     _wire_choices(form, handlers)
     _wire_projects(form, handlers)
+    wire_deletions(runtime, form, handlers.projects)
     _wire_generate(runtime, form, handlers)
     return handlers
 
@@ -63,12 +65,13 @@ def _wire_choices(form: GenerateForm, handlers: GenerateHandlers) -> None:
 
 
 def _wire_projects(form: GenerateForm, handlers: GenerateHandlers) -> None:
-    """The project picker: another project picked, a new one made, the selected one renamed."""
+    """The project picker: another project picked, a new one made, the selected one renamed (deleting it is wired
+    with the other deletion, in `generate_deletions`)."""
     # A pick by the user, not the updates the handlers make (they show the history themselves).
     form.project.input(
         handlers.projects.on_project,
         {form.project},
-        [form.project, form.history],
+        [form.project, form.history, form.confirm_delete_project],
         api_name="ui_project",
         api_visibility="private",
     )
