@@ -225,11 +225,16 @@ class Accounts:
         os.replace(partial, target)
         return target
 
-    def avatar_files(self, username: str) -> list[Path]:
-        """Every avatar image and thumbnail of the user still on disk (for the callers that copied them)."""
+    def avatar_files(self, username: str, *, project_id: int | None = None) -> list[Path]:
+        """Every avatar image and thumbnail of the user (only those filed in `project_id` when given) still on disk,
+        for the callers that copied them."""
         with self.database.reading() as session:
             user = users.find_user(session, _name(username))
-            avatars = [] if user is None else generation_queries.avatars_of_user(session, user_id=row_id(user))
+            avatars = (
+                []
+                if user is None
+                else generation_queries.avatars_of_user(session, user_id=row_id(user), project_id=project_id)
+            )
         paths = (self.storage.path(name) for avatar in avatars for name in (avatar.image_path, avatar.thumbnail_path))
         return [path for path in paths if path.is_file()]
 

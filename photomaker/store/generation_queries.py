@@ -76,13 +76,17 @@ def of_user(session: Session, *, user_id: int) -> list[tuple[Generation, str | N
     return [(generation, name) for generation, name in rows]
 
 
-def avatars_of_user(session: Session, *, user_id: int) -> list[Avatar]:
-    """Every avatar row of the user, by generation and then in the order they were made."""
+def avatars_of_user(session: Session, *, user_id: int, project_id: int | None = None) -> list[Avatar]:
+    """Every avatar row of the user (only those filed in `project_id` when given), by generation and then in the
+    order they were made."""
+    theirs = [Generation.user_id == user_id]
+    if project_id is not None:
+        theirs.append(Generation.project_id == project_id)
     return list(
         session.exec(
             select(Avatar)
             .join(Generation, col(Avatar.generation_id) == col(Generation.id))
-            .where(Generation.user_id == user_id)
+            .where(*theirs)
             .order_by(col(Avatar.generation_id), col(Avatar.id))
         ).all()
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from photomaker.accounts.account import DeletionSummary
+from photomaker.accounts.projects import ProjectDeletion
 from photomaker.engines.base import ProgressFn, no_progress
 from photomaker.generation.results import GenerationOutcome
 from photomaker.images.avatar_files import download_names
@@ -101,9 +102,20 @@ def results_zip(username: str, outcome: GenerationOutcome) -> str:
 
 
 def delete_data(runtime: Runtime, username: str) -> DeletionSummary:
-    """Delete the user's data, and every copy served to them: their avatars and thumbnails, and their exports."""
+    """Delete the user's data, and every copy served to them: their avatars and thumbnails, their exports, and the
+    photos their pages keep."""
     copies = copies_of(runtime.accounts.avatar_files(username))
     summary = runtime.accounts.delete_data(username)
     withdraw(copies)
     withdraw_downloads(username)
+    KEPT.forget_user(username)
     return summary
+
+
+def delete_project(runtime: Runtime, username: str, project_id: int) -> tuple[ProjectDeletion, list[Path]]:
+    """Delete one of the user's projects and every copy of its avatars and thumbnails served to them; returns what
+    was deleted and the folders of those copies (so that the page can take down whatever showed them)."""
+    copies = copies_of(runtime.accounts.avatar_files(username, project_id=project_id))
+    deletion = runtime.projects.delete(username, project_id)
+    withdraw(copies)
+    return deletion, copies

@@ -64,10 +64,8 @@ class GenerationFlow:
             form.working: gr.update(visible=True),
             form.status: status_html(STARTING, 0),
             form.cancel: gr.update(value="Cancel", interactive=True),
-            form.results: gr.update(value=None, visible=False),
-            form.download: gr.update(visible=False),
+            **form.no_results(),
             form.details: "",
-            **form.rating.withdraw(),
         }
 
     def on_idle(self) -> Values:
@@ -91,10 +89,7 @@ class GenerationFlow:
             form.working,
             form.status,
             form.cancel,
-            form.results,
-            form.download,
-            form.details,
-            *form.rating.outputs,
+            *form.results_outputs,
         ]
 
     def on_generate(
@@ -158,13 +153,11 @@ class GenerationFlow:
         status = "rejected" if isinstance(error, RefusedError | AccessError) else "failed"
         gone = not kept or error.code == "INVALID_PHOTO"
         return {
-            form.results: gr.update(value=None, visible=False),  # never under the last avatars
-            form.download: gr.update(visible=False),
+            **form.no_results(),  # never under the last avatars
             form.details: error_markdown(error),
             form.details_json: {"status": status, "error_code": error.code},
             form.cost: self.handlers.cost(data, self.handlers.credits(viewer(self.runtime, profile))),
             **({form.photos: None} if gone else {}),
-            **form.rating.withdraw(),
         }
 
     def _shown(

@@ -16,6 +16,7 @@ from photomaker.store import AIModel
 from photomaker.ui.generate_results import build_results
 from photomaker.ui.generate_words import (
     GENERATE_LABEL,
+    NO_RESULTS,
     PHOTO_MODE,
     PROMPT_EXAMPLES,
     PROMPT_HELP,
@@ -23,6 +24,7 @@ from photomaker.ui.generate_words import (
     text_model_label,
     tier_label,
 )
+from photomaker.ui.my_data import MyDataWidgets
 from photomaker.ui.pack_inputs import PHOTOS_LABEL, build_photo_inputs
 from photomaker.ui.project_picker import build_project_picker
 from photomaker.ui.rating import RatingWidgets
@@ -44,7 +46,7 @@ def field_slider(
     return gr.Slider(low, high, value=value, step=step, label=label(model, name), **options)
 
 
-_NOT_WIDGETS = ("rating", "models", "text_models")
+_NOT_WIDGETS = ("rating", "my_data", "models", "text_models")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class GenerateForm:
     project_name: gr.Textbox
     new_project: gr.Button
     rename_project: gr.Button
+    confirm_delete_project: gr.Checkbox
+    delete_project: gr.Button
     project_note: gr.Markdown
     mode: gr.Radio
     photo_inputs: gr.Column
@@ -106,7 +110,7 @@ class GenerateForm:
     rating: RatingWidgets
     details_json: gr.JSON
     history: gr.Gallery
-    my_data: gr.Accordion
+    my_data: MyDataWidgets
     models: dict[str, AIModel]
     """The photo models by tier."""
     text_models: dict[str, AIModel]
@@ -114,11 +118,22 @@ class GenerateForm:
 
     def named(self) -> dict[str, Any]:
         """Each widget by its field name."""
+        return {item.name: getattr(self, item.name) for item in fields(self) if item.name not in _NOT_WIDGETS}
+
+    def no_results(self) -> dict[Any, Any]:
+        """The results as before a first generation, for when what they showed was deleted."""
         return {
-            item.name: getattr(self, item.name)
-            for item in fields(self)
-            if item.name not in ("models", "text_models", "rating")
+            self.results: gr.update(value=None, visible=False),
+            self.download: gr.update(value=None, visible=False),
+            self.details: NO_RESULTS,
+            self.details_json: None,
+            **self.rating.withdraw(),
         }
+
+    @property
+    def results_outputs(self) -> list[Any]:
+        """What `no_results` updates."""
+        return [self.results, self.download, self.details, self.details_json, *self.rating.outputs]
 
     def chosen_model(self, data: dict[Any, Any]) -> AIModel | None:
         """The model the form's values pick: a text model in Text to Image, else the tier's."""

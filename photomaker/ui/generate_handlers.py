@@ -144,14 +144,14 @@ class GenerateHandlers:
             form.cost: self.cost(data, credits),
             **self.projects.picker(username, None),
             **self.on_note(),
-            form.my_data: gr.Accordion(visible=username is not None),
+            form.my_data.section: gr.Accordion(visible=username is not None),
         }
 
     @property
     def load_outputs(self) -> list[Any]:
         """What opening the page updates (see `on_load`)."""
         form = self.form
-        return [form.cost, form.history, form.project, form.note, form.note_timer, form.my_data]
+        return [form.cost, form.history, form.project, form.note, form.note_timer, form.my_data.section]
 
     def on_note(self) -> Values:
         """The engine note again, and its timer running only while the engine's model loads."""

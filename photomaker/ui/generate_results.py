@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from photomaker.startup.runtime import Runtime
+from photomaker.ui.generate_words import NO_RESULTS
 from photomaker.ui.my_data import build_my_data
 from photomaker.ui.rating import build_rating
 
@@ -35,7 +36,7 @@ def build_results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str,
             elem_id="results",
         )
         download = gr.DownloadButton("Download all (ZIP)", visible=False, elem_id="download-all")
-        details = gr.Markdown("Your avatars will appear here.", elem_id="details")
+        details = gr.Markdown(NO_RESULTS, elem_id="details")
         rating = build_rating(runtime)
     with gr.Accordion("All details", open=False):
         details_json = gr.JSON(label="Generation details", elem_id="details-json")

@@ -12,6 +12,7 @@ import gradio as gr
 from photomaker.generation.params import TextParams
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import concurrency
+from photomaker.ui.generate_deletions import wire_deletions
 from photomaker.ui.generate_flow import SHOW_RESULTS
 from photomaker.ui.generate_form import GenerateForm, build_generate_form
 from photomaker.ui.generate_handlers import GenerateHandlers
@@ -25,6 +26,7 @@ def build_generate_tab(runtime: Runtime, demo: gr.Blocks, *, engine_note: Callab
     handlers = GenerateHandlers(runtime, form, engine_note=engine_note)
     _wire_choices(form, handlers)
     _wire_projects(form, handlers)
+    wire_deletions(runtime, form, handlers.projects)
     _wire_generate(runtime, form, handlers)
     _wire_photos(runtime, form, demo)
     return handlers
@@ -65,12 +67,13 @@ def _wire_choices(form: GenerateForm, handlers: GenerateHandlers) -> None:
 
 
 def _wire_projects(form: GenerateForm, handlers: GenerateHandlers) -> None:
-    """The project picker: another project picked, a new one made, the selected one renamed."""
+    """The project picker: another project picked, a new one made, the selected one renamed (deleting it is wired
+    with the other deletion, in `generate_deletions`)."""
     # A pick by the user, not the updates the handlers make (they show the history themselves).
     form.project.input(
         handlers.projects.on_project,
         {form.project},
-        [form.project, form.history],
+        [form.project, form.history, form.confirm_delete_project],
         api_name="ui_project",
         api_visibility="private",
     )
@@ -110,9 +113,7 @@ def _wire_generate(runtime: Runtime, form: GenerateForm, handlers: GenerateHandl
             api_visibility="private",
         ).then(
             flow.on_idle, None, flow.busy_outputs, queue=False, show_progress="hidden", api_visibility="private"
-        ).then(
-            None, js=SHOW_RESULTS, api_visibility="private", concurrency_id=f"{name}:show-results"
-        )
+        ).then(None, js=SHOW_RESULTS, api_visibility="private", concurrency_id=f"{name}:show-results")
     form.cancel.click(
         flow.cancelling.on_cancel, {form.cancel}, [form.cancel], api_name="ui_cancel", api_visibility="private"
     )

@@ -36,6 +36,8 @@ RESULTS_LABEL = {PHOTO_MODE: "Your avatars", TEXT_MODE: "Your images"}
 GENERATE_LABEL = {PHOTO_MODE: "Generate avatars", TEXT_MODE: "Generate images"}
 BUSY_LABEL = "Generating…"
 """Both Generate buttons' label while this page generates (they are disabled then)."""
+NO_RESULTS = "Your avatars will appear here."
+"""Under the results before a first generation, and once what they showed was deleted."""
 PROJECT_HELP = "Where your next avatars are filed; the history under the results shows this project's."
 
 
@@ -45,6 +47,18 @@ def project_made(name: str) -> str:
 
 def project_renamed(old: str, new: str) -> str:
     return f"✅ “{old}” is now called “{new}”." if old != new else f"✅ “{new}” already has that name."
+
+
+DELETE_UNTICKED = "Tick the box first: deleting cannot be undone."
+
+
+def project_deleted(name: str, avatars: int) -> str:
+    gone = f" and its {_count(avatars, 'avatar')}" if avatars else ""
+    return f"✅ Deleted the project “{name}”{gone}."
+
+
+def project_not_made(name: str) -> str:
+    return f"❌ “{name}” has no avatars yet: there is nothing to delete."
 
 
 def project_refused(error: PhotoMakerError) -> str:

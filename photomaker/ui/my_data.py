@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -11,7 +13,9 @@ from photomaker.engines.registry import entry_of
 from photomaker.startup.runtime import Runtime
 from photomaker.ui.actions import DATA_EXPORT_NAME, delete_data, export_file
 from photomaker.ui.errors import shown_to_user
+from photomaker.ui.generate_words import DELETE_UNTICKED
 from photomaker.ui.identity import caller
+from photomaker.ui.project_picker import Values
 
 HISTORY_COLUMNS = {
     "time": "when (UTC)",
@@ -45,11 +49,36 @@ def history_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.rename(columns=HISTORY_COLUMNS)
 
 
-class MyDataEvents:
-    """The section's events, bound to the app's runtime; each acts for the signed-in caller alone."""
+@dataclass(frozen=True)
+class MyDataWidgets:
+    """The section, and what *Delete my data* reads and updates."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    section: gr.Accordion
+    history: gr.Dataframe
+    """The credit history."""
+    confirm: gr.Checkbox
+    delete: gr.Button
+    outcome: gr.Markdown
+    """What became of the last download or deletion."""
+
+    @property
+    def outputs(self) -> list[Any]:
+        """What *Delete my data* updates in the section."""
+        return [self.history, self.confirm, self.outcome]
+
+
+class MyDataEvents:
+    """The section's events, bound to the app's runtime; each acts for the signed-in caller alone.
+
+    `emptied(username)` gives the updates that take what *Delete my data* deleted off the rest of the
+    page (the Generate form's results, history, picker, photos), returned by the same event."""
+
+    def __init__(
+        self, runtime: Runtime, widgets: MyDataWidgets, *, emptied: Callable[[str], Values] = lambda username: {}
+    ) -> None:
         self.runtime = runtime
+        self.widgets = widgets
+        self.emptied = emptied
 
     def on_open(self, profile: gr.OAuthProfile | None = None) -> pd.DataFrame:
         """The caller's credit history, read when the section opens."""
@@ -63,21 +92,31 @@ class MyDataEvents:
             path = export_file(self.runtime, caller(self.runtime, profile))
         return gr.update(value=path, visible=True, label=DATA_EXPORT_NAME)
 
-    def on_delete(self, confirmed: bool, profile: gr.OAuthProfile | None = None) -> tuple[Any, str]:
-        """The caller's avatars, prompts and projects deleted, once they ticked the box; the box unticked again."""
-        if not confirmed:
-            return gr.skip(), "Tick the box first: deleting cannot be undone."
+    def on_delete(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
+        """The caller's avatars, prompts and projects deleted, once they ticked the box, and at once off the whole
+        page; the box unticked again. Their credit history is shown again, as it stands."""
+        widgets = self.widgets
+        if not data[widgets.confirm]:
+            return {widgets.outcome: DELETE_UNTICKED}
         with shown_to_user():
-            summary = delete_data(self.runtime, caller(self.runtime, profile))
-        return False, (
+            username = caller(self.runtime, profile)
+            summary = delete_data(self.runtime, username)
+        said = (
             f"Deleted {summary.avatars_deleted} avatar(s) and {summary.projects_deleted} project(s); the prompts of "
             f"{summary.generations_anonymised} generation(s) are gone. Your credits are as they were."
         )
+        return {
+            **self.emptied(username),
+            widgets.confirm: False,
+            widgets.outcome: said,
+            widgets.history: self.on_open(profile),
+        }
 
 
-def build_my_data(runtime: Runtime) -> gr.Accordion:
-    """Lay out the "Your credits and data" section inside the current Blocks and wire it; returns the
-    section, which the page shows to signed-in users (everyone, off a Space)."""
+def build_my_data(runtime: Runtime) -> MyDataWidgets:
+    """Lay out the "Your credits and data" section inside the current Blocks and wire it, but for *Delete my
+    data*, which also empties the Generate form (`generate_deletions` wires it). The page shows the section
+    to signed-in users (everyone, off a Space)."""
     with gr.Accordion("Your credits and data", open=False, visible=not runtime.identity.sign_in_required) as section:
         gr.Markdown(privacy_markdown(runtime), elem_id="privacy")
         history = gr.Dataframe(
@@ -95,8 +134,8 @@ def build_my_data(runtime: Runtime) -> gr.Accordion:
             )
             delete = gr.Button("Delete my data", variant="stop", size="sm", elem_id="delete-my-data")
         outcome = gr.Markdown(elem_id="my-data-outcome")
-    events = MyDataEvents(runtime)
+    widgets = MyDataWidgets(section=section, history=history, confirm=confirm, delete=delete, outcome=outcome)
+    events = MyDataEvents(runtime, widgets)
     section.expand(events.on_open, None, history, api_name="ui_credit_history", api_visibility="private")
     download.click(events.on_download, None, exported, api_name="ui_export_my_data", api_visibility="private")
-    delete.click(events.on_delete, confirm, [confirm, outcome], api_name="ui_delete_my_data", api_visibility="private")
-    return section
+    return widgets

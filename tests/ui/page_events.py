@@ -18,13 +18,17 @@ def _no_progress(*args: object, **kwargs: object) -> None:
 
 class PageEvents:
     """`events("ui_generate", prompt=..., tier=...)`: the form's other widgets keep their initial values, and the
-    updates come back keyed by widget name (the form's field names; other widgets by `elem_id`)."""
+    updates come back keyed by widget name (the form's field names, `rating_stars` and `my_data_confirm` for those of
+    its rating row and data section; other widgets by `elem_id`)."""
 
     def __init__(self, demo: gr.Blocks) -> None:
         self.functions = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
         self.form: GenerateForm = self.functions["ui_generate"].fn.__self__.form
-        rating = {f"rating_{item.name}": getattr(self.form.rating, item.name) for item in fields(self.form.rating)}
-        self.widgets = {**self.form.named(), **rating}
+        parts = {"rating": self.form.rating, "my_data": self.form.my_data}
+        inner = {
+            f"{part}_{item.name}": getattr(group, item.name) for part, group in parts.items() for item in fields(group)
+        }
+        self.widgets = {**self.form.named(), **inner}
         self.names = {id(widget): name for name, widget in self.widgets.items()}
 
     def name(self, widget: Any) -> str:

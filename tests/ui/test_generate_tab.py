@@ -193,4 +193,4 @@ def test_text_errors_reach_the_page(events: PageEvents) -> None:
 def test_the_engine_note_is_refreshed_on_load(events: PageEvents) -> None:
     out = events("ui_load", mode="Photo to Avatar", tier="pro", model=TEXT_KEY, num_images=1)
     assert "Preview engine (offline)" in out["note"] and "Text to Image: `text-endpoint`" in out["note"]
-    assert out["my_data"].visible is True, "off a Space everyone has their credits and data"
+    assert out["my_data_section"].visible is True, "off a Space everyone has their credits and data"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import build_app
 from photomaker.ui.cache import cache_dir
+from photomaker.ui.uploads import REGISTRY
 from tests.ui.page_events import PageEvents
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -47,19 +49,45 @@ def test_download_serves_a_zip_from_the_cache_alone(
     assert not list(Path(runtime.settings.data_dir).rglob("*.zip"))
 
 
-def test_delete_needs_the_box_ticked(
-    handlers: dict[str, Callable[..., Any]], runtime: Runtime, generation_id: int
-) -> None:
-    _, said = handlers["ui_delete_my_data"](False)
-    assert "Tick the box" in said
+LOAD = {"mode": "Photo to Avatar", "tier": "basic", "model": None, "num_images": 1}
+"""What the page's load event takes (the inputs the price depends on)."""
+
+
+def test_delete_needs_the_box_ticked(runtime: Runtime, generation_id: int) -> None:
+    events = PageEvents(build_app(runtime))
+    said = events("ui_delete_my_data", my_data_confirm=False)
+    assert said == {"my_data_outcome": "Tick the box first: deleting cannot be undone."}, "the page stays as it was"
     assert runtime.gallery.history("local"), "nothing deleted without the tick"
-    loaded = PageEvents(build_app(runtime))("ui_load", mode="Photo to Avatar", tier="basic", model=None, num_images=1)
+    loaded = events("ui_load", **LOAD)
     served = [Path(path) for path, _ in loaded["history"]]
     assert served and all(path.is_relative_to(cache_dir()) and path.exists() for path in served)
-    ticked, said = handlers["ui_delete_my_data"](True)
-    assert ticked is False and "Deleted 1 avatar(s)" in said
+    out = events("ui_delete_my_data", my_data_confirm=True)
+    assert out["my_data_confirm"] is False and "Deleted 1 avatar(s)" in out["my_data_outcome"]
     assert runtime.gallery.history("local") == []
     assert not any(path.exists() for path in served), "the copies served to the page go too"
+
+
+def test_what_was_deleted_leaves_the_whole_page_at_once(runtime: Runtime, upload_dir: Path) -> None:
+    """The results, their download, details and rating, the history, the picker and the photo box: nothing deleted
+    stays on screen until a reload; the credit history is shown as it stands (credits stay)."""
+    events = PageEvents(build_app(runtime))
+    runtime.projects.create("local", "Holiday")
+    folder = upload_dir / "my-data"
+    folder.mkdir(exist_ok=True)
+    photo = str(REGISTRY.adopt(Path(shutil.copy(FIXTURES / "astronaut.png", folder / "astronaut.png")), owner=None))
+    made = events("ui_generate", photos=[(photo, None)], prompt="a headshot", tier="basic", project="Holiday")
+    assert made["results"]["value"] and made["history"] and made["rating_stars"]["visible"] is True
+    out = events("ui_delete_my_data", my_data_confirm=True)
+    assert out["results"] == {"__type__": "update", "value": None, "visible": False}
+    assert out["download"]["visible"] is False and out["download"]["value"] is None
+    assert out["details"] == "Your avatars will appear here." and out["details_json"] is None
+    assert out["rating_generation"] is None and out["rating_stars"]["visible"] is False and out["rating_note"] == ""
+    assert out["history"] == [] and out["photos"] is None
+    assert out["project"]["choices"] == ["My avatars"] and out["project"]["value"] == "My avatars"
+    assert out["confirm_delete_project"] is False and out["project_note"] == ""
+    kinds = list(out["my_data_history"]["kind"])
+    assert kinds[0] == "charge" and kinds[-1] == "grant", "the credit history, as it stands"
+    assert set(out) == {events.name(widget) for widget in events.functions["ui_delete_my_data"].outputs}
 
 
 def test_the_page_says_where_photos_go(runtime: Runtime) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 import pytest
 
+from photomaker.core.errors import RefusedError
 from photomaker.core.settings import Settings
 from photomaker.startup.runtime import Runtime, start_runtime
 from photomaker.ui import build_app
@@ -94,6 +95,7 @@ def test_rename_gives_the_selected_project_a_new_name(events: PageEvents, runtim
     out = events("ui_rename_project", project="Portraits", project_name=" Summer ")
     assert out["project"]["choices"] == ["Summer", "Work"] and out["project"]["value"] == "Summer"
     assert _shown(out["history"]) == [made], "its avatars moved with it"
+    assert not any("Portraits" in caption for _, caption in out["history"]), "only the picker names a project"
     assert "“Portraits” is now called “Summer”" in out["project_note"] and out["project_name"] == ""
     again = events("ui_rename_project", project="Summer", project_name="Summer")
     assert "already has that name" in again["project_note"] and _names(runtime) == ["Summer", "Work"]
@@ -127,6 +129,72 @@ def test_a_project_deleted_elsewhere_leaves_the_picker(events: PageEvents, runti
     assert out["project"]["choices"] == ["Work"] and out["project"]["value"] == "Work"
 
 
+def test_deleting_a_project_needs_the_box_ticked(events: PageEvents, runtime: Runtime) -> None:
+    runtime.projects.create("local", "Holiday")
+    out = events("ui_delete_project", project="Holiday", confirm_delete_project=False)
+    assert out == {"project_note": "Tick the box first: deleting cannot be undone."}
+    assert _names(runtime) == ["Holiday"]
+
+
+def test_a_deleted_project_leaves_the_page_at_once(events: PageEvents, runtime: Runtime, upload_dir: Path) -> None:
+    """The picker selects the oldest project left and shows its history; the results, which were the deleted
+    project's avatars, are taken down with their download, details and rating, and their served copies deleted."""
+    kept, _ = _generate(events, upload_dir, "My avatars")
+    events("ui_new_project", project="My avatars", project_name="Holiday")
+    _, made = _generate(events, upload_dir, "Holiday")
+    shown = made["results"]["value"]
+    out = events("ui_delete_project", project="Holiday", confirm_delete_project=True, results=shown)
+    assert out["project"]["choices"] == ["My avatars"] and out["project"]["value"] == "My avatars"
+    assert _shown(out["history"]) == [kept], "the project left, with its avatars"
+    assert out["results"] == {"__type__": "update", "value": None, "visible": False}
+    assert out["download"]["visible"] is False and out["details_json"] is None
+    assert out["details"] == "Your avatars will appear here." and out["rating_stars"]["visible"] is False
+    assert (
+        out["confirm_delete_project"] is False
+        and out["project_note"] == "✅ Deleted the project “Holiday” and its 1 avatar."
+    )
+    assert not any(Path(path).exists() for path, _ in shown), "the copies served to the page go too"
+    assert _names(runtime) == ["My avatars"]
+
+
+def test_results_of_another_project_stay_when_one_is_deleted(
+    events: PageEvents, runtime: Runtime, upload_dir: Path
+) -> None:
+    _, made = _generate(events, upload_dir, "My avatars")
+    runtime.projects.create("local", "Empty")
+    out = events("ui_delete_project", project="Empty", confirm_delete_project=True, results=made["results"]["value"])
+    assert "results" not in out and "details" not in out, "the results shown were not the deleted project's"
+    assert out["project"]["choices"] == ["My avatars"] and out["project_note"] == "✅ Deleted the project “Empty”."
+    assert all(Path(path).exists() for path, _ in made["results"]["value"])
+
+
+def test_a_refused_deletion_is_said_under_the_box_and_takes_nothing_down(
+    events: PageEvents, runtime: Runtime, upload_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, made = _generate(events, upload_dir, "Holiday")
+    busy = "Generation #7 is still being made; wait for your generation to finish, then delete the project."
+
+    def refused(username: str, project_id: int) -> None:
+        raise RefusedError("INVALID_PARAMS", busy)
+
+    monkeypatch.setattr(runtime.projects, "delete", refused)
+    out = events("ui_delete_project", project="Holiday", confirm_delete_project=True, results=made["results"]["value"])
+    assert out == {"project_note": f"❌ {busy}"}, "the picker, history, results and box stay as they were"
+    assert all(Path(path).exists() for path, _ in made["results"]["value"]), "their served copies stay"
+
+
+def test_the_default_project_before_a_first_generation_has_nothing_to_delete(events: PageEvents) -> None:
+    out = events("ui_delete_project", project="My avatars", confirm_delete_project=True)
+    assert out == {"project_note": "❌ “My avatars” has no avatars yet: there is nothing to delete."}
+
+
+def test_picking_another_project_unticks_the_delete_box(events: PageEvents, runtime: Runtime) -> None:
+    """The box was ticked for the project that was selected, not for the one picked next."""
+    runtime.projects.create("local", "Holiday")
+    out = events("ui_project", project="Holiday")
+    assert out["confirm_delete_project"] is False and out["project"]["value"] == "Holiday"
+
+
 @pytest.fixture
 def space(tmp_path: Path) -> Iterator[tuple[Runtime, PageEvents]]:
     """The app as a Space with sign-in runs it."""
@@ -145,8 +213,12 @@ def space(tmp_path: Path) -> Iterator[tuple[Runtime, PageEvents]]:
 
 def test_on_a_space_a_visitor_is_asked_to_sign_in_and_nothing_is_made(space: tuple[Runtime, PageEvents]) -> None:
     runtime, events = space
-    for button in ("ui_new_project", "ui_rename_project"):
-        out = events(button, project="My avatars", project_name="Holiday")
+    for button, values in (
+        ("ui_new_project", {"project_name": "Holiday"}),
+        ("ui_rename_project", {"project_name": "Holiday"}),
+        ("ui_delete_project", {"confirm_delete_project": True}),
+    ):
+        out = events(button, project="My avatars", **values)
         assert set(out) == {"project_note"} and "Sign in with Hugging Face" in out["project_note"]
     assert events("ui_project", project="My avatars")["history"] == []
     assert runtime.projects.list("alice") == [] and runtime.accounts.credit_history("alice") == []
@@ -169,7 +241,7 @@ def test_a_project_made_on_the_page_files_generations_and_filters_the_history(
         first = finished(page)
         expect(page.locator(history)).to_have_count(1, timeout=WAIT_MS)
 
-        page.get_by_role("button", name="New project or new name").click()
+        page.get_by_role("button", name="New project, rename or delete").click()
         page.locator("#project-name").get_by_role("textbox").fill("Holiday")
         page.locator("#new-project").click()
         expect(page.locator("#project-note")).to_contain_text("Holiday", timeout=WAIT_MS)
