@@ -33,7 +33,9 @@ def privacy_markdown(runtime: Runtime) -> str:
     entry = entry_of(engine)
     destination = entry.photo_destination if entry else f"the `{engine.name}` engine"
     lines = [
-        f"**Your photos** are sent to {destination}, and deleted here as soon as a generation has read them.",
+        f"**Your photos** are sent to {destination}. Here they stay for your next generations in this tab, "
+        f"seen by you alone, until you forget them, close the tab or leave them unused for "
+        f"{runtime.settings.kept_photos_minutes:g} minutes.",
         f"**Your avatars** are kept for {runtime.settings.retention_days} days, then deleted. Only you can see "
         "them: they are shown to you alone and never served by a public address.",
     ]

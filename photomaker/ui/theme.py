@@ -33,6 +33,9 @@ CSS = """
 .hint { font-size: 0.85em; margin-top: -0.5em; }
 #engine-note { padding: 0.6em 0.9em; border-radius: 8px; background: var(--block-background-fill); }
 
+/* The photos' note beside Forget my photos on a laptop, above it on a phone. */
+#photos-hint { min-width: 260px; flex: 1 1 260px; }
+
 /* While this page generates: what is happening and Cancel, fixed at the bottom of the screen, in view wherever
    the page is scrolled, on a laptop and a phone alike. */
 #working {
