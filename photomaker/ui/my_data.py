@@ -5,22 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
+from photomaker.accounts.account import CreditEntry, DeletionSummary
+from photomaker.core.plurals import counted
 from photomaker.engines.registry import entry_of
 from photomaker.startup.runtime import Runtime
 from photomaker.ui.actions import DATA_EXPORT_NAME, delete_data, export_file
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import caller
+from photomaker.ui.tables import table_html
 
-HISTORY_COLUMNS = {
-    "time": "when (UTC)",
-    "kind": "kind",
-    "delta": "change",
-    "balance_after": "balance",
-    "generation_id": "generation",
-    "note": "note",
-}
+HISTORY_COLUMNS = ("when (UTC)", "what", "change", "balance")
+"""The credit history's columns: four, so that a phone shows each line whole."""
 
 
 def privacy_markdown(runtime: Runtime) -> str:
@@ -38,11 +34,39 @@ def privacy_markdown(runtime: Runtime) -> str:
     return "\n\n".join(lines)
 
 
-def history_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
-    """The credit history as the table shows it: its columns named for people, times to the second."""
-    frame = pd.DataFrame(entries, columns=list(HISTORY_COLUMNS))
-    frame["time"] = frame["time"].str.slice(0, 19).str.replace("T", " ")
-    return frame.rename(columns=HISTORY_COLUMNS)
+def _what(entry: CreditEntry) -> str:
+    """What a ledger line was: its kind, its generation, its note ("refund · generation #12 · ...")."""
+    generation = "" if entry.generation_id is None else f"generation #{entry.generation_id}"
+    return " · ".join(part for part in (entry.kind, generation, entry.note) if part)
+
+
+def history_rows(entries: list[CreditEntry]) -> list[list[str]]:
+    """Each ledger line as the history shows it: when, to the second; what it was; the change with its sign; the
+    balance after it."""
+    return [
+        [entry.time.strftime("%Y-%m-%d %H:%M:%S"), _what(entry), f"{entry.delta:+d}", str(entry.balance_after)]
+        for entry in entries
+    ]
+
+
+def history_html(entries: list[CreditEntry]) -> str:
+    """The credit history, newest first, as a table whose values read whole on a phone."""
+    return table_html(
+        HISTORY_COLUMNS,
+        history_rows(entries),
+        caption="Credit history (newest first)",
+        numbers=HISTORY_COLUMNS[2:],
+        empty="No credits have moved yet.",
+    )
+
+
+def deleted_text(summary: DeletionSummary) -> str:
+    """What *Delete my data* did, in counts people read ("1 avatar", "2 projects")."""
+    return (
+        f"Deleted {counted(summary.avatars_deleted, 'avatar')} and {counted(summary.projects_deleted, 'project')}; "
+        f"the prompts of {counted(summary.generations_anonymised, 'generation')} are gone. "
+        "Your credits are as they were."
+    )
 
 
 class MyDataEvents:
@@ -51,11 +75,11 @@ class MyDataEvents:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def on_open(self, profile: gr.OAuthProfile | None = None) -> pd.DataFrame:
+    def on_open(self, profile: gr.OAuthProfile | None = None) -> str:
         """The caller's credit history, read when the section opens."""
         with shown_to_user():
             entries = self.runtime.accounts.credit_history(caller(self.runtime, profile))
-        return history_frame([entry.as_dict() for entry in entries])
+        return history_html(entries)
 
     def on_download(self, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
         """A ZIP of the caller's data, served to them alone."""
@@ -80,12 +104,7 @@ def build_my_data(runtime: Runtime) -> gr.Accordion:
     section, which the page shows to signed-in users (everyone, off a Space)."""
     with gr.Accordion("Your credits and data", open=False, visible=not runtime.identity.sign_in_required) as section:
         gr.Markdown(privacy_markdown(runtime), elem_id="privacy")
-        history = gr.Dataframe(
-            headers=list(HISTORY_COLUMNS.values()),
-            label="Credit history (newest first)",
-            interactive=False,
-            elem_id="credit-history",
-        )
+        history = gr.HTML(history_html([]), elem_id="credit-history")
         with gr.Row():
             download = gr.Button("Download my data", size="sm", elem_id="download-my-data")
             exported = gr.File(label="Your data (ZIP)", visible=False)
