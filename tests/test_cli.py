@@ -151,7 +151,7 @@ def test_reading_commands_never_recover_a_generation(capsys: pytest.CaptureFixtu
         with runtime.database.reading() as session:
             assert generation_queries.get(session, stuck).status == "processing", command
     assert main(["cleanup"]) == 0
-    assert "refunded 1 generations left unfinished" in capsys.readouterr().out
+    assert "refunded 1 generation left unfinished" in capsys.readouterr().out
     with runtime.database.reading() as session:
         assert generation_queries.get(session, stuck).status == "failed"
     runtime.close()

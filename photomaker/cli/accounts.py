@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from photomaker.accounts.account import CreditEntry
 from photomaker.accounts.projects import ProjectInfo
+from photomaker.core.plurals import counted
 from photomaker.startup.records import Records
 
 
@@ -60,7 +61,8 @@ def add_credits(commands: argparse._SubParsersAction) -> None:
 
 def _project_line(project: ProjectInfo) -> str:
     return (
-        f"#{project.id:<6} {project.name}  ({project.generations:,} generations, {project.avatars:,} avatars, "
+        f"#{project.id:<6} {project.name}  ({counted(project.generations, 'generation')}, "
+        f"{counted(project.avatars, 'avatar')}, "
         f"since {project.created_at:%Y-%m-%d})"
     )
 
@@ -81,8 +83,8 @@ def _projects(runtime: Records, args: argparse.Namespace) -> int:
     else:
         deleted = projects.delete(username, args.id)
         print(
-            f"deleted project #{deleted.project_id}: {deleted.avatars_deleted:,} avatars, "
-            f"{deleted.generations_anonymised:,} generations blanked (kept in the counts)"
+            f"deleted project #{deleted.project_id}: {counted(deleted.avatars_deleted, 'avatar')}, "
+            f"{counted(deleted.generations_anonymised, 'generation')} blanked (kept in the counts)"
         )
     return 0
 

@@ -27,6 +27,7 @@ from photomaker.cli.accounts import add_credits, add_projects
 from photomaker.cli.generating import CANCELLED_EXIT, add_param_options, print_progress, wait_until_loaded
 from photomaker.cli.pack import add_pack
 from photomaker.core.errors import PhotoMakerError
+from photomaker.core.plurals import counted
 from photomaker.generation.params import PhotoParams
 from photomaker.monitoring import demo_history, metrics, views
 from photomaker.monitoring.targets import TARGETS, display, target_text
@@ -119,11 +120,11 @@ def _demo_history(runtime: Records, args: argparse.Namespace) -> int:
 def _cleanup(runtime: Records, args: argparse.Namespace) -> int:
     days = args.days or runtime.settings.retention_days
     tidied = runtime.housekeeping.tidy(retention_days=days)
-    print(f"refunded {tidied.recovered:,} generations left unfinished by a process that stopped")
-    print(f"deleted {tidied.orphan_files:,} avatar files that no avatar row named")
-    print(f"deleted the avatars of {tidied.expired:,} generations older than {days} days")
-    print(f"deleted {tidied.downloads:,} leftover downloads and REST photos")
-    print(f"deleted {tidied.idempotency_keys:,} idempotency keys older than a day")
+    print(f"refunded {counted(tidied.recovered, 'generation')} left unfinished by a process that stopped")
+    print(f"deleted {counted(tidied.orphan_files, 'avatar file')} that no avatar row named")
+    print(f"deleted the avatars of {counted(tidied.expired, 'generation')} older than {counted(days, 'day')}")
+    print(f"deleted {counted(tidied.downloads, 'leftover download')} and REST photos")
+    print(f"deleted {counted(tidied.idempotency_keys, 'idempotency key')} older than a day")
     return 0
 
 

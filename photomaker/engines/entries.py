@@ -47,6 +47,8 @@ class EngineEntry:
     seconds_per_image: tuple[int, int] | None = None
     """How long it takes for one image, where it knows better than the catalogue's tiers (which time PhotoMaker V2
     on a remote GPU): `generation.expected_time` reads it."""
+    reads_prompt: bool = True
+    """Whether the prompt's words shape its avatars; where they do not, the page says so by the prompt."""
 
 
 def local_available() -> bool:
@@ -126,6 +128,7 @@ ENTRIES = (
         concurrency=lambda settings: settings.preview_concurrency,  # CPU-bound: the cores
         auto=lambda settings: True,
         seconds_per_image=(1, 5),  # styling, likeness and PNG on two cores, 512 to 1536 px
+        reads_prompt=False,  # it frames and styles the photo: "as a wizard" makes no wizard
     ),
 )
 """Every photo engine, in the order `auto` prefers them."""

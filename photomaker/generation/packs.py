@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from photomaker.core.errors import PhotoMakerError, RefusedError
+from photomaker.core.plurals import counted
 from photomaker.core.safe_text import quoted
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PackParams, PhotoParams
 from photomaker.generation.prompts import NO_STYLE, STYLES, STYLES_BY_NAME
@@ -116,12 +117,8 @@ def short_of_credits(model: AIModel, plan: Plan, have: int) -> str:
     """Why a plan is refused for its price: what it costs, what the user has, and how many images that buys."""
     cost, can = model.price(plan.total), affordable(model, have)
     what = f"These {plan.total} avatars cost" if plan.total > 1 else "This avatar costs"
-    buys = f"enough for {can} {model.tier} avatar{'s' if can != 1 else ''}" if can else "not enough for one"
+    buys = f"enough for {counted(can, f'{model.tier} avatar')}" if can else "not enough for one"
     return f"{what} {cost} credits and you have {have}: {buys}. Choose fewer styles or images, or a lower tier."
-
-
-def _avatars(count: int) -> str:
-    return f"{count} avatar{'s' if count != 1 else ''}"
 
 
 @dataclass
@@ -157,12 +154,12 @@ class Tally:
             each = max(each, model.price_each(self.kept + self.not_alike))
         alike_back = self.not_alike * each
         back = charged - each * self.kept
-        said = (
-            [f"{_avatars(self.not_alike)} did not look like you: {alike_back} credits back"] if self.not_alike else []
-        )
+        said: list[str] = []
+        if self.not_alike:
+            said.append(f"{counted(self.not_alike, 'avatar')} did not look like you: {alike_back} credits back")
         if self.not_made:
             why = (
                 "cancelled" if self.cancelled else "not made" if self.error is None else f"not made ({self.error.code})"
             )
-            said.append(f"{_avatars(self.not_made)} {why}: {back - alike_back} credits back")
+            said.append(f"{counted(self.not_made, 'avatar')} {why}: {back - alike_back} credits back")
         return back, said

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from photomaker.accounts.account import open_account
 from photomaker.core.errors import RefusedError
+from photomaker.core.plurals import counted
 from photomaker.core.settings import Settings
 from photomaker.store import Database, generations, row_id, turned_away
 
@@ -72,8 +73,9 @@ class RefusalLimit:
                     who = "You" if kind == "user" else "Requests from your address"
                     raise RefusedError(
                         "USER_RATE_LIMITED",
-                        f"{who} had {len(times)} requests refused in the last minute (the limit is "
-                        f"{self.limits[kind]}); read what they said, fix it, and try again in {wait} seconds.",
+                        f"{who} had {counted(len(times), 'request')} refused in the last minute (the limit is "
+                        f"{self.limits[kind]}); read what they said, fix it, and try again in "
+                        f"{counted(wait, 'second')}.",
                         retry_after=wait,
                     )
 

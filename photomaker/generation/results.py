@@ -133,6 +133,11 @@ class GenerationOutcome:
     def notes(self) -> list[str]:
         return self.details.notes
 
+    @property
+    def styles(self) -> list[str | None]:
+        """Each image's style, in order (None for Text to Image): what its caption and download name say."""
+        return self.details.avatar_styles or [self.details.style] * len(self.images)
+
 
 @dataclass(frozen=True)
 class AvatarView:

@@ -17,6 +17,7 @@ from sqlalchemy import not_, update
 from sqlmodel import Session, col, select
 
 from photomaker.core.errors import ErrorCode, PhotoMakerError, RefusedError
+from photomaker.core.plurals import counted
 from photomaker.core.safe_text import storable
 from photomaker.faces.likeness import verdict
 from photomaker.images.avatar_files import SavedAvatar
@@ -37,8 +38,8 @@ def _check_rate(session: Session, *, user_id: int, limit_per_min: int) -> None:
         wait = max(1, int((recent[0] + RATE_WINDOW - utcnow()).total_seconds()) + 1)
         raise RefusedError(
             "USER_RATE_LIMITED",
-            f"You started {len(recent)} generations in the last minute (the limit is {limit_per_min}); "
-            f"try again in {wait} seconds.",
+            f"You started {counted(len(recent), 'generation')} in the last minute (the limit is {limit_per_min}); "
+            f"try again in {counted(wait, 'second')}.",
             retry_after=wait,
         )
 

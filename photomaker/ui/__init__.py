@@ -22,6 +22,7 @@ from photomaker.ui.api import register_api
 from photomaker.ui.cache import expire_downloads
 from photomaker.ui.generate_handlers import GenerateHandlers
 from photomaker.ui.generate_tab import build_generate_tab
+from photomaker.ui.generate_words import prompt_left_out
 from photomaker.ui.identity import viewer
 from photomaker.ui.monitoring_tab import build_monitoring_tab
 from photomaker.ui.serving import Served, served
@@ -36,7 +37,10 @@ def _engine_lines(engine: Engine) -> list[str]:
     entry = entry_of(engine)
     description = entry.description if entry else f"Avatars are made by the `{engine.name}` engine."
     if engine.preview:
-        return [f"🟡 **Preview engine (offline).** {description}"]
+        left_out = prompt_left_out(engine.name)
+        return [f"🟡 **Preview engine (offline){_time_each(engine)}.** {description}"] + (
+            [f"⚠️ {left_out}"] if left_out else []
+        )
     status = engine.status() if isinstance(engine, Loading) else LoadStatus("ready", "")
     lines = [f"{STATE_ICONS[status.state]} **Engine: {engine.name}.** {description}"]
     if status.state == "loading":
@@ -69,6 +73,22 @@ def engine_note(runtime: Runtime) -> str:
     return "\n\n".join(lines)
 
 
+def _time_each(engine: Engine) -> str:
+    """ ", about 1-5 s per avatar" where the engine's registry entry knows its time (the preview's seconds)."""
+    entry = entry_of(engine)
+    if entry is None or entry.seconds_per_image is None:
+        return ""
+    low, high = entry.seconds_per_image
+    return f", about {low}-{high} s per avatar"
+
+
+def title_markdown(engine: Engine) -> str:
+    """The page's title and what it makes: avatars with PhotoMaker V2, or where a preview engine runs, previews
+    that are not."""
+    made = f": offline previews{_time_each(engine)}, not by PhotoMaker V2" if engine.preview else " with PhotoMaker V2"
+    return f"# PhotoMaker Studio\nTurn 1-4 photos of yourself into styled avatars{made}."
+
+
 class PageOpening:
     """What opening the page shows: who is signed in, the Monitoring tab to operators alone, and the Generate tab
     as `generate` opens it for them."""
@@ -96,10 +116,7 @@ def build_app(runtime: Runtime) -> gr.Blocks:
         # The title takes the whole row on a phone, pushing who is signed in under it.
         with gr.Row():
             with gr.Column(scale=3, min_width=340):
-                gr.Markdown(
-                    "# PhotoMaker Studio\nTurn 1-4 photos of yourself into styled avatars with PhotoMaker V2.",
-                    elem_id="title",
-                )
+                gr.Markdown(title_markdown(runtime.service.engine), elem_id="title")
             with gr.Column(min_width=200):
                 if gradio_signs_in(runtime.settings):
                     gr.LoginButton()

@@ -89,8 +89,7 @@ def export_file(runtime: Runtime, username: str) -> str:
 def results_zip(username: str, outcome: GenerationOutcome) -> str:
     """A generation's images in one ZIP, each named by its style and number (`cinematic-2.png`), served to
     `username` alone."""
-    styles = outcome.details.avatar_styles or [outcome.details.style] * len(outcome.images)
-    names = download_names(styles)
+    names = download_names(outcome.styles)
 
     def write(path: Path) -> None:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:  # PNGs do not compress further

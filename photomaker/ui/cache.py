@@ -29,9 +29,15 @@ def cache_dir() -> Path:
     return Path(get_upload_folder()).resolve()
 
 
-def served_copy(path: Path) -> str:
-    """The path of a copy of `path` that Gradio may serve to the caller of the current event."""
-    return processing_utils.save_file_to_cache(path, cache_dir=str(cache_dir()))
+def served_copy(path: Path, *, name: str | None = None) -> str:
+    """The path of a copy of `path` that Gradio may serve to the caller of the current event, called `name` (the
+    name a browser saves it under) or else as `path` is. Its folder is named by its content alone, either way."""
+    if name is None or name == path.name:
+        return processing_utils.save_file_to_cache(path, cache_dir=str(cache_dir()))
+    with tempfile.TemporaryDirectory(prefix="photomaker-named-") as folder:
+        named = Path(folder) / name
+        named.symlink_to(path.resolve())  # read through by the copy: the file itself is copied once
+        return processing_utils.save_file_to_cache(named, cache_dir=str(cache_dir()))
 
 
 DOWNLOAD_KEPT_S = 600.0

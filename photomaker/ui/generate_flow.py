@@ -19,18 +19,16 @@ from photomaker.generation.expected_time import seconds_each
 from photomaker.generation.params import TextParams
 from photomaker.generation.results import GenerationOutcome
 from photomaker.ui import actions
-from photomaker.ui.cache import served_copy
 from photomaker.ui.errors import error_markdown
 from photomaker.ui.generate_cancel import Cancelling
 from photomaker.ui.generate_progress import STARTING, Run, Watched, status_html
-from photomaker.ui.generate_results import RESULT_COLUMNS
+from photomaker.ui.generate_results import RESULT_COLUMNS, shown_results
 from photomaker.ui.generate_words import (
     BUSY_LABEL,
     GENERATE_LABEL,
     PHOTO_MODE,
     TEXT_MODE,
     details_text,
-    result_captions,
 )
 from photomaker.ui.identity import address, caller, viewer
 from photomaker.ui.kept_photos import PageKey, page_of
@@ -166,9 +164,7 @@ class GenerationFlow:
         """The results, their details and rating, the history, the new balance and seed."""
         form, username = self.form, viewer(self.runtime, profile)
         # Its notes are in `details`, under the results: a toast would cover the gallery's buttons.
-        images = [
-            (served_copy(path), caption) for path, caption in zip(outcome.images, result_captions(outcome), strict=True)
-        ]
+        images = shown_results(outcome)
         return {
             form.results: gr.update(value=images, columns=min(len(images), RESULT_COLUMNS), visible=True),
             form.download: gr.update(value=actions.results_zip(caller(self.runtime, profile), outcome), visible=True),

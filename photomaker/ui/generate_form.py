@@ -9,19 +9,22 @@ from typing import Any
 import gradio as gr
 from pydantic import BaseModel
 
+from photomaker.engines.base import Engine
 from photomaker.generation.params import DEFAULT_MAX_OUTPUTS, PhotoParams, TextParams, bounds, label
 from photomaker.generation.preparing import TEXT_MODE_OFF
 from photomaker.startup.runtime import Runtime
 from photomaker.store import AIModel
 from photomaker.ui.generate_results import build_results
 from photomaker.ui.generate_words import (
+    EMPTY_RESULTS,
     GENERATE_LABEL,
-    NO_RESULTS,
     PHOTO_MODE,
     PROMPT_EXAMPLES,
-    PROMPT_HELP,
     TEXT_MODE,
+    mode_help,
+    prompt_help,
     text_model_label,
+    tier_help,
     tier_label,
 )
 from photomaker.ui.my_data import MyDataWidgets
@@ -125,7 +128,7 @@ class GenerateForm:
         return {
             self.results: gr.update(value=None, visible=False),
             self.download: gr.update(value=None, visible=False),
-            self.details: NO_RESULTS,
+            self.details: EMPTY_RESULTS[PHOTO_MODE],
             self.details_json: None,
             **self.rating.withdraw(),
         }
@@ -142,11 +145,12 @@ class GenerateForm:
         return self.models.get(data[self.tier])
 
 
-def _prompt() -> dict[str, Any]:
+def _prompt(engine: Engine) -> dict[str, Any]:
+    info, placeholder = prompt_help(PHOTO_MODE, engine)
     prompt = gr.Textbox(
         label=label(PhotoParams, "prompt"),
-        info=PROMPT_HELP[PHOTO_MODE][0],
-        placeholder=PROMPT_HELP[PHOTO_MODE][1],
+        info=info,
+        placeholder=placeholder,
         lines=2,
         max_lines=4,
         elem_id="prompt",
@@ -167,12 +171,14 @@ def _prompt() -> dict[str, Any]:
 def _model_inputs(
     runtime: Runtime, models: dict[str, AIModel], text_models: dict[str, AIModel], default: AIModel
 ) -> dict[str, Any]:
-    """The tier (photo mode) or the text model and size (text mode)."""
+    """The tier (photo mode) or the text model and size (text mode), each labelled with the time its engine takes."""
+    engine, text_engine = runtime.service.engine, runtime.service.text_engine
     with gr.Column() as tier_inputs:
         tier = gr.Radio(
-            [(tier_label(model), model.tier) for model in models.values()],
+            [(tier_label(model, engine), model.tier) for model in models.values()],
             value=default.tier,
             label=label(PhotoParams, "tier"),
+            info=tier_help(engine),
             elem_id="tier",
         )
         style_strength = field_slider(
@@ -189,10 +195,10 @@ def _model_inputs(
             elem_id="only-alike",
         )
     with gr.Column(visible=False) as text_inputs:
-        if runtime.service.text_engine is None:
+        if text_engine is None:
             gr.Markdown(f"⚠️ {TEXT_MODE_OFF}", elem_id="text-off")
         model = gr.Radio(
-            [(text_model_label(model), key) for key, model in text_models.items()],
+            [(text_model_label(model, text_engine), key) for key, model in text_models.items()],
             value=next(iter(text_models), None),
             label=label(TextParams, "model"),
             elem_id="text-model",
@@ -259,13 +265,13 @@ def build_generate_form(runtime: Runtime, *, engine_note: Callable[[], str]) -> 
                 [PHOTO_MODE, TEXT_MODE],
                 value=PHOTO_MODE,
                 label="Mode",
-                info="Avatars from your photos with PhotoMaker V2, or images from a prompt alone.",
+                info=mode_help(runtime.service.engine),
                 elem_id="mode",
             )
             widgets = {
                 **picker,
                 **build_photo_inputs(runtime),
-                **_prompt(),
+                **_prompt(runtime.service.engine),
                 **_model_inputs(runtime, models, text_models, default),
             }
             widgets.update(_advanced(default))

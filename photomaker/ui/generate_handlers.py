@@ -17,10 +17,11 @@ from photomaker.startup.runtime import Runtime
 from photomaker.ui.generate_flow import GenerationFlow
 from photomaker.ui.generate_form import GenerateForm
 from photomaker.ui.generate_words import (
-    PROMPT_HELP,
+    EMPTY_RESULTS,
     RESULTS_LABEL,
     TEXT_MODE,
     cost_text,
+    prompt_help,
     tokens_text,
 )
 from photomaker.ui.identity import viewer
@@ -84,15 +85,17 @@ class GenerateHandlers:
         return {self.form.style_strength: strength, **self.on_cost(data, profile)}
 
     def on_mode(self, data: Values, profile: gr.OAuthProfile | None = None) -> Values:
-        """The other mode: its controls and words, and the price."""
+        """The other mode: its controls and words (where nothing was made yet, what will appear), and the price."""
         form = self.form
         text = data[form.mode] == TEXT_MODE
-        info, placeholder = PROMPT_HELP[data[form.mode]]
+        info, placeholder = prompt_help(data[form.mode], self.runtime.service.engine)
+        empty = data[form.details] in EMPTY_RESULTS.values()
         return {
             **{widget: gr.update(visible=not text) for widget in self.photo_only},
             **{widget: gr.update(visible=text) for widget in self.text_only},
             form.prompt: gr.update(info=info, placeholder=placeholder),
             form.results: gr.update(label=RESULTS_LABEL[data[form.mode]]),
+            form.details: EMPTY_RESULTS[data[form.mode]] if empty else gr.skip(),
             **self.on_cost(data, profile),
         }
 

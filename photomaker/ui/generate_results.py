@@ -8,8 +8,11 @@ from typing import Any
 
 import gradio as gr
 
+from photomaker.generation.results import GenerationOutcome
+from photomaker.images.avatar_files import download_names
 from photomaker.startup.runtime import Runtime
-from photomaker.ui.generate_words import NO_RESULTS
+from photomaker.ui.cache import served_copy
+from photomaker.ui.generate_words import EMPTY_RESULTS, PHOTO_MODE, result_captions
 from photomaker.ui.my_data import build_my_data
 from photomaker.ui.rating import build_rating
 
@@ -17,6 +20,16 @@ RESULT_COLUMNS = 2
 """Results side by side in pairs; a single one takes the whole width."""
 NOTE_REFRESH_S = 3
 """How often the engine note is shown again while the engine's model loads."""
+
+
+def shown_results(outcome: GenerationOutcome) -> list[tuple[str, str]]:
+    """The results gallery's value: a served copy of each image, named as in the ZIP (`cinematic-2.png`, the name
+    its own download button saves it under), with its caption."""
+    names = download_names(outcome.styles)
+    return [
+        (served_copy(path, name=name), caption)
+        for path, name, caption in zip(outcome.images, names, result_captions(outcome), strict=True)
+    ]
 
 
 def build_results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str, Any]:
@@ -36,7 +49,7 @@ def build_results(runtime: Runtime, engine_note: Callable[[], str]) -> dict[str,
             elem_id="results",
         )
         download = gr.DownloadButton("Download all (ZIP)", visible=False, elem_id="download-all")
-        details = gr.Markdown(NO_RESULTS, elem_id="details")
+        details = gr.Markdown(EMPTY_RESULTS[PHOTO_MODE], elem_id="details")
         rating = build_rating(runtime)
     with gr.Accordion("All details", open=False):
         details_json = gr.JSON(label="Generation details", elem_id="details-json")

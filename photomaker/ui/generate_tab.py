@@ -36,8 +36,16 @@ def _wire_choices(form: GenerateForm, handlers: GenerateHandlers) -> None:
     """A new mode, tier, number of images or text model: the controls, price and prompt tokens that follow."""
     form.mode.change(
         handlers.on_mode,
-        handlers.choice,
-        [*handlers.photo_only, *handlers.text_only, form.prompt, form.results, form.cost, form.num_images],
+        {*handlers.choice, form.details},
+        [
+            *handlers.photo_only,
+            *handlers.text_only,
+            form.prompt,
+            form.results,
+            form.details,
+            form.cost,
+            form.num_images,
+        ],
         api_name="ui_mode",
         api_visibility="private",
     )

@@ -4,8 +4,12 @@ became of a new project or a new name."""
 from __future__ import annotations
 
 from photomaker.core.errors import PhotoMakerError
+from photomaker.core.plurals import counted
+from photomaker.engines.base import Engine
+from photomaker.engines.entries import ENGINES
 from photomaker.faces import likeness
 from photomaker.generation.captions import image_caption
+from photomaker.generation.expected_time import seconds_each
 from photomaker.generation.packs import affordable
 from photomaker.generation.prompt_fit import TokenCount
 from photomaker.generation.results import GenerationOutcome
@@ -14,10 +18,11 @@ from photomaker.store import AIModel
 
 PHOTO_MODE, TEXT_MODE = "Photo to Avatar", "Text to Image"
 PROMPT_EXAMPLES = {
+    # Nobody named: "Who is in the photos" says who, so each example fits the person chosen there.
     PHOTO_MODE: [
         "a professional headshot, studio lighting, neutral background",
-        "a woman img as a fantasy elf queen in a glowing forest",
-        "portrait of a man wearing a leather jacket, city lights at night",
+        "as a fantasy elf in a glowing forest",
+        "portrait wearing a leather jacket, city lights at night",
     ],
     TEXT_MODE: [
         "a lighthouse on a cliff at dusk, oil painting",
@@ -36,8 +41,8 @@ RESULTS_LABEL = {PHOTO_MODE: "Your avatars", TEXT_MODE: "Your images"}
 GENERATE_LABEL = {PHOTO_MODE: "Generate avatars", TEXT_MODE: "Generate images"}
 BUSY_LABEL = "Generating…"
 """Both Generate buttons' label while this page generates (they are disabled then)."""
-NO_RESULTS = "Your avatars will appear here."
-"""Under the results before a first generation, and once what they showed was deleted."""
+EMPTY_RESULTS = {PHOTO_MODE: "Your avatars will appear here.", TEXT_MODE: "Your images will appear here."}
+"""What the details say where the results go before the first generation, in each mode."""
 PROJECT_HELP = "Where your next avatars are filed; the history under the results shows this project's."
 
 
@@ -53,7 +58,7 @@ DELETE_UNTICKED = "Tick the box first: deleting cannot be undone."
 
 
 def project_deleted(name: str, avatars: int) -> str:
-    gone = f" and its {_count(avatars, 'avatar')}" if avatars else ""
+    gone = f" and its {counted(avatars, 'avatar')}" if avatars else ""
     return f"✅ Deleted the project “{name}”{gone}."
 
 
@@ -66,20 +71,54 @@ def project_refused(error: PhotoMakerError) -> str:
     return f"❌ {error.message}"
 
 
-def text_model_label(model: AIModel) -> str:
-    return f"{model.name} · {model.credit_cost} credits/image · about {model.eta_min_s}-{model.eta_max_s} s"
-
-
-def tier_label(model: AIModel) -> str:
-    short = model.name.removeprefix("PhotoMaker V2 ")
+def prompt_left_out(engine_name: str) -> str | None:
+    """Where the engine leaves the prompt's words out (its registry entry says so), the page says it by the prompt,
+    in the engine note and under the results; None for an engine that reads them."""
+    entry = ENGINES.get(engine_name)
+    if entry is None or entry.reads_prompt:
+        return None
     return (
-        f"{short} · {model.width}×{model.height} · {model.credit_cost} credits/image · "
-        f"about {model.eta_min_s}-{model.eta_max_s} s"
+        f"The {engine_name} engine leaves your prompt's words out: it frames and styles your photo alone, "
+        'so "as a wizard" makes no wizard.'
     )
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'s' if number != 1 else ''}"
+def prompt_help(mode: str, engine: Engine) -> tuple[str, str]:
+    """The prompt box's help and placeholder in `mode`: in Photo to Avatar, that `engine` leaves the words out if
+    it does."""
+    info, placeholder = PROMPT_HELP[mode]
+    left_out = prompt_left_out(engine.name) if mode == PHOTO_MODE else None
+    return (f"⚠️ {left_out}" if left_out else info), placeholder
+
+
+def mode_help(engine: Engine) -> str:
+    """Under the mode: what makes the avatars, never PhotoMaker V2 where a preview engine makes them."""
+    made = "as offline previews, not by PhotoMaker V2" if engine.preview else "with PhotoMaker V2"
+    return f"Avatars from your photos {made}, or images from a prompt alone."
+
+
+def tier_help(engine: Engine) -> str:
+    """Under the tiers: which engine their times are for."""
+    return f"Made by the {engine.name} engine; each tier's time is for one image."
+
+
+def _per_image(model: AIModel, engine: Engine | None) -> str:
+    """A model's price and, on the engine that makes its images (None: the mode is off), its time, per image."""
+    if engine is None:
+        return f"{model.credit_cost} credits per image"
+    low, high = seconds_each(engine, model)
+    return f"{model.credit_cost} credits and about {low}-{high} s per image"
+
+
+def text_model_label(model: AIModel, engine: Engine | None) -> str:
+    """A text model's choice: its name, price and time per image on the Text to Image engine (None: off)."""
+    return f"{model.name} · {_per_image(model, engine)}"
+
+
+def tier_label(model: AIModel, engine: Engine) -> str:
+    """A tier's choice: its name, size, price and time per image on the photo engine that runs (`seconds_each`)."""
+    short = model.name.removeprefix("PhotoMaker V2 ")
+    return f"{short} · {model.width}×{model.height} · {_per_image(model, engine)}"
 
 
 def cost_text(model: AIModel | None, count: int, credits: int | None) -> str:
@@ -92,22 +131,21 @@ def cost_text(model: AIModel | None, count: int, credits: int | None) -> str:
     if count < 1:
         return f"Choose at least one style · {have}"
     each, start = model.price_each(count), model.bundle_from
-    how = f"{_count(count, noun)} × {each} credits"
+    how = f"{counted(count, noun)} × {each} credits"
     if start is not None and each != model.credit_cost:
         how += f", bundle price from {start}"
     elif start is not None:
-        how += f"; from {start} {noun}s, {model.price_each(start)} credits each"
+        how += f"; from {counted(start, noun)}, {model.price_each(start)} credits each"
     line = f"**Cost: {model.price(count)} credits** ({how}) · {have}"
     if credits is not None and model.price(count) > credits:
         can = affordable(model, credits)
-        line += f" · not enough: you can afford {_count(can, noun)}" if can else " · not enough for one"
+        line += f" · not enough: you can afford {counted(can, noun)}" if can else " · not enough for one"
     return line
 
 
 def result_captions(outcome: GenerationOutcome) -> list[str]:
     """Under each result (and its alt text): which of its style's it is, its style and tier, and its likeness."""
-    d = outcome.details
-    styles = d.avatar_styles or [d.style] * len(outcome.images)
+    d, styles = outcome.details, outcome.styles
     numbers = numbers_within_style(styles)
     return [
         image_caption(
@@ -134,9 +172,12 @@ def details_text(outcome: GenerationOutcome) -> str:
     else:
         look = f"Style **{d.style}** (strength {d.style_strength})"
     refunded = f" · **{d.credits_refunded}** given back" if d.credits_refunded else ""
-    made = f"{d.num_images} image(s)" if d.images_kept == d.num_images else f"{d.images_kept} of {d.num_images} kept"
+    made = (
+        counted(d.num_images, "image") if d.images_kept == d.num_images else f"{d.images_kept} of {d.num_images} kept"
+    )
+    model = f"{d.tier.capitalize()} tier" if d.preview else d.model_name  # the tier's name is PhotoMaker V2's
     lines = [
-        f"**Generation #{d.generation_id}** · {d.model_name} · {d.width}×{d.height} · {made}",
+        f"**Generation #{d.generation_id}** · {model} · {d.width}×{d.height} · {made}",
         f"{look} · seed `{d.seed}` · {d.steps} steps · guidance {d.guidance_scale}",
         f"**{d.credits_charged} credits** charged{refunded} · **{d.credits_remaining}** left · "
         f"{(d.processing_ms or 0) / 1000:.1f} s · engine `{d.engine}`",
@@ -147,7 +188,11 @@ def details_text(outcome: GenerationOutcome) -> str:
             + " · ".join(f"{n}: {likeness.label(score)}" for n, score in enumerate(d.likeness, start=1))
         )
     if d.preview:
-        lines.append("_These are offline previews of your framing and style, not PhotoMaker output._")
+        left_out = prompt_left_out(d.engine)
+        lines.append(
+            "_These are offline previews of your framing and style, not PhotoMaker output."
+            + (f" {left_out}_" if left_out else "_")
+        )
     lines += [f"⚠️ {note}" for note in outcome.notes]
     return "\n\n".join(lines)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from photomaker.core.plurals import counted
 from photomaker.monitoring import targets, views
 
 VERDICTS = {True: ("✓ met", "met"), False: ("✗ missed", "missed"), None: ("· no data yet", "unknown")}
@@ -34,11 +35,11 @@ def _target_detail(target: targets.Target, summary: dict[str, Any]) -> str:
     """The line under a target's value: the target, and what the figure was made of where it helps."""
     detail = f"target {targets.target_text(target)}"
     if target.key == "avg_rating":
-        return f"{detail} · {summary['ratings']:,} ratings"
+        return f"{detail} · {counted(summary['ratings'], 'rating')}"
     if target.key == "likeness_ok_rate":
         median = targets.display("likeness_p50", summary["likeness_p50"])
         faceless = summary["avatars_without_face"]
-        return f"of {summary['avatars_scored']:,} avatars scored · median likeness {median} · {detail}" + (
+        return f"of {counted(summary['avatars_scored'], 'avatar')} scored · median likeness {median} · {detail}" + (
             f" · {faceless:,} with no face found" if faceless else ""
         )
     return detail

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from photomaker.core.plurals import counted
 from photomaker.monitoring import charts, dashboard, exports, views
 from photomaker.startup.runtime import Runtime
 from photomaker.store.models import utcnow
@@ -19,8 +20,11 @@ from photomaker.ui.cache import served_download
 from photomaker.ui.errors import shown_to_user
 from photomaker.ui.identity import operator
 from photomaker.ui.monitoring_cards import definitions_markdown, empty_note, headline_html
+from photomaker.ui.tables import table_html
 
 REFRESH_SECONDS = 15
+RECENT_NUMBERS = ("id", "time (s)", "credits charged", "rating")
+"""The recent generations' columns that hold numbers (aligned right)."""
 
 
 def view_of(window_value: str, tier_value: str, hide: bool) -> views.View:
@@ -55,7 +59,13 @@ class MonitoringEvents:
             empty_note(board.summary),
             headline_html(board.summary),
             *figures.values(),
-            table,
+            table_html(
+                list(table.columns),
+                list(table.itertuples(index=False, name=None)),
+                caption="Recent generations",
+                numbers=RECENT_NUMBERS,
+                empty="No generations in this view yet.",
+            ),
         )
 
     def export_csv(
@@ -68,7 +78,7 @@ class MonitoringEvents:
         with shown_to_user():
             admin = operator(self.runtime, profile)
             served, rows = served_download(name, lambda path: exports.export_csv(database, view, path), owner=admin)
-        gr.Info(f"Exported {rows:,} generations.")
+        gr.Info(f"Exported {counted(rows, 'generation')}.")
         return gr.update(value=served, visible=True)
 
     def on_grant(self, username: str, credits: float | None, why: str, profile: gr.OAuthProfile | None = None) -> str:
@@ -138,7 +148,7 @@ def _lay_out(runtime: Runtime, events: MonitoringEvents) -> MonitoringWidgets:
     for row in (("success", "latency", "likeness"), ("failures", "volume", "ratings")):
         with gr.Row():
             plots += [gr.Plot(show_label=False, elem_id=f"chart-{name}") for name in row]
-    recent = gr.Dataframe(label="Recent generations", interactive=False, wrap=True, elem_id="recent")
+    recent = gr.HTML(elem_id="recent")
     with gr.Row():
         export = gr.Button("Export the window as CSV", size="sm", scale=0, min_width=260)
         exported = gr.File(label="CSV export", visible=False, scale=1)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
+from photomaker.accounts.account import CreditEntry, DeletionSummary
+from photomaker.core.plurals import counted
 from photomaker.engines.registry import entry_of
 from photomaker.startup.runtime import Runtime
 from photomaker.ui.actions import DATA_EXPORT_NAME, delete_data, export_file
@@ -16,15 +17,10 @@ from photomaker.ui.errors import shown_to_user
 from photomaker.ui.generate_words import DELETE_UNTICKED
 from photomaker.ui.identity import caller
 from photomaker.ui.project_picker import Values
+from photomaker.ui.tables import table_html
 
-HISTORY_COLUMNS = {
-    "time": "when (UTC)",
-    "kind": "kind",
-    "delta": "change",
-    "balance_after": "balance",
-    "generation_id": "generation",
-    "note": "note",
-}
+HISTORY_COLUMNS = ("when (UTC)", "what", "change", "balance")
+"""The credit history's columns: four, so that a phone shows each line whole."""
 
 
 def privacy_markdown(runtime: Runtime) -> str:
@@ -44,11 +40,39 @@ def privacy_markdown(runtime: Runtime) -> str:
     return "\n\n".join(lines)
 
 
-def history_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
-    """The credit history as the table shows it: its columns named for people, times to the second."""
-    frame = pd.DataFrame(entries, columns=list(HISTORY_COLUMNS))
-    frame["time"] = frame["time"].str.slice(0, 19).str.replace("T", " ")
-    return frame.rename(columns=HISTORY_COLUMNS)
+def _what(entry: CreditEntry) -> str:
+    """What a ledger line was: its kind, its generation, its note ("refund · generation #12 · ...")."""
+    generation = "" if entry.generation_id is None else f"generation #{entry.generation_id}"
+    return " · ".join(part for part in (entry.kind, generation, entry.note) if part)
+
+
+def history_rows(entries: list[CreditEntry]) -> list[list[str]]:
+    """Each ledger line as the history shows it: when, to the second; what it was; the change with its sign; the
+    balance after it."""
+    return [
+        [entry.time.strftime("%Y-%m-%d %H:%M:%S"), _what(entry), f"{entry.delta:+d}", str(entry.balance_after)]
+        for entry in entries
+    ]
+
+
+def history_html(entries: list[CreditEntry]) -> str:
+    """The credit history, newest first, as a table whose values read whole on a phone."""
+    return table_html(
+        HISTORY_COLUMNS,
+        history_rows(entries),
+        caption="Credit history (newest first)",
+        numbers=HISTORY_COLUMNS[2:],
+        empty="No credits have moved yet.",
+    )
+
+
+def deleted_text(summary: DeletionSummary) -> str:
+    """What *Delete my data* did, in counts people read ("1 avatar", "2 projects")."""
+    return (
+        f"Deleted {counted(summary.avatars_deleted, 'avatar')} and {counted(summary.projects_deleted, 'project')}; "
+        f"the prompts of {counted(summary.generations_anonymised, 'generation')} are gone. "
+        "Your credits are as they were."
+    )
 
 
 @dataclass(frozen=True)
@@ -56,7 +80,7 @@ class MyDataWidgets:
     """The section, and what *Delete my data* reads and updates."""
 
     section: gr.Accordion
-    history: gr.Dataframe
+    history: gr.HTML
     """The credit history."""
     confirm: gr.Checkbox
     delete: gr.Button
@@ -82,11 +106,11 @@ class MyDataEvents:
         self.widgets = widgets
         self.emptied = emptied
 
-    def on_open(self, profile: gr.OAuthProfile | None = None) -> pd.DataFrame:
+    def on_open(self, profile: gr.OAuthProfile | None = None) -> str:
         """The caller's credit history, read when the section opens."""
         with shown_to_user():
             entries = self.runtime.accounts.credit_history(caller(self.runtime, profile))
-        return history_frame([entry.as_dict() for entry in entries])
+        return history_html(entries)
 
     def on_download(self, profile: gr.OAuthProfile | None = None) -> dict[str, Any]:
         """A ZIP of the caller's data, served to them alone."""
@@ -103,14 +127,10 @@ class MyDataEvents:
         with shown_to_user():
             username = caller(self.runtime, profile)
             summary = delete_data(self.runtime, username)
-        said = (
-            f"Deleted {summary.avatars_deleted} avatar(s) and {summary.projects_deleted} project(s); the prompts of "
-            f"{summary.generations_anonymised} generation(s) are gone. Your credits are as they were."
-        )
         return {
             **self.emptied(username),
             widgets.confirm: False,
-            widgets.outcome: said,
+            widgets.outcome: deleted_text(summary),
             widgets.history: self.on_open(profile),
         }
 
@@ -121,12 +141,7 @@ def build_my_data(runtime: Runtime) -> MyDataWidgets:
     to signed-in users (everyone, off a Space)."""
     with gr.Accordion("Your credits and data", open=False, visible=not runtime.identity.sign_in_required) as section:
         gr.Markdown(privacy_markdown(runtime), elem_id="privacy")
-        history = gr.Dataframe(
-            headers=list(HISTORY_COLUMNS.values()),
-            label="Credit history (newest first)",
-            interactive=False,
-            elem_id="credit-history",
-        )
+        history = gr.HTML(history_html([]), elem_id="credit-history")
         with gr.Row():
             download = gr.Button("Download my data", size="sm", elem_id="download-my-data")
             exported = gr.File(label="Your data (ZIP)", visible=False)

@@ -59,7 +59,7 @@ def build_photo_inputs(runtime: Runtime) -> dict[str, Any]:
             type="filepath",
             interactive=True,
             columns=4,
-            height=220,
+            height="auto",
             object_fit="cover",
             elem_id="photos",
         )

@@ -260,7 +260,7 @@ def test_the_rate_window_holds_its_first_instant_and_not_the_one_before(database
     _start(database, user_id, limit=2)  # the older row has left the window: 1 of 2
     error = _refusal(database, user_id, limit=2)
     assert error.code == "USER_RATE_LIMITED"
-    assert error.message == "You started 2 generations in the last minute (the limit is 2); try again in 1 seconds."
+    assert error.message == "You started 2 generations in the last minute (the limit is 2); try again in 1 second."
 
 
 def test_the_wait_is_until_the_oldest_start_leaves_the_window(database: Database, frozen: datetime) -> None:

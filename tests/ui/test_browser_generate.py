@@ -68,7 +68,7 @@ def test_a_photo_becomes_an_avatar_and_its_price_leaves_the_balance(
         )
         details = page.locator("#details")
         for shown in (
-            f"{basic.name} · {basic.width}×{basic.height} · 1 image(s)",
+            f"Basic tier · {basic.width}×{basic.height} · 1 image",  # the preview engine: not PhotoMaker V2's name
             f"{cost} credits charged · {before - cost} left",
             "engine preview",
         ):

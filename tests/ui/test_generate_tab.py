@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import pytest
 from pydantic import SecretStr
 from sqlmodel import select
@@ -151,12 +152,19 @@ def test_the_mode_switch_shows_the_right_controls_and_words(events: PageEvents) 
     out = events("ui_mode", mode="Text to Image", tier="pro", model=TEXT_KEY, num_images=2)
     assert [out[name]["visible"] for name in PHOTO_ONLY + TEXT_ONLY] == [False] * 5 + [True] * 3
     assert "No photos" in out["prompt"]["info"] and "img" not in out["prompt"]["info"]
-    assert out["results"]["label"] == "Your images"
+    assert out["results"]["label"] == "Your images" and out["details"] == "Your images will appear here."
     assert out["cost"].startswith("**Cost: 20 credits** (2 images × 10 credits)")
-    out = events("ui_mode", mode="Photo to Avatar", tier="pro", model=TEXT_KEY, num_images=2)
+    out = events("ui_mode", mode="Photo to Avatar", tier="pro", model=TEXT_KEY, num_images=2, details=out["details"])
     assert [out[name]["visible"] for name in PHOTO_ONLY + TEXT_ONLY] == [True] * 5 + [False] * 3
-    assert "trigger word" in out["prompt"]["info"] and out["results"]["label"] == "Your avatars"
+    # The preview engine reads no prompt: the box says so rather than explain the trigger word.
+    assert "leaves your prompt's words out" in out["prompt"]["info"] and out["results"]["label"] == "Your avatars"
+    assert out["details"] == "Your avatars will appear here."
     assert out["cost"].startswith("**Cost: 50 credits** (2 avatars × 25 credits")
+
+
+def test_the_mode_switch_leaves_a_generations_summary_alone(events: PageEvents) -> None:
+    out = events("ui_mode", mode="Text to Image", tier="pro", model=TEXT_KEY, num_images=1, details="**Generation #7**")
+    assert out["details"] == gr.skip()
 
 
 def test_text_to_image_from_the_page(events: PageEvents) -> None:

@@ -37,7 +37,7 @@ def test_the_likeness_card_says_what_share_of_avatars_look_like_the_person(datab
     assert "✗ missed" in day
     week = metrics.summary(database, views.View(window="7d", tier="enterprise"), now=NOW)
     card = _card(headline_html(week), "Looks like the person")
-    assert "100.0%" in card and "of 1 avatars scored" in card and "no face" not in card and "✓ met" in card
+    assert "100.0%" in card and "of 1 avatar scored" in card and "no face" not in card and "✓ met" in card
 
 
 def test_the_kept_card_reads_the_likeness_check_before_and_after_it(database: Database) -> None:

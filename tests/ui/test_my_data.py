@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -10,10 +12,12 @@ from typing import Any
 
 import pytest
 
+from photomaker.accounts.account import DeletionSummary
 from photomaker.images.uploaded_photos import PhotoUpload
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import build_app
 from photomaker.ui.cache import cache_dir
+from photomaker.ui.my_data import HISTORY_COLUMNS, deleted_text, history_html, history_rows
 from photomaker.ui.uploads import REGISTRY
 from tests.ui.page_events import PageEvents
 
@@ -31,11 +35,32 @@ def generation_id(runtime: Runtime) -> int:
     return runtime.service.generate_avatar("local", [photo], {"prompt": "a headshot", "tier": "basic"}).generation_id
 
 
-def test_the_credit_history_table(handlers: dict[str, Callable[..., Any]], generation_id: int) -> None:
-    table = handlers["ui_credit_history"]()
-    assert list(table.columns) == ["when (UTC)", "kind", "change", "balance", "generation", "note"]
-    assert table.iloc[0]["kind"] == "charge" and table.iloc[0]["generation"] == generation_id
-    assert table.iloc[-1]["note"] == "starting credits" and "T" not in table.iloc[0]["when (UTC)"]
+def test_the_credit_history_table(
+    handlers: dict[str, Callable[..., Any]], runtime: Runtime, generation_id: int
+) -> None:
+    rows = history_rows(runtime.accounts.credit_history("local"))
+    charge, grant = rows
+    assert charge[1:] == [f"charge · generation #{generation_id}", "-18", "232"]
+    assert grant[1:] == ["grant · starting credits", "+250", "250"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", charge[0]), "UTC to the second"
+    shown = handlers["ui_credit_history"]()
+    assert all(f'data-label="{column}"' in shown for column in HISTORY_COLUMNS)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", shown)
+    assert cells == [html.escape(value) for row in rows for value in row], "every value whole, newest first"
+
+
+def test_the_credit_history_escapes_what_operators_wrote(runtime: Runtime) -> None:
+    runtime.accounts.sign_in("local")
+    runtime.accounts.grant("local", 5, reason="<b>thanks</b>", by="carol")
+    shown = history_html(runtime.accounts.credit_history("local"))
+    assert "<b>" not in shown and "&lt;b&gt;thanks&lt;/b&gt;" in shown
+    assert "No credits have moved yet." in history_html([])
+
+
+def test_deleting_says_what_went_in_proper_plurals() -> None:
+    assert deleted_text(DeletionSummary(generations_anonymised=1, avatars_deleted=1, projects_deleted=2)) == (
+        "Deleted 1 avatar and 2 projects; the prompts of 1 generation are gone. Your credits are as they were."
+    )
 
 
 def test_download_serves_a_zip_from_the_cache_alone(
@@ -62,7 +87,7 @@ def test_delete_needs_the_box_ticked(runtime: Runtime, generation_id: int) -> No
     served = [Path(path) for path, _ in loaded["history"]]
     assert served and all(path.is_relative_to(cache_dir()) and path.exists() for path in served)
     out = events("ui_delete_my_data", my_data_confirm=True)
-    assert out["my_data_confirm"] is False and "Deleted 1 avatar(s)" in out["my_data_outcome"]
+    assert out["my_data_confirm"] is False and "Deleted 1 avatar and" in out["my_data_outcome"]
     assert runtime.gallery.history("local") == []
     assert not any(path.exists() for path in served), "the copies served to the page go too"
 

@@ -80,7 +80,7 @@ def test_a_two_style_pack_is_grouped_by_style_and_downloads_as_named_pngs(
     assert details["avatar_styles"] == ["Cinematic", "Cinematic", "Enhance", "Enhance"]
     assert details["credits_charged"] == basic.price(4) == 4 * basic.credit_cost
     assert credits(runtime) == 250 - basic.price(4)
-    assert "Styles **Cinematic 2 · Enhance 2**" in out["details"] and "· 4 image(s)" in out["details"]
+    assert "Styles **Cinematic 2 · Enhance 2**" in out["details"] and "· 4 images" in out["details"]
     history = sorted(caption.split(" · ")[1:3] for _, caption in out["history"])
     assert history == [
         ["Avatar 1", "Cinematic"],

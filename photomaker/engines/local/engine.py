@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from photomaker.core.errors import RefusedError
+from photomaker.core.plurals import counted
 from photomaker.core.settings import Settings
 from photomaker.engines.base import Admission, GenerationRequest, GenerationResult, ProgressFn
 from photomaker.engines.loading import LoadStatus
@@ -84,7 +85,7 @@ class LocalEngine:
     def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         pipeline = self.model.pipeline()
         identity = self._identity(pipeline, request)
-        progress(0.0, f"Generating with {len(identity.photos)} photo{'s' if len(identity.photos) > 1 else ''}")
+        progress(0.0, f"Generating with {counted(len(identity.photos), 'photo')}")
         images = self._images(pipeline, identity, request, progress)
         return GenerationResult(
             images=images,
