@@ -66,9 +66,12 @@ class GenerationFlow:
             form.details: "",
         }
 
-    def on_idle(self) -> Values:
-        """Once it has ended, whatever its outcome: the buttons back, the bar gone."""
+    def on_idle(self, request: gr.Request | None = None) -> Values:
+        """Once it has ended, whatever its outcome: the buttons back, the bar gone; not after a second click that
+        changed nothing while the first one's generation runs on."""
         form = self.form
+        if self.running.busy(request):
+            return gr.skip()
         return {
             form.generate: gr.update(value=GENERATE_LABEL[PHOTO_MODE], interactive=True),
             form.generate_text: gr.update(
@@ -102,7 +105,8 @@ class GenerationFlow:
                 yield gr.skip()
                 return
             text = data[form.mode] == TEXT_MODE
-            page = None if text else page_of(request)
+            # A visitor not signed in keeps nothing: their photos go with the refusal, like a program's.
+            page = None if text or viewer(self.runtime, profile) is None else page_of(request)
             watched = Watched(self._run(data, profile, request, page), started=partial(self.running.started, request))
             model, engine = form.chosen_model(data), self.runtime.service.engine
             if text:

@@ -43,6 +43,12 @@ class OneAtATime:
             if key in self._running:
                 self._running[key] = generation_id
 
+    def busy(self, request: gr.Request | None) -> bool:
+        """Whether this session has a generation running (claimed, charged or not yet)."""
+        key = getattr(request, "session_hash", None)
+        with self._lock:
+            return key is not None and key in self._running
+
     def running(self, request: gr.Request | None) -> int | None:
         """The id of the generation this session is running, if it has one."""
         key = getattr(request, "session_hash", None)

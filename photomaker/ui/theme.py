@@ -48,6 +48,8 @@ CSS = """
 .hint { font-size: 0.85em; margin-top: -0.5em; }
 #engine-note { padding: 0.6em 0.9em; border-radius: 8px; background: var(--block-background-fill); }
 
+/* Where a generation's outcome goes: scrolled to when one ends, a little below the screen's top edge. */
+#results-area { scroll-margin-top: 12px; }
 /* The photos' note beside Forget my photos on a laptop, above it on a phone. */
 #photos-hint { min-width: 260px; flex: 1 1 260px; }
 

@@ -112,7 +112,7 @@ def test_the_privacy_note_says_photos_stay_on_this_server(
 ) -> None:
     runtime = with_engine(LocalEngine(LocalModel(blocked)))
 
-    assert "**Your photos** are sent to nowhere: PhotoMaker V2 runs on this server itself," in privacy_markdown(runtime)
+    assert "**Your photos** are sent to nowhere: PhotoMaker V2 runs on this server itself." in privacy_markdown(runtime)
 
 
 def test_the_preview_engine_claims_no_insightface_models(runtime: Runtime) -> None:

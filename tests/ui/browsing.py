@@ -45,6 +45,8 @@ CHROMIUM_FLAGS = [
 WAIT_MS = 20_000
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
+BOTH_SIZES = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "laptop"])
+"""A browser test run on a phone and on a laptop, its viewport in `viewport`."""
 LOADED = re.compile(r"Signed in as|Not signed in")
 """What the header says once the page's load event has run."""
 GENERATE_MS = 60_000

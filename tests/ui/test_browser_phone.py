@@ -22,7 +22,7 @@ from photomaker.ui.my_data import history_rows
 from stand_ins.serving import ServedApp
 from tests.conftest import FIXTURES
 from tests.ui.browsing import (
-    DESKTOP,
+    BOTH_SIZES,
     PHONE,
     WAIT_MS,
     Browser,
@@ -35,7 +35,6 @@ from tests.ui.browsing import (
     visit,
 )
 
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "laptop"])
 CUT_TEXT = """root => {
     // A table wider than its box, or a cell whose text is wider than the cell, hides part of what it says.
     const cut = [];
@@ -88,7 +87,7 @@ def with_history(served_app: ServedApp) -> ServedApp:
     return served_app
 
 
-@VIEWPORTS
+@BOTH_SIZES
 def test_the_photos_label_and_buttons_never_cover_a_photo(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:
@@ -112,7 +111,7 @@ def test_the_photos_label_and_buttons_never_cover_a_photo(
         shoot(page, shots, "phone-fixes-photos")
 
 
-@VIEWPORTS
+@BOTH_SIZES
 def test_the_credit_history_reads_whole(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:
@@ -135,7 +134,7 @@ def test_the_credit_history_reads_whole(
         shoot(page, shots, "phone-fixes-credit-history")
 
 
-@VIEWPORTS
+@BOTH_SIZES
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_delete_my_data_looks_dangerous(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int], theme: str
@@ -151,7 +150,7 @@ def test_delete_my_data_looks_dangerous(
         shoot(page, shots, f"phone-fixes-delete-{theme}")
 
 
-@VIEWPORTS
+@BOTH_SIZES
 def test_no_table_cuts_its_text_and_the_headline_cards_line_up(
     browser: Browser, with_history: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:

@@ -10,14 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from photomaker.store.projects import DEFAULT_PROJECT
 from stand_ins.serving import ServedApp
 from tests.conftest import FIXTURES
 from tests.ui.browsing import (
-    DESKTOP,
-    PHONE,
+    BOTH_SIZES,
     WAIT_MS,
     Browser,
     Page,
@@ -30,7 +27,6 @@ from tests.ui.browsing import (
 
 RESULTS = "#results img"
 HISTORY = "#history .thumbnail-item img"
-SIZES = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 
 
 def project_tools(page: Page, name: str, button: str) -> None:
@@ -63,7 +59,7 @@ def made_in(page: Page, project: str) -> int:
     return made
 
 
-@SIZES
+@BOTH_SIZES
 def test_a_rename_and_a_deleted_project_show_at_once(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:
@@ -95,7 +91,7 @@ def test_a_rename_and_a_deleted_project_show_at_once(
     assert new not in names and old not in names
 
 
-@SIZES
+@BOTH_SIZES
 def test_delete_my_data_empties_the_page_at_once(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:

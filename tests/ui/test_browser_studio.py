@@ -8,7 +8,6 @@ build/screenshots.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.ui.kept_photos import KEPT
 from stand_ins.serving import ServedApp
+from tests.fakes.held_engine import HeldEngine
 from tests.ui.browsing import (
+    BOTH_SIZES,
     DESKTOP,
     GENERATE_MS,
-    PHONE,
     WAIT_MS,
     Browser,
     Locator,
@@ -34,7 +33,6 @@ from tests.ui.browsing import (
     visit,
 )
 
-SIZES = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 PHOTO_IN_BOX = "#photos img"
 
 
@@ -68,7 +66,7 @@ def kept_files() -> set[Path]:
     return KEPT.paths()
 
 
-@SIZES
+@BOTH_SIZES
 def test_the_photos_stay_and_each_outcome_comes_into_view(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:
@@ -102,20 +100,6 @@ def test_the_photos_stay_and_each_outcome_comes_into_view(
         expect(page.locator(PHOTO_IN_BOX)).to_have_count(1)
 
 
-class HeldEngine:
-    """The app's own engine, held at each call until the test lets it go."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine, self.name, self.preview = engine, engine.name, engine.preview
-        self.making, self.go = threading.Event(), threading.Event()
-
-    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
-        progress(0.3, "Painting")
-        self.making.set()
-        assert self.go.wait(60), "the test never let the engine go"
-        return self.engine.generate(request, progress)
-
-
 @pytest.fixture
 def held(served_app: ServedApp) -> Iterator[HeldEngine]:
     service = served_app.runtime.service
@@ -128,7 +112,7 @@ def held(served_app: ServedApp) -> Iterator[HeldEngine]:
         service.engine = own
 
 
-@SIZES
+@BOTH_SIZES
 def test_the_progress_and_cancel_stay_in_view_while_it_runs(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int], held: HeldEngine
 ) -> None:

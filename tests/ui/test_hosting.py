@@ -14,6 +14,7 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
@@ -26,6 +27,7 @@ from sqlmodel import func, select
 from photomaker.store import Generation, User
 from photomaker.ui import build_app
 from photomaker.ui.signin import session_cookie
+from photomaker.ui.upload_keys import UPLOADER_COOKIE
 from photomaker.ui.uploads import REGISTRY
 from stand_ins.serving import ServedApp, serve
 from tests.databases import fresh_database_url
@@ -316,13 +318,15 @@ def test_the_page_tells_a_visitor_to_sign_in_and_keeps_nothing(space: ServedApp,
     events = PageEvents(build_app(space.runtime))
     folder = upload_dir / "visitor"
     folder.mkdir(exist_ok=True)
-    photo = REGISTRY.adopt(Path(shutil.copy(FIXTURES / "astronaut.png", folder / "me.png")), owner=None)
+    photo = REGISTRY.adopt(Path(shutil.copy(FIXTURES / "astronaut.png", folder / "me.png")), owner="visitor")
     before = _rows(space)
-    outcome = events("ui_generate", photos=[(str(photo), None)], prompt="a headshot", tier="basic")
+    tab = SimpleNamespace(session_hash="visitor-tab", cookies={UPLOADER_COOKIE: "visitor"}, headers={}, client=None)
+    events("ui_keep_photos", photos=[(str(photo), None)], request=tab)
+    outcome = events("ui_generate", photos=[(str(photo), None)], prompt="a headshot", tier="basic", request=tab)
     said = outcome["details"]
     assert "Sign in" in said and "SIGN_IN_REQUIRED" in said and "Nothing was charged" in said
     assert "sign in to see your credits" in outcome["cost"]
-    assert _rows(space) == before and not photo.exists()
+    assert _rows(space) == before and not photo.exists() and outcome["photos"] is None, "a visitor keeps nothing"
     loaded = events("ui_load", mode="Photo to Avatar", tier="basic", model=None, num_images=2, profile=None)
     who, tab, cost, history = loaded["who"], loaded["monitoring"], loaded["cost"], loaded["history"]
     assert "Not signed in" in who and history == [] and "sign in to see your credits" in cost

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.generation import making
 from photomaker.generation.packs import PRESETS
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import build_app
 from photomaker.ui.cache import cache_dir, withdraw_downloads
 from photomaker.ui.uploads import REGISTRY
+from tests.fakes.held_engine import HeldEngine
 from tests.ui.page_events import PageEvents
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -172,20 +172,6 @@ def test_an_avatar_that_does_not_look_like_you_is_refunded_and_said_so(
     assert credits(runtime) == 250 - basic.price(2) + basic.price_each(2)
     with zipfile.ZipFile(out["download"]["value"]) as opened:
         assert opened.namelist() == ["cinematic-1.png"]
-
-
-class HeldEngine:
-    """The app's own engine, held at its first call until the test lets it go."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine, self.name, self.preview = engine, engine.name, engine.preview
-        self.making, self.go = threading.Event(), threading.Event()
-
-    def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
-        progress(0.5, "Painting")
-        self.making.set()
-        assert self.go.wait(30), "the test never let the engine go"
-        return self.engine.generate(request, progress)
 
 
 def test_cancel_keeps_the_style_being_made_and_refunds_the_rest(

@@ -19,8 +19,7 @@ import pytest
 from photomaker.monitoring import demo_history
 from stand_ins.serving import ServedApp
 from tests.ui.browsing import (
-    DESKTOP,
-    PHONE,
+    BOTH_SIZES,
     WAIT_MS,
     Browser,
     Page,
@@ -32,7 +31,6 @@ from tests.ui.browsing import (
     visit,
 )
 
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "laptop"])
 IN_ORDER = {"photos": "#photos", "prompt": "#prompt", "tier": "#tier", "generate": "#generate"}
 """What a person fills in, in the order they fill it: on the page from top to bottom, and for the Tab key."""
 CHARTS = ("success", "latency", "likeness", "failures", "volume", "ratings")
@@ -139,7 +137,7 @@ def assert_whole_with_captions_under(drawn: dict[str, Any]) -> None:
         assert inside(item["caption"], drawn["gallery"]), item
 
 
-@VIEWPORTS
+@BOTH_SIZES
 def test_the_page_fits_the_screen_and_reads_in_order(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:
@@ -160,7 +158,7 @@ def test_the_page_fits_the_screen_and_reads_in_order(
         assert_fits(page)
 
 
-@VIEWPORTS
+@BOTH_SIZES
 def test_four_avatars_show_whole_with_their_badges_and_no_toast_over_them(
     browser: Browser, served_app: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:
@@ -204,7 +202,7 @@ def with_history(served_app: ServedApp) -> ServedApp:
     return served_app
 
 
-@VIEWPORTS
+@BOTH_SIZES
 def test_the_monitoring_tab_draws_every_chart(
     browser: Browser, with_history: ServedApp, shots: Path, viewport: dict[str, int]
 ) -> None:

@@ -15,6 +15,8 @@ def test_a_second_claim_of_the_same_session_is_refused_until_the_first_ends() ->
             assert (first, double_click, elsewhere) == (True, False, True)
         with running.claim(tab) as still_running:
             assert still_running is False
+        assert running.busy(tab) and not running.busy(other_tab), "the refused click ended; the first runs on"
+    assert not running.busy(tab)
     with running.claim(tab) as later:
         assert later is True
 

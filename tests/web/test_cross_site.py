@@ -102,7 +102,7 @@ def test_the_spaces_own_pages_huggingface_and_programs_still_work(
     page = browser(origin=origin, user="alice")
     assert _join(page, "ui_credit_history", [], session_hash="own").status_code == 200
     (history,) = _outputs(page, "own")
-    assert history["headers"][:3] == ["when (UTC)", "kind", "change"] and len(history["data"]) >= 2
+    assert "when (UTC)" in history and history.count("<tr") >= 3, "the header and alice's two lines"
     answer = page.request("POST", "gradio_api/call/credit_history", json={"data": []})
     assert answer.status_code == 200 and "event_id" in answer.json()
 
