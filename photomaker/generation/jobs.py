@@ -47,6 +47,8 @@ class Progress:
     image: int = 0
     images: int = 0
     style: str | None = None
+    at_engine: bool = False
+    """The engine is making `image` now (else it is checked, saved, or waits its turn)."""
 
 
 class _Running:
@@ -74,7 +76,9 @@ class _Running:
     @property
     def progress(self) -> Progress:
         control = self.control
-        return replace(self.message, image=control.number, images=control.total, style=control.style)
+        return replace(
+            self.message, image=control.number, images=control.total, style=control.style, at_engine=control.at_engine
+        )
 
 
 def _stopped(running: _Running) -> PhotoMakerError:

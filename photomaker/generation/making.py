@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -48,7 +49,18 @@ class Control:
         """The image being made, from 1; 0 before the first."""
         self.total = 0
         self.style: str | None = None
+        self.at_engine = False
+        """The engine is making image `number` now (else the likeness is checked, avatars saved, or a turn awaited)."""
         self._cancel = threading.Event()
+
+    @contextmanager
+    def engine_call(self) -> Iterator[None]:
+        """Marks the engine call under way (`at_engine`)."""
+        self.at_engine = True
+        try:
+            yield
+        finally:
+            self.at_engine = False
 
     def cancel(self) -> None:
         """Stop after the engine call under way: what is made by then is kept, the rest refunded."""
@@ -131,7 +143,9 @@ class Making:
         last: bool,
     ) -> None:
         report = self._reporter(group, done=done)
-        result = self.engine.generate(request, report)
+        self.control.number, self.control.style = done + 1, group.style
+        with self.control.engine_call():
+            result = self.engine.generate(request, report)
         self.fresh(result.images)
         made.took(result)
         low, high = self._share(done, group.count)
@@ -171,7 +185,8 @@ class Making:
         """One more try for each image that does not look like the person, with another seed; a try that does
         replaces it."""
         again = replace(request, num_images=len(unlike), seed=random.randint(0, MAX_SEED))
-        result = self.engine.generate(again, lambda fraction, message: report(fraction, f"Trying again: {message}"))
+        with self.control.engine_call():
+            result = self.engine.generate(again, lambda fraction, message: report(fraction, f"Trying again: {message}"))
         self.fresh(result.images)
         made.took(result)
         for index, image, score in zip(unlike, result.images, check(result.images, unlike), strict=False):

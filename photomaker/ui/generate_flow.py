@@ -114,8 +114,8 @@ class GenerationFlow:
             each = sum(seconds_each(engine, model)) / 2 if model else 0.0
             noun, pack = ("image", False) if text else ("avatar", len(data[form.styles] or []) > 1)
             for _ in watched.waiting():
-                line = watched.line(self.runtime.jobs, expected_each_s=each, noun=noun, pack=pack)
-                yield {form.status: status_html(line, watched.fraction, step=watched.step(self.runtime.jobs))}
+                line, step = watched.lines(self.runtime.jobs, expected_each_s=each, noun=noun, pack=pack)
+                yield {form.status: status_html(line, watched.fraction, step=step)}
             try:
                 outcome = watched.outcome()
             except PhotoMakerError as error:

@@ -69,28 +69,25 @@ class Watched:
         assert self._outcome is not None
         return self._outcome
 
-    def line(self, jobs: Jobs, *, expected_each_s: float, noun: str = "avatar", pack: bool = False) -> str:
+    def lines(self, jobs: Jobs, *, expected_each_s: float, noun: str = "avatar", pack: bool = False) -> tuple[str, str]:
         """What is happening now, with the time left once the job makes its images (`noun`s; in a `pack`, with
-        the style of each)."""
+        the style of each), and under it what the engine says of the image it makes."""
         progress = None if self.generation_id is None else jobs.progress(self.generation_id)
         if progress is None or progress.image == 0 or self.since is None:
-            return self.message
-        done = progress.image - 1
-        left = seconds_left(
-            elapsed_s=time.monotonic() - self.since,
-            done=done,
-            total=progress.images,
-            expected_each_s=expected_each_s,
+            return self.message, ""
+        left = time_left_text(
+            seconds_left(
+                elapsed_s=time.monotonic() - self.since,
+                done=progress.image - 1 if progress.at_engine else progress.image,
+                total=progress.images,
+                expected_each_s=expected_each_s,
+            )
         )
+        if not progress.at_engine:  # checking the likeness, saving
+            return f"{self.message} · {left}", ""
+        said = self.message.removeprefix(avatar_named(progress.image, progress.images, progress.style or ""))
         style = f" · {progress.style}" if pack and progress.style else ""
-        return f"Making {noun} {progress.image} of {progress.images}{style} · {time_left_text(left)}"
-
-    def step(self, jobs: Jobs) -> str:
-        """What the generation said last, without the avatar's name the line already gives."""
-        progress = None if self.generation_id is None else jobs.progress(self.generation_id)
-        if progress is None or not progress.style:
-            return self.message
-        return self.message.removeprefix(avatar_named(progress.image, progress.images, progress.style))
+        return f"Making {noun} {progress.image} of {progress.images}{style} · {left}", said
 
 
 def time_left_text(seconds: float) -> str:
@@ -103,10 +100,10 @@ def time_left_text(seconds: float) -> str:
 
 
 def status_html(line: str, fraction: float, *, step: str = "") -> str:
-    """The line (and under it, the `step` under way when it says more), and a bar of how far the generation has
+    """The line (and under it, the `step` under way), and a bar of how far the generation has
     got; screen readers read the line out as it changes."""
     percent = round(min(max(fraction, 0.0), 1.0) * 100)
-    under = f'<div class="working-step">{html.escape(step)}</div>' if step and step != line else ""
+    under = f'<div class="working-step">{html.escape(step)}</div>' if step else ""
     return (
         f'<div role="status" aria-live="polite" class="working-line">{html.escape(line)}</div>{under}'
         f'<progress max="100" value="{percent}" aria-label="How far the generation has got">{percent}%</progress>'

@@ -102,10 +102,11 @@ def screenshots_folder() -> Path:
     return folder
 
 
-def shoot(page: Page, folder: Path, name: str) -> None:
-    """A full-page screenshot in `folder`, named for what it shows and the viewport's size."""
+def shoot(page: Page, folder: Path, name: str, *, whole: bool = True) -> None:
+    """A screenshot in `folder` of the whole page (or, not `whole`, of the screen as a person sees it), named for
+    what it shows and the viewport's size."""
     size = page.viewport_size or {}
-    page.screenshot(path=folder / f"{name}-{size.get('width')}x{size.get('height')}.png", full_page=True)
+    page.screenshot(path=folder / f"{name}-{size.get('width')}x{size.get('height')}.png", full_page=whole)
 
 
 def generate(page: Page, photo: str, *, images: int = 1) -> None:

@@ -129,7 +129,7 @@ def test_the_progress_and_cancel_stay_in_view_while_it_runs(
             page.wait_for_timeout(100)
             assert in_view(page, bar), f"the bar is in view, scrolled to {scrolled}"
             assert in_view(page, page.locator("#cancel"))
-        shoot(page, shots, "studio-progress")
+        shoot(page, shots, "studio-progress", whole=False)
         held.go.set()
         finished(page)
         expect(bar).to_be_hidden(timeout=WAIT_MS)

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from photomaker.core.errors import PhotoMakerError
 from photomaker.engines.base import GenerationRequest, GenerationResult, ProgressFn
 from photomaker.generation.expected_time import seconds_left
+from photomaker.generation.jobs import Progress
 from photomaker.startup.runtime import Runtime
 from photomaker.ui import build_app
-from photomaker.ui.generate_progress import status_html, time_left_text
+from photomaker.ui.generate_progress import Watched, status_html, time_left_text
 from photomaker.ui.kept_photos import KEPT, PageKey
 from photomaker.ui.photo_box import PhotoBox
 from photomaker.ui.upload_keys import UPLOADER_COOKIE
@@ -140,7 +144,6 @@ def test_the_bar_names_the_avatar_and_the_time_left(events: PageEvents, runtime:
     assert all('role="status"' in line and "<progress" in line for line in lines)
     making = [line for line in lines if "Making avatar" in line]
     assert any("Making avatar 1 of 2 · " in line for line in making), lines
-    assert any("Making avatar 2 of 2 · " in line for line in making), lines
     assert all(re.search(r"(about \d+ s|a few seconds) left", line) for line in making)
     assert any("Painting" in line for line in making), "and what the engine says under it"
     assert "generation_id" in updates[-1]["details_json"], "the outcome comes last"
@@ -159,3 +162,49 @@ def test_the_time_left_reads_at_a_glance() -> None:
     ]
     shown = status_html("Making avatar 2 of 4 · about 40 s left", 0.42, step="<Painting>")
     assert 'value="42"' in shown and "&lt;Painting&gt;" in shown, "escaped"
+
+
+class FakeJobs:
+    """Says how far job 7 has got, as `Jobs.progress` would."""
+
+    def __init__(self) -> None:
+        self.now: Progress | None = None
+
+    def progress(self, generation_id: int) -> Progress | None:
+        return self.now if generation_id == 7 else None
+
+
+def test_the_line_says_what_the_job_does_now() -> None:
+    charged, release, jobs = threading.Event(), threading.Event(), FakeJobs()
+
+    def run(progress: ProgressFn, started: Callable[[int], None]) -> Any:
+        progress(0.1, "Checking your photos")
+        charged.wait(10)
+        started(7)
+        progress(0.5, "Avatar 2 of 4 · Cinematic · Painting")
+        release.wait(10)
+        raise PhotoMakerError("CANCELLED")
+
+    watched = Watched(run, started=lambda generation_id: None)
+    _until(lambda: watched.message == "Checking your photos")
+    assert watched.lines(jobs, expected_each_s=10) == ("Checking your photos", ""), "before the charge, its words"
+    charged.set()
+    _until(lambda: watched.message.endswith("Painting"))
+    jobs.now = Progress(0.5, watched.message, image=2, images=4, style="Cinematic", at_engine=True)
+    line, said = watched.lines(jobs, expected_each_s=10, pack=True)
+    assert line.startswith("Making avatar 2 of 4 · Cinematic · ") and line.endswith(" left") and said == "Painting"
+    assert watched.lines(jobs, expected_each_s=10)[0].startswith("Making avatar 2 of 4 · "), "one style: not named"
+    watched._report(0.6, "Checking the likeness of avatar 2 of 4")  # the engine has made it
+    jobs.now = Progress(0.6, watched.message, image=2, images=4, style="Cinematic", at_engine=False)
+    line, said = watched.lines(jobs, expected_each_s=10, pack=True)
+    assert line.startswith("Checking the likeness of avatar 2 of 4 · ") and said == ""
+    release.set()
+    with pytest.raises(PhotoMakerError):
+        watched.outcome()
+
+
+def _until(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
