@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from photomaker.core.settings import Settings
+from photomaker.monitoring import demo_history
 from stand_ins.serving import ServedApp, serve
 
 if TYPE_CHECKING:
@@ -20,6 +21,13 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("app") / "data", user_rate_limit_per_min=100, hf_token=None)
     with serve(settings) as app:
         yield app
+
+
+@pytest.fixture(scope="module")
+def with_history(served_app: ServedApp) -> ServedApp:
+    """The app with three days of demo history (refusals with long error codes among them), filled once."""
+    demo_history.fill(served_app.runtime.database, days=3, per_day=20, seed=0)
+    return served_app
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from photomaker.monitoring import demo_history
 from photomaker.ui.generate_words import PHOTO_MODE, PROMPT_EXAMPLES
 from photomaker.ui.my_data import history_rows
 from stand_ins.serving import ServedApp
@@ -78,13 +77,6 @@ def overlap(one: dict[str, float], other: dict[str, float]) -> float:
 def open_my_data(page: Page) -> None:
     page.get_by_role("button", name="Your credits and data").click()
     expect(page.locator("#credit-history")).to_contain_text("grant", timeout=WAIT_MS)
-
-
-@pytest.fixture(scope="module")
-def with_history(served_app: ServedApp) -> ServedApp:
-    """The app with three days of demo history (refusals with long error codes among them), filled once."""
-    demo_history.fill(served_app.runtime.database, days=3, per_day=20, seed=0)
-    return served_app
 
 
 @BOTH_SIZES

@@ -14,9 +14,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from photomaker.monitoring import demo_history
 from stand_ins.serving import ServedApp
 from tests.ui.browsing import (
     BOTH_SIZES,
@@ -193,13 +190,6 @@ def test_four_avatars_show_whole_with_their_badges_and_no_toast_over_them(
             assert item["caption"] is not None and item["caption"][1] >= item["image"][3] - 1, "a caption covers it"
         assert_fits(page)
         shoot(page, shots, "generate")
-
-
-@pytest.fixture(scope="module")
-def with_history(served_app: ServedApp) -> ServedApp:
-    """The app with three days of demo history, filled once for both sizes."""
-    demo_history.fill(served_app.runtime.database, days=3, per_day=20, seed=0)
-    return served_app
 
 
 @BOTH_SIZES
