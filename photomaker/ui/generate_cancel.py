@@ -4,19 +4,18 @@ generation's own answer says so where the results go."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
 from photomaker.core.errors import RefusedError
 from photomaker.startup.runtime import Runtime
 from photomaker.ui.identity import viewer
+from photomaker.ui.project_picker import Values
 from photomaker.ui.sessions import OneAtATime
 
 if TYPE_CHECKING:
     from photomaker.ui.generate_form import GenerateForm
-
-Values = dict[Any, Any]
 
 
 class Cancelling:

@@ -33,13 +33,13 @@ from photomaker.ui.generate_words import (
 from photomaker.ui.identity import address, caller, viewer
 from photomaker.ui.kept_photos import PageKey, page_of
 from photomaker.ui.pack_inputs import PAGE_FIELDS, request_values
+from photomaker.ui.project_picker import Values
 from photomaker.ui.sessions import OneAtATime
 from photomaker.ui.upload_keys import uploader
 
 if TYPE_CHECKING:
     from photomaker.ui.generate_handlers import GenerateHandlers
 
-Values = dict[Any, Any]
 
 SHOW_RESULTS = "() => document.querySelector('#results-area')?.scrollIntoView({block: 'start', behavior: 'instant'})"
 """Once a generation ends: its results (or its refusal) at the top of the screen."""

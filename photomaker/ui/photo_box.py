@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
@@ -11,12 +11,12 @@ from photomaker.startup.runtime import Runtime
 from photomaker.ui import uploads
 from photomaker.ui.identity import viewer
 from photomaker.ui.kept_photos import KEPT, page_of
+from photomaker.ui.project_picker import Values
 from photomaker.ui.upload_keys import uploader
 
 if TYPE_CHECKING:
     from photomaker.ui.generate_form import GenerateForm
 
-Values = dict[Any, Any]
 FORGOTTEN = "Your photos are deleted from this app."
 
 

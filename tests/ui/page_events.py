@@ -12,10 +12,6 @@ import gradio as gr
 from photomaker.ui.generate_form import GenerateForm
 
 
-def _no_progress(*args: object, **kwargs: object) -> None:
-    """Stands in for gr.Progress outside a request."""
-
-
 class PageEvents:
     """`events("ui_generate", prompt=..., tier=...)`: the form's other widgets keep their initial values, and the
     updates come back keyed by widget name (the form's field names, `rating_stars` and `my_data_confirm` for those of
@@ -50,7 +46,7 @@ class PageEvents:
 
     def _run(self, api_name: str, values: dict[str, Any]) -> Any:
         block = self.functions[api_name]
-        specials = {"profile": None, "request": None, "progress": _no_progress}
+        specials = {"profile": None, "request": None}
         wanted = inspect.signature(block.fn).parameters
         options = {key: values.pop(key, default) for key, default in specials.items() if key in wanted}
         data = {widget: values.pop(self.name(widget), widget.value) for widget in block.inputs}
